@@ -1,0 +1,146 @@
+"""The `linker` command line: thin wrappers over the library, one command per job.
+
+Every command exits 0 on success and non-zero with one line on stderr on failure; no traceback
+reaches the user unless LINKER_DEBUG is set. Progress is shown only on a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from linker import store
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Find strategic-mineral smuggling operations hidden in express-parcel records.",
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DbOption = typer.Option(
+    None, "--db", help="The store (a DuckDB file). Default: $LINKER_DB, else ./linker.duckdb.", show_default=False
+)
+
+
+class UserError(Exception):
+    """A failure the user can act on, reported as one line."""
+
+
+def db_path(db: Optional[Path]) -> Path:
+    return Path(db) if db else store.default_db_path()
+
+
+def interactive() -> bool:
+    return sys.stdout.isatty()
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Parcel files (CSV, Parquet, JSON Lines; .gz allowed) or directories."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Validate and load parcel files into the store.
+
+    Bad rows go to quarantine with their file, line and reason; a file already loaded (same
+    content) is skipped; each file loads whole or not at all.
+
+    Example: linker ingest incoming/2026-11-21/ --db store.duckdb
+    """
+    from linker.ingest import ingest_paths
+
+    con = store.connect(db_path(db))
+    try:
+        report = ingest_paths(con, paths, progress=interactive(), console=err)
+    finally:
+        con.close()
+    for problem in report.problems:
+        err.print(f"[yellow]skipped[/yellow] {problem}")
+    out.print(
+        f"{report.rows_loaded:,} rows loaded, {report.rows_quarantined:,} quarantined, "
+        f"{report.rows_duplicate:,} duplicates ignored, {report.files_loaded} files loaded, "
+        f"{report.files_already_loaded} files skipped as already loaded"
+        + (f", {len(report.problems)} files could not be read" if report.problems else "")
+    )
+    if report.files_loaded == 0 and report.files_already_loaded == 0 and report.problems:
+        raise UserError("nothing could be read")
+
+
+@app.command()
+def status(
+    as_json: bool = typer.Option(False, "--json", help="One JSON object, for scripts."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """What the store holds: parcels, quarantine, files, entities, clusters, last run.
+
+    Example: linker status --json --db store.duckdb
+    """
+    con = store.connect(db_path(db), read_only=True)
+    try:
+        st = store.status(con)
+    finally:
+        con.close()
+    if as_json:
+        print(json.dumps(st.as_dict(), default=str))
+        return
+    for key, value in st.as_dict().items():
+        shown = "not computed yet" if value is None else (f"{value:,}" if isinstance(value, int) else value)
+        out.print(f"{key.replace('_', ' '):>17}: {shown}")
+
+
+@app.command()
+def synth(
+    parcels: int = typer.Option(..., "--parcels", min=1, help="How many parcels to generate."),
+    out_file: Path = typer.Option(..., "--out", help="Output file: .csv, .csv.gz, .parquet, .jsonl or .jsonl.gz."),
+    seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same world."),
+) -> None:
+    """Generate a synthetic world with known smuggling rings; the truth is written beside it.
+
+    Example: linker synth --parcels 100000 --out data/parcels.csv.gz --seed 11
+    """
+    from linker.synth import synthesise
+
+    summary = synthesise(parcels, out_file, seed=seed, progress=interactive())
+    out.print(summary.describe())
+
+
+def main() -> None:
+    """Console entry point: run the app, turning known failures into one line on stderr."""
+    from linker.store import StoreError
+
+    try:
+        app(standalone_mode=False)
+    except (UserError, StoreError) as exc:
+        err.print(f"error: {exc}")
+        sys.exit(1)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code or 0)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the user gets one line, developers the traceback
+        if os.environ.get("LINKER_DEBUG"):
+            raise
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(f"error: {first} (set LINKER_DEBUG=1 for details)")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""The parcel store: one DuckDB file holding the loaded parcels and everything derived from them.
+
+This module owns the connection settings and the schema of the tables that the load writes
+(`files`, `parcels`, `quarantine`). Later stages create their own tables (`party_mentions`,
+`entities`, `clusters`, ...); `status()` reports on whichever of them exist.
+
+DuckDB allows one writing process or many read-only ones. A second writer gets a clear
+`StoreBusy` error rather than DuckDB's lock message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = "linker.duckdb"
+
+# Columns of CONTRACT.md section 1, in contract order, with whether each is required.
+CONTRACT_COLUMNS: tuple[tuple[str, bool], ...] = (
+    ("parcel_id", True),
+    ("carrier", True),
+    ("accepted_at", True),
+    ("origin_country", True),
+    ("dest_country", True),
+    ("sender_name", True),
+    ("sender_phone", False),
+    ("sender_id_number", False),
+    ("sender_address", True),
+    ("receiver_name", True),
+    ("receiver_phone", False),
+    ("receiver_address", True),
+    ("payer_account", False),
+    ("declared_description", True),
+    ("hs_code", False),
+    ("declared_weight_kg", True),
+    ("gross_weight_kg", False),
+    ("declared_value", False),
+    ("currency", False),
+    ("category", False),
+    ("declared_origin", False),
+    ("acceptance_point", False),
+)
+COLUMN_NAMES = tuple(name for name, _ in CONTRACT_COLUMNS)
+REQUIRED_COLUMNS = tuple(name for name, required in CONTRACT_COLUMNS if required)
+
+SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS file_ids START 1;
+
+-- One row per file loaded (whole, in one transaction). A file is known by its content hash,
+-- so loading the same bytes again under another name changes nothing.
+CREATE TABLE IF NOT EXISTS files (
+    file_id          INTEGER PRIMARY KEY,
+    path             VARCHAR NOT NULL,
+    sha256           VARCHAR NOT NULL UNIQUE,
+    format           VARCHAR NOT NULL,
+    size_bytes       BIGINT NOT NULL,
+    loaded_at        TIMESTAMP NOT NULL,
+    rows_read        BIGINT NOT NULL,
+    rows_loaded      BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    rows_duplicate   BIGINT NOT NULL
+);
+
+-- Validated parcels, typed. parcel_seq is a dense integer key for the set work of later stages.
+-- accepted_at is UTC where the record gave a zone, and the wall time as written where it did not.
+CREATE TABLE IF NOT EXISTS parcels (
+    parcel_seq           BIGINT NOT NULL,
+    parcel_id            VARCHAR NOT NULL,
+    carrier              VARCHAR NOT NULL,
+    accepted_at          TIMESTAMP NOT NULL,
+    origin_country       VARCHAR NOT NULL,
+    dest_country         VARCHAR NOT NULL,
+    sender_name          VARCHAR NOT NULL,
+    sender_phone         VARCHAR,
+    sender_id_number     VARCHAR,
+    sender_address       VARCHAR NOT NULL,
+    receiver_name        VARCHAR NOT NULL,
+    receiver_phone       VARCHAR,
+    receiver_address     VARCHAR NOT NULL,
+    payer_account        VARCHAR,
+    declared_description VARCHAR NOT NULL,
+    hs_code              VARCHAR,
+    declared_weight_kg   DOUBLE NOT NULL,
+    gross_weight_kg      DOUBLE,
+    declared_value       DOUBLE,
+    currency             VARCHAR NOT NULL,
+    category             VARCHAR,
+    declared_origin      VARCHAR,
+    acceptance_point     VARCHAR,
+    extra                JSON,
+    file_id              INTEGER NOT NULL,
+    source_line          BIGINT NOT NULL,
+    row_hash             VARCHAR NOT NULL
+);
+
+-- Rows that broke the contract, kept with where they came from and why, never dropped.
+CREATE TABLE IF NOT EXISTS quarantine (
+    file_id        INTEGER,
+    source_file    VARCHAR NOT NULL,
+    source_line    BIGINT,
+    parcel_id      VARCHAR,
+    carrier        VARCHAR,
+    reason         VARCHAR NOT NULL,
+    raw            VARCHAR,
+    quarantined_at TIMESTAMP NOT NULL
+);
+"""
+
+
+class StoreError(Exception):
+    """A problem with the store that the user can act on; its message is one sentence."""
+
+
+class StoreBusy(StoreError):
+    pass
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("LINKER_DB") or DEFAULT_DB)
+
+
+def memory_limit() -> str:
+    """DuckDB's buffer budget. Bounded by default so a big load spills to disk instead of
+    growing with the file; operators raise it with LINKER_MEMORY_LIMIT."""
+    return os.environ.get("LINKER_MEMORY_LIMIT", "2GB")
+
+
+def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store, creating the file and schema if needed (unless read_only)."""
+    path = Path(db_path) if db_path else default_db_path()
+    if read_only and not path.exists():
+        raise StoreError(f"no store at {path}: load parcels first with `linker ingest FILE --db {path}`")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        msg = str(exc)
+        if "lock" in msg.lower():
+            raise StoreBusy(f"the store {path} is in use by another writing process; try again when it has finished") from None
+        raise StoreError(f"cannot open the store {path}: {msg.splitlines()[0]}") from None
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
+    if not read_only:
+        temp_dir = path.with_name(path.name + ".tmp")
+        con.execute(f"SET temp_directory = '{temp_dir.as_posix()}'")
+        con.execute(SCHEMA)
+    return con
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
+            [name],
+        ).fetchone()[0]
+    )
+
+
+def column_exists(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ? AND table_schema = 'main'",
+            [table, column],
+        ).fetchone()[0]
+    )
+
+
+@dataclass
+class StoreStatus:
+    parcels: int
+    quarantined: int
+    files: int
+    entities: int | None
+    clusters: int | None
+    flagged_clusters: int | None
+    last_run: dict | None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def status(con: duckdb.DuckDBPyConnection) -> StoreStatus:
+    """What the store holds. Counts of stages that have not run yet are None."""
+
+    def count(table: str, where: str = "") -> int | None:
+        if not table_exists(con, table):
+            return None
+        return int(con.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0])
+
+    last_run = None
+    if table_exists(con, "runs"):
+        row = con.execute(
+            "SELECT run_id, kind, status, started_at, finished_at FROM runs ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+        if row:
+            last_run = {
+                "run_id": row[0],
+                "kind": row[1],
+                "status": row[2],
+                "started_at": row[3].isoformat() if row[3] else None,
+                "finished_at": row[4].isoformat() if row[4] else None,
+            }
+    flagged = None
+    if table_exists(con, "clusters") and column_exists(con, "clusters", "flagged"):
+        flagged = count("clusters", "WHERE flagged")
+    return StoreStatus(
+        parcels=count("parcels") or 0,
+        quarantined=count("quarantine") or 0,
+        files=count("files") or 0,
+        entities=count("entities"),
+        clusters=count("clusters"),
+        flagged_clusters=flagged,
+        last_run=last_run,
+    )
