@@ -22,8 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Find strategic-mineral smuggling operations hidden in express-parcel records.",
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = typer.Option(
     None, "--db", help="The store (a DuckDB file). Default: $LINKER_DB, else ./linker.duckdb.", show_default=False
@@ -109,6 +109,83 @@ def synth(
 
     summary = synthesise(parcels, out_file, seed=seed, progress=interactive())
     out.print(summary.describe())
+
+
+@app.command()
+def serve(
+    db: Optional[Path] = DbOption,
+    port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to listen on."),
+    address: Optional[str] = typer.Option(None, "--address", help="Interface to bind (default: all)."),
+) -> None:
+    """Start the investigators' dashboard on the latest snapshot of the store; runs until stopped.
+
+    Example: linker serve --db store.duckdb --port 8501
+    """
+    from linker import serve as serving
+
+    path = db_path(db)
+    for warning in serving.check_ready(path):
+        err.print(f"[yellow]warning[/yellow] {warning}")
+    out.print(f"dashboard for {path} at http://{address or 'localhost'}:{port}  (Ctrl-C stops it)")
+    sys.stdout.flush()
+    # Streamlit's own log lines go to stderr so that stdout holds only the address above.
+    proc = serving.start(path, port, address, stdout=sys.stderr)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)
+        raise
+    if code:
+        raise UserError(f"the dashboard server stopped with exit code {code}")
+
+
+users_app = typer.Typer(no_args_is_help=True, help="Dashboard users (kept in <store>.cases.sqlite beside the store).")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="Log-in name (an e-mail address where an identity provider is used)."),
+    role: str = typer.Option(..., "--role", help="investigator (reads and changes cases) or viewer (reads only)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from the first line of stdin."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Create a dashboard user; asks for the password twice without echo unless --password-stdin.
+
+    Example: echo 'long secret' | linker users add ana --role investigator --password-stdin
+    """
+    from linker import auth
+    from linker.cases import ROLES, CasesError, cases_db_path
+
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"Password for {name}: ")
+        if getpass.getpass("Again: ") != password:
+            raise UserError("the two passwords differ; nothing was changed")
+    target = cases_db_path(db_path(db))
+    try:
+        user = auth.create_user(target, name, role, password)
+    except CasesError as exc:
+        raise UserError(str(exc)) from None
+    out.print(f"user {user.name} ({user.role}) added to {target}")
+
+
+@users_app.command("list")
+def users_list(db: Optional[Path] = DbOption) -> None:
+    """List dashboard users and their roles.
+
+    Example: linker users list --db store.duckdb
+    """
+    from linker.cases import cases_db_path, list_users
+
+    for user in list_users(cases_db_path(db_path(db))):
+        out.print(f"{user['name']}\t{user['role']}\t{user['created_at']}")
 
 
 def main() -> None:
