@@ -331,7 +331,7 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)create `party_mentions` from `parcels`; returns the number of mentions.
 
     Each distinct name, address, (phone, country) and identifier is normalised once and joined
-    back; `entity_id` is left NULL for `linker.resolve.resolve_entities` to fill.
+    back; `profile_id` and `entity_id` are left NULL for `linker.resolve.resolve_entities`.
     """
     register_udfs(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE mention_raw AS {_mentions_sql()}")
@@ -374,7 +374,7 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection) -> int:
                i.norm AS id_number_norm, acc.norm AS account_norm,
                m.address_raw, a.a.norm AS address_norm, a.a.key AS address_key, a.a.unit AS address_unit,
                m.country,
-               CAST(NULL AS BIGINT) AS entity_id
+               CAST(NULL AS BIGINT) AS profile_id, CAST(NULL AS BIGINT) AS entity_id
         FROM mention_raw m
         LEFT JOIN norm_names n USING (name_raw)
         LEFT JOIN norm_addresses a USING (address_raw)

@@ -1,0 +1,402 @@
+"""Entity resolution: which sender and receiver mentions are one real-world party.
+
+Reads `party_mentions` (built by `linker/normalise.py`) and writes `party_mentions.entity_id`,
+`party_mentions.profile_id`, `entities` and `entity_links`. All of it is SQL in DuckDB; Python
+only assembles the statements from `linker/resolution.toml` and runs them in order.
+
+The algorithm, stage by stage (each stage a named table):
+
+1. `er_profiles`: mentions with identical normalised fields (name key, phone, ID number,
+   account, address key and unit) are one *profile*; a shop posting 300 identical parcels is
+   one profile, not 300. Only profiles are compared, and every mention of a profile goes to
+   the profile's party. `profile_id` is the smallest mention_id of the profile.
+2. `er_freq`: for every identifier value, the number of distinct names that use it. This is
+   the term frequency of the Fellegi-Sunter model: u = P(two different parties share the
+   value) ~ distinct names / all names, and above `shared_max_names` the value is an outlet,
+   courier or forwarding warehouse and weighs (almost) nothing.
+3. `er_pairs` (blocking): profiles that share a blocking key (phone, ID, account, name key,
+   name+phone, place+unit, a name token with an address token, ...) are candidate pairs; keys
+   held by more than `max_block` profiles are skipped for that rule, so work stays linear.
+4. `er_scores` (comparison): per field a level (exact, close, similar, different, missing)
+   and its weight log2(m/u); the pair's score is the prior log2-odds plus the weights
+   (Fellegi & Sunter, 1969, "A theory for record linkage", JASA 64:1183). A pair is accepted
+   at `threshold` bits when it also agrees on the name or the ID number (shared contacts of
+   households and outlets are correlated, which the independence assumption ignores).
+5. `er_components` (clustering): connected components of accepted pairs by iterative
+   min-label propagation, as Splink's connected_components does: each profile takes the
+   smallest label among itself and its neighbours until no label changes.
+6. `entity_id` of every mention = the smallest mention_id of its component (deterministic).
+
+m and u are fixed priors from the config, not trained: training on a small store is
+unstable, and fixed priors make the result the same for the same input (the seed is kept
+in the signature for an engine that samples).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+CONFIG_PATH = Path(__file__).parent / "resolution.toml"
+
+
+class ResolutionError(Exception):
+    """A problem the user can act on, stated in one sentence."""
+
+
+@dataclass
+class ResolutionStats:
+    mentions: int = 0
+    profiles: int = 0
+    candidate_pairs: int = 0
+    links: int = 0
+    entities: int = 0
+    iterations: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def load_config(path: str | Path | None = None) -> dict:
+    with open(path or CONFIG_PATH, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str):
+    # fetchall, not fetchone: DuckDB 2 keeps a half-read result open on the connection.
+    return con.execute(sql).fetchall()[0][0]
+
+
+def _log2(x: float) -> float:
+    return math.log2(x)
+
+
+def _w(level: dict) -> str:
+    """Fixed weight log2(m/u) of a level as a SQL literal."""
+    return f"{_log2(level['m'] / level['u']):.6f}"
+
+
+def _tf_w(level: dict, dn: str, cfg: dict, shared_cap: bool = True) -> str:
+    """Term-frequency weight of an exact agreement on a value that `dn` distinct names use:
+    log2(m / max(dn / N, u_floor)), or `shared_weight` once dn passes `shared_max_names`
+    (names themselves have no such cap: a common name is weak, never an outlet)."""
+    freq = cfg["frequency"]
+    tf = f"log2({level['m']} / greatest(coalesce({dn}, 1) / n_names, {float(freq['u_floor'])}))"
+    if not shared_cap:
+        return tf
+    return f"CASE WHEN {dn} > {int(freq['shared_max_names'])} THEN {float(freq['shared_weight'])} ELSE {tf} END"
+
+
+# --- stages -----------------------------------------------------------------------------------
+
+def _profiles_sql() -> str:
+    """Profile = the distinct tuple of normalised fields. A mention without a name is a profile
+    of its own (blank names are not one party). Phones with fewer than 6 digits are
+    placeholders ("0", "123"), not identifiers."""
+    return """
+    CREATE OR REPLACE TEMP TABLE er_mentions AS
+    SELECT mention_id, name_key,
+           CASE WHEN length(regexp_replace(phone_e164, '[^0-9]', '', 'g')) >= 6 THEN phone_e164 END AS phone,
+           id_number_norm AS id_number, account_norm AS account, address_key, address_unit AS unit
+    FROM party_mentions;
+    CREATE OR REPLACE TEMP TABLE er_mention_profile AS
+    SELECT mention_id,
+           min(mention_id) OVER (PARTITION BY name_key, phone, id_number, account, address_key, unit,
+                                 CASE WHEN name_key IS NULL THEN mention_id END) AS profile_id
+    FROM er_mentions;
+    CREATE OR REPLACE TEMP TABLE er_profiles AS
+    SELECT mp.profile_id, any_value(name_key) AS name_key, any_value(phone) AS phone,
+           any_value(id_number) AS id_number, any_value(account) AS account,
+           any_value(address_key) AS address_key, any_value(unit) AS unit, count(*) AS mentions
+    FROM er_mentions m JOIN er_mention_profile mp USING (mention_id)
+    GROUP BY mp.profile_id;
+    """
+
+
+def _freq_sql() -> str:
+    """Distinct names per identifier value (name: profiles per name key)."""
+    parts = []
+    for field_name, expr in (
+        ("phone", "phone"),
+        ("id_number", "id_number"),
+        ("account", "account"),
+        ("place", "address_key"),
+        ("place_unit", "address_key || '#' || unit"),
+    ):
+        parts.append(
+            f"SELECT '{field_name}' AS field, {expr} AS value, count(DISTINCT name_key) AS dn "
+            f"FROM er_profiles WHERE {expr} IS NOT NULL GROUP BY 2"
+        )
+    parts.append(
+        "SELECT 'name', name_key, count(*) FROM er_profiles WHERE name_key IS NOT NULL GROUP BY 2"
+    )
+    return "CREATE OR REPLACE TEMP TABLE er_freq AS " + " UNION ALL ".join(parts)
+
+
+def _blocking_sql(cfg: dict) -> str:
+    """Candidate pairs: profiles sharing a key of some rule, in blocks no bigger than the cap."""
+    block = cfg["blocking"]
+    keys = []
+    for rule in block["rules"]:
+        cap = int(rule.get("max_block", block["max_block"]))
+        keys.append(
+            f"SELECT DISTINCT '{rule['name']}' AS rule, {cap} AS cap, key, profile_id "
+            f"FROM (SELECT profile_id, {rule['key']} AS key FROM er_profiles) WHERE key IS NOT NULL"
+        )
+    return f"""
+    CREATE OR REPLACE TEMP TABLE er_keys AS {" UNION ALL ".join(keys)};
+    CREATE OR REPLACE TEMP TABLE er_pairs AS
+    WITH sized AS (
+        SELECT rule, key, profile_id, count(*) OVER (PARTITION BY rule, key) AS n, cap FROM er_keys
+    ), kept AS (SELECT rule, key, profile_id FROM sized WHERE n BETWEEN 2 AND cap)
+    SELECT l.profile_id AS profile_l, r.profile_id AS profile_r, list(DISTINCT l.rule ORDER BY l.rule) AS rules
+    FROM kept l JOIN kept r ON l.rule = r.rule AND l.key = r.key AND l.profile_id < r.profile_id
+    GROUP BY 1, 2;
+    DROP TABLE er_keys;
+    """
+
+
+def _scores_sql(cfg: dict) -> str:
+    """Per field a comparison level and its weight; the score is prior + the sum of weights."""
+    f = cfg["fields"]
+    nm, ph, idn, acc, ad = f["name"], f["phone"], f["id_number"], f["account"], f["address"]
+    decision = cfg["decision"]
+    gate = "TRUE"
+    if decision.get("require_name_or_id", True):
+        gate = "(name_level IN ('exact', 'close') OR id_number_level IN ('exact', 'typo'))"
+    return f"""
+    CREATE OR REPLACE TEMP TABLE er_scores AS
+    WITH n AS (
+        -- A small store is a sample of a large population: frequencies and the prior are taken
+        -- against at least `min_population` names, or a tiny test store would trust nothing.
+        SELECT greatest((SELECT count(DISTINCT name_key) FROM er_profiles),
+                        {int(cfg['frequency']['min_population'])})::DOUBLE AS n_names
+    ), f AS (
+        SELECT p.profile_l, p.profile_r, p.rules,
+               l.name_key AS name_l, r.name_key AS name_r,
+               jaro_winkler_similarity(l.name_key, r.name_key) AS name_jw,
+               fn.dn AS name_dn,
+               l.phone AS phone_l, r.phone AS phone_r, fp.dn AS phone_dn,
+               l.id_number AS id_l, r.id_number AS id_r, fi.dn AS id_dn,
+               l.account AS account_l, r.account AS account_r, fa.dn AS account_dn,
+               l.address_key AS place_l, r.address_key AS place_r, l.unit AS unit_l, r.unit AS unit_r,
+               fpl.dn AS place_dn, fpu.dn AS place_unit_dn,
+               CASE WHEN l.address_key IS NULL OR r.address_key IS NULL THEN NULL ELSE
+                 len(list_intersect(list_distinct(string_split(l.address_key, ' ')), list_distinct(string_split(r.address_key, ' '))))::DOUBLE
+                 / len(list_distinct(list_concat(string_split(l.address_key, ' '), string_split(r.address_key, ' ')))) END AS place_jaccard,
+               n.n_names
+        FROM er_pairs p
+        JOIN er_profiles l ON l.profile_id = p.profile_l
+        JOIN er_profiles r ON r.profile_id = p.profile_r
+        CROSS JOIN n
+        LEFT JOIN er_freq fn ON fn.field = 'name' AND fn.value = l.name_key AND l.name_key = r.name_key
+        LEFT JOIN er_freq fp ON fp.field = 'phone' AND fp.value = l.phone AND l.phone = r.phone
+        LEFT JOIN er_freq fi ON fi.field = 'id_number' AND fi.value = l.id_number AND l.id_number = r.id_number
+        LEFT JOIN er_freq fa ON fa.field = 'account' AND fa.value = l.account AND l.account = r.account
+        LEFT JOIN er_freq fpl ON fpl.field = 'place' AND fpl.value = l.address_key AND l.address_key = r.address_key
+        LEFT JOIN er_freq fpu ON fpu.field = 'place_unit' AND fpu.value = l.address_key || '#' || l.unit
+             AND l.address_key = r.address_key AND l.unit = r.unit
+    ), levels AS (
+        SELECT *,
+          CASE WHEN name_l IS NULL OR name_r IS NULL THEN 'missing'
+               WHEN name_l = name_r THEN 'exact'
+               WHEN name_jw >= {nm['close']['jaro_winkler']} THEN 'close'
+               WHEN name_jw >= {nm['similar']['jaro_winkler']} THEN 'similar'
+               ELSE 'different' END AS name_level,
+          CASE WHEN phone_l IS NULL OR phone_r IS NULL THEN 'missing'
+               WHEN phone_l = phone_r THEN 'exact' ELSE 'different' END AS phone_level,
+          CASE WHEN id_l IS NULL OR id_r IS NULL THEN 'missing'
+               WHEN id_l = id_r THEN 'exact'
+               WHEN least(length(id_l), length(id_r)) >= {int(idn['typo']['min_length'])}
+                    AND damerau_levenshtein(id_l, id_r) <= {int(idn['typo']['max_edits'])} THEN 'typo'
+               ELSE 'different' END AS id_number_level,
+          CASE WHEN account_l IS NULL OR account_r IS NULL THEN 'missing'
+               WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level,
+          CASE WHEN place_l IS NULL OR place_r IS NULL THEN 'missing'
+               WHEN place_l = place_r AND unit_l = unit_r THEN 'exact'
+               WHEN place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r THEN 'exact'
+               WHEN place_l = place_r AND (unit_l IS NULL OR unit_r IS NULL) THEN 'place_no_unit'
+               WHEN place_l = place_r THEN 'other_unit'
+               WHEN place_jaccard >= {ad['close']['jaccard']} AND unit_l IS DISTINCT FROM unit_r
+                    AND unit_l IS NOT NULL AND unit_r IS NOT NULL THEN 'other_unit'
+               WHEN place_jaccard >= {ad['close']['jaccard']} THEN 'close'
+               WHEN place_jaccard >= {ad['similar']['jaccard']} THEN 'similar'
+               ELSE 'different' END AS address_level
+        FROM f
+    ), weighted AS (
+        SELECT *,
+          CASE name_level WHEN 'exact' THEN {_tf_w(nm['exact'], 'name_dn', cfg, shared_cap=False)}
+               WHEN 'close' THEN {_w(nm['close'])} WHEN 'similar' THEN {_w(nm['similar'])}
+               WHEN 'different' THEN {_w(nm['different'])} ELSE 0 END AS name_weight,
+          CASE phone_level WHEN 'exact' THEN {_tf_w(ph['exact'], 'phone_dn', cfg)}
+               WHEN 'different' THEN {_w(ph['different'])} ELSE 0 END AS phone_weight,
+          CASE id_number_level WHEN 'exact' THEN {_tf_w(idn['exact'], 'id_dn', cfg)}
+               WHEN 'typo' THEN {_w(idn['typo'])}
+               WHEN 'different' THEN {_w(idn['different'])} ELSE 0 END AS id_number_weight,
+          CASE account_level WHEN 'exact' THEN {_tf_w(acc['exact'], 'account_dn', cfg)}
+               WHEN 'different' THEN {_w(acc['different'])} ELSE 0 END AS account_weight,
+          CASE address_level WHEN 'exact' THEN {_tf_w(ad['exact'], 'coalesce(place_unit_dn, place_dn)', cfg)}
+               WHEN 'place_no_unit' THEN {_tf_w(ad['place_no_unit'], 'place_dn', cfg)}
+               WHEN 'other_unit' THEN {_w(ad['other_unit'])}
+               WHEN 'close' THEN {_w(ad['close'])} WHEN 'similar' THEN {_w(ad['similar'])}
+               WHEN 'different' THEN {_w(ad['different'])} ELSE 0 END AS address_weight,
+          -log2(n_names) * {float(decision['prior_scale'])} AS prior_weight
+        FROM levels
+    )
+    SELECT *,
+           prior_weight + name_weight + phone_weight + id_number_weight + account_weight + address_weight AS match_weight,
+           {gate} AS gate_passed
+    FROM weighted
+    """
+
+
+def _components(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | None) -> int:
+    """Connected components of accepted links by min-label propagation.
+
+    Every profile starts with its own id as label; in each round a profile takes the smallest
+    label among itself and its neighbours (edges both ways). The labels stop changing after
+    (component diameter) rounds; the final label is the smallest profile_id, hence the
+    smallest mention_id, of the component.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE er_edges AS
+        SELECT profile_l AS a, profile_r AS b FROM er_accepted
+        UNION ALL SELECT profile_r, profile_l FROM er_accepted;
+        CREATE OR REPLACE TEMP TABLE er_labels AS
+        SELECT a AS node, min(least(a, b)) AS label FROM er_edges GROUP BY a;
+        """
+    )
+    rounds = 0
+    while True:
+        rounds += 1
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE er_labels_next AS
+            SELECT l.node, least(l.label, min(n.label)) AS label
+            FROM er_labels l JOIN er_edges e ON e.a = l.node JOIN er_labels n ON n.node = e.b
+            GROUP BY l.node, l.label
+            """
+        )
+        changed = _scalar(
+            con,
+            "SELECT count(*) FROM er_labels_next x JOIN er_labels l USING (node) WHERE x.label <> l.label",
+        )
+        con.execute("DROP TABLE er_labels; ALTER TABLE er_labels_next RENAME TO er_labels")
+        if progress:
+            progress(f"components round {rounds}: {changed} labels changed")
+        if changed == 0:
+            break
+    return rounds
+
+
+def resolve_entities(
+    con: duckdb.DuckDBPyConnection,
+    seed: int = 42,
+    progress: Callable[[str], None] | None = None,
+    config: dict | None = None,
+) -> ResolutionStats:
+    """Resolve `party_mentions` into parties.
+
+    Fills `party_mentions.profile_id` and `party_mentions.entity_id`, and (re)creates
+    `entities` and `entity_links`. Deterministic: the same mentions give the same ids.
+    `seed` is accepted for engines that sample; the fixed-prior model draws nothing.
+
+    Example:
+        >>> from linker import store, normalise, resolve
+        >>> con = store.connect("store.duckdb")
+        >>> normalise.build_party_mentions(con)
+        >>> resolve.resolve_entities(con).entities
+    """
+    cfg = config or load_config()
+    stats = ResolutionStats()
+    exists = _scalar(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'party_mentions' AND table_schema = 'main'"
+    )
+    if not exists:
+        raise ResolutionError("there are no party mentions yet: run normalisation (linker run) first")
+
+    def stage(name: str, sql: str) -> None:
+        started = time.perf_counter()
+        con.execute(sql)
+        stats.seconds[name] = round(time.perf_counter() - started, 3)
+        if progress:
+            progress(f"{name}: {stats.seconds[name]:.1f}s")
+
+    stage("profiles", _profiles_sql())
+    stage("frequencies", _freq_sql())
+    stage("blocking", _blocking_sql(cfg))
+    stage("comparison", _scores_sql(cfg))
+    stage(
+        "accept",
+        f"""CREATE OR REPLACE TEMP TABLE er_accepted AS
+            SELECT profile_l, profile_r FROM er_scores
+            WHERE gate_passed AND match_weight >= {float(cfg['decision']['threshold'])}""",
+    )
+    started = time.perf_counter()
+    stats.iterations = _components(con, progress)
+    stats.seconds["components"] = round(time.perf_counter() - started, 3)
+    stage("write", _write_sql())
+    stats.mentions = _scalar(con, "SELECT count(*) FROM party_mentions")
+    stats.profiles = _scalar(con, "SELECT count(*) FROM er_profiles")
+    stats.candidate_pairs = _scalar(con, "SELECT count(*) FROM er_scores")
+    stats.links = _scalar(con, "SELECT count(*) FROM entity_links")
+    stats.entities = _scalar(con, "SELECT count(*) FROM entities")
+    for temp in ("er_mentions", "er_mention_profile", "er_profiles", "er_freq", "er_pairs", "er_scores",
+                 "er_accepted", "er_edges", "er_labels"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return stats
+
+
+def _write_sql() -> str:
+    """Entity of a mention = component label of its profile, or the profile itself when it
+    has no accepted link. Links keep every field's level and weight as JSON evidence."""
+    evidence_fields = ("name", "phone", "id_number", "account", "address")
+    evidence = ", ".join(
+        f"'{f}', json_object('level', {f}_level, 'weight', round({f}_weight, 2))" for f in evidence_fields
+    )
+    return f"""
+    CREATE OR REPLACE TEMP TABLE er_mention_entity AS
+    SELECT m.mention_id, m.profile_id, coalesce(l.label, m.profile_id) AS entity_id
+    FROM er_mention_profile m LEFT JOIN er_labels l ON l.node = m.profile_id;
+
+    CREATE OR REPLACE TABLE party_mentions AS
+    SELECT p.* EXCLUDE (entity_id, profile_id), e.profile_id, e.entity_id
+    FROM party_mentions p JOIN er_mention_entity e USING (mention_id)
+    ORDER BY p.mention_id;
+    DROP TABLE er_mention_entity;
+
+    CREATE OR REPLACE TABLE entity_links AS
+    SELECT s.profile_l AS mention_id_l, s.profile_r AS mention_id_r,
+           1 / (1 + pow(2, -s.match_weight)) AS match_probability,
+           s.match_weight,
+           json_object('prior', round(s.prior_weight, 2), 'blocked_by', s.rules, {evidence}) AS evidence
+    FROM er_scores s JOIN er_accepted a USING (profile_l, profile_r)
+    ORDER BY 1, 2;
+
+    CREATE OR REPLACE TABLE entities AS
+    WITH named AS (
+        SELECT entity_id, name_raw, count(*) AS n FROM party_mentions GROUP BY ALL
+    ), best AS (
+        SELECT entity_id, arg_max(name_raw, n * 1e9 - length(name_raw)) AS best_name FROM named GROUP BY entity_id
+    )
+    SELECT m.entity_id, b.best_name,
+           list_sort(list_distinct(list(m.name_raw)))[1:50] AS names,
+           list_sort(list_distinct(list(m.phone_e164)))[1:50] AS phones,
+           list_sort(list_distinct(list(m.account_norm)))[1:50] AS accounts,
+           list_sort(list_distinct(list(m.id_number_norm)))[1:50] AS id_numbers,
+           list_sort(list_distinct(list(m.address_raw)))[1:50] AS addresses,
+           count(*) AS mentions,
+           count(DISTINCT m.parcel_seq) AS parcels,
+           list_sort(list_distinct(list(m.role))) AS roles
+    FROM party_mentions m JOIN best b USING (entity_id)
+    GROUP BY m.entity_id, b.best_name
+    ORDER BY m.entity_id;
+    """
