@@ -1,0 +1,380 @@
+"""The nightly job: load tonight's files, analyse, publish a snapshot, write the morning report.
+
+    linker nightly --incoming DIR --reports DIR [--db PATH] [--date YYYY-MM-DD]
+
+One night, in order, all under an exclusive lock on `<db>.lock` (`fcntl.flock`; a second copy
+started meanwhile exits at once with a clear message):
+
+1. Any run left 'running' in the history by a killed job is marked 'abandoned'.
+2. Ingest the files in the incoming folder; files loaded before (same bytes) are skipped.
+3. If the files in the store are exactly those behind the current snapshot, the analysis is
+   not repeated (a re-run of the same night, or a night with nothing new). Otherwise run the
+   pipeline on the working store, record its clusters in `run_clusters` (so later nights can
+   say what changed even after old snapshots are pruned) and publish a new snapshot.
+4. Write `reports/<date>/` from the snapshot, compared with the run behind the latest report
+   dated before tonight (so re-running a night compares with the same baseline and writes
+   the same report), and note it in `nightly_reports`.
+5. Record the outcome in `runs` (kind 'nightly'): start, end, status, counts, error.
+
+A failure at any step leaves the previous snapshot current and the previous reports in place,
+records the error, and exits non-zero. A kill at any moment does the same (the snapshot and
+report swaps are atomic renames; the store's own write-ahead log undoes half a transaction).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import secrets
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import duckdb
+
+from linker import snapshot, store
+from linker.report import Baseline, write_report
+from linker.watchlist import load_watchlist
+
+RUNS_DDL = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id      VARCHAR PRIMARY KEY,
+    kind        VARCHAR NOT NULL,
+    status      VARCHAR NOT NULL,
+    started_at  TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    counts      JSON,
+    error       VARCHAR
+);
+"""
+
+HISTORY_DDL = """
+-- The clusters of each published run, small and kept: what "changed since last night" compares.
+CREATE TABLE IF NOT EXISTS run_clusters (
+    run_id            VARCHAR NOT NULL,
+    cluster_id        VARCHAR NOT NULL,
+    rank              INTEGER,
+    score             DOUBLE,
+    flagged           BOOLEAN,
+    commodity         VARCHAR,
+    parcels           BIGINT,
+    est_controlled_kg DOUBLE,
+    threshold_kg      DOUBLE
+);
+-- One row per report date: which run it shows and which files that run had seen.
+CREATE TABLE IF NOT EXISTS nightly_reports (
+    report_date  DATE PRIMARY KEY,
+    run_id       VARCHAR NOT NULL,
+    nightly_id   VARCHAR NOT NULL,
+    max_file_id  INTEGER NOT NULL,
+    written_at   TIMESTAMP NOT NULL,
+    path         VARCHAR NOT NULL
+);
+"""
+
+Analyse = Callable[[duckdb.DuckDBPyConnection], object]
+
+
+class NightlyError(store.StoreError):
+    """The night failed; the message is one sentence and the previous results stand."""
+
+
+class NightlyBusy(NightlyError):
+    """Another nightly job holds the lock."""
+
+
+@dataclass
+class NightlyResult:
+    run_id: str
+    report_date: str
+    report_dir: Path
+    snapshot: Path
+    analysed: bool
+    counts: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        c = self.counts
+        what = "analysed" if self.analysed else "nothing new to analyse, kept the current results"
+        return (
+            f"night {self.report_date}: {c.get('rows_loaded', 0):,} parcels loaded, {c.get('rows_quarantined', 0):,} quarantined, "
+            f"{c.get('files_loaded', 0)} new files, {c.get('files_already_loaded', 0)} already loaded; {what}; "
+            f"{c.get('flagged_clusters', 0):,} clusters flagged; report {self.report_dir}"
+        )
+
+
+def lock_path(db_path: str | Path) -> Path:
+    db = Path(db_path)
+    return db.with_name(db.name + ".lock")
+
+
+@contextmanager
+def nightly_lock(db_path: str | Path) -> Iterator[None]:
+    """Hold `<db>.lock` exclusively for the block, or raise NightlyBusy at once.
+
+    flock locks belong to the open file and vanish when the process dies, however it dies, so
+    a killed job never leaves a stale lock behind. The file itself stays (removing it would let
+    two processes lock two different files of the same name).
+    """
+    path = lock_path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            raise NightlyBusy(
+                f"another nightly job is already running on {db_path} (pid {holder}, lock {path}); this one did nothing"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable by time, unique, safe as a file name: 20261121T020000Z-1a2b3c."""
+    now = now or datetime.now(timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RUNS_DDL)
+    con.execute(HISTORY_DDL)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def mark_abandoned(con: duckdb.DuckDBPyConnection) -> int:
+    """Runs still 'running' while we hold the lock belong to a job that died; say so."""
+    n = con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
+    if n:
+        con.execute(
+            "UPDATE runs SET status = 'abandoned', error = coalesce(error, 'the job stopped before finishing (killed or crashed)') WHERE status = 'running'"
+        )
+    return int(n)
+
+
+def files_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Which files the store holds, as one string: equal fingerprints mean the same input."""
+    n, top, digest = con.execute(
+        "SELECT count(*), coalesce(max(file_id), 0), coalesce(md5(string_agg(sha256, ',' ORDER BY sha256)), '') FROM files"
+    ).fetchone()
+    return f"{n}:{top}:{digest}"
+
+
+def snapshot_fingerprint(path: Path) -> str | None:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return files_fingerprint(con)
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def snapshot_run_id(path: Path) -> str:
+    return path.name[: -len(snapshot.SUFFIX)]
+
+
+def record_run_clusters(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    con.execute("DELETE FROM run_clusters WHERE run_id = ?", [run_id])
+    if not store.table_exists(con, "clusters"):
+        return 0
+    wanted = ("cluster_id", "rank", "score", "flagged", "commodity", "parcels", "est_controlled_kg", "threshold_kg")
+    cols = [c for c in wanted if store.column_exists(con, "clusters", c)]
+    con.execute(
+        f"INSERT INTO run_clusters (run_id, {', '.join(cols)}) SELECT ?, {', '.join(cols)} FROM clusters", [run_id]
+    )
+    return int(con.execute("SELECT count(*) FROM run_clusters WHERE run_id = ?", [run_id]).fetchone()[0])
+
+
+def baseline_for(con: duckdb.DuckDBPyConnection, report_date: str) -> Baseline | None:
+    row = con.execute(
+        "SELECT run_id, report_date, max_file_id FROM nightly_reports WHERE report_date < ?::DATE ORDER BY report_date DESC LIMIT 1",
+        [report_date],
+    ).fetchone()
+    return Baseline(row[0], row[1].isoformat(), int(row[2])) if row else None
+
+
+def run_pipeline(con: duckdb.DuckDBPyConnection) -> object:
+    """The analysis of `linker run`: normalise, resolve, signals, graph, detect, score."""
+    from linker import pipeline
+
+    return pipeline.run_pipeline(con)
+
+
+def run_nightly(
+    db_path: str | Path,
+    incoming: str | Path,
+    reports_dir: str | Path,
+    *,
+    report_date: str | None = None,
+    force: bool = False,
+    keep: int = snapshot.KEEP_SNAPSHOTS,
+    grace_seconds: float = snapshot.GRACE_SECONDS,
+    analyse: Analyse | None = None,
+    progress: bool = False,
+    console=None,
+) -> NightlyResult:
+    """One night's job (see the module docstring). `force` re-analyses even when no file is new.
+
+    Example:
+        >>> run_nightly("store.duckdb", "incoming/", "reports/").describe()
+    """
+    db = Path(db_path)
+    incoming = Path(incoming)
+    if not incoming.is_dir():
+        raise NightlyError(f"the incoming folder {incoming} does not exist")
+    report_date = report_date or date.today().isoformat()  # the run's local date
+    try:
+        date.fromisoformat(report_date)
+    except ValueError:
+        raise NightlyError(f"--date must be YYYY-MM-DD, not {report_date!r}") from None
+    analyse = analyse or run_pipeline
+
+    with nightly_lock(db):
+        run_id = new_run_id()
+        con = store.connect(db)
+        counts: dict = {"report_date": report_date}
+        try:
+            ensure_tables(con)
+            counts["abandoned_runs_marked"] = mark_abandoned(con)
+            con.execute(
+                "INSERT INTO runs (run_id, kind, status, started_at) VALUES (?, 'nightly', 'running', ?)",
+                [run_id, _utcnow()],
+            )
+            # Checkpoint so the 'running' row is on disk even if we are killed next.
+            con.execute("CHECKPOINT")
+            t0 = time.perf_counter()
+            from linker.ingest import ingest_paths
+
+            ingested = ingest_paths(con, [incoming], progress=progress, console=console)
+            counts.update(
+                rows_loaded=ingested.rows_loaded,
+                rows_quarantined=ingested.rows_quarantined,
+                rows_duplicate=ingested.rows_duplicate,
+                files_loaded=ingested.files_loaded,
+                files_already_loaded=ingested.files_already_loaded,
+                files_unreadable=len(ingested.problems),
+                problems=ingested.problems[:20],
+                ingest_s=round(time.perf_counter() - t0, 3),
+            )
+
+            current = snapshot.latest(db)
+            same_input = current is not None and snapshot_fingerprint(current) == files_fingerprint(con)
+            analysed = force or not same_input
+            if analysed:
+                t1 = time.perf_counter()
+                analyse(con)
+                counts["analyse_s"] = round(time.perf_counter() - t1, 3)
+                record_run_clusters(con, run_id)
+                t2 = time.perf_counter()
+                current = snapshot.publish(db, run_id, con=con, keep=keep, grace_seconds=grace_seconds)
+                counts["publish_s"] = round(time.perf_counter() - t2, 3)
+            shown_run = snapshot_run_id(current)
+            counts["snapshot"] = current.name
+            counts["analysed"] = analysed
+
+            baseline = baseline_for(con, report_date)
+            t3 = time.perf_counter()
+            report_dir = write_report(
+                current, reports_dir, report_date=report_date, run_id=shown_run, baseline=baseline,
+                watch_items=load_watchlist(db),
+            )
+            counts["report_s"] = round(time.perf_counter() - t3, 3)
+            snap_con = duckdb.connect(str(current), read_only=True)
+            try:
+                st = store.status(snap_con)
+                max_file_id = snap_con.execute("SELECT coalesce(max(file_id), 0) FROM files").fetchone()[0]
+            finally:
+                snap_con.close()
+            counts.update(parcels=st.parcels, clusters=st.clusters or 0, flagged_clusters=st.flagged_clusters or 0)
+            con.execute(
+                """INSERT OR REPLACE INTO nightly_reports (report_date, run_id, nightly_id, max_file_id, written_at, path)
+                   VALUES (?::DATE, ?, ?, ?, ?, ?)""",
+                [report_date, shown_run, run_id, int(max_file_id), _utcnow(), str(report_dir)],
+            )
+            con.execute(
+                "UPDATE runs SET status = 'ok', finished_at = ?, counts = ? WHERE run_id = ?",
+                [_utcnow(), json.dumps(counts, default=str), run_id],
+            )
+            con.execute("CHECKPOINT")
+            return NightlyResult(run_id, report_date, report_dir, current, analysed, counts)
+        except Exception as exc:
+            message = _one_line(exc)
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            try:
+                con.execute(
+                    "UPDATE runs SET status = 'failed', finished_at = ?, counts = ?, error = ? WHERE run_id = ?",
+                    [_utcnow(), json.dumps(counts, default=str), message, run_id],
+                )
+            except duckdb.Error:
+                pass  # the history is best effort when the store itself is the problem
+            if isinstance(exc, NightlyError):
+                raise
+            raise NightlyError(f"the night failed, previous results kept: {message}") from exc
+        finally:
+            con.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def list_runs(db_path: str | Path, limit: int = 50) -> tuple[list[dict], str]:
+    """The run history, newest first, and where it was read from.
+
+    Reads the working store read-only; while a job holds it for writing, reads the current
+    snapshot instead (its history stops at that snapshot's run).
+    """
+    db = Path(db_path)
+    source = str(db)
+    try:
+        con = store.connect(db, read_only=True)
+    except store.StoreBusy:
+        current = snapshot.latest(db)
+        if current is None:
+            raise
+        con = duckdb.connect(str(current), read_only=True)
+        source = f"{current} (the store is busy with a run)"
+    try:
+        if not store.table_exists(con, "runs"):
+            return [], source
+        rows = con.execute(
+            """SELECT run_id, kind, status, started_at, finished_at,
+                      date_diff('millisecond', started_at, finished_at) / 1000.0 AS seconds, counts, error
+               FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?""",
+            [limit],
+        ).fetchall()
+    finally:
+        con.close()
+    out = []
+    for run_id, kind, status, started, finished, seconds, counts, error in rows:
+        out.append(
+            {
+                "run_id": str(run_id),
+                "kind": kind,
+                "status": status,
+                "started_at": started.isoformat() if started else None,
+                "finished_at": finished.isoformat() if finished else None,
+                "seconds": seconds,
+                "counts": json.loads(counts) if isinstance(counts, str) else counts,
+                "error": error,
+            }
+        )
+    return out, source
