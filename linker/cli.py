@@ -140,6 +140,74 @@ def serve(
         raise UserError(f"the dashboard server stopped with exit code {code}")
 
 
+@app.command()
+def nightly(
+    incoming: Path = typer.Option(..., "--incoming", help="Folder where tonight's parcel files arrive (files loaded before are skipped)."),
+    reports: Path = typer.Option(..., "--reports", help="Folder of reports; tonight's goes to REPORTS/YYYY-MM-DD/."),
+    db: Optional[Path] = DbOption,
+    report_date: Optional[str] = typer.Option(None, "--date", help="Date of the report, YYYY-MM-DD (default: today, local time)."),
+    force: bool = typer.Option(False, "--force", help="Analyse again even when no new file arrived."),
+    keep: int = typer.Option(3, "--keep", min=1, help="Snapshots to keep (the current one and any under 10 minutes old are always kept)."),
+) -> None:
+    """Ingest new files, run the analysis, publish a snapshot and write tonight's report.
+
+    Safe to re-run (same night, same report) and to start from cron: a second copy started
+    while one runs exits with code 75 and changes nothing. On failure the previous snapshot
+    and reports stay as they were and the command exits 1.
+
+    Example: linker nightly --incoming /data/incoming --reports /data/reports --db /data/linker.duckdb
+    """
+    from linker.nightly import NightlyBusy, run_nightly
+
+    try:
+        result = run_nightly(db_path(db), incoming, reports, report_date=report_date, force=force, keep=keep,
+                             progress=interactive(), console=err)
+    except NightlyBusy as exc:
+        err.print(f"error: {exc}")
+        # SystemExit, not typer.Exit: with standalone_mode=False click returns Exit's code instead of exiting.
+        raise SystemExit(75) from None
+    out.print(result.describe())
+
+
+@app.command()
+def runs(
+    as_json: bool = typer.Option(False, "--json", help="A JSON list, for scripts."),
+    limit: int = typer.Option(20, "--limit", min=1, help="How many runs, newest first."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """The run history: nightly jobs and analysis runs, with status, times, counts and errors.
+
+    Example: linker runs --limit 7 --db store.duckdb
+    """
+    from rich.table import Table
+
+    from linker.nightly import list_runs
+
+    history, source = list_runs(db_path(db), limit=limit)
+    if as_json:
+        print(json.dumps(history, default=str))
+        return
+    table = Table(title=f"runs in {source}", title_justify="left")
+    for column in ("run", "kind", "status", "started (UTC)", "seconds", "loaded", "flagged", "error"):
+        table.add_column(column, justify="right" if column in ("seconds", "loaded", "flagged") else "left",
+                         no_wrap=column != "error")
+    colours = {"ok": "green", "failed": "red", "abandoned": "yellow", "running": "cyan"}
+    for r in history:
+        counts = r["counts"] or {}
+        table.add_row(
+            r["run_id"], r["kind"], f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
+            (r["started_at"] or "")[:16].replace("T", " "),
+            "" if r["seconds"] is None else f"{r['seconds']:,.1f}",
+            "" if counts.get("rows_loaded") is None else f"{counts['rows_loaded']:,}",
+            "" if counts.get("flagged_clusters") is None else f"{counts['flagged_clusters']:,}",
+            r["error"] or "",
+        )
+    if not history:
+        out.print(f"no runs recorded in {source} yet")
+        return
+    out.print(table)
+
+
 users_app = typer.Typer(no_args_is_help=True, help="Dashboard users (kept in <store>.cases.sqlite beside the store).")
 app.add_typer(users_app, name="users")
 
