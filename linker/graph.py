@@ -1,0 +1,360 @@
+"""The link graph: which parcels are tied together by a shared party or identifier.
+
+Nodes are parcels and the things parcels share: resolved parties (a sender or receiver entity),
+phones, identity-document numbers, payer accounts, canonical addresses (with their unit, so two
+customers of one forwarding warehouse are two nodes) and acceptance points. Each parcel has an
+edge to each identifier it carries. An identifier's edges weigh less the more distinct parties
+use it, and an identifier used by more parties than its kind allows (`[graph.max_entities]` in
+scoring.toml) is a *hub* - an outlet's phone, a warehouse without suite, an agent paying for
+walk-in customers - whose edges are cut, so it cannot glue thousands of strangers together.
+Identifiers on a single parcel link nothing and are left out.
+
+Detection then runs in two steps:
+
+1. Connected components over the whole bipartite graph, by vectorised union-find over the edge
+   arrays (`connected_components`): no Python loop per edge.
+2. Inside components too large to be one operation (`max_component_parcels`), seeded Leiden
+   (leidenalg, modularity) splits them into communities. Small components are taken whole.
+
+Every parcel in a component or community with at least two parcels gets a group
+(`parcel_groups`, keyed by the smallest parcel_seq in the group, so the same input always
+gives the same groups). Which groups become clusters, and their stable ids, is score.py's job.
+`cluster_graph` gives the dashboard and report one cluster as a networkx graph.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+import networkx as nx
+import numpy as np
+
+NODE_KINDS = ("party", "phone", "id_number", "account", "address", "acceptance_point")
+
+DEFAULT_GRAPH_CONFIG: dict = {
+    "max_component_parcels": 400,
+    "leiden_resolution": 1.0,
+    "seed": 42,
+    "kind_weight": {
+        "party": 1.0,
+        "phone": 0.8,
+        "id_number": 1.0,
+        "account": 1.0,
+        "address": 0.7,
+        "acceptance_point": 0.2,
+    },
+    "max_entities": {
+        "party": 1_000_000,
+        "phone": 30,
+        "id_number": 30,
+        "account": 50,
+        "address": 30,
+        "acceptance_point": 3,
+    },
+}
+
+
+def graph_config(config: dict | None) -> dict:
+    """The `[graph]` settings with defaults filled in for anything the file leaves out."""
+    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULT_GRAPH_CONFIG.items()}
+    for key, value in (config or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _identifier_uses_sql() -> str:
+    """One row per (parcel, identifier) with the party that used it on that parcel.
+
+    Phones, addresses and parties are shared across roles (a person who sends and receives is
+    one node); ID numbers and accounts only exist on the sender side. The address node is the
+    canonical address key plus its unit, so a forwarding warehouse's customers stay apart.
+    """
+    return """
+        SELECT parcel_seq, entity_id, 'party' AS kind, CAST(entity_id AS VARCHAR) AS key
+        FROM party_mentions WHERE entity_id IS NOT NULL
+        UNION ALL
+        SELECT parcel_seq, entity_id, 'phone', phone_e164
+        FROM party_mentions WHERE phone_e164 IS NOT NULL AND phone_e164 <> ''
+        UNION ALL
+        SELECT parcel_seq, entity_id, 'id_number', id_number_norm
+        FROM party_mentions WHERE role = 'sender' AND id_number_norm IS NOT NULL AND id_number_norm <> ''
+        UNION ALL
+        SELECT parcel_seq, entity_id, 'account', account_norm
+        FROM party_mentions WHERE role = 'sender' AND account_norm IS NOT NULL AND account_norm <> ''
+        UNION ALL
+        SELECT parcel_seq, entity_id, 'address', address_key || '#' || coalesce(address_unit, '')
+        FROM party_mentions WHERE address_key IS NOT NULL AND address_key <> ''
+        UNION ALL
+        SELECT m.parcel_seq, m.entity_id, 'acceptance_point', p.acceptance_point
+        FROM party_mentions m JOIN parcels p USING (parcel_seq)
+        WHERE m.role = 'sender' AND p.acceptance_point IS NOT NULL AND p.acceptance_point <> ''
+    """
+
+
+def build_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, prefix: str = "") -> dict:
+    """Build `{prefix}graph_nodes` and `{prefix}graph_edges` from `party_mentions` and `parcels`.
+
+    graph_nodes: node_id (dense, after the parcel_seq range), kind, key, entities (distinct parties
+    using it), parcels, weight (weight of each of its edges), hub (edges cut).
+    graph_edges: parcel_seq, node_id, weight - only for non-hub identifiers on two or more parcels.
+    Returns counts.
+    """
+    cfg = graph_config(config)
+    kind_weight = cfg["kind_weight"]
+    max_entities = cfg["max_entities"]
+    cases_w = " ".join(f"WHEN '{k}' THEN {float(kind_weight.get(k, 1.0))}" for k in NODE_KINDS)
+    cases_n = " ".join(f"WHEN '{k}' THEN {int(max_entities.get(k, 1_000_000))}" for k in NODE_KINDS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _identifier_uses AS {_identifier_uses_sql()}")
+    # Weight falls with the log of how many distinct parties share the identifier: a phone of
+    # one person weighs its kind's weight, one shared by 8 parties about a third of it.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {prefix}graph_nodes AS
+        WITH stats AS (
+            SELECT kind, key, count(DISTINCT entity_id) AS entities, count(DISTINCT parcel_seq) AS parcels
+            FROM _identifier_uses GROUP BY kind, key
+        )
+        SELECT (SELECT coalesce(max(parcel_seq), -1) + 1 FROM parcels)
+                   + row_number() OVER (ORDER BY kind, key) - 1 AS node_id,
+               kind, key, entities, parcels,
+               (CASE kind {cases_w} ELSE 1.0 END) / (1 + ln(greatest(entities, 1))) AS weight,
+               entities > (CASE kind {cases_n} ELSE 1000000 END) AS hub
+        FROM stats WHERE parcels >= 2
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {prefix}graph_edges AS
+        SELECT DISTINCT u.parcel_seq, n.node_id, n.weight
+        FROM _identifier_uses u JOIN {prefix}graph_nodes n USING (kind, key)
+        WHERE NOT n.hub
+        ORDER BY u.parcel_seq, n.node_id
+        """
+    )
+    con.execute("DROP TABLE IF EXISTS _identifier_uses")
+    nodes, hubs = con.execute(f"SELECT count(*), count(*) FILTER (WHERE hub) FROM {prefix}graph_nodes").fetchall()[0]
+    edges = con.execute(f"SELECT count(*) FROM {prefix}graph_edges").fetchall()[0][0]
+    return {"identifier_nodes": int(nodes), "hub_nodes": int(hubs), "edges": int(edges)}
+
+
+def connected_components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Label every node 0..n-1 with the smallest node id in its connected component.
+
+    Vectorised union-find (hook and compress, after Shiloach and Vishkin): each round every
+    edge hooks the root of the larger label under the smaller one (`np.minimum.at` over all
+    edges at once), then pointer jumping (`labels = labels[labels]`) flattens the trees. Labels
+    only decrease, so it stops when a round changes nothing; on sparse graphs that takes a
+    handful of rounds. The result does not depend on edge order.
+
+    >>> connected_components(5, np.array([0, 3]), np.array([1, 4])).tolist()
+    [0, 0, 2, 3, 3]
+    """
+    labels = np.arange(n, dtype=np.int64)
+    if len(src) == 0:
+        return labels
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    while True:
+        lu, lv = labels[src], labels[dst]
+        low = np.minimum(lu, lv)
+        hooked = labels.copy()
+        np.minimum.at(hooked, lu, low)
+        np.minimum.at(hooked, lv, low)
+        while True:
+            jumped = hooked[hooked]
+            if np.array_equal(jumped, hooked):
+                break
+            hooked = jumped
+        if np.array_equal(hooked, labels):
+            return labels
+        labels = hooked
+
+
+def leiden_communities(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, *, seed: int, resolution: float = 1.0) -> np.ndarray:
+    """Seeded Leiden communities (Traag, Waltman & van Eck 2019, modularity objective) of one
+    graph given as edge arrays over nodes 0..n-1. Returns a membership array."""
+    import igraph as ig
+    import leidenalg
+
+    g = ig.Graph(n=n, edges=np.column_stack([src, dst]), directed=False)
+    partition = leidenalg.find_partition(
+        g,
+        leidenalg.RBConfigurationVertexPartition,
+        weights=list(map(float, weight)),
+        resolution_parameter=resolution,
+        n_iterations=-1,
+        seed=seed,
+    )
+    return np.asarray(partition.membership, dtype=np.int64)
+
+
+@dataclass
+class DetectReport:
+    components: int = 0
+    grouped_parcels: int = 0
+    large_components: int = 0
+    large_component_parcels: int = 0
+    groups: int = 0
+    timings: dict = field(default_factory=dict)
+
+
+def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, prefix: str = "") -> DetectReport:
+    """Components, then Leiden inside the large ones; writes `{prefix}parcel_groups`
+    (parcel_seq, group_key, component_key, community_split BOOLEAN) for parcels in groups of
+    two or more. `group_key` and `component_key` are the smallest parcel_seq of the group and
+    of the component."""
+    cfg = graph_config(config)
+    report = DetectReport()
+    t0 = time.perf_counter()
+    first_identifier, n_nodes = con.execute(
+        f"SELECT (SELECT coalesce(max(parcel_seq), -1) + 1 FROM parcels), "
+        f"greatest((SELECT coalesce(max(parcel_seq), -1) + 1 FROM parcels), "
+        f"(SELECT coalesce(max(node_id), -1) + 1 FROM {prefix}graph_nodes))"
+    ).fetchall()[0]
+    edges = con.execute(f"SELECT parcel_seq, node_id, weight FROM {prefix}graph_edges").fetchnumpy()
+    src = np.asarray(edges["parcel_seq"], dtype=np.int64)
+    dst = np.asarray(edges["node_id"], dtype=np.int64)
+    weight = np.asarray(edges["weight"], dtype=np.float64)
+    labels = connected_components(n_nodes, src, dst)
+    report.timings["components_s"] = round(time.perf_counter() - t0, 3)
+
+    parcel_nodes = np.unique(src)  # parcels with at least one edge; the rest are singletons
+    parcel_label = labels[parcel_nodes]
+    # Component sizes in parcels (identifier nodes do not count).
+    comp_ids, comp_sizes = np.unique(parcel_label, return_counts=True)
+    keep = comp_sizes[np.searchsorted(comp_ids, parcel_label)] >= 2
+    parcel_nodes, parcel_label = parcel_nodes[keep], parcel_label[keep]
+    report.components = int((comp_sizes >= 2).sum())
+    report.grouped_parcels = int(len(parcel_nodes))
+
+    # A component's key is its smallest parcel, not its smallest node (which could be an
+    # identifier); parcels sort first, so the min over parcels is the one we want.
+    component_key = _min_per_label(parcel_label, parcel_nodes)
+    group_key = component_key.copy()
+    split = np.zeros(len(parcel_nodes), dtype=bool)
+
+    large = comp_ids[comp_sizes > int(cfg["max_component_parcels"])].tolist()
+    report.large_components = len(large)
+    t1 = time.perf_counter()
+    if large:
+        large_set = np.array(sorted(large), dtype=np.int64)
+        edge_in_large = np.isin(labels[src], large_set)
+        e_src, e_dst, e_w, e_lab = src[edge_in_large], dst[edge_in_large], weight[edge_in_large], labels[src][edge_in_large]
+        order = np.argsort(e_lab, kind="stable")
+        e_src, e_dst, e_w, e_lab = e_src[order], e_dst[order], e_w[order], e_lab[order]
+        bounds = np.searchsorted(e_lab, large_set, side="left"), np.searchsorted(e_lab, large_set, side="right")
+        for comp, lo, hi in zip(large_set.tolist(), bounds[0].tolist(), bounds[1].tolist()):
+            cs, cd, cw = e_src[lo:hi], e_dst[lo:hi], e_w[lo:hi]
+            local_nodes, inverse = np.unique(np.concatenate([cs, cd]), return_inverse=True)
+            ls, ld = inverse[: len(cs)], inverse[len(cs):]
+            membership = leiden_communities(
+                len(local_nodes), ls, ld, cw, seed=int(cfg["seed"]), resolution=float(cfg["leiden_resolution"])
+            )
+            is_parcel = local_nodes < first_identifier
+            comm_parcels = local_nodes[is_parcel]
+            comm_of = membership[is_parcel]
+            comm_key = _min_per_label(comm_of, comm_parcels)
+            at = np.searchsorted(parcel_nodes, comm_parcels)  # parcel_nodes is sorted
+            group_key[at] = comm_key
+            split[at] = True
+            report.large_component_parcels += int(len(comm_parcels))
+    report.timings["communities_s"] = round(time.perf_counter() - t1, 3)
+
+    import pyarrow as pa
+
+    groups = pa.table(
+        {
+            "parcel_seq": pa.array(parcel_nodes, pa.int64()),
+            "group_key": pa.array(group_key, pa.int64()),
+            "component_key": pa.array(component_key, pa.int64()),
+            "community_split": pa.array(split, pa.bool_()),
+        }
+    )
+    con.register("_groups_arrow", groups)
+    # A Leiden community of one parcel is no group.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {prefix}parcel_groups AS
+        SELECT * FROM _groups_arrow
+        WHERE group_key IN (SELECT group_key FROM _groups_arrow GROUP BY group_key HAVING count(*) >= 2)
+        ORDER BY parcel_seq
+        """
+    )
+    con.unregister("_groups_arrow")
+    report.groups = int(con.execute(f"SELECT count(DISTINCT group_key) FROM {prefix}parcel_groups").fetchall()[0][0])
+    report.grouped_parcels = int(con.execute(f"SELECT count(*) FROM {prefix}parcel_groups").fetchall()[0][0])
+    return report
+
+
+def _min_per_label(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each position, the smallest value among the positions sharing its label."""
+    if len(labels) == 0:
+        return values.copy()
+    uniq, inverse = np.unique(labels, return_inverse=True)
+    mins = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(mins, inverse, values)
+    return mins[inverse]
+
+
+def cluster_graph(con: duckdb.DuckDBPyConnection, cluster_id: str) -> nx.Graph:
+    """One cluster as a networkx graph, for the dashboard and the report.
+
+    Parcel nodes are `("parcel", parcel_seq)` with parcel_id, carrier, accepted_at, declared
+    description and weight; identifier nodes are `(kind, key)` with `label` and `hub`. Every
+    identifier the cluster's parcels carry is included, including those on one parcel only and
+    hubs (marked `hub=True`, drawn but not used for linking), so the investigator sees the
+    whole picture.
+
+    >>> g = cluster_graph(con, "C-000001")  # doctest: +SKIP
+    >>> sorted({kind for kind, _ in g.nodes})  # doctest: +SKIP
+    ['account', 'address', 'parcel', 'party', 'phone']
+    """
+    parcels = con.execute(
+        """
+        SELECT p.parcel_seq, p.parcel_id, p.carrier, p.accepted_at, p.declared_description,
+               p.declared_weight_kg, p.hs_code
+        FROM parcel_clusters c JOIN parcels p USING (parcel_seq)
+        WHERE c.cluster_id = ? ORDER BY p.parcel_seq
+        """,
+        [cluster_id],
+    ).fetchall()
+    g = nx.Graph(cluster_id=cluster_id)
+    for seq, pid, carrier, at, desc, kg, hs in parcels:
+        g.add_node(("parcel", seq), kind="parcel", parcel_id=pid, carrier=carrier, accepted_at=at,
+                   declared_description=desc, declared_weight_kg=kg, hs_code=hs, label=pid)
+    if not parcels:
+        return g
+    uses = con.execute(
+        f"""
+        WITH members AS (SELECT parcel_seq FROM parcel_clusters WHERE cluster_id = ?),
+        uses AS ({_identifier_uses_sql()})
+        SELECT u.parcel_seq, u.kind, u.key, n.weight, coalesce(n.hub, false), coalesce(n.entities, 1),
+               e.best_name
+        FROM uses u
+        JOIN members USING (parcel_seq)
+        LEFT JOIN graph_nodes n USING (kind, key)
+        LEFT JOIN entities e ON u.kind = 'party' AND e.entity_id = u.entity_id
+        ORDER BY u.parcel_seq, u.kind, u.key
+        """,
+        [cluster_id],
+    ).fetchall()
+    for seq, kind, key, weight, hub, entities, best_name in uses:
+        node = (kind, key)
+        label = best_name if kind == "party" and best_name else (key.rstrip("#") if kind == "address" else key)
+        if node not in g:
+            g.add_node(node, kind=kind, key=key, label=label, hub=bool(hub), entities=int(entities))
+        g.add_edge(("parcel", seq), node, weight=float(weight) if weight is not None else 0.0, hub=bool(hub))
+    return g
+
+
+def identifier_weight(kind: str, entities: int, config: dict | None = None) -> float:
+    """The weight of an edge to an identifier of `kind` shared by `entities` parties (as
+    build_graph computes it in SQL), for explanations in the dashboard."""
+    cfg = graph_config(config)
+    return float(cfg["kind_weight"].get(kind, 1.0)) / (1 + math.log(max(entities, 1)))

@@ -1,0 +1,584 @@
+"""Scoring of clusters: which groups of linked parcels look like a smuggling operation, and why.
+
+Input: the groups of graph.py (`parcel_groups`), the parcels, their party mentions, their goods
+signals (`parcel_signals`) and per-parcel estimate of controlled kg. A group becomes a
+*cluster* when it has at least `clusters.min_parcels` parcels and at least one of them carries
+a goods signal; ordinary groups without any goods signal are not clusters (they would only
+bury the queue).
+
+Each cluster gets one strength (0..1) per signal, with a line of evidence:
+
+- quantity: controlled kg of its main commodity in the worst rolling window (the catalogue's
+  window for that commodity) against the threshold; 1 at the threshold.
+- declaration: how strongly its parcels' declarations look false (covers, heading mismatch,
+  value anomalies, concealment, false origin), averaged over the parcels with goods.
+- split: the splitting signature - many parcels each far below the threshold, of similar or
+  just-under-round weights, converging on few receivers. A shop's hundreds of small parcels
+  go to hundreds of customers, so they do not show it.
+- identity_churn: many names behind one account, phone or address (recruited intermediaries).
+- channel_switching: several carriers and acceptance points.
+- routing: transit countries, false origin, forwarding warehouses.
+- recency: how recent the last parcel is.
+
+score = 100 * weighted mean of the strengths (weights in scoring.toml). A cluster is flagged
+when its score, its quantity ratio and its evasion (the strongest of declaration, split and
+identity churn) all reach the `[flag]` minimums: correctly declared goods are not evasion,
+however many parcels or kilograms there are.
+
+Stable ids: `assign_cluster_ids` matches the new clusters to the last run's by shared parcels
+(mutual best match holding a majority of either side), keeps ids of continuing operations,
+gives new ones the next `C-000123`, and records merges and splits in `cluster_lineage`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from pathlib import Path
+
+import duckdb
+
+from linker import store
+
+SCORING_FILE = Path(__file__).with_name("scoring.toml")
+
+CLUSTER_COLUMNS = (
+    "cluster_id", "rank", "score", "flagged", "commodity", "est_controlled_kg", "threshold_kg",
+    "parcels", "senders", "receivers", "first_seen", "last_seen", "summary",
+)
+SIGNALS = ("quantity", "declaration", "split", "identity_churn", "channel_switching", "routing", "recency")
+
+
+class ScoringConfigError(store.StoreError):
+    pass
+
+
+def load_config(path: str | Path | None = None) -> dict:
+    """The detection settings: scoring.toml beside this module, or `path` / $LINKER_SCORING.
+    A user file only needs the keys it changes; sections are merged over the defaults."""
+    with open(SCORING_FILE, "rb") as fh:
+        config = tomllib.load(fh)
+    chosen = path or os.environ.get("LINKER_SCORING")
+    if chosen:
+        try:
+            with open(chosen, "rb") as fh:
+                user = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ScoringConfigError(f"cannot read the scoring settings {chosen}: {exc}") from None
+        _merge(config, user, str(chosen))
+    unknown = set(config["weights"]) - set(SIGNALS)
+    if unknown:
+        raise ScoringConfigError(f"unknown signal weight(s) {sorted(unknown)} in the scoring settings; known: {list(SIGNALS)}")
+    return config
+
+
+def _merge(base: dict, user: dict, where: str, section: str = "") -> None:
+    for key, value in user.items():
+        if key not in base:
+            raise ScoringConfigError(f"unknown setting {section + key} in {where}")
+        if isinstance(value, dict) and isinstance(base[key], dict):
+            _merge(base[key], value, where, f"{section}{key}.")
+        else:
+            base[key] = value
+
+
+def _sql_list(values) -> str:
+    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
+
+
+def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = "") -> int:
+    """Score the groups in `{prefix}parcel_groups`; write `{prefix}cluster_scores` (one row per
+    cluster, keyed by group_key). Reads `parcel_goods`, `parcel_signals` and
+    `catalogue_commodities` (signals.py). Returns the number of clusters."""
+    sig = config["signals"]
+    weights = config["weights"]
+    flag = config["flag"]
+    min_parcels = int(config["clusters"]["min_parcels"])
+
+    # One row per grouped parcel with what scoring needs. est_kg/commodity come from the
+    # per-parcel estimate of signals.py; decl and routing are the strongest parcel signals of
+    # those kinds.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _members AS
+        WITH sigs AS (
+            SELECT parcel_seq,
+                   max(strength) FILTER (WHERE signal IN (SELECT unnest({_sql_list(sig['declaration_signals'])}))) AS decl,
+                   max(strength) FILTER (WHERE signal IN (SELECT unnest({_sql_list(sig['routing_signals'])}))) AS routing,
+                   count(*) AS n_signals
+            FROM parcel_signals WHERE strength > 0 GROUP BY parcel_seq
+        )
+        SELECT g.parcel_seq, g.group_key, g.component_key, p.parcel_id, p.carrier, p.accepted_at,
+               p.acceptance_point, p.dest_country, p.declared_weight_kg, p.declared_description,
+               coalesce(e.commodity, 'unknown') AS commodity, coalesce(e.est_controlled_kg, 0) AS est_kg,
+               coalesce(s.decl, 0) AS decl, coalesce(s.routing, 0) AS routing, coalesce(s.n_signals, 0) AS n_signals,
+               ms.entity_id AS sender_entity, ms.name_key AS sender_name,
+               mr.entity_id AS receiver_entity, mr.name_key AS receiver_name,
+               mr.address_key AS receiver_address_key, mr.address_unit AS receiver_unit
+        FROM {prefix}parcel_groups g
+        JOIN parcels p USING (parcel_seq)
+        LEFT JOIN parcel_goods e USING (parcel_seq)
+        LEFT JOIN sigs s USING (parcel_seq)
+        LEFT JOIN party_mentions ms ON ms.mention_id = g.parcel_seq * 2
+        LEFT JOIN party_mentions mr ON mr.mention_id = g.parcel_seq * 2 + 1
+        """
+    )
+    # Groups worth considering: enough parcels and some goods signal.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _candidates AS
+        SELECT group_key FROM _members GROUP BY group_key
+        HAVING count(*) >= {min_parcels} AND (max(est_kg) > 0 OR max(n_signals) > 0)
+        """
+    )
+    con.execute("DELETE FROM _members WHERE group_key NOT IN (SELECT group_key FROM _candidates)")
+
+    # The main commodity of a cluster: the one with the most estimated kg.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _main_commodity AS
+        SELECT group_key, arg_max(commodity, (kg, commodity)) AS commodity
+        FROM (SELECT group_key, commodity, sum(est_kg) AS kg FROM _members GROUP BY ALL)
+        GROUP BY group_key
+        """
+    )
+    _worst_windows(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _hub_keys AS SELECT kind, key FROM {prefix}graph_nodes WHERE hub")
+    _churn(con)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _forwarders AS
+        SELECT address_key FROM party_mentions
+        WHERE role = 'receiver' AND address_key IS NOT NULL AND address_unit IS NOT NULL
+        GROUP BY address_key HAVING count(DISTINCT address_unit) >= {int(sig['forwarder_min_units'])}
+        """
+    )
+    newest = con.execute("SELECT max(accepted_at) FROM parcels").fetchall()[0][0]
+    small = float(sig["split_small_fraction"])
+    margin = float(sig["split_round_margin"])
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {prefix}cluster_scores AS
+        WITH base AS (
+            SELECT m.group_key, any_value(m.component_key) AS component_key,
+                   count(*) AS parcels,
+                   count(DISTINCT m.sender_entity) AS senders,
+                   count(DISTINCT m.receiver_entity) AS receivers,
+                   count(DISTINCT m.sender_name) AS sender_names,
+                   count(DISTINCT m.carrier) AS carriers,
+                   count(DISTINCT m.acceptance_point) AS acceptance_points,
+                   count(DISTINCT m.dest_country) AS dest_countries,
+                   mode(m.dest_country ORDER BY m.dest_country) AS dest_country,
+                   min(m.accepted_at) AS first_seen, max(m.accepted_at) AS last_seen,
+                   sum(m.est_kg) FILTER (WHERE m.commodity = c.commodity) AS commodity_kg,
+                   sum(m.declared_weight_kg) AS declared_kg,
+                   -- declaration: mean anomaly over the parcels that carry goods
+                   avg(m.decl) FILTER (WHERE m.est_kg > 0 OR m.n_signals > 0) AS declaration,
+                   avg(m.routing) AS transit_share,
+                   avg(CASE WHEN m.receiver_address_key IN (SELECT address_key FROM _forwarders) THEN 1 ELSE 0 END) AS forwarder_share,
+                   count(DISTINCT m.receiver_address_key || '#' || coalesce(m.receiver_unit, '')) AS receiver_addresses,
+                   -- split signature, over the parcels of the main commodity
+                   count(*) FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0) AS goods_parcels,
+                   avg(CASE WHEN m.est_kg <= {small} * k.threshold_kg THEN 1 ELSE 0 END)
+                       FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0) AS small_share,
+                   coalesce(stddev_pop(m.declared_weight_kg) FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0)
+                       / nullif(avg(m.declared_weight_kg) FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0), 0), 1) AS weight_cv,
+                   avg(CASE WHEN ceil(m.declared_weight_kg) - m.declared_weight_kg > 0
+                             AND ceil(m.declared_weight_kg) - m.declared_weight_kg <= {margin} * ceil(m.declared_weight_kg)
+                            THEN 1 ELSE 0 END)
+                       FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0) AS round_under_share,
+                   count(DISTINCT m.receiver_entity) FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0) AS goods_receivers
+            FROM _members m JOIN _main_commodity c USING (group_key) JOIN catalogue_commodities k ON k.commodity = c.commodity
+            GROUP BY m.group_key
+        ),
+        strengths AS (
+            SELECT b.*, c.commodity, k.label AS commodity_label, k.threshold_kg, k.window_days,
+                   coalesce(w.window_kg, 0) AS est_controlled_kg, w.window_parcels, w.window_start, w.window_end,
+                   coalesce(w.window_kg, 0) / k.threshold_kg AS ratio,
+                   least(1.0, coalesce(w.window_kg, 0) / k.threshold_kg) AS s_quantity,
+                   coalesce(b.declaration, 0) AS s_declaration,
+                   CASE WHEN b.goods_parcels >= {int(sig['split_min_parcels'])} THEN
+                       coalesce(b.small_share, 0)
+                       * (0.5 + 0.5 * greatest(greatest(0.0, 1 - b.weight_cv), coalesce(b.round_under_share, 0)))
+                       * (1 - (b.goods_receivers - 1) / greatest(b.goods_parcels - 1, 1))
+                   ELSE 0 END AS s_split,
+                   least(1.0, (coalesce(h.max_names, 1) - 1) / {float(sig['churn_full_names']) - 1}) AS s_identity_churn,
+                   h.max_names, h.churn_kind, h.churn_phones, h.churn_ids,
+                   0.7 * least(1.0, (b.carriers - 1) / {float(sig['channel_full_carriers']) - 1})
+                     + 0.3 * least(1.0, greatest(b.acceptance_points - 1, 0) / {float(sig['channel_full_points']) - 1}) AS s_channel_switching,
+                   greatest(b.transit_share, b.forwarder_share) AS s_routing,
+                   pow(0.5, greatest(0, date_diff('second', b.last_seen, $newest::TIMESTAMP)) / 86400.0
+                       / {float(sig['recency_half_life_days'])}) AS s_recency
+            FROM base b
+            JOIN _main_commodity c USING (group_key)
+            JOIN catalogue_commodities k ON k.commodity = c.commodity
+            LEFT JOIN _worst_window w USING (group_key)
+            LEFT JOIN _churn_max h USING (group_key)
+        )
+        SELECT *,
+               100 * ({' + '.join(f'{float(weights[s])} * s_{s}' for s in SIGNALS)}) / {sum(float(weights[s]) for s in SIGNALS)} AS score,
+               greatest(s_declaration, s_split, s_identity_churn) AS evasion
+        FROM strengths
+        """,
+        {"newest": newest},
+    )
+    con.execute(
+        f"""
+        ALTER TABLE {prefix}cluster_scores ADD COLUMN flagged BOOLEAN;
+        UPDATE {prefix}cluster_scores SET flagged = score >= {float(flag['min_score'])}
+            AND ratio >= {float(flag['min_ratio'])} AND evasion >= {float(flag['min_evasion'])};
+        """
+    )
+    return int(con.execute(f"SELECT count(*) FROM {prefix}cluster_scores").fetchall()[0][0])
+
+
+def _worst_windows(con: duckdb.DuckDBPyConnection) -> None:
+    """`_worst_window`: per cluster, the rolling window of its commodity's length holding the most
+    estimated kg of that commodity, with its parcel count and span. A window starts at a parcel
+    and runs window_days forward; one query per distinct window length, since a SQL RANGE frame
+    needs a constant length."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _worst_window (group_key BIGINT, window_kg DOUBLE, window_parcels BIGINT, "
+        "window_start TIMESTAMP, window_end TIMESTAMP)"
+    )
+    windows = [r[0] for r in con.execute(
+        "SELECT DISTINCT k.window_days FROM _main_commodity c JOIN catalogue_commodities k USING (commodity) ORDER BY 1"
+    ).fetchall()]
+    for days in windows:
+        span = f"INTERVAL {int(days) * 86400 - 1} SECOND"
+        con.execute(
+            f"""
+            INSERT INTO _worst_window
+            SELECT group_key, arg_max(kg, (kg, -epoch(accepted_at))), arg_max(n, (kg, -epoch(accepted_at))),
+                   arg_max(accepted_at, (kg, -epoch(accepted_at))), arg_max(until, (kg, -epoch(accepted_at)))
+            FROM (
+                SELECT m.group_key, m.accepted_at,
+                       sum(m.est_kg) OVER w AS kg, count(*) OVER w AS n, max(m.accepted_at) OVER w AS until
+                FROM _members m JOIN _main_commodity c USING (group_key) JOIN catalogue_commodities k ON k.commodity = c.commodity
+                WHERE m.commodity = c.commodity AND m.est_kg > 0 AND k.window_days = {int(days)}
+                WINDOW w AS (PARTITION BY m.group_key ORDER BY m.accepted_at
+                             RANGE BETWEEN CURRENT ROW AND {span} FOLLOWING)
+            )
+            GROUP BY group_key
+            """
+        )
+
+
+def _churn(con: duckdb.DuckDBPyConnection) -> None:
+    """`_churn_max`: per cluster, the non-hub identifier behind the most distinct party names,
+    with the phones and ID numbers behind it. Sender accounts, phones, ID numbers and addresses
+    are counted against sender names; receiver phones and addresses against receiver names."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _churn_max AS
+        WITH uses AS (
+            SELECT m.group_key, pm.role, k.kind, k.key, pm.name_key, pm.phone_e164, pm.id_number_norm
+            FROM _members m
+            JOIN party_mentions pm ON pm.parcel_seq = m.parcel_seq
+            CROSS JOIN LATERAL (
+                SELECT * FROM (VALUES
+                    ('account', pm.account_norm),
+                    ('phone', pm.phone_e164),
+                    ('id_number', pm.id_number_norm),
+                    ('address', pm.address_key || '#' || coalesce(pm.address_unit, ''))
+                ) AS v(kind, key)
+            ) k
+            WHERE k.key IS NOT NULL AND k.key <> ''
+        ),
+        per_identifier AS (
+            SELECT group_key, role, kind, key,
+                   count(DISTINCT name_key) AS names,
+                   count(DISTINCT phone_e164) AS phones,
+                   count(DISTINCT id_number_norm) AS ids
+            FROM uses GROUP BY ALL
+        )
+        SELECT group_key,
+               arg_max(names, (names, phones + ids, kind)) AS max_names,
+               arg_max(role || ' ' || kind, (names, phones + ids, kind)) AS churn_kind,
+               arg_max(phones, (names, phones + ids, kind)) AS churn_phones,
+               arg_max(ids, (names, phones + ids, kind)) AS churn_ids
+        FROM per_identifier
+        WHERE (kind, key) NOT IN (SELECT kind, key FROM _hub_keys)
+        GROUP BY group_key
+        """
+    )
+
+
+IDENTIFIER_WORDS = {
+    "account": "one payment account",
+    "phone": "one phone",
+    "id_number": "one ID number",
+    "address": "one address",
+}
+
+
+def summarise(row: dict) -> str:
+    """One sentence an investigator can read, from a row of cluster_scores.
+
+    >>> summarise(dict(parcels=23, sender_names=6, churn_kind="sender account", max_names=6,
+    ...     est_controlled_kg=11.4, declared_as="nickel powder or ferro-alloy", carriers=3,
+    ...     span_days=19, forwarder_share=1.0, receiver_addresses=1, dest_name="Kazakhstan",
+    ...     ratio=2.28, window_days=30, commodity_label="dysprosium", flagged=True, s_declaration=0.8,
+    ...     receivers=1, s_split=0.0))
+    '23 parcels from 6 sender names sharing one payment account, 11.4 kg declared as nickel powder or ferro-alloy, 3 carriers in 19 days, to one forwarding address in Kazakhstan: 2.3x the 30-day dysprosium threshold'
+    """
+    parts = []
+    who = f"{row['parcels']} parcels from {row['sender_names']} sender name{'s' if row['sender_names'] != 1 else ''}"
+    churn_kind = row.get("churn_kind") or ""
+    if (row.get("max_names") or 1) >= 2 and churn_kind:
+        role, kind = churn_kind.split(" ", 1)
+        word = IDENTIFIER_WORDS.get(kind, "one identifier")
+        who += f" sharing {word}" if role == "sender" else f", {row['max_names']} receiver names at {word}"
+    parts.append(who)
+    kg = f"{row['est_controlled_kg']:.1f} kg"
+    if row.get("declared_as") and (row.get("s_declaration") or 0) >= 0.2:
+        parts.append(f"{kg} declared as {row['declared_as']}")
+    else:
+        parts.append(f"{kg} of {row['commodity_label']}")
+    carriers = row["carriers"]
+    parts.append(f"{carriers} carrier{'s' if carriers != 1 else ''} in {max(1, int(row['span_days']))} day{'s' if int(row['span_days']) > 1 else ''}")
+    if (row.get("forwarder_share") or 0) >= 0.5 and row.get("receiver_addresses") == 1:
+        parts.append(f"to one forwarding address in {row['dest_name']}")
+    elif row.get("receiver_addresses") == 1:
+        parts.append(f"to one address in {row['dest_name']}")
+    elif row.get("receivers"):
+        parts.append(f"to {row['receivers']} receivers")
+    sentence = ", ".join(parts) + f": {row['ratio']:.1f}x the {row['window_days']}-day {row['commodity_label']} threshold"
+    if not row.get("flagged"):
+        sentence += "; not flagged: declarations look consistent" if (row.get("s_declaration") or 0) < 0.2 else "; not flagged"
+    return sentence
+
+
+def _country_name(code: str | None) -> str:
+    if not code:
+        return "an unknown country"
+    try:
+        import pycountry
+
+        country = pycountry.countries.get(alpha_2=code)
+        return getattr(country, "common_name", None) or country.name if country else code
+    except Exception:  # noqa: BLE001 - a name is a nicety; the code will do
+        return code
+
+
+def _evidence(row: dict) -> dict[str, str]:
+    """One line of evidence per signal, for cluster_signals and the dashboard."""
+    ws = row["window_start"].date().isoformat() if row.get("window_start") else "-"
+    we = row["window_end"].date().isoformat() if row.get("window_end") else "-"
+    return {
+        "quantity": f"{row['est_controlled_kg']:.2f} kg of {row['commodity_label']} in {row.get('window_parcels') or 0} parcels "
+        f"from {ws} to {we}, against {row['threshold_kg']:g} kg per {row['window_days']} days ({row['ratio']:.2f}x)",
+        "declaration": f"mean declaration anomaly {row['s_declaration']:.2f} over the parcels with goods"
+        + (f"; declared as {row['declared_as']}" if row.get("declared_as") else ""),
+        "split": f"{row['goods_parcels']} parcels of {row['commodity_label']}, {100 * (row['small_share'] or 0):.0f}% each under "
+        f"a quarter of the threshold, weight variation {row['weight_cv']:.2f}, {100 * (row['round_under_share'] or 0):.0f}% just under "
+        f"a round weight, to {row['goods_receivers']} receivers",
+        "identity_churn": f"{row.get('max_names') or 1} names, {row.get('churn_phones') or 0} phones and {row.get('churn_ids') or 0} ID numbers "
+        f"behind one {(row.get('churn_kind') or 'identifier').replace('_', ' ')}",
+        "channel_switching": f"{row['carriers']} carriers, {row['acceptance_points']} acceptance points",
+        "routing": f"{100 * (row['transit_share'] or 0):.0f}% transit/origin signal, {100 * (row['forwarder_share'] or 0):.0f}% to forwarding warehouses",
+        "recency": f"last parcel {row['last_seen']:%Y-%m-%d}",
+    }
+
+
+def finalise_clusters(con: duckdb.DuckDBPyConnection, config: dict, run_id: str, *, prefix: str = "", previous: str = "parcel_clusters") -> dict:
+    """From `{prefix}cluster_scores`: summaries, rank, stable ids; writes `{prefix}clusters`,
+    `{prefix}cluster_signals`, `{prefix}parcel_clusters` and `{prefix}cluster_lineage_new`
+    (this run's lineage rows). `previous` is last run's parcel_clusters, if any."""
+    weights = config["weights"]
+    # What the suspicious parcels say they are: the two commonest descriptions among those
+    # whose declaration looks false.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _declared_as AS
+        SELECT group_key, string_agg(descr, ' or ' ORDER BY n DESC, descr) AS declared_as
+        FROM (
+            SELECT group_key, lower(declared_description) AS descr, count(*) AS n,
+                   row_number() OVER (PARTITION BY group_key ORDER BY count(*) DESC, lower(declared_description)) AS r
+            FROM _members WHERE decl >= 0.2 GROUP BY group_key, lower(declared_description)
+        ) WHERE r <= 2 GROUP BY group_key
+        """
+    )
+    cur = con.execute(
+        f"""
+        SELECT s.*, d.declared_as,
+               date_diff('second', s.first_seen, s.last_seen) / 86400.0 AS span_days
+        FROM {prefix}cluster_scores s LEFT JOIN _declared_as d USING (group_key)
+        ORDER BY s.flagged DESC, s.score DESC, s.est_controlled_kg DESC, s.group_key
+        """
+    )
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+        row["dest_name"] = _country_name(row.get("dest_country"))
+        row["span_days"] = math.ceil(row["span_days"] or 0)
+        row["summary"] = summarise(row)
+    import pyarrow as pa
+
+    ranked = pa.table({
+        "group_key": pa.array([r["group_key"] for r in rows], pa.int64()),
+        "rank": pa.array([r["rank"] for r in rows], pa.int64()),
+        "summary": pa.array([r["summary"] for r in rows], pa.string()),
+    })
+    con.register("_ranked", ranked)
+    con.execute("CREATE OR REPLACE TEMP TABLE _ranked_t AS SELECT * FROM _ranked")
+    con.unregister("_ranked")
+    lineage = assign_cluster_ids(con, run_id, prefix=prefix, previous=previous)
+
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {prefix}clusters AS
+        SELECT i.cluster_id, r.rank, round(s.score, 2) AS score, s.flagged, s.commodity,
+               round(s.est_controlled_kg, 3) AS est_controlled_kg, s.threshold_kg, s.parcels, s.senders,
+               s.receivers, s.first_seen, s.last_seen, r.summary,
+               round(s.ratio, 3) AS ratio, round(s.evasion, 3) AS evasion, s.commodity_label, s.window_days,
+               s.window_start, s.window_end, s.window_parcels, s.sender_names, s.carriers, s.acceptance_points,
+               s.dest_country, round(s.declared_kg, 3) AS declared_kg, i.status AS id_status,
+               s.group_key, s.component_key, '{run_id}' AS run_id
+        FROM {prefix}cluster_scores s JOIN _ranked_t r USING (group_key) JOIN _cluster_ids i USING (group_key)
+        ORDER BY r.rank
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {prefix}parcel_clusters AS
+        SELECT m.parcel_seq, m.parcel_id, m.carrier, i.cluster_id, m.commodity,
+               m.est_kg AS est_controlled_kg
+        FROM _members m JOIN _cluster_ids i USING (group_key)
+        ORDER BY m.parcel_seq
+        """
+    )
+    ids = dict(con.execute("SELECT group_key, cluster_id FROM _cluster_ids").fetchall())
+    signal_rows = []
+    for row in rows:
+        evidence = _evidence(row)
+        for name in SIGNALS:
+            strength = float(row[f"s_{name}"] or 0.0)
+            weight = float(weights[name])
+            signal_rows.append((ids[row["group_key"]], name, round(strength, 4), weight,
+                                round(100 * weight * strength / sum(float(weights[s]) for s in SIGNALS), 3), evidence[name]))
+    con.execute(
+        f"CREATE OR REPLACE TABLE {prefix}cluster_signals (cluster_id VARCHAR, signal VARCHAR, strength DOUBLE, "
+        "weight DOUBLE, contribution DOUBLE, evidence VARCHAR)"
+    )
+    if signal_rows:
+        con.executemany(f"INSERT INTO {prefix}cluster_signals VALUES (?, ?, ?, ?, ?, ?)", signal_rows)
+    return lineage
+
+
+LINEAGE_DDL = """
+CREATE TABLE IF NOT EXISTS {name} (
+    run_id VARCHAR, cluster_id VARCHAR, event VARCHAR, other_cluster_id VARCHAR,
+    shared_parcels BIGINT, parcels BIGINT, other_parcels BIGINT
+)
+"""
+
+
+def assign_cluster_ids(con: duckdb.DuckDBPyConnection, run_id: str, *, prefix: str = "", previous: str = "parcel_clusters") -> dict:
+    """Stable ids: `_cluster_ids(group_key, cluster_id, status)` and `{prefix}cluster_lineage_new`.
+
+    A new cluster and an old one are the same operation when each is the other's best match
+    by shared parcels (ties to the smaller id / group) and the shared parcels are a majority
+    of either of them: a ring that grew, lost a few parcels or was cut differently keeps its
+    id. Then:
+    - continued: the new cluster keeps the old id;
+    - merged: an old cluster whose parcels mostly went into a cluster that kept another id;
+    - split: a new cluster (new id) that holds a majority of an old cluster's parcels that
+      continued under the old id as another cluster;
+    - new / ended: clusters with no counterpart.
+    New ids continue after the largest number ever issued (`cluster_lineage` remembers them
+    all), in rank order, so an id never comes back for another operation.
+    """
+    con.execute(LINEAGE_DDL.format(name="cluster_lineage"))
+    con.execute(LINEAGE_DDL.format(name=f"{prefix}cluster_lineage_new"))
+    con.execute(f"DELETE FROM {prefix}cluster_lineage_new")
+    has_previous = store.table_exists(con, previous) and store.column_exists(con, previous, "cluster_id")
+    old_source = (
+        f"SELECT parcel_id, carrier, cluster_id FROM {previous}" if has_previous
+        else "SELECT NULL::VARCHAR AS parcel_id, NULL::VARCHAR AS carrier, NULL::VARCHAR AS cluster_id WHERE false"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _overlap AS
+        WITH old AS ({old_source}),
+        old_sizes AS (SELECT cluster_id, count(*) AS old_n FROM old GROUP BY cluster_id),
+        new_sizes AS (SELECT group_key, count(*) AS new_n FROM _members GROUP BY group_key)
+        SELECT m.group_key, o.cluster_id, count(*) AS shared, any_value(ns.new_n) AS new_n, any_value(os.old_n) AS old_n
+        FROM _members m JOIN old o USING (parcel_id, carrier)
+        JOIN new_sizes ns USING (group_key) JOIN old_sizes os USING (cluster_id)
+        GROUP BY m.group_key, o.cluster_id
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _matches AS
+        WITH best_old AS (
+            SELECT group_key, arg_min(cluster_id, (-shared, cluster_id)) AS cluster_id FROM _overlap GROUP BY group_key
+        ),
+        best_new AS (
+            SELECT cluster_id, arg_min(group_key, (-shared, group_key)) AS group_key FROM _overlap GROUP BY cluster_id
+        )
+        SELECT o.* FROM _overlap o
+        JOIN best_old bo USING (group_key, cluster_id)
+        JOIN best_new bn USING (group_key, cluster_id)
+        WHERE 2 * o.shared > o.new_n OR 2 * o.shared > o.old_n
+        """
+    )
+    issued = con.execute(
+        """
+        SELECT coalesce(max(TRY_CAST(regexp_extract(cluster_id, '^C-(\\d+)$', 1) AS BIGINT)), 0)
+        FROM (SELECT cluster_id FROM cluster_lineage UNION ALL SELECT cluster_id FROM _overlap)
+        """
+    ).fetchall()[0][0]
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cluster_ids AS
+        WITH unmatched AS (
+            SELECT r.group_key, r.rank FROM _ranked_t r ANTI JOIN _matches m USING (group_key)
+        )
+        SELECT group_key, cluster_id, 'continued' AS status FROM _matches
+        UNION ALL
+        SELECT group_key, 'C-' || lpad(CAST({int(issued)} + row_number() OVER (ORDER BY rank) AS VARCHAR), 6, '0'), 'new'
+        FROM unmatched
+        """
+    )
+    # Lineage of this run.
+    con.execute(
+        f"""
+        INSERT INTO {prefix}cluster_lineage_new
+        SELECT '{run_id}', i.cluster_id, 'continued', i.cluster_id, m.shared, m.new_n, m.old_n
+        FROM _cluster_ids i JOIN _matches m USING (group_key);
+
+        INSERT INTO {prefix}cluster_lineage_new
+        -- an old cluster that did not continue but whose parcels mostly went to one new cluster
+        SELECT '{run_id}', i.cluster_id, 'merged', o.cluster_id, o.shared, o.new_n, o.old_n
+        FROM _overlap o JOIN _cluster_ids i USING (group_key)
+        WHERE o.cluster_id NOT IN (SELECT cluster_id FROM _matches) AND 2 * o.shared > o.old_n;
+
+        INSERT INTO {prefix}cluster_lineage_new
+        -- a new cluster cut from an old one that continued as another cluster
+        SELECT '{run_id}', i.cluster_id, 'split', o.cluster_id, o.shared, o.new_n, o.old_n
+        FROM _overlap o JOIN _cluster_ids i USING (group_key)
+        WHERE i.status = 'new' AND o.cluster_id IN (SELECT cluster_id FROM _matches) AND 2 * o.shared > o.new_n;
+
+        INSERT INTO {prefix}cluster_lineage_new
+        SELECT '{run_id}', i.cluster_id, 'new', NULL, NULL, NULL, NULL
+        FROM _cluster_ids i
+        WHERE i.status = 'new' AND i.cluster_id NOT IN (SELECT cluster_id FROM {prefix}cluster_lineage_new);
+        """
+    )
+    if has_previous:
+        con.execute(
+            f"""
+            INSERT INTO {prefix}cluster_lineage_new
+            SELECT '{run_id}', cluster_id, 'ended', NULL, NULL, count(*), NULL
+            FROM {previous}
+            WHERE cluster_id NOT IN (SELECT cluster_id FROM _matches)
+              AND cluster_id NOT IN (SELECT other_cluster_id FROM {prefix}cluster_lineage_new WHERE event = 'merged')
+            GROUP BY cluster_id
+            """
+        )
+    counts = dict(con.execute(f"SELECT event, count(*) FROM {prefix}cluster_lineage_new GROUP BY event").fetchall())
+    return {k: int(v) for k, v in counts.items()}
