@@ -81,8 +81,14 @@ def _clean(rows: list[dict]) -> list[dict]:
     return [{k: _jsonable(v) for k, v in r.items()} for r in rows]
 
 
+def _columns(con, table: str) -> set[str]:
+    """Column names of a table (one catalogue query; information_schema per column is slow)."""
+    return {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'", [table]).fetchall()}
+
+
 def _cluster_select(con) -> str:
-    present = [c for c in CLUSTER_COLUMNS if store.column_exists(con, "clusters", c)]
+    have = _columns(con, "clusters")
+    present = [c for c in CLUSTER_COLUMNS if c in have]
     return ", ".join(present)
 
 
@@ -112,7 +118,7 @@ def night_summary(con, baseline: Baseline | None) -> dict:
 def clusters_table(con) -> list[dict]:
     if not store.table_exists(con, "clusters"):
         return []
-    order = "rank" if store.column_exists(con, "clusters", "rank") else "cluster_id"
+    order = "rank" if "rank" in _columns(con, "clusters") else "cluster_id"
     return _clean(_rows(con, f"SELECT {_cluster_select(con)} FROM clusters ORDER BY {order}, cluster_id"))
 
 
@@ -206,7 +212,7 @@ def cluster_timeline(con, cluster_id: str) -> list[tuple[datetime, float]]:
     """(accepted_at, kg) per parcel in time order: the cluster's controlled-goods estimate per
     parcel where the scoring stage provides one, else the weight shipped (gross if weighed)."""
     per_parcel = "coalesce(p.gross_weight_kg, p.declared_weight_kg)"
-    if store.column_exists(con, "parcel_clusters", "est_controlled_kg"):
+    if "est_controlled_kg" in _columns(con, "parcel_clusters"):
         per_parcel = "coalesce(pc.est_controlled_kg, 0)"
     return con.execute(
         f"""SELECT p.accepted_at, {per_parcel} AS kg
@@ -220,7 +226,7 @@ def cluster_timeline(con, cluster_id: str) -> list[tuple[datetime, float]]:
 def cluster_signals(con, cluster_id: str) -> list[dict]:
     if not store.table_exists(con, "cluster_signals"):
         return []
-    order = "contribution DESC NULLS LAST, " if store.column_exists(con, "cluster_signals", "contribution") else ""
+    order = "contribution DESC NULLS LAST, " if "contribution" in _columns(con, "cluster_signals") else ""
     return _clean(_rows(con, f"SELECT * EXCLUDE (cluster_id) FROM cluster_signals WHERE cluster_id = ? ORDER BY {order}signal", [cluster_id]))
 
 
