@@ -321,29 +321,24 @@ def _fallback_norm(kind: str, value: str) -> str:
 
 
 def normalise_value(kind: str, value: str) -> str:
-    """The watch-list value in the same canonical form as the data it is matched against."""
-    try:
-        from linker import normalise as norm  # lands with the normalise stage
-    except ImportError:
-        norm = None
-    fn = {
-        "name": "normalise_name",
-        "phone": "normalise_phone",
-        "account": "normalise_account",
-        "address": "normalise_address",
-        "id_number": "normalise_id_number",
-    }[kind]
-    if norm is not None and hasattr(norm, fn):
-        try:
-            result = getattr(norm, fn)(value)
-            # Functions that return a tuple or record put the canonical form first.
-            if isinstance(result, tuple):
-                result = result[0]
-            if isinstance(result, str) and result:
-                return result
-        except Exception:  # noqa: BLE001 - a value the normaliser rejects is still watchable
-            pass
-    return _fallback_norm(kind, value)
+    """The watch-list value in the canonical form of the `party_mentions` column it is matched
+    against (name_key, phone_e164, account_norm / id_number_norm, address_key), made by the
+    same `linker.normalise` functions as the data. A national phone number is read as Chinese,
+    the country the parcels are posted from; write it with +CC otherwise."""
+    from linker import normalise as norm
+
+    result: str | None = None
+    if kind == "name":
+        result = norm.name_key(norm.normalise_name(value))
+    elif kind == "phone":
+        cleaned = re.sub(r"^(\+|00)", "+", re.sub(r"[^0-9+]", "", value.strip()))
+        result = norm.normalise_phone(cleaned, "CN")[0] if cleaned else None
+    elif kind in ("account", "id_number"):
+        result = norm.canonical_identifier(value)
+    elif kind == "address":
+        address_norm, address_key, unit = norm.normalise_address(value)
+        result = " ".join(filter(None, [address_key, f"unit {unit}" if unit else None])) or None
+    return result or _fallback_norm(kind, value)
 
 
 def watch_add(path: str | Path, user: User, kind: str, value: str, note: str | None = None) -> bool:

@@ -104,36 +104,52 @@ def cluster_mentions(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.Data
 
 
 def link_explanations(con: duckdb.DuckDBPyConnection, cluster_id: str, limit: int = 500) -> pd.DataFrame:
-    """Why pairs of names in the cluster were judged the same party: the resolver's links
-    between two mentions of the cluster, with the evidence it recorded, strongest first."""
+    """Why pairs of names in the cluster were judged the same party: the resolver's accepted
+    links whose two ends both occur in the cluster, with the evidence it recorded, strongest
+    first. Links join *profiles* (identical mentions, named by their smallest mention id);
+    with no `profile_id` column each mention is its own profile."""
     if not has_table(con, "entity_links"):
-        return pd.DataFrame(columns=["name_left", "name_right", "match_probability", "evidence"])
+        return pd.DataFrame(columns=["name_left", "name_right", "role", "match_probability", "match_weight", "evidence"])
+    profile = "m.profile_id" if "profile_id" in columns(con, "party_mentions") else "m.mention_id"
     return con.execute(
-        """WITH m AS (
-            SELECT m.mention_id, m.name_raw, m.role, m.parcel_id FROM parcel_clusters pc
-            JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq WHERE pc.cluster_id = ?)
+        f"""WITH m AS (
+            SELECT {profile} AS profile_id, any_value(m.name_raw ORDER BY m.mention_id) AS name_raw,
+                   any_value(m.role ORDER BY m.mention_id) AS role, count(*) AS parcels
+            FROM parcel_clusters pc JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq
+            WHERE pc.cluster_id = ? GROUP BY ALL)
         SELECT l.name_raw AS name_left, r.name_raw AS name_right, l.role,
-               l.parcel_id AS parcel_left, r.parcel_id AS parcel_right,
+               l.parcels AS parcels_left, r.parcels AS parcels_right,
                e.match_probability, e.match_weight, CAST(e.evidence AS VARCHAR) AS evidence
-        FROM entity_links e JOIN m l ON l.mention_id = e.mention_id_l JOIN m r ON r.mention_id = e.mention_id_r
-        ORDER BY e.match_probability DESC, l.mention_id, r.mention_id LIMIT ?""",
+        FROM entity_links e JOIN m l ON l.profile_id = e.mention_id_l JOIN m r ON r.profile_id = e.mention_id_r
+        ORDER BY e.match_probability DESC, e.mention_id_l, e.mention_id_r LIMIT ?""",
         [cluster_id, int(limit)],
     ).df()
 
 
 def explain_evidence(evidence: str | None) -> str:
-    """The resolver's evidence JSON as a short readable line ("name: ...; phone: ...")."""
+    """The resolver's evidence JSON as one readable line, e.g.
+    "name exact (+8.6), account exact (+8.5), phone different (-2.7); compared because: account, name"."""
     if not evidence:
         return ""
     try:
         data = json.loads(evidence)
     except (TypeError, ValueError):
         return str(evidence)
-    if isinstance(data, dict):
-        return "; ".join(f"{k}: {v if not isinstance(v, (dict, list)) else json.dumps(v, ensure_ascii=False)}" for k, v in data.items())
-    if isinstance(data, list):
-        return "; ".join(str(x) for x in data)
-    return str(data)
+    if not isinstance(data, dict):
+        return "; ".join(map(str, data)) if isinstance(data, list) else str(data)
+    fields, other = [], []
+    for key, value in data.items():
+        if isinstance(value, dict) and "level" in value:
+            if value.get("level") in ("missing", None):
+                continue
+            weight = value.get("weight")
+            fields.append((-(weight or 0), f"{key} {value['level']}" + (f" ({weight:+.1f})" if isinstance(weight, (int, float)) else "")))
+        elif key == "blocked_by" and isinstance(value, list):
+            other.append("compared because: " + ", ".join(map(str, value)))
+        elif key != "prior":
+            other.append(f"{key}: {value}")
+    parts = [text for _, text in sorted(fields)]
+    return ", ".join(parts) + ("; " + "; ".join(other) if other else "")
 
 
 def entity_details(con: duckdb.DuckDBPyConnection, entity_ids: list[int]) -> pd.DataFrame:

@@ -10,11 +10,10 @@ ordinary online shop, not flagged. Plus unclustered background parcels.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from linker import store
+from linker import normalise, resolve, store
 
 RING_A = "C-7f3a91"
 RING_B = "C-22b0c4"
@@ -167,55 +166,9 @@ def build_store(db_path: Path) -> Path:
         )
         r["parcel_seq"] = seq
 
-    # party mentions and entities: one entity per organiser identity (the resolver's job)
-    con.execute(
-        """CREATE TABLE party_mentions (mention_id BIGINT, parcel_seq BIGINT, parcel_id VARCHAR, carrier VARCHAR,
-        role VARCHAR, name_raw VARCHAR, name_norm VARCHAR, name_key VARCHAR, phone_raw VARCHAR, phone_e164 VARCHAR,
-        phone_valid BOOLEAN, id_number_norm VARCHAR, account_norm VARCHAR, address_raw VARCHAR, address_norm VARCHAR,
-        address_key VARCHAR, address_unit VARCHAR, country VARCHAR, entity_id BIGINT)"""
-    )
-    pinyin = {n: p for n, p, _, _ in _A_SENDERS} | {"王芳": "wang fang", "Wang Fang": "wang fang"}
-    first_mention: dict[str, int] = {}
-    mentions = []
-    for r in rows:
-        for role, offset in (("sender", 0), ("receiver", 1)):
-            name = r[f"{role}_name"]
-            norm = pinyin.get(name, name.lower().replace(",", "").replace(".", ""))
-            phone = r[f"{role}_phone"]
-            e164 = None
-            if phone:
-                digits = "".join(ch for ch in phone if ch.isdigit())
-                e164 = "+" + (digits[2:] if digits.startswith("00") else digits if phone.startswith("+") else "86" + digits.lstrip("0"))
-            mid = r["parcel_seq"] * 2 + offset
-            key = f"{role}:{norm}" if r["cluster"] is not None else f"{role}:{mid}"
-            entity = first_mention.setdefault(key, mid)
-            mentions.append(
-                [mid, r["parcel_seq"], r["parcel_id"], r["carrier"], role, name, norm, " ".join(sorted(norm.split())),
-                 phone, e164, e164 is not None, r["sender_id_number"] if role == "sender" else None,
-                 r["payer_account"] if role == "sender" else None, r[f"{role}_address"], r[f"{role}_address"].lower(),
-                 r[f"{role}_address"].lower(), "suite 4471" if "Suite" in r[f"{role}_address"] else None,
-                 r["origin_country"] if role == "sender" else r["dest_country"], entity]
-            )
-    con.executemany(f"INSERT INTO party_mentions VALUES ({', '.join('?' * 19)})", mentions)
-    con.execute(
-        """CREATE TABLE entities AS SELECT entity_id, arg_min(name_raw, mention_id) AS best_name,
-        list(DISTINCT name_raw ORDER BY name_raw) AS names, list(DISTINCT phone_e164 ORDER BY phone_e164) FILTER (phone_e164 IS NOT NULL) AS phones,
-        list(DISTINCT account_norm ORDER BY account_norm) FILTER (account_norm IS NOT NULL) AS accounts,
-        list(DISTINCT id_number_norm ORDER BY id_number_norm) FILTER (id_number_norm IS NOT NULL) AS id_numbers,
-        list(DISTINCT address_norm ORDER BY address_norm) AS addresses, count(*) AS mentions,
-        count(DISTINCT parcel_seq) AS parcels, list(DISTINCT role ORDER BY role) AS roles
-        FROM party_mentions GROUP BY entity_id"""
-    )
-    con.execute(
-        "CREATE TABLE entity_links (mention_id_l BIGINT, mention_id_r BIGINT, match_probability DOUBLE, match_weight DOUBLE, evidence JSON)"
-    )
-    # the hanzi / pinyin pairs of ring A, as the resolver would explain them
-    links = [
-        (2, 4, 0.97, 9.1, {"name": "pinyin of 张伟 equals zhang wei", "phone": "same number +8613800138000", "id_number": "same"}),
-        (2, 6, 0.91, 6.3, {"name": "same name, different case", "account": "same payer account, shared by 1 party"}),
-        (8, 10, 0.96, 8.7, {"name": "pinyin of 李娜 equals li na", "id_number": "same"}),
-    ]
-    con.executemany("INSERT INTO entity_links VALUES (?, ?, ?, ?, ?)", [[a, b, p, w, json.dumps(e, ensure_ascii=False)] for a, b, p, w, e in links])
+    # party mentions, entities and links through the real normalise and resolve stages
+    normalise.build_party_mentions(con)
+    resolve.resolve_entities(con)
 
     con.execute("CREATE TABLE parcel_signals (parcel_seq BIGINT, signal VARCHAR, commodity VARCHAR, strength DOUBLE, evidence VARCHAR)")
     for r in rows:

@@ -1,0 +1,141 @@
+"""What every dashboard page shares: the store it reads, the logged-in user, the audit log,
+cached reads and small display helpers.
+
+The analysis data is opened read-only: the newest published snapshot when there is one
+(looked up again on every page load, so a new nightly snapshot shows on the next click), else
+the store itself. A snapshot never changes, so its connection and query results are cached by
+(path, mtime); the store itself is opened per page load and closed, so that the dashboard does
+not hold DuckDB's file lock against a run that wants to write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from app import data
+from linker import cases, evidence, store
+from linker.cases import User
+
+
+def db_path() -> Path:
+    """The store: `-- --db PATH` after the script on the streamlit command line, else $LINKER_DB."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--db")
+    known, _ = parser.parse_known_args(sys.argv[1:])
+    return Path(known.db or os.environ.get("LINKER_DB") or store.DEFAULT_DB).resolve()
+
+
+def cases_path() -> Path:
+    return cases.cases_db_path(db_path())
+
+
+def current_user() -> User | None:
+    return st.session_state.get("user")
+
+
+def audit(action: str, target: str | None = None, detail: str | None = None) -> None:
+    user = current_user()
+    cases.audit(cases_path(), user.name if user else "-", action, target, detail)
+
+
+def source() -> data.Source:
+    return data.analysis_source(db_path())
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _snapshot_connection(path: str, mtime: float) -> duckdb.DuckDBPyConnection:
+    return data.connect(data.Source(Path(path), True))
+
+
+@contextmanager
+def analysis(src: data.Source | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for this page load (a cursor of a cached one for snapshots)."""
+    src = src or source()
+    if src.is_snapshot:
+        cur = _snapshot_connection(*src.version).cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+    else:
+        con = data.connect(src)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def _src(version: tuple[str, float], is_snapshot: bool) -> data.Source:
+    return data.Source(Path(version[0]), is_snapshot)
+
+
+# Cached reads: keyed by the file's (path, mtime), so a new snapshot is a cache miss. The store
+# itself (no snapshot published) can change under the same mtime for a while, hence the ttl.
+@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
+def cached_queue(version: tuple[str, float], is_snapshot: bool, include_unflagged: bool) -> pd.DataFrame:
+    with analysis(_src(version, is_snapshot)) as con:
+        return data.queue(con, include_unflagged)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def cached_cluster(version: tuple[str, float], is_snapshot: bool, cluster_id: str) -> dict | None:
+    """Everything the cluster page shows, read in one go."""
+    with analysis(_src(version, is_snapshot)) as con:
+        row = evidence.cluster_row(con, cluster_id)
+        if row is None:
+            return None
+        parcels = evidence.cluster_parcels(con, cluster_id)
+        mentions = evidence.cluster_mentions(con, cluster_id)
+        return {
+            "row": row,
+            "signals": evidence.cluster_signals(con, cluster_id),
+            "parcels": parcels,
+            "mentions": mentions,
+            "links": evidence.link_explanations(con, cluster_id),
+            "entities": evidence.entity_details(con, sorted(set(mentions["entity_id"].dropna().astype(int)))),
+        }
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def cached_network(version: tuple[str, float], is_snapshot: bool, cluster_id: str, max_nodes: int):
+    """(graph, positions, nodes left out) for the cluster; the busiest nodes are kept when the
+    network is larger than max_nodes, so the picture stays usable."""
+    found = cached_cluster(version, is_snapshot, cluster_id)
+    g = evidence.network(found["mentions"], found["parcels"])
+    dropped = 0
+    if g.number_of_nodes() > max_nodes:
+        keep = sorted(g.nodes, key=lambda n: (-g.nodes[n]["parcels"], n))[:max_nodes]
+        dropped = g.number_of_nodes() - max_nodes
+        g = g.subgraph(keep).copy()
+    return g, evidence.layout(g), dropped
+
+
+def status_of(cluster_ids) -> dict[str, cases.Case]:
+    every = cases.all_cases(cases_path())
+    return {cid: every.get(cid) or cases.Case(cid, "new", None, None, None) for cid in cluster_ids}
+
+
+def open_cluster(cluster_id: str) -> None:
+    """Go to the cluster page for one cluster."""
+    st.session_state["cluster_id"] = cluster_id
+    st.switch_page("views/cluster.py", query_params={"cluster": cluster_id})
+
+
+def fmt_kg(value) -> str:
+    if value is None or pd.isna(value):
+        return "-"
+    return f"{value:,.1f} kg" if value >= 10 else f"{value:,.2f} kg"
+
+
+def show_store_problem(exc: Exception) -> None:
+    st.error(str(exc))
+    st.stop()

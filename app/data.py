@@ -1,0 +1,298 @@
+"""Reads behind the dashboard pages: which file to open, the queue, and search.
+
+Nothing here imports Streamlit, so each read is tested on a real DuckDB file. Every value that
+comes from a person (search text, filters, cluster ids) reaches DuckDB as a `?` parameter.
+The cluster page's reads are in `linker.evidence`, shared with the evidence pack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from linker import normalise as norm
+from linker import store
+from linker.evidence import columns, has_table
+
+
+@dataclass(frozen=True)
+class Source:
+    """The analysis file a page reads: the latest snapshot, else the store itself."""
+
+    path: Path
+    is_snapshot: bool
+
+    @property
+    def version(self) -> tuple[str, float]:
+        """Changes whenever the file does, so cached reads are dropped on a new snapshot."""
+        try:
+            return (str(self.path), self.path.stat().st_mtime)
+        except FileNotFoundError:
+            return (str(self.path), 0.0)
+
+
+def analysis_source(db_path: str | Path) -> Source:
+    """The newest published snapshot of the store at db_path, else the store (read-only)."""
+    from linker import snapshot
+
+    latest = snapshot.latest(db_path)
+    if latest is not None:
+        return Source(Path(latest), True)
+    path = Path(db_path)
+    if not path.exists():
+        raise store.StoreError(f"no store at {path}: run `linker ingest` and `linker run` first")
+    return Source(path, False)
+
+
+def connect(source: Source) -> duckdb.DuckDBPyConnection:
+    """A read-only connection: the dashboard never writes to the analysis data."""
+    try:
+        con = duckdb.connect(str(source.path), read_only=True)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise store.StoreBusy(
+                f"the store {source.path} is being written (a run is in progress) and no snapshot is published yet; "
+                "try again when the run has finished"
+            ) from None
+        raise store.StoreError(f"cannot open {source.path}: {str(exc).splitlines()[0]}") from None
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def ready(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the dashboard has nothing to show yet (one sentence), or None when it has."""
+    for table in ("parcels", "parcel_clusters", "clusters"):
+        if not has_table(con, table):
+            return f"the store has no `{table}` table yet: run `linker run` on it"
+    return None
+
+
+def last_runs(con: duckdb.DuckDBPyConnection, n: int = 2) -> list[dict]:
+    if not has_table(con, "runs"):
+        return []
+    cur = con.execute(
+        "SELECT run_id, status, started_at, finished_at FROM runs WHERE status IS NULL OR lower(status) IN ('ok', 'success', 'succeeded', 'done', 'finished') "
+        "ORDER BY started_at DESC LIMIT ?",
+        [n],
+    )
+    return [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()]
+
+
+# ---------------------------------------------------------------- the queue
+
+
+def _lineage_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """A CTE giving (cluster_id, change, previous_parcels) for the latest run, and the
+    expression for the 'what changed' mark, from whichever lineage columns the score stage
+    wrote; no marks when it wrote none."""
+    if not has_table(con, "cluster_lineage"):
+        return "lineage AS (SELECT NULL::VARCHAR AS cluster_id, NULL::VARCHAR AS change, NULL::BIGINT AS previous_parcels WHERE false)", "NULL"
+    cols = columns(con, "cluster_lineage")
+    change = next((c for c in ("change", "status", "kind", "event", "relation") if c in cols), None)
+    prev = next((c for c in ("previous_parcels", "prev_parcels", "parcels_before") if c in cols), None)
+    where = "WHERE run_id = (SELECT max(run_id) FROM cluster_lineage)" if "run_id" in cols else ""
+    cte = (
+        f"lineage AS (SELECT cluster_id, any_value({change if change else 'NULL'})::VARCHAR AS change, "
+        f"any_value({prev if prev else 'NULL'})::BIGINT AS previous_parcels FROM cluster_lineage {where} GROUP BY cluster_id)"
+    )
+    return cte, "lineage.change"
+
+
+def queue(con: duckdb.DuckDBPyConnection, include_unflagged: bool = False) -> pd.DataFrame:
+    """Clusters ranked riskiest first, with the carriers and countries of their parcels and
+    the mark of what changed since the last run (`new`, `grew`, ...)."""
+    lineage_cte, change = _lineage_sql(con)
+    cols = columns(con, "clusters")
+    optional = ", ".join(f"c.{c}" for c in ("score", "commodity", "est_controlled_kg", "threshold_kg", "summary") if c in cols)
+    return con.execute(
+        f"""WITH shown AS (SELECT * FROM clusters WHERE flagged OR ?),
+        {lineage_cte},
+        spread AS (
+            SELECT pc.cluster_id,
+                   list(DISTINCT p.carrier ORDER BY p.carrier) AS carriers,
+                   list(DISTINCT p.origin_country ORDER BY p.origin_country) AS origin_countries,
+                   list(DISTINCT p.dest_country ORDER BY p.dest_country) AS dest_countries
+            FROM parcel_clusters pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq
+            WHERE pc.cluster_id IN (SELECT cluster_id FROM shown)
+            GROUP BY pc.cluster_id)
+        SELECT c.cluster_id, c.rank, c.flagged, {optional}, c.parcels, c.senders, c.receivers,
+               c.first_seen, c.last_seen, {change} AS change, lineage.previous_parcels,
+               spread.carriers, spread.origin_countries, spread.dest_countries
+        FROM shown c LEFT JOIN spread USING (cluster_id) LEFT JOIN lineage USING (cluster_id)
+        ORDER BY c.rank NULLS LAST, c.score DESC, c.cluster_id""",
+        [bool(include_unflagged)],
+    ).df()
+
+
+def change_mark(change, parcels, previous_parcels) -> str:
+    """A short mark for the queue: 'new', '+5 parcels', or ''."""
+    text = str(change or "").lower()
+    if text in ("", "none", "nan", "same", "unchanged", "stable", "continued"):
+        if previous_parcels is not None and not pd.isna(previous_parcels) and parcels > previous_parcels:
+            return f"+{int(parcels - previous_parcels)} parcels"
+        return ""
+    if text in ("new", "born", "appeared"):
+        return "new"
+    if previous_parcels is not None and not pd.isna(previous_parcels) and parcels > previous_parcels:
+        return f"+{int(parcels - previous_parcels)} parcels"
+    return text
+
+
+# ---------------------------------------------------------------- search
+
+
+@dataclass
+class SearchResult:
+    query: str
+    read_as: list[str] = field(default_factory=list)
+    entities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    parcels: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def empty(self) -> bool:
+        return self.entities.empty and self.clusters.empty and self.parcels.empty
+
+
+NAME_SIMILARITY = 0.92
+
+
+def _phone_digits(text: str) -> str | None:
+    """The national significant digits of something that looks like a phone number, for a
+    suffix match against E.164 ('0755-2688 1234' -> '75526881234'), or None."""
+    if re.search(r"[^\d\s+()\-./]", text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 7:
+        return None
+    if text.strip().startswith("00"):
+        digits = digits[2:]
+    return digits.lstrip("0") if not text.strip().startswith("+") else digits
+
+
+def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> SearchResult:
+    """Find the parties and clusters a piece of text belongs to.
+
+    The text is normalised with the same `linker.normalise` functions as the data, then
+    tried as each kind of identifier at once, and whatever matches is reported with what it
+    matched on:
+    - parcel id: exact, case-insensitive;
+    - name: the order-free name key (so 张伟, ZHANG Wei and Wei Zhang meet), a substring of
+      the normalised name, or Jaro-Winkler similarity >= 0.92 on it (typos);
+    - phone: E.164 form, or the national digits as a suffix of it (any written format);
+    - account and ID number: the canonical form, exactly or as a substring (>= 6 characters);
+    - address: the normalised address as a substring, or the same unit / suite number.
+    """
+    query = (text or "").strip()
+    result = SearchResult(query)
+    if len(query) < 2 or not has_table(con, "party_mentions"):
+        return result
+    name_norm = norm.normalise_name(query)
+    name_key = norm.name_key(name_norm)
+    ident = norm.canonical_identifier(query)
+    address_norm, _, address_unit = norm.normalise_address(query)
+    phone_digits = _phone_digits(query)
+    phone_e164 = None
+    if phone_digits:
+        cleaned = re.sub(r"^(\+|00)", "+", re.sub(r"[^0-9+]", "", query))
+        phone_e164 = norm.normalise_phone(cleaned, "CN")[0]
+    result.read_as = [
+        f"name '{name_norm}'" if name_norm else None,
+        f"phone {phone_e164}" if phone_e164 else None,
+        f"identifier {ident}" if ident and len(ident) >= 4 else None,
+        f"address '{address_norm}'" if address_norm and len(address_norm) >= 4 else None,
+    ]
+    result.read_as = [r for r in result.read_as if r]
+
+    params = dict(
+        name_norm=name_norm,
+        name_key=name_key,
+        name_sub=name_norm if name_norm and len(name_norm) >= 3 else None,
+        sim=NAME_SIMILARITY,
+        phone_e164=phone_e164,
+        phone_digits=phone_digits,
+        ident=ident if ident and len(ident) >= 4 else None,
+        ident_sub=ident if ident and len(ident) >= 6 else None,
+        address_sub=address_norm if address_norm and len(address_norm) >= 4 else None,
+        unit=address_unit,
+        parcel_id=query.upper(),
+        limit=int(limit),
+    )
+    matches = con.execute(
+        """WITH names AS (
+            SELECT DISTINCT name_norm FROM party_mentions WHERE name_norm IS NOT NULL),
+        name_hits AS (
+            SELECT name_norm,
+                   CASE WHEN name_norm = $name_norm THEN 1.0 ELSE jaro_winkler_similarity(name_norm, $name_norm) END AS quality
+            FROM names
+            WHERE $name_norm IS NOT NULL AND (
+                name_norm = $name_norm
+                OR ($name_sub IS NOT NULL AND contains(name_norm, $name_sub))
+                OR jaro_winkler_similarity(name_norm, $name_norm) >= $sim)),
+        hits AS (
+            SELECT m.mention_id, 'name' AS matched_on, 1.0 AS quality FROM party_mentions m
+                WHERE $name_key IS NOT NULL AND m.name_key = $name_key
+            UNION ALL
+            SELECT m.mention_id, 'name (similar)', h.quality FROM party_mentions m JOIN name_hits h USING (name_norm)
+            UNION ALL
+            SELECT mention_id, 'phone', 1.0 FROM party_mentions
+                WHERE $phone_e164 IS NOT NULL AND (phone_e164 = $phone_e164 OR ends_with(regexp_replace(phone_e164, '[^0-9]', '', 'g'), $phone_digits))
+            UNION ALL
+            SELECT mention_id, 'account', CASE WHEN account_norm = $ident THEN 1.0 ELSE 0.9 END FROM party_mentions
+                WHERE $ident IS NOT NULL AND (account_norm = $ident OR ($ident_sub IS NOT NULL AND contains(account_norm, $ident_sub)))
+            UNION ALL
+            SELECT mention_id, 'id number', CASE WHEN id_number_norm = $ident THEN 1.0 ELSE 0.9 END FROM party_mentions
+                WHERE $ident IS NOT NULL AND (id_number_norm = $ident OR ($ident_sub IS NOT NULL AND contains(id_number_norm, $ident_sub)))
+            UNION ALL
+            SELECT mention_id, 'address', 0.9 FROM party_mentions
+                WHERE $address_sub IS NOT NULL AND contains(address_norm, $address_sub)
+                  AND ($unit IS NULL OR address_unit = $unit)
+            UNION ALL
+            SELECT m.mention_id, 'parcel id', 1.0 FROM parcels p JOIN party_mentions m ON m.parcel_seq = p.parcel_seq
+                WHERE upper(p.parcel_id) = $parcel_id)
+        SELECT h.mention_id, m.entity_id, m.parcel_seq, m.parcel_id, m.role, m.name_raw, h.matched_on, h.quality
+        FROM hits h JOIN party_mentions m USING (mention_id)""",
+        params,
+    ).df()
+    if matches.empty:
+        return result
+    con.register("search_matches", matches)
+    try:
+        result.entities = con.execute(
+            """WITH e AS (
+                SELECT entity_id, list(DISTINCT matched_on ORDER BY matched_on) AS matched_on, max(quality) AS quality,
+                       count(DISTINCT parcel_seq) AS matching_parcels, list(DISTINCT name_raw ORDER BY name_raw)[1:5] AS matching_names
+                FROM search_matches GROUP BY entity_id),
+            ec AS (
+                SELECT m.entity_id, list(DISTINCT pc.cluster_id ORDER BY pc.cluster_id) AS clusters
+                FROM party_mentions m JOIN parcel_clusters pc ON pc.parcel_seq = m.parcel_seq
+                WHERE m.entity_id IN (SELECT entity_id FROM e) GROUP BY m.entity_id)
+            SELECT e.entity_id, ent.best_name, e.matched_on, e.matching_names, e.matching_parcels, ent.parcels AS total_parcels,
+                   ent.phones, ent.accounts, ent.id_numbers, ent.addresses, ec.clusters, e.quality
+            FROM e LEFT JOIN entities ent USING (entity_id) LEFT JOIN ec USING (entity_id)
+            ORDER BY e.quality DESC, ent.parcels DESC NULLS LAST, e.entity_id LIMIT ?""",
+            [params["limit"]],
+        ).df()
+        result.clusters = con.execute(
+            """SELECT c.cluster_id, c.rank, c.flagged, c.score, c.commodity, c.parcels, c.summary,
+                      count(DISTINCT s.parcel_seq) AS matching_parcels
+            FROM search_matches s JOIN parcel_clusters pc ON pc.parcel_seq = s.parcel_seq
+            JOIN clusters c ON c.cluster_id = pc.cluster_id
+            GROUP BY ALL ORDER BY c.flagged DESC, c.rank NULLS LAST, c.cluster_id LIMIT ?""",
+            [params["limit"]],
+        ).df()
+        result.parcels = con.execute(
+            """SELECT DISTINCT p.parcel_id, p.carrier, p.accepted_at, p.sender_name, p.receiver_name, p.declared_description,
+                      pc.cluster_id
+            FROM search_matches s JOIN parcels p ON p.parcel_seq = s.parcel_seq
+            LEFT JOIN parcel_clusters pc ON pc.parcel_seq = s.parcel_seq
+            ORDER BY p.accepted_at DESC, p.parcel_id LIMIT ?""",
+            [params["limit"]],
+        ).df()
+    finally:
+        con.unregister("search_matches")
+    return result

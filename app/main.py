@@ -1,0 +1,81 @@
+"""parcel-linker dashboard: the entry script that `linker serve` runs with Streamlit.
+
+Until someone logs in, the only page that exists is the log-in form, so no page can show data
+to a stranger (a direct link to another page falls back to the form). After log-in, the pages
+are registered by role: investigators also get the audit log. Viewers see everything else
+but cannot change cases (enforced again in `linker.cases`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import common
+from linker import auth, store
+
+st.set_page_config(page_title="parcel-linker", page_icon=":material/travel_explore:", layout="wide")
+
+
+def oidc_configured() -> bool:
+    """True when `.streamlit/secrets.toml` has an `[auth]` section for `st.login`."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
+def login_page() -> None:
+    st.title("parcel-linker")
+    st.caption("Investigators' dashboard. Log in to continue.")
+    if oidc_configured():
+        if getattr(st.user, "is_logged_in", False):
+            user = auth.identity_provider_user(common.cases_path(), st.user.get("email"))
+            if user:
+                st.session_state["user"] = user
+                st.rerun()
+            st.error("Your organisation account has no dashboard user here; ask an administrator to add it.")
+        st.button("Log in with your organisation", on_click=st.login, type="primary")
+        st.divider()
+    with st.form("login", enter_to_submit=True):
+        name = st.text_input("User name", key="login_name")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if submitted:
+        user = auth.authenticate(common.cases_path(), name, password)
+        if user is None:
+            st.error("User name or password not recognised.")
+        else:
+            st.session_state["user"] = user
+            st.rerun()
+
+
+def logout() -> None:
+    common.audit("logout")
+    st.session_state.pop("user", None)
+    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
+user = common.current_user()
+if user is None:
+    page = st.navigation([st.Page(login_page, title="Log in", icon=":material/login:")], position="hidden")
+else:
+    pages = [
+        st.Page("views/queue.py", title="Queue", icon=":material/format_list_numbered:", default=True),
+        st.Page("views/cluster.py", title="Cluster", icon=":material/hub:"),
+        st.Page("views/search.py", title="Search", icon=":material/search:"),
+        st.Page("views/cases.py", title="Cases & watch list", icon=":material/folder_open:"),
+    ]
+    if user.can_edit:
+        pages.append(st.Page("views/audit.py", title="Audit log", icon=":material/history:"))
+    page = st.navigation(pages)
+    with st.sidebar:
+        st.markdown(f"**{user.name}** · {user.role}")
+        st.button("Log out", on_click=logout, icon=":material/logout:")
+        try:
+            src = common.source()
+            label = f"snapshot `{src.path.stem}`" if src.is_snapshot else "the store itself (no snapshot published yet)"
+            st.caption(f"Reading {label}")
+        except store.StoreError as exc:
+            st.caption(str(exc))
+page.run()

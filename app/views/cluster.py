@@ -1,0 +1,241 @@
+"""Cluster view: why it ranks, the network behind it, the timeline, every parcel, the case."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app import common
+from app.data import change_mark
+from linker import cases, evidence, store
+from linker.cases import STATUSES, CasesError
+
+MAX_NODES = 600
+user = common.current_user()
+
+try:
+    src = common.source()
+    queue = common.cached_queue(src.version, src.is_snapshot, True)
+except store.StoreError as exc:
+    common.show_store_problem(exc)
+
+requested = st.query_params.get("cluster") or st.session_state.get("cluster_id")
+ids = list(queue["cluster_id"])
+if not ids:
+    st.info("No clusters yet: run `linker run` on the store.")
+    st.stop()
+labels = {
+    r.cluster_id: f"#{r.rank} · {r.cluster_id} · {r.commodity or 'no commodity'} · {r.parcels} parcels"
+    for r in queue.itertuples()
+}
+index = ids.index(requested) if requested in ids else 0
+cluster_id = st.selectbox("Cluster", ids, index=index, format_func=labels.get, key=f"pick_{requested}")
+if requested and requested not in ids:
+    st.warning(f"No cluster {requested!r} in the current snapshot; showing the top of the queue.")
+st.query_params["cluster"] = cluster_id
+st.session_state["cluster_id"] = cluster_id
+if st.session_state.get("viewing_cluster") != cluster_id:
+    common.audit("view_cluster", cluster_id)
+    st.session_state["viewing_cluster"] = cluster_id
+
+found = common.cached_cluster(src.version, src.is_snapshot, cluster_id)
+row, parcels, signals = found["row"], found["parcels"], found["signals"]
+case = cases.get_case(common.cases_path(), cluster_id)
+qrow = queue[queue["cluster_id"] == cluster_id].iloc[0]
+mark = change_mark(qrow["change"], qrow["parcels"], qrow["previous_parcels"])
+
+st.title(f"Cluster {cluster_id}")
+badges = [f":{'red' if row.get('flagged') else 'gray'}-badge[{'flagged' if row.get('flagged') else 'not flagged'}]",
+          f":blue-badge[{case.status}]"]
+if mark:
+    badges.append(f":orange-badge[{mark} since last run]")
+if case.assignee:
+    badges.append(f":violet-badge[assigned to {case.assignee}]")
+st.markdown(" ".join(badges))
+summary = html.escape(str(row.get("summary") or "No summary."))
+st.markdown(
+    "<div class='cluster-summary' style='font-size:1.15rem;border-left:4px solid #d1242f;background:#f6f8fa;"
+    f"padding:.7rem 1rem;margin:.4rem 0 1rem'>{summary}</div>",
+    unsafe_allow_html=True,
+)
+
+threshold = row.get("threshold_kg")
+est = row.get("est_controlled_kg")
+m = st.columns(7)
+m[0].metric("Score", f"{row.get('score') or 0:.2f}", help=f"rank {row.get('rank')}")
+m[1].metric("Commodity", row.get("commodity") or "-")
+m[2].metric(
+    "Est. controlled", common.fmt_kg(est),
+    delta=(f"{est / threshold:.1f}× threshold" if threshold and est is not None and not pd.isna(threshold) else None),
+    delta_color="inverse" if threshold and est and est >= threshold else "off",
+)
+m[3].metric("Threshold", common.fmt_kg(threshold))
+m[4].metric("Parcels", f"{row.get('parcels'):,}")
+m[5].metric("Senders / receivers", f"{row.get('senders')} / {row.get('receivers')}")
+m[6].metric("Seen", f"{pd.Timestamp(row['first_seen']):%d %b} – {pd.Timestamp(row['last_seen']):%d %b %Y}")
+
+left, right = st.columns([3, 2], gap="large")
+
+# ---------------------------------------------------------------- network
+with left:
+    st.subheader("Network")
+    g, pos, dropped = common.cached_network(src.version, src.is_snapshot, cluster_id, MAX_NODES)
+    st.caption(
+        f"{g.number_of_nodes()} nodes, {g.number_of_edges()} links; a link is one or more parcels, thicker for more. "
+        "Click a node for its details." + (f" The {dropped} least-used nodes are left out." if dropped else "")
+    )
+    fig = go.Figure()
+    edge_groups: dict[int, tuple[list, list]] = {}
+    for a, b, d in g.edges(data=True):
+        width = 1 if len(d["parcels"]) == 1 else 2 if len(d["parcels"]) < 5 else 4
+        xs, ys = edge_groups.setdefault(width, ([], []))
+        xs += [pos[a][0], pos[b][0], None]
+        ys += [pos[a][1], pos[b][1], None]
+    for width, (xs, ys) in sorted(edge_groups.items()):
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(width=width, color="rgba(140,149,159,0.55)"),
+                                 hoverinfo="skip", showlegend=False))
+    label_all = g.number_of_nodes() <= 60
+    for kind in evidence.NODE_KINDS:
+        nodes = [n for n, d in g.nodes(data=True) if d["kind"] == kind]
+        if not nodes:
+            continue
+        sizes = [10 + min(g.nodes[n]["parcels"], 40) ** 0.5 * 3 for n in nodes]
+        texts = [str(g.nodes[n]["label"])[:28] for n in nodes]
+        fig.add_trace(go.Scatter(
+            x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes],
+            mode="markers+text" if label_all else "markers",
+            text=texts, textposition="top center", textfont=dict(size=10),
+            marker=dict(size=sizes, color=evidence.NODE_COLOURS[kind], line=dict(width=1, color="white")),
+            customdata=nodes, name=kind.replace("_", " "),
+            hovertemplate="%{customdata}<br>%{text}<extra></extra>",
+        ))
+    fig.update_layout(
+        height=520, margin=dict(l=0, r=0, t=10, b=0), clickmode="event+select", dragmode="pan",
+        xaxis=dict(visible=False), yaxis=dict(visible=False), plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+    )
+    picked = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"net_{cluster_id}",
+                             config={"scrollZoom": True, "displaylogo": False})
+    points = picked.selection.points if picked is not None and picked.selection else []
+    node_id = next((p.get("customdata") for p in points if p.get("customdata")), None)
+    if node_id and node_id in g:
+        d = g.nodes[node_id]
+        with st.container(border=True):
+            st.markdown(f"**{d['kind'].replace('_', ' ')}** · {d['label']} · {d['parcels']} parcels in this cluster")
+            kind, _, value = node_id.partition(":")
+            if kind == "entity":
+                ent = found["entities"][found["entities"]["entity_id"] == int(value)]
+                if not ent.empty:
+                    e = ent.iloc[0]
+                    st.markdown(f"Names: {', '.join(map(str, e['names']))}")
+                    for field in ("phones", "accounts", "id_numbers", "addresses"):
+                        vals = [v for v in (e[field] if e[field] is not None else []) if v]
+                        if len(vals):
+                            st.markdown(f"{field.replace('_', ' ').capitalize()}: {', '.join(map(str, vals))}")
+                    st.caption(f"{e['parcels']} parcels in the whole store, roles: {', '.join(e['roles'])}")
+                mine = found["mentions"][found["mentions"]["entity_id"] == int(value)]
+                st.dataframe(mine[["parcel_id", "role", "name_raw", "phone_raw", "address_raw"]], hide_index=True, height=180)
+            else:
+                mine = found["mentions"]
+                col = {"phone": "phone_e164", "account": "account_norm", "address": "address_key", "acceptance_point": "acceptance_point"}[kind]
+                used = mine[mine[col].astype(str) == value] if col in mine else mine.iloc[0:0]
+                st.markdown(f"Used by: {', '.join(sorted(set(map(str, used['name_raw']))))}")
+            watch_kind = {"entity": "name", "phone": "phone", "account": "account", "address": "address"}.get(kind)
+            if watch_kind and user.can_edit:
+                watch_value = d["label"] if kind in ("entity", "address") else value
+                if st.button(f"Add {watch_kind} to watch list", key=f"watch_{node_id}", icon=":material/visibility:"):
+                    added = cases.watch_add(common.cases_path(), user, watch_kind, str(watch_value), f"from cluster {cluster_id}")
+                    st.toast("Added to the watch list" if added else "Already on the watch list")
+
+# ---------------------------------------------------------------- why, case
+with right:
+    st.subheader("Why it was flagged")
+    if signals.empty:
+        st.caption("No signal breakdown recorded for this cluster.")
+    else:
+        st.dataframe(
+            signals, hide_index=True,
+            column_config={
+                "signal": "Signal",
+                "strength": st.column_config.ProgressColumn("Strength", min_value=0.0, max_value=1.0, format="%.2f"),
+                "weight": st.column_config.NumberColumn("Weight", format="%.2f"),
+                "contribution": st.column_config.NumberColumn("Adds", format="%.3f"),
+                "evidence": st.column_config.TextColumn("Evidence", width="large"),
+            },
+        )
+    st.subheader("Case")
+    editable = user.can_edit
+    with st.form(f"case_{cluster_id}", border=True):
+        c1, c2 = st.columns(2)
+        new_status = c1.selectbox("Status", STATUSES, index=STATUSES.index(case.status), disabled=not editable)
+        people = [""] + cases.user_names(common.cases_path())
+        new_assignee = c2.selectbox("Assignee", people, index=people.index(case.assignee) if case.assignee in people else 0,
+                                    disabled=not editable, format_func=lambda n: n or "(nobody)")
+        note = st.text_area("Add a note", disabled=not editable, height=80)
+        saved = st.form_submit_button("Save", type="primary", disabled=not editable)
+    if not editable:
+        st.caption("You are a viewer: cases can be changed by investigators only.")
+    if saved:
+        try:
+            cases.update_case(common.cases_path(), user, cluster_id, status=new_status, assignee=new_assignee or None)
+            if note.strip():
+                cases.add_note(common.cases_path(), user, cluster_id, note)
+            st.toast("Case saved")
+            st.rerun()
+        except CasesError as exc:
+            st.error(str(exc))
+    for n in reversed(cases.notes(common.cases_path(), cluster_id)):
+        st.markdown(f"**{n['author']}** · {n['at'][:16].replace('T', ' ')}  \n{n['text']}")
+
+    def pack() -> bytes:
+        common.audit("export", cluster_id, "evidence pack (zip)")
+        with common.analysis(src) as con:
+            return evidence.evidence_pack(con, cluster_id, exported_by=user.name, source=src.path.name)
+
+    st.download_button(
+        "Export evidence pack", data=pack, file_name=f"{re.sub(r'[^A-Za-z0-9_.-]', '_', cluster_id)}_evidence.zip",
+        mime="application/zip", icon=":material/download:", type="secondary", on_click="ignore",
+        help="One self-contained HTML page (summary, network, timeline, parcels, evidence) plus CSV files.",
+    )
+
+# ---------------------------------------------------------------- timeline
+st.subheader("Timeline")
+timeline = evidence.running_total(parcels, est)
+tfig = go.Figure()
+tfig.add_trace(go.Scatter(x=timeline["accepted_at"], y=timeline["running_kg"], mode="lines", line_shape="hv",
+                          line=dict(color="#1f6feb", width=2), name="running estimate", hoverinfo="skip"))
+for carrier, part in timeline.groupby("carrier", sort=True):
+    tfig.add_trace(go.Scatter(
+        x=part["accepted_at"], y=part["running_kg"], mode="markers", name=str(carrier), marker=dict(size=8),
+        customdata=part[["parcel_id", "declared_description", "declared_weight_kg"]].values,
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>declared %{customdata[2]} kg<br>running %{y:.2f} kg<extra>%{fullData.name}</extra>",
+    ))
+if threshold and not pd.isna(threshold):
+    tfig.add_hline(y=threshold, line_dash="dash", line_color="#d1242f", annotation_text=f"threshold {threshold:g} kg",
+                   annotation_position="top left")
+tfig.update_layout(height=300, margin=dict(l=0, r=0, t=20, b=0), yaxis_title="estimated controlled kg",
+                   legend=dict(orientation="h", y=1.12, x=0))
+st.plotly_chart(tfig, key=f"timeline_{cluster_id}", config={"displaylogo": False})
+
+# ---------------------------------------------------------------- parcels and merged names
+tab_parcels, tab_links = st.tabs([f"Parcels ({len(parcels):,})", f"Why names were judged the same party ({len(found['links'])})"])
+with tab_parcels:
+    st.dataframe(parcels.drop(columns=["parcel_seq"]), hide_index=True, height=420)
+with tab_links:
+    links = found["links"]
+    if links.empty:
+        st.caption("No two differently written names were merged inside this cluster.")
+    else:
+        shown = links.assign(evidence=links["evidence"].map(evidence.explain_evidence))
+        st.dataframe(
+            shown, hide_index=True,
+            column_config={
+                "match_probability": st.column_config.ProgressColumn("Probability", min_value=0.0, max_value=1.0, format="%.3f"),
+                "match_weight": st.column_config.NumberColumn("Weight (bits)", format="%.1f"),
+                "evidence": st.column_config.TextColumn("Evidence", width="large"),
+            },
+        )
