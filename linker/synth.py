@@ -1,0 +1,1426 @@
+"""Synthetic world: a year of express parcels with ordinary traffic, look-alikes and known smuggling rings.
+
+The generator exists so that every stage of parcel-linker can be tested and demonstrated against a
+world whose answer is known. It writes the parcels (CONTRACT.md section 1) and, beside them, the
+truth: which real party stands behind every name on every parcel, and which parcels belong to which
+ring of which typology (DOMAIN.md).
+
+How it works, in four steps:
+
+1. Parties. Pools of real-world parties are drawn first: Chinese people and companies, foreign
+   people and companies, post outlets, parcel-forwarding warehouses. A party holds structured parts
+   (hanzi and pinyin name, address parts, phone digits, identity number, payment account), never
+   finished strings, so that one party can be written many ways.
+2. Plans. Every parcel is planned as a row of references to parties (whose name is written, whose
+   address, whose phone, whose ID number, whose account paid) plus goods, weights, carrier and time.
+   Ordinary traffic and the look-alikes are planned in bulk with numpy; rings are planned by a Python
+   loop per ring (rings are few).
+3. Rendering. One vectorised polars pass writes every plan as the strings a carrier records:
+   spelling variants, scripts, full-width letters, typos, phone formats, address orders, HS-code
+   punctuation, currencies, empty optional fields. Ring rows and ordinary rows go through the same
+   pass with the same probabilities, so nothing but the behaviour that DOMAIN.md describes tells a
+   ring parcel from an ordinary one.
+4. Ids and order. Waybill numbers are given per carrier in acceptance order, as carriers do, with
+   check digits where the format has one; then the rows are shuffled.
+
+Everything is drawn from one numpy Generator seeded by `seed`, and the year ends on a fixed date, so
+the same seed gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from linker.data import synth_words as W
+
+# The synthetic year: fixed, never today's date, so that output depends on the seed alone.
+YEAR_END = datetime(2025, 12, 1)
+YEAR_DAYS = 365
+YEAR_START = YEAR_END - timedelta(days=YEAR_DAYS)
+
+CONTRACT_COLUMNS = (
+    "parcel_id", "carrier", "accepted_at", "origin_country", "dest_country", "sender_name", "sender_phone",
+    "sender_id_number", "sender_address", "receiver_name", "receiver_phone", "receiver_address", "payer_account",
+    "declared_description", "hs_code", "declared_weight_kg", "gross_weight_kg", "declared_value", "currency",
+    "category", "declared_origin", "acceptance_point",
+)
+TYPOLOGIES = ("splitting", "recruited_senders", "channel_switching", "concealment", "false_origin")
+ACTOR_KINDS = ("background", "shop", "exporter", "forwarder_customer", "outlet_customer", "ring")
+
+# Shares of traffic for the look-alikes and the rings (of all parcels).
+SHOP_SHARE = 0.025
+FORWARDER_SHARE = 0.04
+OUTLET_SHARE = 0.03
+INBOUND_SHARE = 0.06
+RING_SHARE_MAX = 0.018
+PARCELS_PER_RING_TYPOLOGY = 15_000  # one more ring of each typology per this many parcels
+
+# How often an optional field is left empty; the same for every parcel, ring or not.
+EMPTY = {
+    "sender_phone": 0.04, "sender_id_number": 0.22, "receiver_phone": 0.08, "payer_account": 0.18,
+    "hs_code": 0.14, "gross_weight_kg": 0.07, "declared_value": 0.02, "category": 0.05,
+    "declared_origin": 0.12, "acceptance_point": 0.10,
+}
+# How often a mention is written in the party's habitual way rather than another one.
+HABIT = 0.65
+TYPO_RATE = 0.03
+FULLWIDTH_RATE = 0.012
+
+KIND_CN_PERSON, KIND_CN_COMPANY, KIND_FX_PERSON, KIND_FX_COMPANY = "cn_person", "cn_company", "fx_person", "fx_company"
+ENTITY_PREFIX = {KIND_CN_PERSON: "CNP", KIND_CN_COMPANY: "CNC", KIND_FX_PERSON: "FXP", KIND_FX_COMPANY: "FXC"}
+
+PLAN_SCHEMA = {
+    "actor_kind": pl.String, "ring_id": pl.String, "typology": pl.String, "commodity": pl.String,
+    "true_controlled_kg": pl.Float64, "carrier": pl.String, "ts": pl.Datetime("us"),
+    "origin_country": pl.String, "dest_country": pl.String,
+    "s_ent": pl.Int64, "s_name": pl.Int64, "s_addr": pl.Int64, "s_phone": pl.Int64, "s_id": pl.Int64,
+    "s_acct": pl.Int64, "r_ent": pl.Int64, "r_name": pl.Int64, "r_addr": pl.Int64, "r_phone": pl.Int64,
+    "r_unit": pl.Int64, "description": pl.String, "hs": pl.String, "weight_kg": pl.Float64,
+    "gross_kg": pl.Float64, "value_usd": pl.Float64, "category": pl.String, "declared_origin": pl.String,
+    "acceptance_point": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class World:
+    """A generated world: `parcels` (the 22 contract columns, in contract order), `truth` (one row
+    per parcel) and `rings` (one row per ring)."""
+
+    parcels: pl.DataFrame
+    truth: pl.DataFrame
+    rings: pl.DataFrame
+
+
+@dataclass
+class SynthSummary:
+    parcels: int
+    rings_per_typology: dict[str, int]
+    ring_parcels: int
+    lookalike_parcels: dict[str, int]
+    files: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        rings = ", ".join(f"{n} {t}" for t, n in self.rings_per_typology.items())
+        looks = ", ".join(f"{n:,} {k}" for k, n in self.lookalike_parcels.items())
+        lines = [
+            f"{self.parcels:,} parcels, {sum(self.rings_per_typology.values())} rings ({rings}), "
+            f"{self.ring_parcels:,} ring parcels",
+            f"look-alikes: {looks}",
+        ]
+        lines += [f"wrote {path}" for path in self.files]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def _arr(values) -> np.ndarray:
+    return np.array(values, dtype=object)
+
+
+def _weights(values) -> np.ndarray:
+    w = np.asarray(values, dtype=float)
+    return w / w.sum()
+
+
+def _digits(rng: np.random.Generator, n: int, k: int, first_nonzero: bool = False) -> pl.Series:
+    """n random strings of k digits."""
+    low = 10 ** (k - 1) if first_nonzero else 0
+    return pl.Series(rng.integers(low, 10**k, size=n, dtype=np.int64)).cast(pl.String).str.zfill(k)
+
+
+def _choice_str(rng: np.random.Generator, items, n: int, p=None) -> np.ndarray:
+    return _arr(items)[rng.choice(len(items), size=n, p=p)]
+
+
+def _log_uniform(rng: np.random.Generator, low, high, n=None):
+    return np.exp(rng.uniform(np.log(low), np.log(high), size=n))
+
+
+def _activity(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+    """Sampling weights of parties: lognormal, so most send or receive once and a few very often."""
+    return _weights(rng.lognormal(0.0, sigma, size=n))
+
+
+# ---------------------------------------------------------------------------------------------
+# Parties
+
+CITY_W = _weights([c[7] for c in W.CITIES])
+
+
+def _cn_addresses(rng: np.random.Generator, n: int, city: np.ndarray, business: bool) -> dict:
+    """Address parts of Chinese parties in the given cities (indices into CITIES)."""
+    dist = np.array([rng.integers(len(W.CITIES[c][8])) for c in city], dtype=np.int64) if n else np.zeros(0, int)
+    c = W.CITIES
+    prov_hz = _arr([x[0] for x in c])[city]
+    city_hz = _arr([x[2] for x in c])[city]
+    stem = rng.integers(len(W.ROAD_STEMS), size=n)
+    rtype = rng.choice(len(W.ROAD_TYPES), size=n, p=[0.7, 0.2, 0.1])
+    rdir = rng.integers(len(W.ROAD_DIRECTIONS), size=n)
+    comp = rng.integers(len(W.COMPOUNDS), size=n)
+    district = [c[ci][8][di] for ci, di in zip(city, dist)]
+    return {
+        # Municipalities (上海市上海市) are written once.
+        "a_prov_hz": np.where(prov_hz == city_hz, "", prov_hz),
+        "a_prov_en": _arr([x[1] for x in c])[city],
+        "a_city_hz": city_hz,
+        "a_city_en": _arr([x[3] for x in c])[city],
+        "a_tel": _arr([x[4] for x in c])[city],
+        "a_post": _arr([x[6] for x in c])[city],
+        "a_dist_hz": _arr([d[0] for d in district]) if n else _arr([]),
+        "a_dist_en": _arr([d[1] for d in district]) if n else _arr([]),
+        "a_idarea": _arr([x[5] for x in c])[city] + pl.Series(dist + 2).cast(pl.String).str.zfill(2).to_numpy(),
+        "a_road_hz": _arr([s[0] for s in W.ROAD_STEMS])[stem] + _arr([d[0] for d in W.ROAD_DIRECTIONS])[rdir]
+        + _arr([t[0] for t in W.ROAD_TYPES])[rtype],
+        "a_road_en": _arr([s[1] for s in W.ROAD_STEMS])[stem]
+        + _arr([(" " + d[1]) if d[1] else "" for d in W.ROAD_DIRECTIONS])[rdir],
+        "a_type_long": _arr([t[1] for t in W.ROAD_TYPES])[rtype],
+        "a_type_short": _arr([t[2] for t in W.ROAD_TYPES])[rtype],
+        "a_no": rng.integers(1, 999 if not business else 300, size=n),
+        "a_comp_hz": _arr([x[0] for x in W.COMPOUNDS])[comp],
+        "a_comp_en": _arr([x[1] for x in W.COMPOUNDS])[comp],
+        "a_bldg": rng.integers(1, 30, size=n),
+        "a_unit": rng.integers(1, 6, size=n),
+        "a_room": rng.integers(1, 33, size=n) * 100 + rng.integers(1, 9, size=n),
+        "addr_habit": rng.integers(0, 6, size=n),
+    }
+
+
+def _cn_mobiles(rng: np.random.Generator, n: int) -> pl.Series:
+    return pl.Series(_choice_str(rng, W.CN_MOBILE_PREFIXES, n)) + _digits(rng, n, 8)
+
+
+def _cn_id_numbers(rng: np.random.Generator, area6: np.ndarray) -> np.ndarray:
+    """Resident identity numbers (GB 11643): area, birth date, sequence, ISO 7064 MOD 11-2 check."""
+    n = len(area6)
+    born = np.datetime64("1958-01-01") + rng.integers(0, 365 * 47, size=n).astype("timedelta64[D]")
+    ymd = pl.Series(born).dt.strftime("%Y%m%d").cast(pl.Int64).to_numpy()
+    body = area6.astype(np.int64) * 10**11 + ymd * 1000 + rng.integers(0, 1000, size=n)
+    digits = (body[:, None] // (10 ** np.arange(16, -1, -1, dtype=np.int64))) % 10
+    weights = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+    check = _arr(list("10X98765432"))[(digits * weights).sum(axis=1) % 11]
+    return pl.Series(body).cast(pl.String).to_numpy().astype(object) + check
+
+
+def _accounts(rng: np.random.Generator, n: int, company: bool) -> np.ndarray:
+    """Payment accounts as carriers record them: wallet ids, card tokens, monthly account numbers."""
+    if company:  # monthly settlement account of a business customer
+        return _digits(rng, n, 10).to_numpy().astype(object)
+    kind = rng.choice(3, size=n, p=[0.45, 0.45, 0.10])
+    alipay = ("2088" + _digits(rng, n, 12)).to_numpy().astype(object)
+    chars = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", dtype=np.uint8)
+    raw = chars[rng.integers(len(chars), size=(n, 27))]
+    openid = np.char.add("o", raw.view("S27").ravel().astype(str)).astype(object) if n else _arr([])
+    hexchars = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    token = np.char.add("tok_", hexchars[rng.integers(16, size=(n, 16))].view("S16").ravel().astype(str)).astype(object) if n else _arr([])
+    return np.where(kind == 0, alipay, np.where(kind == 1, openid, token))
+
+
+def cn_people(rng: np.random.Generator, n: int, city: np.ndarray | None = None) -> pl.DataFrame:
+    """Chinese people: hanzi and pinyin name parts, an address, a mobile, an ID number, a wallet."""
+    if city is None:
+        city = rng.choice(len(W.CITIES), size=n, p=CITY_W)
+    sur = rng.choice(len(W.SURNAMES), size=n, p=_weights([s[2] for s in W.SURNAMES]))
+    g1 = rng.integers(len(W.GIVEN_CHARS), size=n)
+    g2 = np.where(rng.random(n) < 0.8, rng.integers(len(W.GIVEN_CHARS), size=n), -1)
+    ghz = _arr([g[0] for g in W.GIVEN_CHARS] + [""])
+    gpy = _arr([g[1] for g in W.GIVEN_CHARS] + [""])
+    g1py, g2py = gpy[g1], gpy[g2]
+    cap = lambda a: pl.Series(a, dtype=pl.String).str.to_titlecase().to_numpy().astype(object)  # noqa: E731
+    addr = _cn_addresses(rng, n, city, business=False)
+    area6 = addr.pop("a_idarea")
+    frame = {
+        "kind": np.full(n, KIND_CN_PERSON, dtype=object), "country": np.full(n, "CN", dtype=object),
+        "hz": _arr([s[0] for s in W.SURNAMES])[sur] + ghz[g1] + ghz[g2],
+        "fam": _arr([s[1] for s in W.SURNAMES])[sur],
+        "giv": cap(g1py) + g2py,
+        "giv_sp": np.where(g2 >= 0, cap(g1py) + " " + cap(g2py), cap(g1py)),
+        "name_habit": rng.choice(8, size=n, p=[0.42, 0.2, 0.08, 0.1, 0.04, 0.1, 0.03, 0.03]),
+        "phone_cc": np.full(n, "86", dtype=object), "phone_trunk": np.full(n, "", dtype=object),
+        "phone_nsn": _cn_mobiles(rng, n).to_numpy().astype(object),
+        "phone_habit": rng.integers(0, 9, size=n),
+        "id_number": _cn_id_numbers(rng, area6),
+        "account": _accounts(rng, n, company=False),
+        **addr,
+    }
+    return pl.DataFrame(frame)
+
+
+def cn_companies(rng: np.random.Generator, n: int, city: np.ndarray | None = None,
+                 trades: list[int] | None = None) -> pl.DataFrame:
+    """Chinese companies: 城市+字号+行业+有限公司, and its English forms."""
+    if city is None:
+        city = rng.choice(len(W.CITIES), size=n, p=CITY_W)
+    brand = rng.integers(len(W.COMPANY_BRANDS), size=n)
+    trade = rng.choice(trades if trades else len(W.COMPANY_TRADES), size=n)
+    city_short = _arr([c[2].rstrip("市") for c in W.CITIES])[city]
+    addr = _cn_addresses(rng, n, city, business=True)
+    addr.pop("a_idarea")
+    landline = rng.random(n) < 0.7
+    tel = addr["a_tel"]
+    # Landlines: area code and an 8-digit local number, which starts with 2-8.
+    local = _arr(["8", "6", "2", "3"])[rng.integers(4, size=n)] + _digits(rng, n, 7).to_numpy().astype(object)
+    mobile = _cn_mobiles(rng, n).to_numpy().astype(object)
+    frame = {
+        "kind": np.full(n, KIND_CN_COMPANY, dtype=object), "country": np.full(n, "CN", dtype=object),
+        "hz": city_short + _arr([b[0] for b in W.COMPANY_BRANDS])[brand] + _arr([t[0] for t in W.COMPANY_TRADES])[trade]
+        + "有限公司",
+        "fam": _arr([b[1] for b in W.COMPANY_BRANDS])[brand] + " " + _arr([t[1] for t in W.COMPANY_TRADES])[trade],
+        "giv": _choice_str(rng, W.CN_COMPANY_SUFFIXES_EN, n),
+        "co_city": addr["a_city_en"],
+        "name_habit": rng.choice(5, size=n, p=[0.35, 0.35, 0.1, 0.1, 0.1]),
+        "phone_cc": np.full(n, "86", dtype=object),
+        "phone_trunk": np.where(landline, "0", ""),
+        "phone_nsn": np.where(landline, tel + local, mobile),
+        "phone_habit": rng.integers(0, 9, size=n),
+        "account": _accounts(rng, n, company=True),
+        **addr,
+    }
+    return pl.DataFrame(frame)
+
+
+def _foreign_parts(rng: np.random.Generator, countries: np.ndarray) -> dict:
+    """Address and phone parts of foreign parties, country by country."""
+    n = len(countries)
+    out = {k: np.empty(n, dtype=object) for k in (
+        "a_style", "a_street", "a_type_long", "a_type_short", "a_city", "a_region", "a_post", "a_country_name",
+        "phone_cc", "phone_trunk", "phone_nsn", "group")}
+    for iso in sorted(set(countries.tolist())):
+        idx = np.flatnonzero(countries == iso)
+        k = len(idx)
+        name, group, style, cities, cc, trunk, prefixes, length, _ = W.COUNTRIES[iso]
+        if style == "de":
+            streets, types = W.STREETS_DE, W.STREET_TYPES_DE
+        elif style in ("us", "gb"):
+            streets, types = W.STREETS_EN, W.STREET_TYPES_EN
+        else:
+            streets, types = W.STREETS_GENERIC, W.STREET_TYPES_EN
+        t = rng.integers(len(types), size=k)
+        ci = rng.integers(len(cities), size=k)
+        out["a_style"][idx] = style
+        out["a_street"][idx] = _choice_str(rng, streets, k)
+        out["a_type_long"][idx] = _arr([x[0] for x in types])[t]
+        out["a_type_short"][idx] = _arr([x[1] for x in types])[t]
+        out["a_city"][idx] = _arr([c[0] for c in cities])[ci]
+        out["a_region"][idx] = _arr([c[1] for c in cities])[ci]
+        out["a_post"][idx] = _arr([c[2] for c in cities])[ci]
+        out["a_country_name"][idx] = name
+        out["group"][idx] = group
+        out["phone_cc"][idx] = cc
+        out["phone_trunk"][idx] = trunk
+        pre = _choice_str(rng, prefixes, k)
+        # The digit after the prefix is 2-9: numbering plans reserve 0 and 1 there in many countries.
+        rest = np.array([length - len(p) - 1 for p in pre])
+        tail = pl.Series(rng.integers(0, 10**9, size=k, dtype=np.int64)).cast(pl.String).str.zfill(9)
+        tail = tail.str.slice(0, pl.Series(rest, dtype=pl.Int64)).to_list()
+        out["phone_nsn"][idx] = pre + _arr(list("23456789"))[rng.integers(8, size=k)] + _arr(tail)
+    return out
+
+
+def fx_people(rng: np.random.Generator, countries: np.ndarray) -> pl.DataFrame:
+    """Foreign people: first and last name from their country's name group, address, mobile."""
+    n = len(countries)
+    parts = _foreign_parts(rng, countries)
+    fam, giv = np.empty(n, dtype=object), np.empty(n, dtype=object)
+    for group in sorted(set(parts["group"].tolist())):
+        idx = np.flatnonzero(parts["group"] == group)
+        firsts, lasts = W.NAME_GROUPS[group]
+        giv[idx] = _choice_str(rng, firsts, len(idx))
+        fam[idx] = _choice_str(rng, lasts, len(idx))
+    parts.pop("group")
+    unit = rng.integers(1, 300, size=n).astype(float)
+    unit[rng.random(n) < 0.55] = np.nan
+    return pl.DataFrame({
+        "kind": np.full(n, KIND_FX_PERSON, dtype=object), "country": countries.astype(object),
+        "fam": fam, "giv": giv,
+        "name_habit": rng.choice(6, size=n, p=[0.6, 0.1, 0.08, 0.12, 0.05, 0.05]),
+        "phone_habit": rng.integers(0, 9, size=n),
+        "a_no": rng.integers(1, 2500, size=n), "a_unit": pl.Series(unit).cast(pl.Int64, strict=False),
+        "addr_habit": rng.integers(0, 6, size=n),
+        **parts,
+    })
+
+
+def fx_companies(rng: np.random.Generator, countries: np.ndarray, trades=None) -> pl.DataFrame:
+    """Foreign companies: a name, a trade word, the country's usual legal suffix."""
+    n = len(countries)
+    parts = _foreign_parts(rng, countries)
+    suffix = np.array([W.FOREIGN_COMPANY_SUFFIXES[g][rng.integers(len(W.FOREIGN_COMPANY_SUFFIXES[g]))]
+                       for g in parts.pop("group")], dtype=object) if n else _arr([])
+    trade_words = trades if trades else W.FOREIGN_COMPANY_TRADES
+    return pl.DataFrame({
+        "kind": np.full(n, KIND_FX_COMPANY, dtype=object), "country": countries.astype(object),
+        "fam": _choice_str(rng, W.FOREIGN_COMPANY_WORDS, n) + " " + _choice_str(rng, trade_words, n),
+        "giv": suffix,
+        "name_habit": rng.choice(4, size=n, p=[0.55, 0.2, 0.15, 0.1]),
+        "phone_habit": rng.integers(0, 9, size=n),
+        "a_no": rng.integers(1, 9000, size=n), "a_unit": pl.Series(np.full(n, None), dtype=pl.Int64),
+        "addr_habit": rng.integers(0, 6, size=n),
+        **parts,
+    })
+
+
+class _Pool:
+    """All parties of the world, appended in chunks; a party is known by its row index."""
+
+    def __init__(self) -> None:
+        self.frames: list[pl.DataFrame] = []
+        self.size = 0
+
+    def add(self, frame: pl.DataFrame) -> np.ndarray:
+        start = self.size
+        self.frames.append(frame)
+        self.size += frame.height
+        return np.arange(start, self.size, dtype=np.int64)
+
+    def frame(self) -> pl.DataFrame:
+        pool = pl.concat(self.frames, how="diagonal_relaxed")
+        prefix = pl.col("kind").replace_strict(ENTITY_PREFIX, return_dtype=pl.String)
+        return pool.with_columns(entity=prefix + "-" + pl.int_range(pl.len()).cast(pl.String).str.zfill(7))
+
+    def column(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """Values of one column for given parties (only for chunks already added)."""
+        full = pl.concat([f.select(name) if name in f.columns else pl.DataFrame({name: [None] * f.height})
+                          for f in self.frames], how="vertical_relaxed")[name]
+        return full.gather(idx).to_numpy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Time
+
+_HOUR_W = _weights([1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 3, 6, 9, 10, 10, 8, 8, 9, 10, 10, 9, 8, 6, 4, 3, 2, 1.5])
+
+
+def _day_weights() -> np.ndarray:
+    """Traffic per day of the year: quieter weekends and Spring Festival, peaks around 11.11 and Christmas."""
+    days = np.arange(YEAR_DAYS)
+    dates = [YEAR_START.date() + timedelta(days=int(d)) for d in days]
+    w = np.ones(YEAR_DAYS)
+    for i, d in enumerate(dates):
+        w[i] *= (1, 1, 1, 1, 1, 0.8, 0.6)[d.weekday()]
+        if abs((d - date(2025, 1, 29)).days) <= 7:
+            w[i] *= 0.4
+        if abs((d - date(2025, 11, 11)).days) <= 4 or (d.month == 12 and d.day <= 20):
+            w[i] *= 1.6
+        w[i] *= 1 + 0.15 * (i / YEAR_DAYS)  # slow growth of e-commerce over the year
+    return _weights(w)
+
+
+DAY_W = _day_weights()
+
+
+def _times(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
+    """Acceptance timestamps on the given day offsets, at realistic hours of the day."""
+    n = len(days)
+    secs = rng.choice(24, size=n, p=_HOUR_W) * 3600 + rng.integers(0, 3600, size=n)
+    base = np.datetime64(YEAR_START, "s")
+    return (base + days.astype("timedelta64[D]") + secs.astype("timedelta64[s]")).astype("datetime64[us]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Goods
+
+def _goods_table() -> pl.DataFrame:
+    rows = []
+    for cat, items in W.GOODS.items():
+        for i, (descs, hs, lo, hi, plo, phi) in enumerate(items):
+            rows.append((cat, i, descs, hs, lo, hi, plo, phi))
+    return pl.DataFrame(rows, schema=["category", "item", "descs", "hs", "kg_lo", "kg_hi", "usd_lo", "usd_hi"],
+                        orient="row")
+
+
+def _ordinary_goods(rng: np.random.Generator, n: int, categories: np.ndarray | None = None) -> dict:
+    """Goods of ordinary parcels: a CN23 category, an item of it, weight and value consistent with it."""
+    cats = list(W.CATEGORY_SHARES)
+    if categories is None:
+        categories = _choice_str(rng, cats, n, p=_weights(list(W.CATEGORY_SHARES.values())))
+    desc, hs = np.empty(n, dtype=object), np.empty(n, dtype=object)
+    kg, usd = np.zeros(n), np.zeros(n)
+    for cat in cats:
+        idx = np.flatnonzero(categories == cat)
+        items = W.GOODS[cat]
+        pick = rng.integers(len(items), size=len(idx))
+        for j, (descs, code, lo, hi, plo, phi) in enumerate(items):
+            sel = idx[pick == j]
+            k = len(sel)
+            desc[sel] = _choice_str(rng, descs, k)
+            hs[sel] = code or None
+            kg[sel] = _log_uniform(rng, lo, hi, k)
+            usd[sel] = kg[sel] * rng.uniform(plo, phi, size=k) if phi else 0.0
+    return {"description": desc, "hs": hs, "weight_kg": kg, "value_usd": usd, "category": categories}
+
+
+def _packaging(rng: np.random.Generator, kg: np.ndarray) -> np.ndarray:
+    """Weight of box and filling: gross weight is a little above net weight."""
+    return 0.02 + kg * rng.uniform(0.03, 0.15, size=len(kg))
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans of ordinary traffic and look-alikes
+
+
+def _acceptance_points(rng: np.random.Generator, carriers: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Outlet ids: carrier code, city telephone code (or country), outlet number."""
+    prefix = np.array([W.CARRIERS[c][2] for c in carriers], dtype=object) if len(carriers) else _arr([])
+    num = pl.Series(rng.integers(1, 60, size=len(carriers))).cast(pl.String).str.zfill(3).to_numpy().astype(object)
+    return prefix + "-" + area.astype(object) + "-" + num
+
+
+def _plan(n: int, **cols) -> pl.DataFrame:
+    data = {}
+    for name, dtype in PLAN_SCHEMA.items():
+        value = cols.get(name)
+        if value is None:
+            data[name] = pl.Series(name, [None] * n, dtype=dtype)
+        elif np.isscalar(value) or isinstance(value, str):
+            data[name] = pl.Series(name, [value] * n, dtype=dtype)
+        elif isinstance(value, np.ndarray) and value.dtype == object:
+            data[name] = pl.Series(name, [None if v is None else str(v) for v in value.tolist()], dtype=dtype)
+        else:
+            data[name] = pl.Series(name, value, dtype=dtype, strict=False)
+    return pl.DataFrame(data)
+
+
+def _carriers(rng: np.random.Generator, n: int, allowed=None) -> np.ndarray:
+    names = allowed or list(W.CARRIERS)
+    return _choice_str(rng, names, n, p=_weights([W.CARRIERS[c][0] for c in names]))
+
+
+def _dest_countries(rng: np.random.Generator, n: int) -> np.ndarray:
+    isos = list(W.COUNTRIES)
+    return _choice_str(rng, isos, n, p=_weights([W.COUNTRIES[c][8] for c in isos]))
+
+
+@dataclass
+class _Ctx:
+    """What planning needs: the random generator, the party pool and the ids of standing parties."""
+
+    rng: np.random.Generator
+    pool: _Pool
+    cn_senders: np.ndarray
+    cn_sender_w: np.ndarray
+    cn_firms: np.ndarray
+    cn_firm_w: np.ndarray
+    fx_receivers: np.ndarray
+    fx_receiver_w: np.ndarray
+    fx_receiver_country: np.ndarray
+    fx_firms: np.ndarray
+
+
+def _outbound(ctx: _Ctx, n: int, kind: str = "background") -> pl.DataFrame:
+    """Ordinary parcels from China: people and small sellers to people and firms abroad."""
+    rng = ctx.rng
+    firm = rng.random(n) < 0.3
+    s = np.where(firm, rng.choice(ctx.cn_firms, size=n, p=ctx.cn_firm_w),
+                 rng.choice(ctx.cn_senders, size=n, p=ctx.cn_sender_w))
+    to_firm = rng.random(n) < 0.05
+    r = np.where(to_firm, rng.choice(ctx.fx_firms, size=n), rng.choice(ctx.fx_receivers, size=n, p=ctx.fx_receiver_w))
+    cats = np.where(firm, "merchandise", None)
+    loose = ~firm
+    cats[loose] = _choice_str(rng, list(W.CATEGORY_SHARES), int(loose.sum()),
+                              p=_weights(list(W.CATEGORY_SHARES.values())))
+    goods = _ordinary_goods(rng, n, cats.astype(object))
+    carriers = _carriers(rng, n)
+    kg = goods.pop("weight_kg")
+    return _plan(
+        n, actor_kind=kind, carrier=carriers, ts=_times(rng, rng.choice(YEAR_DAYS, size=n, p=DAY_W)),
+        origin_country="CN", dest_country=ctx.pool.column("country", r),
+        s_ent=s, s_name=s, s_addr=s, s_phone=s, s_id=s, s_acct=s,
+        r_ent=r, r_name=r, r_addr=r, r_phone=r, weight_kg=kg, gross_kg=kg + _packaging(rng, kg),
+        declared_origin=_declared_origin(rng, n, "CN"),
+        acceptance_point=_acceptance_points(rng, carriers, ctx.pool.column("a_tel", s)), **goods,
+    )
+
+
+def _declared_origin(rng: np.random.Generator, n: int, origin) -> np.ndarray:
+    """Mostly the posting country; sometimes goods made elsewhere (imported cosmetics, a Japanese watch)."""
+    other = _choice_str(rng, ["JP", "KR", "US", "DE", "VN", "TH", "MY", "IT", "FR", "TW"], n)
+    return np.where(rng.random(n) < 0.03, other, origin).astype(object)
+
+
+def _inbound(ctx: _Ctx, n: int) -> pl.DataFrame:
+    """Ordinary parcels posted abroad to people in China."""
+    rng = ctx.rng
+    origins = _choice_str(rng, list(W.INBOUND_ORIGINS), n, p=_weights(list(W.INBOUND_ORIGINS.values())))
+    s = np.empty(n, dtype=np.int64)
+    for iso in sorted(set(origins.tolist())):
+        idx = np.flatnonzero(origins == iso)
+        cands = ctx.fx_receivers[ctx.fx_receiver_country == iso]
+        s[idx] = rng.choice(cands, size=len(idx))
+    r = rng.choice(ctx.cn_senders, size=n, p=ctx.cn_sender_w)
+    goods = _ordinary_goods(rng, n)
+    kg = goods.pop("weight_kg")
+    carriers = _carriers(rng, n, ["EMS", "China Post", "DHL", "FedEx", "UPS", "SF"])
+    return _plan(
+        n, actor_kind="background", carrier=carriers, ts=_times(rng, rng.choice(YEAR_DAYS, size=n, p=DAY_W)),
+        origin_country=origins, dest_country="CN", s_ent=s, s_name=s, s_addr=s, s_phone=s, s_acct=-1, s_id=-1,
+        r_ent=r, r_name=r, r_addr=r, r_phone=r, weight_kg=kg, gross_kg=kg + _packaging(rng, kg),
+        declared_origin=_declared_origin(rng, n, origins),
+        acceptance_point=_acceptance_points(rng, carriers, origins), **goods,
+    )
+
+
+def _shops(ctx: _Ctx, n: int) -> tuple[pl.DataFrame, int]:
+    """Online shops: hundreds of correctly declared magnet or alloy-jewellery parcels to unrelated buyers."""
+    rng = ctx.rng
+    n_shops = max(2, round(n / 1250)) if n else 0
+    shops = ctx.pool.add(cn_companies(rng, n_shops, trades=[5, 6, 10]))
+    which = rng.choice(n_shops, size=n, p=_activity(rng, n_shops, 0.5)) if n else np.zeros(0, int)
+    product = rng.integers(len(W.SHOP_GOODS), size=n_shops)[which]
+    buyers = ctx.pool.add(fx_people(rng, _dest_countries(rng, n)))
+    shop_carriers = [rng.choice(["YunExpress", "Cainiao", "China Post", "EMS"], size=2, replace=False) for _ in range(n_shops)]
+    carriers = np.array([shop_carriers[w][int(rng.random() < 0.3)] for w in which], dtype=object)
+    desc, hs, kg, usd = np.empty(n, dtype=object), np.empty(n, dtype=object), np.zeros(n), np.zeros(n)
+    for j, (descs, code, lo, hi, plo, phi) in enumerate(W.SHOP_GOODS):
+        sel = np.flatnonzero(product == j)
+        desc[sel] = _choice_str(rng, descs, len(sel))
+        hs[sel] = code
+        kg[sel] = _log_uniform(rng, lo, hi, len(sel))
+        usd[sel] = kg[sel] * rng.uniform(plo, phi, size=len(sel))
+    s = shops[which]
+    # A shop hands its parcels in at its own one or two outlets.
+    point = _acceptance_points(rng, carriers, ctx.pool.column("a_tel", s))
+    return _plan(
+        n, actor_kind="shop", carrier=carriers, ts=_times(rng, rng.choice(YEAR_DAYS, size=n, p=DAY_W)),
+        origin_country="CN", dest_country=ctx.pool.column("country", buyers),
+        s_ent=s, s_name=s, s_addr=s, s_phone=s, s_id=-1, s_acct=s, r_ent=buyers, r_name=buyers, r_addr=buyers,
+        r_phone=buyers, description=desc, hs=hs, weight_kg=kg, gross_kg=kg + _packaging(rng, kg), value_usd=usd,
+        category="merchandise", declared_origin="CN", acceptance_point=point,
+    ), n_shops
+
+
+def _exporters(ctx: _Ctx, n_exporters: int) -> pl.DataFrame:
+    """Licensed exporters: a few large, correctly declared consignments of controlled materials."""
+    rng = ctx.rng
+    rare_earth_cities = [i for i, c in enumerate(W.CITIES) if c[3] in ("Ganzhou", "Baotou", "Changzhou", "Ningbo", "Beijing")]
+    firms = ctx.pool.add(cn_companies(rng, n_exporters, city=rng.choice(rare_earth_cities, size=n_exporters), trades=[4, 3]))
+    plans = []
+    for firm in firms:
+        product = int(rng.integers(len(W.EXPORTER_GOODS)))
+        descs, code, plo, phi, commodity = W.EXPORTER_GOODS[product]
+        buyers = ctx.pool.add(fx_companies(rng, _choice_str(rng, ["DE", "JP", "KR", "US", "NL", "GB", "FR"], int(rng.integers(1, 4))),
+                                           trades=W.FOREIGN_INDUSTRIAL_BUYERS))
+        k = int(rng.integers(3, 13))
+        r = rng.choice(buyers, size=k)
+        kg = np.round(rng.choice([50, 100, 150, 200, 250, 300, 500], size=k) * rng.uniform(1.0, 1.002, size=k), 1)
+        carriers = _choice_str(rng, ["DHL", "FedEx", "UPS", "EMS"], k)
+        plans.append(_plan(
+            k, actor_kind="exporter", commodity=commodity, true_controlled_kg=kg, carrier=carriers,
+            ts=_times(rng, rng.choice(YEAR_DAYS, size=k, p=DAY_W)), origin_country="CN",
+            dest_country=ctx.pool.column("country", r), s_ent=firm, s_name=firm, s_addr=firm, s_phone=firm,
+            s_id=-1, s_acct=firm, r_ent=r, r_name=r, r_addr=r, r_phone=r, description=_choice_str(rng, descs, k),
+            hs=code, weight_kg=kg, gross_kg=kg + 2 + kg * rng.uniform(0.02, 0.05, size=k),
+            value_usd=kg * rng.uniform(plo, phi, size=k), category="merchandise", declared_origin="CN",
+            acceptance_point=_acceptance_points(rng, carriers, ctx.pool.column("a_tel", np.full(k, firm))),
+        ))
+    return pl.concat(plans) if plans else _plan(0)
+
+
+@dataclass
+class _Warehouses:
+    ids: np.ndarray
+    suites: list[list[int]]  # unused suite numbers per warehouse, handed out in order
+
+
+def _forwarders(ctx: _Ctx, n: int) -> tuple[pl.DataFrame, _Warehouses]:
+    """Parcel-forwarding warehouses: one street address abroad, thousands of customers told apart by suite."""
+    rng = ctx.rng
+    n_wh = max(2, round(n / 6000))
+    countries = _choice_str(rng, ["US", "US", "DE", "GB", "JP", "KZ", "NL", "AE"], n_wh)
+    wh = ctx.pool.add(fx_companies(rng, countries, trades=["Logistics", "Forwarding", "Shipping"]))
+    suites = [list(rng.permutation(np.arange(1000, 100000))[:4000]) for _ in range(n_wh)]
+    n_customers = max(1, n // 3)
+    home = _dest_countries(rng, n_customers)
+    customers = ctx.pool.add(fx_people(rng, home))
+    cust_wh = rng.integers(n_wh, size=n_customers)
+    cust_suite = np.array([suites[w].pop() for w in cust_wh], dtype=np.int64)
+    pick = rng.choice(n_customers, size=n, p=_activity(rng, n_customers, 0.8))
+    c = customers[pick]
+    w = wh[cust_wh[pick]]
+    plan = _outbound(ctx, n, kind="forwarder_customer")
+    # The customer's own phone or the warehouse desk's, which thousands of parcels share.
+    phone = np.where(rng.random(n) < 0.5, c, w)
+    plan = plan.with_columns(
+        r_ent=pl.Series(c), r_name=pl.Series(c), r_addr=pl.Series(w), r_phone=pl.Series(phone),
+        r_unit=pl.Series(cust_suite[pick]), dest_country=pl.Series(ctx.pool.column("country", w)),
+    )
+    return plan, _Warehouses(wh, suites)
+
+
+def _outlets(ctx: _Ctx, n: int) -> pl.DataFrame:
+    """Post outlets that write their own phone on walk-in customers' parcels and pay from one account."""
+    rng = ctx.rng
+    n_out = max(3, round(n / 1200))
+    outlets = ctx.pool.add(cn_companies(rng, n_out, trades=[9]))
+    carriers = _choice_str(rng, ["China Post", "EMS", "SF", "JD"], n_out)
+    points = _acceptance_points(rng, carriers, ctx.pool.column("a_tel", outlets))
+    which = rng.integers(n_out, size=n)
+    plan = _outbound(ctx, n, kind="outlet_customer")
+    # Walk-in customers are ordinary people, most of them seen once.
+    customers = ctx.pool.add(cn_people(rng, n, city=None))
+    o = outlets[which]
+    plan = plan.with_columns(
+        s_ent=pl.Series(customers), s_name=pl.Series(customers), s_addr=pl.Series(customers),
+        s_id=pl.Series(customers), s_phone=pl.Series(np.where(rng.random(n) < 0.7, o, customers)),
+        s_acct=pl.Series(o), carrier=pl.Series(carriers[which]), acceptance_point=pl.Series(points[which]),
+    )
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Rings
+
+
+class _Alloc:
+    """Parties that rings need, requested one by one and created in bulk afterwards.
+
+    A reference is `slot * 4 + kind` (kind 1: Chinese person, 2: foreign person, 3: foreign company),
+    or `index * 4` for a party that already exists; `resolve` turns references into pool indices.
+    """
+
+    def __init__(self) -> None:
+        self.cn_city: list[int] = []
+        self.fx_country: list[str] = []
+        self.fxco_country: list[str] = []
+
+    @staticmethod
+    def existing(index: int) -> int:
+        return int(index) * 4
+
+    def cn(self, city: int) -> int:
+        self.cn_city.append(city)
+        return (len(self.cn_city) - 1) * 4 + 1
+
+    def fx(self, country: str) -> int:
+        self.fx_country.append(country)
+        return (len(self.fx_country) - 1) * 4 + 2
+
+    def fxco(self, country: str) -> int:
+        self.fxco_country.append(country)
+        return (len(self.fxco_country) - 1) * 4 + 3
+
+    def create(self, rng: np.random.Generator, pool: _Pool) -> np.ndarray:
+        """Create the requested parties; returns the base pool index per kind."""
+        base = np.zeros(4, dtype=np.int64)
+        base[1] = pool.add(cn_people(rng, len(self.cn_city), city=np.array(self.cn_city, dtype=np.int64)))[:1].sum() if self.cn_city else 0
+        base[2] = pool.add(fx_people(rng, _arr(self.fx_country)))[:1].sum() if self.fx_country else 0
+        base[3] = pool.add(fx_companies(rng, _arr(self.fxco_country)))[:1].sum() if self.fxco_country else 0
+        return base
+
+    @staticmethod
+    def resolve(refs: pl.Expr, base: np.ndarray) -> pl.Expr:
+        kind = refs % 4
+        slot = refs // 4
+        base_of = pl.when(kind == 1).then(int(base[1])).when(kind == 2).then(int(base[2])).when(kind == 3).then(int(base[3])).otherwise(0)
+        return pl.when(refs < 0).then(-1).otherwise(slot + base_of)
+
+
+def _ring_weights(rng: np.random.Generator, k: int, small: bool) -> np.ndarray:
+    """Weights of a ring's parcels: similar to each other, each well below a threshold, often just
+    under a round number."""
+    base = rng.uniform(0.9, 2.0) if small else rng.uniform(0.3, 2.0)
+    kg = base * rng.uniform(0.9, 1.1, size=k)
+    under_round = rng.random(k) < 0.3
+    rounds = np.maximum(0.5, np.round(kg * 2) / 2)
+    kg = np.where(under_round, rounds - rng.choice([0.01, 0.02, 0.05], size=k), kg)
+    return np.clip(kg, 0.2, 2.0)
+
+
+def _ring_window(rng: np.random.Generator, commodity: str, k: int) -> np.ndarray:
+    """Days of a ring's parcels: a window of weeks, after the commodity came under control."""
+    control = datetime.fromisoformat(W.RING_COMMODITIES[commodity][1])
+    earliest = max(0, (control - YEAR_START).days + 7)
+    span = int(rng.integers(10, 60))
+    start = int(rng.integers(earliest, max(earliest + 1, YEAR_DAYS - span)))
+    days = np.sort(rng.integers(start, min(YEAR_DAYS, start + span), size=k))
+    return days
+
+
+def _cover(rng: np.random.Generator, k: int, kg: np.ndarray, kind: str) -> dict:
+    """Declared goods of ring parcels: a cover description (or an innocent one for concealment)."""
+    table = W.CONCEALMENT_GOODS if kind == "innocent" else W.COVER_GOODS
+    covers = rng.choice(len(table), size=min(2, len(table)), replace=False)
+    pick = covers[(rng.random(k) < 0.25).astype(int)]
+    desc = np.empty(k, dtype=object)
+    hs = np.empty(k, dtype=object)
+    usd = np.zeros(k)
+    for j in set(pick.tolist()):
+        sel = np.flatnonzero(pick == j)
+        descs, code, plo, phi = table[j]
+        desc[sel] = _choice_str(rng, descs, len(sel))
+        hs[sel] = code or None
+        usd[sel] = kg[sel] * rng.uniform(plo, phi, size=len(sel))
+    category = _choice_str(rng, ["sample", "merchandise", "gift", "other"], k, p=[0.4, 0.35, 0.15, 0.1])
+    return {"description": desc, "hs": hs, "value_usd": usd, "category": category}
+
+
+def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, typology: str, k: int,
+               traits: set[str]) -> tuple[pl.DataFrame, dict]:
+    """Plan the parcels of one ring of the given typology, with extra traits from other typologies."""
+    rng = ctx.rng
+    commodity = str(_choice_str(rng, list(W.RING_COMMODITIES), 1,
+                                p=_weights([c[0] for c in W.RING_COMMODITIES.values()]))[0])
+    days = _ring_window(rng, commodity, k)
+    city = int(rng.choice(len(W.CITIES), p=CITY_W))
+    kg = _ring_weights(rng, k, small=k < 15)
+    dest = str(_choice_str(rng, ["US", "DE", "JP", "KR", "NL", "GB", "IN", "RU", "TW", "FR", "PL"], 1)[0])
+    transit = typology == "false_origin" and rng.random() < 0.7 or "transit" in traits
+    if transit:
+        dest = str(_choice_str(rng, W.TRANSIT_COUNTRIES, 1)[0])
+
+    # The receiving side: a person or firm abroad, or a suite at a forwarding warehouse.
+    forwarder = ("forwarder" in traits or (typology == "recruited_senders" and rng.random() < 0.5)) and not transit
+    r_unit = None
+    if forwarder:
+        w = int(rng.integers(len(warehouses.ids)))
+        receiver = alloc.fx(dest)
+        r_addr = alloc.existing(warehouses.ids[w])
+        r_unit = int(warehouses.suites[w].pop())
+        dest = str(ctx.pool.column("country", np.array([warehouses.ids[w]]))[0])
+    elif transit or rng.random() < 0.3:
+        receiver = alloc.fxco(dest)
+        r_addr = receiver
+    else:
+        receiver = alloc.fx(dest)
+        r_addr = receiver
+    r_phone = np.full(k, receiver)
+
+    # The sending side, per typology.
+    organiser = alloc.cn(city)
+    s_ent = np.full(k, organiser)
+    s_name, s_addr, s_phone = s_ent.copy(), s_ent.copy(), s_ent.copy()
+    s_id, s_acct = s_ent.copy(), s_ent.copy()
+    n_carriers = 2
+    points_per_carrier = 1
+    people = "one organiser"
+    if typology == "splitting" or "aliases" in traits:
+        # Aliases: other names (and sometimes addresses), each tied back by his phone, ID or account.
+        aliases = [alloc.cn(city) for _ in range(int(rng.integers(1, 4)))]
+        use_alias = rng.random(k) < 0.4
+        alias = np.array(aliases)[rng.integers(len(aliases), size=k)]
+        s_name = np.where(use_alias, alias, s_name)
+        s_addr = np.where(use_alias & (rng.random(k) < 0.5), alias, s_addr)
+        tie = rng.integers(3, size=k)  # which of phone / ID / account still points at him
+        s_phone = np.where(use_alias & (tie != 0) & (rng.random(k) < 0.5), alias, s_phone)
+        s_id = np.where(use_alias & (tie != 1), alias, s_id)
+        s_acct = np.where(use_alias & (tie != 2) & (rng.random(k) < 0.5), alias, s_acct)
+        people = f"one organiser with {len(aliases)} alias name(s) sharing his phone, ID or account"
+    if typology == "recruited_senders":
+        # Distinct local people, each with their own name, phone and ID; one payer behind them.
+        n_rec = int(min(k, rng.integers(max(3, k // 4), max(4, k // 2) + 1)))
+        recruits = np.array([alloc.cn(city if rng.random() < 0.8 else int(rng.choice(len(W.CITIES), p=CITY_W)))
+                             for _ in range(n_rec)])
+        who = recruits[np.concatenate([np.arange(n_rec), rng.integers(n_rec, size=k - n_rec)])[rng.permutation(k)]]
+        s_ent, s_name, s_addr, s_phone, s_id = who, who.copy(), who.copy(), who.copy(), who.copy()
+        s_acct = np.full(k, organiser)
+        people = f"{n_rec} recruited senders paid from one account"
+    if typology == "channel_switching" or "switching" in traits:
+        # Several SIM cards and wallets, many carriers and outlets; one receiving address.
+        phones = [organiser] + [alloc.cn(city) for _ in range(int(rng.integers(2, 5)))]
+        s_phone = np.where(s_phone == organiser, np.array(phones)[rng.integers(len(phones), size=k)], s_phone)
+        s_acct = np.where(rng.random(k) < 0.5, s_acct, np.array(phones)[rng.integers(len(phones), size=k)])
+        n_carriers, points_per_carrier = int(rng.integers(4, 7)), 4
+        people += f", {len(phones)} phones, alternating carriers and outlets"
+
+    # Goods, declarations and weights.
+    if typology == "concealment":
+        hidden = kg
+        goods = _cover(rng, k, np.zeros(k), "innocent")
+        declared = np.clip(_log_uniform(rng, 0.3, 1.5, k), 0.2, None)
+        goods["value_usd"] = declared * rng.uniform(8, 40, size=k)
+        gross = declared + _packaging(rng, declared) + hidden
+        weight = declared
+    else:
+        hidden = kg
+        goods = _cover(rng, k, kg, "cover")
+        weight = kg
+        gross = kg + _packaging(rng, kg)
+    declared_origin = np.full(k, "CN", dtype=object)
+    if typology == "false_origin" or "relabelled" in traits:
+        if typology == "false_origin" and (not transit or rng.random() < 0.6):
+            fake = str(_choice_str(rng, ["MY", "VN", "KZ", "LA", "MM", "TH", "KR", "ID"], 1)[0])
+            declared_origin = np.where(rng.random(k) < 0.85, fake, declared_origin).astype(object)
+
+    carriers_all = list(W.CARRIERS)
+    own_carriers = rng.choice(carriers_all, size=n_carriers, replace=False,
+                              p=_weights([W.CARRIERS[c][0] for c in carriers_all]))
+    carriers = own_carriers[rng.integers(n_carriers, size=k)]
+    tel = W.CITIES[city][4]
+    point_ids = {c: _acceptance_points(rng, np.full(points_per_carrier, c, dtype=object),
+                                       np.full(points_per_carrier, tel, dtype=object)) for c in own_carriers}
+    points = np.array([point_ids[c][rng.integers(points_per_carrier)] for c in carriers], dtype=object)
+
+    plan = _plan(
+        k, actor_kind="ring", ring_id=ring_id, typology=typology, commodity=commodity, true_controlled_kg=np.round(hidden, 3),
+        carrier=carriers.astype(object), ts=_times(rng, days), origin_country="CN", dest_country=dest,
+        s_ent=s_ent, s_name=s_name, s_addr=s_addr, s_phone=s_phone, s_id=s_id, s_acct=s_acct,
+        r_ent=np.full(k, receiver), r_name=np.full(k, receiver), r_addr=np.full(k, r_addr), r_phone=r_phone,
+        r_unit=r_unit, weight_kg=weight, gross_kg=gross, declared_origin=declared_origin,
+        acceptance_point=points, **goods,
+    )
+    first = YEAR_START.date() + timedelta(days=int(days.min()))
+    last = YEAR_START.date() + timedelta(days=int(days.max()))
+    declared_as = sorted(set(goods["description"].tolist()), key=str)[:3]
+    description = (
+        f"{typology.replace('_', ' ')}: {people}; {k} parcels, {hidden.sum():.1f} kg of {commodity} declared as "
+        + ", ".join(f"'{d}'" for d in declared_as)
+        + (f", declared origin not CN" if (declared_origin != "CN").any() else "")
+        + (f", via transit country {dest}" if transit else f", to {dest}")
+        + (" (a forwarding-warehouse suite)" if forwarder else "")
+        + f", carriers {', '.join(sorted(set(carriers.tolist())))}"
+    )
+    ring = {"ring_id": ring_id, "typology": typology, "commodity": commodity, "parcels": k,
+            "true_controlled_kg": round(float(hidden.sum()), 3), "first_day": first, "last_day": last,
+            "description": description}
+    return plan, ring
+
+
+def _ring_sizes(rng: np.random.Generator, n_parcels: int) -> list[tuple[str, int]]:
+    """How many rings of each typology and how many parcels each: at least two per typology, more with
+    more traffic, ring parcels together below RING_SHARE_MAX of the traffic (at least 6 per ring)."""
+    per_type = max(2, round(n_parcels / PARCELS_PER_RING_TYPOLOGY))
+    specs = [(t, int(_log_uniform(rng, 12, 70))) for _ in range(per_type) for t in TYPOLOGIES]
+    budget = RING_SHARE_MAX * n_parcels
+    total = sum(k for _, k in specs)
+    if total > budget:
+        specs = [(t, max(6, int(k * budget / total))) for t, k in specs]
+    # A tiny world keeps at most half of its parcels for rings.
+    while specs and sum(k for _, k in specs) > n_parcels // 2:
+        specs.pop()
+    return specs
+
+
+def _rings(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, n_parcels: int) -> tuple[list[pl.DataFrame], list[dict]]:
+    rng = ctx.rng
+    plans, rings = [], []
+    extra_traits = ["aliases", "switching", "forwarder", "transit", "relabelled"]
+    for i, (typology, k) in enumerate(_ring_sizes(rng, n_parcels)):
+        # Rings combine traits: about a third borrow one from another typology.
+        traits = {str(rng.choice(extra_traits))} if rng.random() < 0.35 else set()
+        plan, ring = _ring_plan(ctx, alloc, warehouses, f"R{i + 1:04d}", typology, k, traits)
+        plans.append(plan)
+        rings.append(ring)
+    return plans, rings
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering: structured plans to the strings carriers record
+
+_FULLWIDTH_FROM = [chr(c) for c in range(0x21, 0x7F)] + [" "]
+_FULLWIDTH_TO = [chr(c + 0xFEE0) for c in range(0x21, 0x7F)] + ["\u3000"]
+
+
+def _styled(habit: pl.Expr, n_styles: int, u: pl.Expr, r: pl.Expr) -> pl.Expr:
+    """A mention's style: the party's habit most of the time, any style otherwise."""
+    return pl.when(u < HABIT).then(habit).otherwise((r * n_styles).floor().cast(pl.Int64))
+
+
+def _name_expr(p: str) -> pl.Expr:
+    """The name as written, from the gathered party columns prefixed `p` and style column `{p}nst`."""
+    k, st = pl.col(f"{p}kind"), pl.col(f"{p}nst")
+    fam, giv, hz = pl.col(f"{p}fam"), pl.col(f"{p}giv"), pl.col(f"{p}hz")
+    giv_any = pl.when(pl.col(f"{p}u3") < 0.15).then(pl.col(f"{p}giv_sp")).otherwise(giv)
+    cn_person = (
+        pl.when(st == 0).then(hz)
+        .when(st == 1).then(pl.concat_str([fam, giv_any], separator=" "))
+        .when(st == 2).then(pl.concat_str([fam.str.to_uppercase(), giv_any], separator=" "))
+        .when(st == 3).then(pl.concat_str([giv_any, fam], separator=" "))
+        .when(st == 4).then(pl.concat_str([fam, giv_any], separator=" ").str.to_lowercase())
+        .when(st == 5).then(pl.concat_str([fam, giv_any], separator=" ").str.to_uppercase())
+        .when(st == 6).then(pl.concat_str([fam, giv_any], separator=", "))
+        .otherwise(pl.concat_str([hz, pl.concat_str([fam, giv], separator=" ")], separator=" "))
+    )
+    city = pl.col(f"{p}co_city")
+    bare_suffix = giv.str.replace_all(r"[.,]", "").str.to_uppercase()
+    cn_company = (
+        pl.when(st == 0).then(hz)
+        .when(st == 1).then(pl.concat_str([city, fam, giv], separator=" "))
+        .when(st == 2).then(pl.concat_str([city, fam, bare_suffix], separator=" ").str.to_uppercase())
+        .when(st == 3).then(pl.concat_str([fam, pl.lit("(") + city + pl.lit(")"), giv], separator=" "))
+        .otherwise(pl.concat_str([city, fam, pl.lit("Co., Ltd")], separator=" "))
+    )
+    fx_person = (
+        pl.when(st == 0).then(pl.concat_str([giv, fam], separator=" "))
+        .when(st == 1).then(pl.concat_str([fam.str.to_uppercase(), giv], separator=" "))
+        .when(st == 2).then(pl.concat_str([fam, giv], separator=", "))
+        .when(st == 3).then(pl.concat_str([giv, fam], separator=" ").str.to_uppercase())
+        .when(st == 4).then(pl.concat_str([giv, fam], separator=" ").str.to_lowercase())
+        .otherwise(pl.concat_str([giv.str.slice(0, 1) + pl.lit("."), fam], separator=" "))
+    )
+    fx_company = (
+        pl.when(st == 0).then(pl.concat_str([fam, giv], separator=" "))
+        .when(st == 1).then(pl.concat_str([fam, giv], separator=" ").str.to_uppercase())
+        .when(st == 2).then(fam)
+        .otherwise(pl.concat_str([fam, giv], separator=", "))
+    )
+    return (
+        pl.when(k == KIND_CN_PERSON).then(cn_person)
+        .when(k == KIND_CN_COMPANY).then(cn_company)
+        .when(k == KIND_FX_PERSON).then(fx_person)
+        .otherwise(fx_company)
+    )
+
+
+def _typo(s: pl.Expr, u: pl.Expr, pos_u: pl.Expr) -> pl.Expr:
+    """Keyboard slips on latin text: a letter dropped, doubled or swapped with the next one."""
+    n = s.str.len_chars()
+    pos = (pos_u * (n - 2).clip(lower_bound=1)).floor().cast(pl.Int64) + 1
+    drop = s.str.slice(0, pos) + s.str.slice(pos + 1)
+    double = s.str.slice(0, pos + 1) + s.str.slice(pos)
+    swap = s.str.slice(0, pos) + s.str.slice(pos + 1, 1) + s.str.slice(pos, 1) + s.str.slice(pos + 2)
+    latin = s.str.contains(r"^[\x20-\x7E]+$") & (n > 4)
+    return (
+        pl.when(latin & (u < TYPO_RATE / 3)).then(drop)
+        .when(latin & (u < 2 * TYPO_RATE / 3)).then(double)
+        .when(latin & (u < TYPO_RATE)).then(swap)
+        .otherwise(s)
+    )
+
+
+def _fullwidth(s: pl.Expr, u: pl.Expr) -> pl.Expr:
+    """Some input methods leave letters full-width: ＺＨＡＮＧ　Ｗｅｉ."""
+    return pl.when(u < FULLWIDTH_RATE).then(s.str.replace_many(_FULLWIDTH_FROM, _FULLWIDTH_TO)).otherwise(s)
+
+
+def _address_expr(p: str) -> pl.Expr:
+    """The address as written, in Chinese or English, in either order, abbreviated or not, with or
+    without the unit; foreign addresses in their country's usual order."""
+    c = lambda name: pl.col(f"{p}{name}")  # noqa: E731
+    st, v = c("ast"), c("u4")
+    no, bldg, unit, room = (c(x).cast(pl.String) for x in ("a_no", "a_bldg", "a_unit", "a_room"))
+    road_type = pl.when(v < 0.5).then(c("a_type_long")).otherwise(c("a_type_short"))
+    with_unit = v < 0.75
+    cn = (
+        pl.when(st == 0).then(pl.concat_str([c("a_prov_hz"), c("a_city_hz"), c("a_dist_hz"), c("a_road_hz"), no, pl.lit("号"),
+                                             c("a_comp_hz"), bldg, pl.lit("栋"), unit, pl.lit("单元"), room, pl.lit("室")]))
+        .when(st == 1).then(pl.concat_str([c("a_city_hz"), c("a_dist_hz"), c("a_road_hz"), no, pl.lit("号"),
+                                           pl.when(with_unit).then(pl.concat_str([bldg, pl.lit("-"), room])).otherwise(pl.lit(""))]))
+        .when(st == 2).then(pl.concat_str([
+            pl.when(with_unit).then(pl.concat_str([pl.lit("Room "), room, pl.lit(", Unit "), unit, pl.lit(", Building "), bldg, pl.lit(", ")])).otherwise(pl.lit("")),
+            c("a_comp_en"), pl.lit(", No. "), no, pl.lit(" "), c("a_road_en"), pl.lit(" "), road_type, pl.lit(", "),
+            c("a_dist_en"), pl.lit(" District, "), c("a_city_en"), pl.lit(", "), c("a_prov_en"), pl.lit(" "), c("a_post"),
+            pl.lit(", China")]))
+        .when(st == 3).then(pl.concat_str([
+            pl.when(with_unit).then(pl.concat_str([pl.lit("Rm "), room, pl.lit(", Bldg "), bldg, pl.lit(", ")])).otherwise(pl.lit("")),
+            no, pl.lit(" "), c("a_road_en"), pl.lit(" "), c("a_type_short"), pl.lit(", "), c("a_dist_en"), pl.lit(" Dist., "),
+            c("a_city_en"), pl.lit(", "), c("a_prov_en")]))
+        .when(st == 4).then(pl.concat_str([
+            c("a_prov_en"), pl.lit(" Province "), c("a_city_en"), pl.lit(" City "), c("a_dist_en"), pl.lit(" District "),
+            c("a_road_en"), pl.lit(" "), c("a_type_long"), pl.lit(" No."), no, pl.lit(" "), c("a_comp_en"),
+            pl.when(with_unit).then(pl.concat_str([pl.lit(" "), bldg, pl.lit("-"), unit, pl.lit("-"), room])).otherwise(pl.lit(""))]))
+        .otherwise(pl.concat_str([pl.lit("No."), no, pl.lit(" "), c("a_road_en"), pl.lit(" "), road_type, pl.lit(", "),
+                                  c("a_dist_en"), pl.lit(", "), c("a_city_en"), pl.lit(" "), c("a_post"), pl.lit(" China")]))
+    )
+    # Foreign: the unit comes from the row (a forwarding suite) or from the party's own flat.
+    funit = c("unit").cast(pl.String)
+    unit_word = (pl.when(c("u5") < 0.25).then(pl.lit("Suite ")).when(c("u5") < 0.45).then(pl.lit("#"))
+                 .when(c("u5") < 0.6).then(pl.lit("Ste "))
+                 .when(c("u5") < 0.8).then(pl.lit("Unit ")).otherwise(pl.lit("Apt ")))
+    has_unit = funit.is_not_null() & (pl.col(f"{p}forced_unit") | with_unit)
+    unit_txt = pl.when(has_unit).then(unit_word + funit)
+    country = pl.when(v > 0.5).then(pl.lit(", ") + c("a_country_name")).otherwise(pl.lit(""))
+    street_en = pl.concat_str([no, c("a_street"), road_type], separator=" ")
+    region = pl.when(c("a_region") != "").then(pl.lit(", ") + c("a_region")).otherwise(pl.lit(""))
+    post = pl.when(c("a_post") != "").then(pl.lit(" ") + c("a_post")).otherwise(pl.lit(""))
+    fs = c("a_style")
+    foreign = (
+        pl.when(fs == "us").then(pl.concat_str([street_en, pl.lit(" ") + unit_txt, pl.lit(", "), c("a_city"), region, post, country],
+                                               ignore_nulls=True))
+        .when(fs == "gb").then(pl.concat_str([unit_txt + pl.lit(", "), street_en, pl.lit(", "), c("a_city"), post, country],
+                                             ignore_nulls=True))
+        .when(fs == "de").then(pl.concat_str([c("a_street") + c("a_type_long"), pl.lit(" "), no, pl.lit(", ") + unit_txt,
+                                              pl.lit(", "), c("a_post"), pl.lit(" "), c("a_city"), country], ignore_nulls=True))
+        .when(fs == "ru").then(pl.concat_str([pl.lit("ul. "), c("a_street"), pl.lit(", d. "), no,
+                                              pl.when(has_unit).then(pl.lit(", kv. ") + funit),
+                                              pl.lit(", "), c("a_city"), post, country], ignore_nulls=True))
+        .when(fs == "jp").then(pl.concat_str([(no.cast(pl.Int64) % 9 + 1).cast(pl.String), pl.lit("-"), no, pl.lit(" "),
+                                              unit_txt + pl.lit(" "), c("a_street"), pl.lit(", "), c("a_city"), post, country],
+                                             ignore_nulls=True))
+        .otherwise(pl.concat_str([street_en, pl.lit(", ") + unit_txt, pl.lit(", "), c("a_city"), post, country],
+                                 ignore_nulls=True))
+    )
+    return pl.when(c("country") == "CN").then(cn).otherwise(foreign)
+
+
+def _phone_expr(p: str) -> pl.Expr:
+    """The phone as written: national, international, 00-prefixed, grouped with spaces or dashes."""
+    cc, trunk, nsn, st = pl.col(f"{p}phone_cc"), pl.col(f"{p}phone_trunk"), pl.col(f"{p}phone_nsn"), pl.col(f"{p}pst")
+    long = nsn.str.len_chars() == 11
+    g1 = nsn.str.slice(0, 3)
+    g2 = pl.when(long).then(nsn.str.slice(3, 4)).otherwise(nsn.str.slice(3, 3))
+    g3 = pl.when(long).then(nsn.str.slice(7)).otherwise(nsn.str.slice(6))
+    return (
+        pl.when(st == 0).then(trunk + nsn)
+        .when(st == 1).then(pl.concat_str([pl.lit("+") + cc, g1, g2, g3], separator=" "))
+        .when(st == 2).then(pl.lit("+") + cc + nsn)
+        .when(st == 3).then(pl.lit("00") + cc + nsn)
+        .when(st == 4).then(pl.lit("+") + cc + pl.lit(" ") + pl.concat_str([g1, g2, g3], separator="-"))
+        .when(st == 5).then(pl.concat_str([trunk + g1, g2, g3], separator=" "))
+        .when(st == 6).then(pl.concat_str([trunk + g1, g2, g3], separator="-"))
+        .when(st == 7).then(pl.lit("(+") + cc + pl.lit(")") + nsn)
+        .otherwise(cc + pl.lit("-") + nsn)
+    )
+
+
+NAME_STYLES = {KIND_CN_PERSON: 8, KIND_CN_COMPANY: 5, KIND_FX_PERSON: 6, KIND_FX_COMPANY: 4}
+
+
+def _gather(pool: pl.DataFrame, idx: pl.Series, cols: list[str], prefix: str) -> pl.DataFrame:
+    """Columns of the parties at idx (-1: none), renamed with a prefix."""
+    safe = idx.set(idx < 0, 0) if idx.len() else idx
+    got = pool.select(cols)[safe.to_numpy()]
+    return got.with_columns(pl.when(pl.Series(idx.to_numpy() < 0)).then(None).otherwise(pl.col(c)).alias(c)
+                            for c in cols).rename({c: prefix + c for c in cols})
+
+
+def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Write every planned parcel as a carrier records it (CONTRACT.md section 1), plus truth columns."""
+    n = plans.height
+    name_cols = ["kind", "hz", "fam", "giv", "giv_sp", "co_city", "name_habit", "country"]
+    addr_cols = ["kind", "country", "addr_habit", "a_prov_hz", "a_prov_en", "a_city_hz", "a_city_en", "a_post",
+                 "a_dist_hz", "a_dist_en", "a_road_hz", "a_road_en", "a_type_long", "a_type_short", "a_no",
+                 "a_comp_hz", "a_comp_en", "a_bldg", "a_unit", "a_room", "a_style", "a_street", "a_city",
+                 "a_region", "a_country_name"]
+    phone_cols = ["phone_cc", "phone_trunk", "phone_nsn", "phone_habit"]
+    parts = [plans]
+    for role in ("s", "r"):
+        parts.append(_gather(pool, plans[f"{role}_name"], name_cols, f"{role}n_"))
+        parts.append(_gather(pool, plans[f"{role}_addr"], addr_cols, f"{role}a_"))
+        parts.append(_gather(pool, plans[f"{role}_phone"], phone_cols, f"{role}p_"))
+    parts.append(_gather(pool, plans["s_id"], ["id_number"], "si_"))
+    parts.append(_gather(pool, plans["s_acct"], ["account"], "sc_"))
+    parts.append(_gather(pool, plans["s_ent"], ["entity"], "se_"))
+    parts.append(_gather(pool, plans["r_ent"], ["entity"], "re_"))
+    df = pl.concat(parts, how="horizontal")
+    rand = {f"u{i}": rng.random(n) for i in range(24)}
+    df = df.with_columns(**{k: pl.Series(v) for k, v in rand.items()})
+
+    exprs = {}
+    for i, role in enumerate(("s", "r")):
+        n_styles = pl.col(f"{role}n_kind").replace_strict(NAME_STYLES, return_dtype=pl.Int64)
+        df = df.with_columns(
+            _styled(pl.col(f"{role}n_name_habit"), 1, pl.col(f"u{i * 10}"), pl.col(f"u{i * 10 + 1}"))
+            .alias(f"{role}n_nst"),
+            _styled(pl.col(f"{role}a_addr_habit"), 6, pl.col(f"u{i * 10 + 2}"), pl.col(f"u{i * 10 + 3}")).alias(f"{role}a_ast"),
+            _styled(pl.col(f"{role}p_phone_habit"), 9, pl.col(f"u{i * 10 + 4}"), pl.col(f"u{i * 10 + 5}")).alias(f"{role}p_pst"),
+            pl.col(f"u{i * 10 + 6}").alias(f"{role}n_u3"),
+            pl.col(f"u{i * 10 + 7}").alias(f"{role}a_u4"),
+            pl.col(f"u{i * 10 + 8}").alias(f"{role}a_u5"),
+        )
+        # The style drawn outside the habit must be one the kind of party has.
+        df = df.with_columns(pl.when(pl.col(f"u{i * 10}") < HABIT).then(pl.col(f"{role}n_nst"))
+                             .otherwise((pl.col(f"u{i * 10 + 1}") * n_styles).floor().cast(pl.Int64)).alias(f"{role}n_nst"))
+        unit = pl.col("r_unit") if role == "r" else pl.lit(None, dtype=pl.Int64)
+        df = df.with_columns(pl.coalesce(unit, pl.col(f"{role}a_a_unit")).alias(f"{role}a_unit"),
+                             unit.is_not_null().alias(f"{role}a_forced_unit"))
+        name = _name_expr(f"{role}n_")
+        name = _fullwidth(_typo(name, pl.col(f"u{20 + i}"), pl.col(f"u{i * 10 + 9}")), pl.col(f"u{22 + i}"))
+        exprs[f"{role}_name_txt"] = name
+        exprs[f"{role}_addr_txt"] = _address_expr(f"{role}a_")
+        exprs[f"{role}_phone_txt"] = _phone_expr(f"{role}p_")
+    df = df.with_columns(**exprs)
+    return df
+
+
+def _finish(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Declarations and optional fields as carriers record them; waybill numbers; contract columns."""
+    n = df.height
+    u = {k: pl.Series(rng.random(n)) for k in ("e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10", "w", "v", "c", "h")}
+    cur_names = list(W.CURRENCIES)
+    currency = pl.Series(_choice_str(rng, cur_names, n, p=_weights([W.CURRENCIES[c][0] for c in cur_names])))
+    rate = currency.replace_strict({c: W.CURRENCIES[c][1] for c in cur_names}, return_dtype=pl.Float64)
+    hs_style = pl.Series(rng.integers(0, 5, size=n))
+    gross_dec = df["carrier"].replace_strict({c: W.CARRIERS[c][3] for c in W.CARRIERS}, return_dtype=pl.Int64)
+    id_style = df["carrier"].replace_strict({c: W.CARRIERS[c][4] for c in W.CARRIERS}, return_dtype=pl.String)
+    df = df.with_columns(cur=currency, rate=rate, hs_style=hs_style, gross_dec=gross_dec, id_style=id_style,
+                         **{f"x_{k}": v for k, v in u.items()})
+
+    def empty(col: str, expr: pl.Expr, key: str) -> pl.Expr:
+        return pl.when(pl.col(f"x_{key}") < EMPTY[col]).then(None).otherwise(expr).alias(col)
+
+    hs = pl.col("hs")
+    hs_txt = (
+        pl.when(pl.col("hs_style") == 0).then(hs.str.slice(0, 4) + pl.lit(".") + hs.str.slice(4, 2))
+        .when(pl.col("hs_style") == 1).then(hs)
+        .when(pl.col("hs_style") == 2).then(hs.str.slice(0, 4) + pl.lit(".") + hs.str.slice(4, 2) + pl.lit(".00"))
+        .when(pl.col("hs_style") == 3).then(hs.str.slice(0, 4) + pl.lit(" ") + hs.str.slice(4, 2) + pl.lit(" 00"))
+        .otherwise(hs.str.slice(0, 4))
+    )
+    # Declared net weights: people often round what they declare.
+    w = pl.col("weight_kg")
+    declared_w = (pl.when(pl.col("x_w") < 0.35).then(w.round(1)).when(pl.col("x_w") < 0.7).then(w.round(2))
+                  .otherwise(w.round(3)))
+    declared_w = pl.when(declared_w <= 0).then(0.01).otherwise(declared_w)
+    value = pl.col("value_usd") * pl.col("rate")
+    value = pl.when(pl.col("x_v") < 0.6).then(value.round(0)).otherwise(value.round(2))
+    value = pl.when(pl.col("cur") == "JPY").then(value.round(0)).otherwise(value)
+    gross = (
+        pl.when(pl.col("gross_dec") == 1).then(pl.col("gross_kg").round(1))
+        .when(pl.col("gross_dec") == 2).then(pl.col("gross_kg").round(2)).otherwise(pl.col("gross_kg").round(3)))
+    gross = pl.max_horizontal(gross, declared_w)
+    idn = pl.col("si_id_number")
+    id_txt = (pl.when(pl.col("id_style") == "masked").then(idn.str.slice(0, 6) + pl.lit("********") + idn.str.slice(14))
+              .otherwise(idn))
+    # Offsets of local time at the posting country.
+    offsets = {"CN": "+08:00", "HK": "+08:00", "TW": "+08:00", "SG": "+08:00", "MY": "+08:00", "JP": "+09:00",
+               "KR": "+09:00", "US": "-05:00", "DE": "+01:00", "GB": "+00:00", "AU": "+10:00"}
+    accepted = pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S") + pl.col("origin_country").replace_strict(
+        offsets, default="+00:00", return_dtype=pl.String)
+    out = df.with_columns(
+        accepted_at=accepted,
+        sender_name=pl.col("s_name_txt"),
+        sender_phone=pl.when(pl.col("x_e1") < EMPTY["sender_phone"]).then(None).otherwise(pl.col("s_phone_txt")),
+        sender_id_number=pl.when(pl.col("x_e2") < EMPTY["sender_id_number"]).then(None).otherwise(id_txt),
+        sender_address=pl.col("s_addr_txt"),
+        receiver_name=pl.col("r_name_txt"),
+        receiver_phone=pl.when(pl.col("x_e3") < EMPTY["receiver_phone"]).then(None).otherwise(pl.col("r_phone_txt")),
+        receiver_address=pl.col("r_addr_txt"),
+        payer_account=pl.when(pl.col("x_e4") < EMPTY["payer_account"]).then(None).otherwise(pl.col("sc_account")),
+        declared_description=pl.col("description"),
+        hs_code=pl.when(pl.col("x_e5") < EMPTY["hs_code"]).then(None).otherwise(hs_txt),
+        declared_weight_kg=declared_w,
+        gross_weight_kg=pl.when(pl.col("x_e6") < EMPTY["gross_weight_kg"]).then(None).otherwise(gross),
+        declared_value=pl.when((pl.col("x_e7") < EMPTY["declared_value"]) | (pl.col("category") == "documents")
+                               & (pl.col("x_e7") < 0.5)).then(None).otherwise(value),
+        currency=pl.when((pl.col("cur") == "USD") & (pl.col("x_c") < 0.3)).then(None).otherwise(pl.col("cur")),
+        category=pl.when(pl.col("x_e8") < EMPTY["category"]).then(None).otherwise(pl.col("category")),
+        declared_origin=pl.when(pl.col("x_e9") < EMPTY["declared_origin"]).then(None).otherwise(pl.col("declared_origin")),
+        acceptance_point=pl.when(pl.col("x_e10") < EMPTY["acceptance_point"]).then(None).otherwise(pl.col("acceptance_point")),
+        sender_entity=pl.col("se_entity"),
+        receiver_entity=pl.col("re_entity"),
+    )
+    out = _hash_ids(out)
+    return _waybills(out, rng)
+
+
+def _hash_ids(df: pl.DataFrame) -> pl.DataFrame:
+    """Carriers that may not pass identity numbers on give a SHA-256 digest of it instead."""
+    mask = (df["id_style"] == "hashed") & df["sender_id_number"].is_not_null()
+    if not mask.any():
+        return df
+    ids = df.filter(mask)["sender_id_number"].unique().sort()
+    digest = {v: hashlib.sha256(v.encode()).hexdigest()[:32] for v in ids.to_list()}
+    return df.with_columns(
+        sender_id_number=pl.when(pl.Series(mask)).then(
+            pl.col("sender_id_number").replace_strict(digest, default=None, return_dtype=pl.String))
+        .otherwise(pl.col("sender_id_number")))
+
+
+def _s10_check(serial: np.ndarray) -> np.ndarray:
+    """UPU S10 check digit of 8-digit serials: weights 8 6 4 2 3 5 9 7, 11 - sum mod 11 (10 -> 0, 11 -> 5)."""
+    digits = (serial[:, None] // (10 ** np.arange(7, -1, -1, dtype=np.int64))) % 10
+    check = 11 - (digits * np.array([8, 6, 4, 2, 3, 5, 9, 7])).sum(axis=1) % 11
+    return np.where(check == 10, 0, np.where(check == 11, 5, check))
+
+
+def _ups_check(body: list[str]) -> list[int]:
+    out = []
+    for b in body:
+        vals = [int(ch) if ch.isdigit() else (ord(ch) - 63) % 10 for ch in b]
+        total = sum(v if i % 2 == 0 else 2 * v for i, v in enumerate(vals))
+        out.append((10 - total % 10) % 10)
+    return out
+
+
+def _waybills(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Waybill numbers per carrier, rising with acceptance time as carriers issue them, with check
+    digits where the format has one (UPU S10 for China Post and EMS, mod 7 for DHL)."""
+    n = df.height
+    df = df.with_row_index("_row")
+    style = df["carrier"].replace_strict({c: W.CARRIERS[c][1] for c in W.CARRIERS}, return_dtype=pl.String).to_numpy()
+    carrier = df["carrier"].to_numpy()
+    service = np.full(n, "", dtype=object)
+    for st, prefixes in (("s10_post", W.S10_POST_PREFIXES), ("s10_ems", W.S10_EMS_PREFIXES)):
+        sel = np.flatnonzero(style == st)
+        service[sel] = _choice_str(rng, prefixes, len(sel))
+    ups_shippers = ["".join(rng.choice(list("0123456789ABCDEFGHJKLMNPRSTUVWXY"), size=6)) for _ in range(40)]
+    seq = pl.DataFrame({"_row": df["_row"], "carrier": carrier, "service": service, "ts": df["ts"],
+                        "gap": rng.integers(1, 40, size=n)})
+    seq = seq.sort(["carrier", "service", "ts", "_row"]).with_columns(
+        serial=pl.col("gap").cum_sum().over(["carrier", "service"]))
+    seq = seq.sort("_row")
+    serial = seq["serial"].to_numpy()
+    start = {"s10_post": 10_000_000, "s10_ems": 20_000_000, "sf": 1_420_000_000_000, "yun": 2_510_000_000_000_000,
+             "cainiao": 10_000_000_000_000, "jd": 5_000_000_000_000, "dhl": 100_000_000, "fedex": 770_000_000_000,
+             "ups": 1_000_000}
+    ids = np.empty(n, dtype=object)
+    for st, base in start.items():
+        sel = np.flatnonzero(style == st)
+        if not len(sel):
+            continue
+        num = serial[sel] + base
+        if st in ("s10_post", "s10_ems"):
+            body = pl.Series(num).cast(pl.String).to_numpy().astype(object)
+            ids[sel] = service[sel] + body + _s10_check(num).astype(str).astype(object) + "CN"
+        elif st == "dhl":
+            ids[sel] = pl.Series(num * 10 + num % 7).cast(pl.String).to_numpy()
+        else:
+            text = pl.Series(num).cast(pl.String).to_numpy().astype(object)
+            if st == "sf":
+                ids[sel] = "SF" + text
+            elif st == "yun":
+                ids[sel] = "YT" + text
+            elif st == "cainiao":
+                ids[sel] = "LP" + pl.Series(num).cast(pl.String).str.zfill(14).to_numpy().astype(object)
+            elif st == "jd":
+                ids[sel] = "JD" + pl.Series(num).cast(pl.String).str.zfill(13).to_numpy().astype(object)
+            elif st == "fedex":
+                ids[sel] = text
+            elif st == "ups":
+                body = (_arr(ups_shippers)[rng.integers(len(ups_shippers), size=len(sel))] + "66"
+                        + pl.Series(num).cast(pl.String).str.zfill(7).to_numpy().astype(object))
+                ids[sel] = "1Z" + body + _arr(_ups_check(body.tolist())).astype(str).astype(object)
+    # Parcels posted abroad carry their own post's S10 country code, not CN.
+    df = df.with_columns(parcel_id=pl.Series(ids, dtype=pl.String))
+    df = df.with_columns(parcel_id=pl.when(pl.col("parcel_id").str.ends_with("CN") & (pl.col("origin_country") != "CN"))
+                         .then(pl.col("parcel_id").str.slice(0, 11) + pl.col("origin_country"))
+                         .otherwise(pl.col("parcel_id")))
+    return df.drop("_row")
+
+
+# ---------------------------------------------------------------------------------------------
+# The world
+
+
+def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
+    """Generate a world of `n_parcels` parcels in memory; the same seed gives the same world.
+
+    Example:
+        >>> world = generate(5000, seed=11)
+        >>> world.parcels.columns[:3]
+        ['parcel_id', 'carrier', 'accepted_at']
+    """
+    if n_parcels < 1:
+        raise ValueError("the number of parcels must be at least 1")
+    rng = np.random.default_rng(seed)
+    say = (lambda msg: print(f"synth: {msg}", file=sys.stderr, flush=True)) if progress else (lambda msg: None)
+    n = n_parcels
+    n_shop = int(n * SHOP_SHARE) if n >= 200 else 0
+    n_fwd = int(n * FORWARDER_SHARE) if n >= 200 else 0
+    n_out = int(n * OUTLET_SHARE) if n >= 200 else 0
+    n_in = int(n * INBOUND_SHARE)
+    n_exporters = max(2, round(n / 250_000)) if n >= 200 else 0
+
+    say("drawing parties")
+    pool = _Pool()
+    cn_senders = pool.add(cn_people(rng, max(20, int(n * 0.40))))
+    cn_firms = pool.add(cn_companies(rng, max(5, int(n * 0.008))))
+    fx_countries = _dest_countries(rng, max(50, int(n * 0.6)))
+    # Make sure every inbound origin has residents to post from.
+    fx_countries[: len(W.INBOUND_ORIGINS)] = list(W.INBOUND_ORIGINS)
+    fx_receivers = pool.add(fx_people(rng, fx_countries))
+    fx_firms = pool.add(fx_companies(rng, _dest_countries(rng, max(10, int(n * 0.01)))))
+    ctx = _Ctx(rng, pool, cn_senders, _activity(rng, len(cn_senders), 1.1), cn_firms,
+               _activity(rng, len(cn_firms), 1.5), fx_receivers, _activity(rng, len(fx_receivers), 0.7),
+               fx_countries, fx_firms)
+
+    say("planning look-alikes")
+    shop_plan, _ = _shops(ctx, n_shop)
+    exporter_plan = _exporters(ctx, n_exporters)
+    forwarder_plan, warehouses = _forwarders(ctx, max(n_fwd, 1))
+    if n_fwd == 0:
+        forwarder_plan = forwarder_plan.head(0)
+    outlet_plan = _outlets(ctx, n_out) if n_out else _plan(0)
+
+    say("planning rings")
+    alloc = _Alloc()
+    ring_plans, rings = _rings(ctx, alloc, warehouses, n)
+    base = alloc.create(rng, pool)
+    ring_plans = [p.with_columns(**{c: _Alloc.resolve(pl.col(c), base) for c in
+                                    ("s_ent", "s_name", "s_addr", "s_phone", "s_id", "s_acct", "r_ent", "r_name",
+                                     "r_addr", "r_phone")}) for p in ring_plans]
+    n_ring = sum(p.height for p in ring_plans)
+
+    say("planning ordinary traffic")
+    fixed = shop_plan.height + exporter_plan.height + forwarder_plan.height + outlet_plan.height + n_ring
+    n_in = min(n_in, max(0, n - fixed))
+    n_bg = max(0, n - fixed - n_in)
+    plans = pl.concat([_outbound(ctx, n_bg), _inbound(ctx, n_in), shop_plan, exporter_plan, forwarder_plan,
+                       outlet_plan, *ring_plans], how="vertical_relaxed")
+    if plans.height > n:  # a tiny world: drop ordinary traffic first, never rings
+        plans = plans.tail(n)
+
+    say(f"rendering {plans.height:,} parcels")
+    party = pool.frame()
+    rendered = _render(plans, party, rng)
+    rendered = _finish(rendered, rng)
+    order = rng.permutation(rendered.height)
+    rendered = rendered[order]
+    parcels = rendered.select(CONTRACT_COLUMNS)
+    truth = rendered.select(
+        "parcel_id", "carrier", "actor_kind", "ring_id", "typology", "commodity",
+        pl.col("true_controlled_kg").fill_null(0.0), pl.col("sender_entity"), pl.col("receiver_entity"),
+    )
+    rings_df = pl.DataFrame(rings, schema={"ring_id": pl.String, "typology": pl.String, "commodity": pl.String,
+                                           "parcels": pl.Int64, "true_controlled_kg": pl.Float64,
+                                           "first_day": pl.Date, "last_day": pl.Date, "description": pl.String})
+    return World(parcels, truth, rings_df)
+
+
+_FORMATS = (".csv.gz", ".jsonl.gz", ".csv", ".parquet", ".jsonl")
+
+
+def _stem(out: Path) -> tuple[str, str]:
+    name = out.name
+    for ext in _FORMATS:
+        if name.lower().endswith(ext):
+            return name[: -len(ext)], ext
+    raise ValueError(f"cannot tell the format of {out.name}: use .csv, .csv.gz, .parquet, .jsonl or .jsonl.gz")
+
+
+def write_parcels(parcels: pl.DataFrame, out: Path) -> None:
+    """Write parcels in the format that the file name says."""
+    _, ext = _stem(out)
+    if ext == ".csv":
+        parcels.write_csv(out)
+    elif ext == ".csv.gz":
+        parcels.write_csv(out, compression="gzip", compression_level=3)
+    elif ext == ".parquet":
+        parcels.write_parquet(out)
+    elif ext == ".jsonl":
+        parcels.write_ndjson(out)
+    else:
+        parcels.write_ndjson(out, compression="gzip", compression_level=3)
+
+
+def truth_paths(out: Path) -> tuple[Path, Path]:
+    """Where the truth of a parcels file lies: `<name>.truth.parquet` and `<name>.rings.csv`."""
+    stem, _ = _stem(out)
+    return out.with_name(f"{stem}.truth.parquet"), out.with_name(f"{stem}.rings.csv")
+
+
+def synthesise(n_parcels: int, out: Path, seed: int = 7, progress: bool = False) -> SynthSummary:
+    """Generate a world and write it: parcels to `out`, truth and rings beside it."""
+    import time
+
+    started = time.perf_counter()
+    out = Path(out)
+    truth_path, rings_path = truth_paths(out)  # fails early on an unknown extension
+    world = generate(n_parcels, seed=seed, progress=progress)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if progress:
+        print(f"synth: writing {out}", file=sys.stderr, flush=True)
+    write_parcels(world.parcels, out)
+    world.truth.write_parquet(truth_path)
+    world.rings.write_csv(rings_path)
+    kinds = world.truth["actor_kind"].value_counts()
+    counts = dict(zip(kinds["actor_kind"].to_list(), kinds["count"].to_list()))
+    per_type = world.rings["typology"].value_counts()
+    per_type_d = dict(zip(per_type["typology"].to_list(), per_type["count"].to_list()))
+    return SynthSummary(
+        parcels=world.parcels.height,
+        rings_per_typology={t: per_type_d.get(t, 0) for t in TYPOLOGIES},
+        ring_parcels=counts.get("ring", 0),
+        lookalike_parcels={k: counts.get(k, 0) for k in ("shop", "exporter", "forwarder_customer", "outlet_customer")},
+        files=[out, truth_path, rings_path],
+        seconds=time.perf_counter() - started,
+    )
