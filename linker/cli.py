@@ -96,6 +96,85 @@ def status(
 
 
 @app.command()
+def run(db: Optional[Path] = DbOption) -> None:
+    """Analyse everything loaded: normalise, resolve entities, goods signals, graph, clusters, scores.
+
+    Results are swapped in at the end, so a failed run leaves the previous results intact; the
+    run is recorded in `linker runs`. Ends with the top clusters.
+
+    Example: linker run --db store.duckdb
+    """
+    from linker.pipeline import run as run_analysis, top_clusters
+
+    path = db_path(db)
+    if not path.exists():
+        raise UserError(f"no store at {path}: load parcels first with `linker ingest FILE --db {path}`")
+    show = interactive()
+    status_line = err.status("starting") if show else None
+
+    def on_stage(stage: str, event: str, info: dict) -> None:
+        if not show:
+            return
+        if event == "start":
+            status_line.update(f"[bold]{stage}[/bold] ...")
+        else:
+            extra = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in info.items() if k != "seconds" and isinstance(v, int))
+            err.print(f"[green]done[/green] {stage:<10} {info['seconds']:7.1f}s  {extra}")
+
+    if status_line:
+        status_line.start()
+    try:
+        result = run_analysis(path, on_stage=on_stage)
+    finally:
+        if status_line:
+            status_line.stop()
+    c = result.counts
+    out.print(
+        f"run {result.run_id}: {c.get('parcels', 0):,} parcels, {c.get('entities', 0):,} parties, "
+        f"{c.get('clusters', 0):,} clusters, {c.get('flagged_clusters', 0):,} flagged, "
+        f"{sum(result.timings.values()):.1f}s"
+    )
+    con = store.connect(path, read_only=True)
+    try:
+        top = top_clusters(con, 10)
+    finally:
+        con.close()
+    if top:
+        from rich.table import Table
+
+        table = Table(title="top clusters")
+        for col in ("rank", "cluster", "flagged", "score", "commodity", "kg / threshold", "parcels"):
+            table.add_column(col, no_wrap=True)
+        for r in top:
+            table.add_row(
+                str(r["rank"]), r["cluster_id"], "yes" if r["flagged"] else "no", f"{r['score']:.1f}", str(r["commodity"]),
+                f"{r['est_controlled_kg']:.1f} / {r['threshold_kg']:g} kg", str(r["parcels"]),
+            )
+        out.print(table)
+        for r in top[:3]:
+            out.print(f"{r['cluster_id']}: {r['summary']}")
+
+
+@app.command()
+def export(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for parcel_clusters.csv, clusters.csv and party_entities.csv."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Write the result files of the last run (CONTRACT.md section 3), each replaced atomically.
+
+    Example: linker export --out results/ --db store.duckdb
+    """
+    from linker.export import export_results
+
+    con = store.connect(db_path(db), read_only=True)
+    try:
+        rows = export_results(con, out_dir)
+    finally:
+        con.close()
+    out.print(", ".join(f"{name}: {n:,} rows" for name, n in rows.items()) + f" written to {out_dir}")
+
+
+@app.command()
 def synth(
     parcels: int = typer.Option(..., "--parcels", min=1, help="How many parcels to generate."),
     out_file: Path = typer.Option(..., "--out", help="Output file: .csv, .csv.gz, .parquet, .jsonl or .jsonl.gz."),
