@@ -608,9 +608,9 @@ def _signals_sql(s) -> str:
     FROM sig_parcel_named
     UNION ALL
     -- ... or, naming nothing controlled, declared under a controlled heading
-    SELECT parcel_seq, 'controlled_match', commodity, {_lit(s.heading_match_strength)},
-           printf('declared under controlled heading %s (%s) without naming the goods', heading, sig_some(candidates))
-    FROM sig_parcel_heading_only
+    SELECT parcel_seq, 'controlled_match', h.commodity, {_lit(s.heading_match_strength)},
+           printf('declared under %s, within controlled heading %s (%s), without naming the goods', p.hs, h.heading, sig_some(h.candidates))
+    FROM sig_parcel_heading_only h JOIN sig_parcels p USING (parcel_seq)
     UNION ALL
     SELECT parcel_seq, 'cover_description', commodity, strength,
            CASE via WHEN 'description' THEN printf('described as ''%s'' (%s), a cover for %s', matched, label, sig_some(candidates))
@@ -640,8 +640,8 @@ def _signals_sql(s) -> str:
     UNION ALL
     -- heading_mismatch: cover goods described, a controlled heading declared
     SELECT k.parcel_seq, 'heading_mismatch', h.commodity, {_lit(s.mismatch_controlled_heading_strength)},
-           printf('described as ''%s'' (%s) but declared under controlled heading %s (%s)', k.matched, k.label, h.heading, sig_some(h.candidates))
-    FROM sig_parcel_cover k JOIN sig_parcel_heading_only h USING (parcel_seq)
+           printf('described as ''%s'' (%s) but declared under %s, within controlled heading %s (%s)', k.matched, k.label, p.hs, h.heading, sig_some(h.candidates))
+    FROM sig_parcel_cover k JOIN sig_parcel_heading_only h USING (parcel_seq) JOIN sig_parcels p USING (parcel_seq)
     WHERE k.via = 'description'
     UNION ALL
     -- value_per_kg_anomaly: a named commodity declared far below its price ...
