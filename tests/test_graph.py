@@ -38,21 +38,23 @@ def mention(seq: int, role: str, entity: int, *, phone=None, id_number=None, acc
 def make_store(tmp_path, mentions, *, acceptance_point=None):
     """A store with `parcels` rows for the mentioned parcels and a hand-made `party_mentions`."""
     con = store.connect(tmp_path / "g.duckdb")
-    seqs = sorted({m[1] for m in mentions})
-    for s in seqs:
-        con.execute(
-            """INSERT INTO parcels (parcel_seq, parcel_id, carrier, accepted_at, origin_country, dest_country, sender_name,
-               sender_address, receiver_name, receiver_address, declared_description, declared_weight_kg, currency,
-               acceptance_point, file_id, source_line, row_hash)
-               VALUES (?, ?, 'EMS', TIMESTAMP '2025-05-01' + to_days(?), 'CN', 'KZ', 's', 'a', 'r', 'b', 'goods', 1.0, 'USD', ?, 1, ?, ?)""",
-            [s, f"P{s}", s % 30, acceptance_point, s, str(s)],
-        )
+    con.execute(
+        """INSERT INTO parcels (parcel_seq, parcel_id, carrier, accepted_at, origin_country, dest_country, sender_name,
+           sender_address, receiver_name, receiver_address, declared_description, declared_weight_kg, currency,
+           acceptance_point, file_id, source_line, row_hash)
+           SELECT s, 'P' || s, 'EMS', TIMESTAMP '2025-05-01' + to_days(CAST(s % 30 AS INTEGER)), 'CN', 'KZ', 's', 'a', 'r', 'b',
+                  'goods', 1.0, 'USD', ?, 1, s, CAST(s AS VARCHAR)
+           FROM (SELECT DISTINCT unnest(?::BIGINT[]) AS s)""",
+        [acceptance_point, [m[1] for m in mentions]],
+    )
     con.execute(
         """CREATE TABLE party_mentions (mention_id BIGINT, parcel_seq BIGINT, parcel_id VARCHAR, carrier VARCHAR,
            role VARCHAR, name_key VARCHAR, entity_id BIGINT, phone_e164 VARCHAR, id_number_norm VARCHAR,
            account_norm VARCHAR, address_key VARCHAR, address_unit VARCHAR)"""
     )
+    con.execute("BEGIN")
     con.executemany("INSERT INTO party_mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", mentions)
+    con.execute("COMMIT")
     return con
 
 
