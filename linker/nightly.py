@@ -77,7 +77,9 @@ CREATE TABLE IF NOT EXISTS nightly_reports (
 );
 """
 
-Analyse = Callable[[duckdb.DuckDBPyConnection], object]
+# The analysis step: (working-store connection, run id) -> anything with optional `counts` and
+# `timings` dicts. The default is the pipeline of `linker run`; tests pass small stand-ins.
+Analyse = Callable[[duckdb.DuckDBPyConnection, str], object]
 
 
 class NightlyError(store.StoreError):
@@ -207,11 +209,12 @@ def baseline_for(con: duckdb.DuckDBPyConnection, report_date: str) -> Baseline |
     return Baseline(row[0], row[1].isoformat(), int(row[2])) if row else None
 
 
-def run_pipeline(con: duckdb.DuckDBPyConnection) -> object:
-    """The analysis of `linker run`: normalise, resolve, signals, graph, detect, score."""
+def run_pipeline(con: duckdb.DuckDBPyConnection, run_id: str) -> object:
+    """The analysis of `linker run`: normalise, resolve, signals, graph, detect, score. It swaps
+    its results in by one transaction at its end, so a failure leaves the previous ones."""
     from linker import pipeline
 
-    return pipeline.run_pipeline(con)
+    return pipeline.run_pipeline(con, run_id=run_id)
 
 
 def run_nightly(
@@ -276,8 +279,11 @@ def run_nightly(
             analysed = force or not same_input
             if analysed:
                 t1 = time.perf_counter()
-                analyse(con)
+                outcome = analyse(con, run_id)
                 counts["analyse_s"] = round(time.perf_counter() - t1, 3)
+                for name in ("counts", "timings"):
+                    if isinstance(getattr(outcome, name, None), dict):
+                        counts[f"pipeline_{name}"] = getattr(outcome, name)
                 record_run_clusters(con, run_id)
                 t2 = time.perf_counter()
                 current = snapshot.publish(db, run_id, con=con, keep=keep, grace_seconds=grace_seconds)

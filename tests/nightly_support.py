@@ -2,8 +2,9 @@
 analysis that fills the clusters tables per docs/ARCHITECTURE.md, and a script entry point so a
 test can run (and kill) a real nightly process.
 
-Run as a script: python -m tests.nightly_support DB INCOMING REPORTS DATE [MARKER SLEEP_S]
-(with MARKER, the analysis touches that file and then sleeps, so a test can kill it mid-run).
+Run as a script: python -m tests.nightly_support DB INCOMING REPORTS DATE [MARKER RELEASE]
+(with MARKER, the analysis touches that file and then waits until RELEASE exists, at most two
+minutes, so a test can act while the job is known to be mid-run).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def write_night(incoming: Path, night: int, ring_parcels: int = 5, noise: int = 
 THRESHOLD_KG = 3.0  # written into SQL as a DOUBLE literal below
 
 
-def standin_analysis(con) -> None:
+def standin_analysis(con, run_id: str | None = None) -> None:
     """A stand-in for `linker run` with the same output tables: parcels sharing a receiving
     address form a cluster, flagged when their weight reaches THRESHOLD_KG."""
     con.execute(
@@ -81,13 +82,15 @@ def _main(argv: list[str]) -> None:
     from linker.nightly import run_nightly
 
     db, incoming, reports, day = argv[:4]
-    marker, pause = (Path(argv[4]), float(argv[5])) if len(argv) > 5 else (None, 0.0)
+    marker, release = (Path(argv[4]), Path(argv[5])) if len(argv) > 5 else (None, None)
 
-    def analysis(con):
-        standin_analysis(con)
+    def analysis(con, run_id):
+        standin_analysis(con, run_id)
         if marker is not None:
             marker.touch()
-            time.sleep(pause)
+            deadline = time.monotonic() + 120
+            while not release.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
 
     print(run_nightly(db, incoming, reports, report_date=day, analyse=analysis).describe())
 

@@ -43,7 +43,7 @@ def parcels_in(path: Path) -> int:
         con.close()
 
 
-def wait_for(path: Path, timeout: float = 60.0) -> None:
+def wait_for(path: Path, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
         if time.monotonic() > deadline:
@@ -51,10 +51,10 @@ def wait_for(path: Path, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def start_paused_night(night, day: str, marker: Path, pause_s: float = 60.0) -> subprocess.Popen:
-    """A real nightly process that stops inside its analysis (after touching `marker`)."""
+def start_paused_night(night, day: str, marker: Path, release: Path) -> subprocess.Popen:
+    """A real nightly process that stops inside its analysis (after touching `marker`) until `release` exists."""
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.nightly_support", str(night.db), str(night.incoming), str(night.reports), day, str(marker), str(pause_s)],
+        [sys.executable, "-m", "tests.nightly_support", str(night.db), str(night.incoming), str(night.reports), day, str(marker), str(release)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -108,7 +108,8 @@ def test_force_analyses_again_even_without_new_files(night):
 def test_a_second_start_while_one_runs_exits_75_with_a_clear_message_and_changes_nothing(night, tmp_path):
     write_night(night.incoming, 1)
     marker = tmp_path / "in-analysis"
-    first = start_paused_night(night, "2026-03-01", marker, pause_s=3)
+    release = tmp_path / "release"
+    first = start_paused_night(night, "2026-03-01", marker, release)
     try:
         wait_for(marker)
         second = subprocess.run(
@@ -119,7 +120,8 @@ def test_a_second_start_while_one_runs_exits_75_with_a_clear_message_and_changes
         assert "another nightly job is already running" in second.stderr
         assert len(second.stderr.strip().splitlines()) == 1
     finally:
-        out, errs = first.communicate(timeout=120)
+        release.touch()
+        out, errs = first.communicate(timeout=180)
     assert first.returncode == 0, errs
     assert [r["status"] for r in list_runs(night.db)[0]] == ["ok"]
 
@@ -136,10 +138,13 @@ def test_a_job_killed_mid_run_leaves_the_previous_snapshot_and_the_next_run_succ
     good = night("2026-03-01")
     write_night(night.incoming, 2, new_ring_parcels=4)
     marker = tmp_path / "in-analysis"
-    victim = start_paused_night(night, "2026-03-02", marker)
-    wait_for(marker)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=30)
+    victim = start_paused_night(night, "2026-03-02", marker, tmp_path / "never")
+    try:
+        wait_for(marker)
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+    assert victim.returncode == -signal.SIGKILL
 
     assert snapshot.latest(night.db) == good.snapshot
     assert parcels_in(good.snapshot) == 11
@@ -156,7 +161,7 @@ def test_a_failed_analysis_exits_with_an_error_and_keeps_the_previous_results(ni
     report_before = (good.report_dir / "index.html").read_bytes()
     write_night(night.incoming, 2)
 
-    def broken(con):
+    def broken(con, run_id):
         raise RuntimeError("resolve ran out of memory")
 
     with pytest.raises(NightlyError, match="previous results kept: resolve ran out of memory"):
@@ -228,3 +233,45 @@ def test_linker_runs_lists_the_history_as_json(night):
     (run,) = json.loads(result.stdout)
     assert run["kind"] == "nightly" and run["status"] == "ok"
     assert run["counts"]["rows_loaded"] == 11 and run["finished_at"] >= run["started_at"]
+
+
+# ---------------------------------------------------------------- docs/SCHEDULING.md, run as written
+
+DOC = ROOT / "docs" / "SCHEDULING.md"
+DOC_HOME = "/srv/parcel-linker"
+
+
+def doc_blocks(lang: str) -> list[str]:
+    text = DOC.read_text(encoding="utf-8")
+    return [block.split("\n", 1)[1] for block in text.split("```")[1::2] if block.startswith(lang + "\n")]
+
+
+def as_installed_here(command: str, home: Path) -> str:
+    """The doc's command with its installation paths pointed at this checkout and a temp folder."""
+    return command.replace(f"{DOC_HOME}/.venv/bin/linker", LINKER).replace(DOC_HOME, str(home))
+
+
+def test_the_scheduling_doc_declares_a_oneshot_service_and_a_persistent_timer():
+    service, timer = doc_blocks("ini")
+    assert "Type=oneshot" in service.splitlines()
+    assert "Persistent=true" in timer.splitlines()
+
+
+def test_the_cron_line_and_the_systemd_command_of_the_doc_run_the_nightly_job(tmp_path):
+    (cron_line,) = [line for line in doc_blocks("cron")[0].splitlines() if line.strip() and not line.startswith("#")]
+    cron_command = cron_line.split(None, 5)[5]
+    (exec_start,) = [line.split("=", 1)[1] for line in doc_blocks("ini")[0].splitlines() if line.startswith("ExecStart=")]
+    assert exec_start in cron_command  # one command, two schedulers
+    write_night(tmp_path / "incoming", 1)
+
+    by_cron = subprocess.run(["/bin/sh", "-c", as_installed_here(cron_command, tmp_path)], timeout=300)
+    by_systemd = subprocess.run(as_installed_here(exec_start, tmp_path).split(), cwd=tmp_path, timeout=300,
+                                capture_output=True, text=True)
+
+    assert by_cron.returncode == 0, (tmp_path / "nightly.log").read_text()
+    assert by_systemd.returncode == 0, by_systemd.stderr
+    reports = list((tmp_path / "reports").iterdir())
+    assert [r.name for r in reports] == [time.strftime("%Y-%m-%d")]
+    assert (reports[0] / "index.html").is_file() and (reports[0] / "clusters.csv").is_file()
+    runs = list_runs(tmp_path / "linker.duckdb")[0]
+    assert [(r["status"], r["counts"]["analysed"]) for r in runs] == [("ok", False), ("ok", True)]
