@@ -214,82 +214,83 @@ def _stage_select(mapping: dict[str, str], extras: list[str], value_of) -> str:
     return ", ".join(parts)
 
 
-def _raw_json(mapping: dict[str, str], extras: list[str], value_of) -> str:
-    cols = [mapping[n] for n in COLUMN_NAMES if n in mapping] + extras
-    return "json_object(" + ", ".join(f"{sql_str(c)}, {value_of(c)}" for c in cols) + ")::VARCHAR"
+@dataclass
+class Staged:
+    """A file made ready for checking: `select` yields `source_line`, the contract columns as
+    text, `extra` and `raw`; `finish` runs after the scan (for readers that learn of rejected
+    records while scanning) and leaves `stage_rejects(source_line, reason, raw)` behind."""
+
+    select: str
+    finish: object = None
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+REJECT_REASONS = """CASE error_type::VARCHAR
+    WHEN 'INVALID ENCODING' THEN 'bytes that are not valid UTF-8'
+    WHEN 'TOO MANY COLUMNS' THEN 'more fields than the header has columns'
+    WHEN 'MISSING COLUMNS' THEN 'fewer fields than the header has columns'
+    WHEN 'UNQUOTED VALUE' THEN 'a quote character inside an unquoted field'
+    WHEN 'LINE SIZE OVER MAXIMUM' THEN 'a line longer than the reader allows'
+    ELSE lower(replace(error_type::VARCHAR, '_', ' ')) END"""
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     # RFC 4180 dialect, not sniffed: a sniffer guesses wrong exactly on the messy files that
     # matter (ragged rows, one-column files), and the contract says comma-separated.
-    dialect = "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8'"
-    source = f"read_csv({sql_str(path.as_posix())}, {dialect}, store_rejects = true, rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans', rejects_limit = 0)"
+    dialect = (
+        "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8', "
+        "store_rejects = true, rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans', rejects_limit = 0"
+    )
+    source = f"read_csv({sql_str(path.as_posix())}, {dialect})"
+    con.execute("DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans")
     try:
-        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_csv({sql_str(path.as_posix())}, {dialect}, store_rejects = true, rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans')").fetchall()]
+        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     except duckdb.Error as exc:
         raise IngestProblem(f"{path}: cannot be read as CSV ({_first_line(exc)})") from None
     mapping, extras = _column_map(columns)
     _require_columns(path, mapping)
+    select = f"SELECT row_number() OVER () + 1 AS source_line, {_stage_select(mapping, extras, sql_ident)}, NULL::VARCHAR AS raw FROM {source}"
+    return Staged(select, finish=lambda: _csv_rejects(con, path))
 
-    def value_of(col: str) -> str:
-        return sql_ident(col)
 
-    con.execute("DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans")
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE stage_read AS SELECT row_number() OVER () AS rn, "
-            f"{_stage_select(mapping, extras, value_of)}, {_raw_json(mapping, extras, value_of)} AS raw FROM {source}"
-        )
-    except duckdb.Error as exc:
-        raise IngestProblem(f"{path}: cannot be read as CSV ({_first_line(exc)})") from None
-
-    # Records the reader rejected (wrong number of fields, bad quoting, bytes that are not UTF-8),
-    # one row per record, with DuckDB's line number.
+def _csv_rejects(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Records the CSV reader rejected (wrong number of fields, bad quoting, bytes that are not
+    UTF-8) become quarantine rows, and the line numbers of the accepted records are corrected
+    for the rejected ones in between."""
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE stage_rejects AS
-        SELECT line AS source_line,
-               string_agg(DISTINCT CASE error_type
-                   WHEN 'INVALID ENCODING' THEN 'bytes that are not valid UTF-8'
-                   WHEN 'TOO MANY COLUMNS' THEN 'more fields than the header has columns'
-                   WHEN 'MISSING COLUMNS' THEN 'fewer fields than the header has columns'
-                   WHEN 'UNQUOTED VALUE' THEN 'a quote character inside an unquoted field'
-                   WHEN 'LINE SIZE OVER MAXIMUM' THEN 'a line longer than the reader allows'
-                   ELSE lower(replace(error_type::VARCHAR, '_', ' ')) END, '; ') AS reason,
-               any_value(csv_line) AS raw,
-               bool_or(error_type::VARCHAR = 'INVALID ENCODING') AS bad_encoding
+        SELECT line AS source_line, string_agg(DISTINCT {REJECT_REASONS}, '; ') AS reason,
+               any_value(csv_line) AS raw, bool_or(error_type::VARCHAR = 'INVALID ENCODING') AS bad_encoding
         FROM ingest_reject_errors GROUP BY line
         """
     )
     rejects, bad_encoding = con.execute("SELECT count(*), count(*) FILTER (bad_encoding) FROM stage_rejects").fetchone()
-    total = con.execute("SELECT count(*) FROM stage_read").fetchone()[0] + rejects
+    if rejects == 0:
+        return
+    total = con.execute("SELECT count(*) FROM stage_checked").fetchone()[0] + rejects
     if bad_encoding and bad_encoding >= max(1, ENCODING_FAILURE_SHARE * total):
         first = con.execute("SELECT min(source_line) FROM stage_rejects WHERE bad_encoding").fetchone()[0]
         raise IngestProblem(
             f"{path}: not UTF-8 ({bad_encoding:,} of {total:,} rows have invalid bytes, first at line {first}); "
             "convert it first, e.g. `iconv -f GB18030 -t UTF-8`"
         )
-    if rejects == 0:
-        con.execute("CREATE OR REPLACE TEMP TABLE stage AS SELECT rn + 1 AS source_line, * EXCLUDE (rn) FROM stage_read")
-    else:
-        # Accepted record k sits at line k + 1 + (rejected records before it). With rejected
-        # lines L_1 < L_2 < ..., the j-th precedes record k exactly when L_j - (j - 1) <= k + 1,
-        # so an ASOF join on that shifted key finds how many rejected records come first.
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE stage_shift AS
-            SELECT source_line - (j - 1) AS at_line, max(j) AS shift
-            FROM (SELECT source_line, row_number() OVER (ORDER BY source_line) AS j FROM stage_rejects)
-            GROUP BY ALL;
-            CREATE OR REPLACE TEMP TABLE stage AS
-            SELECT r.rn + 1 + coalesce(s.shift, 0) AS source_line, r.* EXCLUDE (rn)
-            FROM stage_read r ASOF LEFT JOIN stage_shift s ON r.rn + 1 >= s.at_line;
-            """
-        )
-    con.execute("DROP TABLE IF EXISTS stage_read; DROP TABLE IF EXISTS stage_shift")
+    # Accepted record k was numbered k + 1, but sits at k + 1 + (rejected records before it).
+    # With rejected lines L_1 < L_2 < ..., the j-th comes before record k exactly when
+    # L_j - (j - 1) <= k + 1, so an ASOF join on that shifted key counts them.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE stage_shift AS
+        SELECT source_line - (j - 1) AS at_line, max(j) AS shift
+        FROM (SELECT source_line, row_number() OVER (ORDER BY source_line) AS j FROM stage_rejects)
+        GROUP BY ALL;
+        CREATE OR REPLACE TEMP TABLE stage_checked AS
+        SELECT c.* REPLACE (c.source_line + coalesce(s.shift, 0) AS source_line)
+        FROM stage_checked c ASOF LEFT JOIN stage_shift s ON c.source_line >= s.at_line;
+        """
+    )
 
 
-def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     source = f"read_parquet({sql_str(path.as_posix())}, file_row_number = true)"
     try:
         columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_str(path.as_posix())})").fetchall()]
@@ -297,21 +298,12 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise IngestProblem(f"{path}: cannot be read as Parquet ({_first_line(exc)})") from None
     mapping, extras = _column_map(columns)
     _require_columns(path, mapping)
-
-    def value_of(col: str) -> str:
-        return f"CAST({sql_ident(col)} AS VARCHAR)"
-
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE stage AS SELECT file_row_number + 1 AS source_line, "
-            f"{_stage_select(mapping, extras, value_of)}, {_raw_json(mapping, extras, value_of)} AS raw FROM {source}"
-        )
-    except duckdb.Error as exc:
-        raise IngestProblem(f"{path}: cannot be read as Parquet ({_first_line(exc)})") from None
     con.execute("CREATE OR REPLACE TEMP TABLE stage_rejects (source_line BIGINT, reason VARCHAR, raw VARCHAR, bad_encoding BOOLEAN)")
+    value_of = lambda col: f"CAST({sql_ident(col)} AS VARCHAR)"  # noqa: E731
+    return Staged(f"SELECT file_row_number + 1 AS source_line, {_stage_select(mapping, extras, value_of)}, NULL::VARCHAR AS raw FROM {source}")
 
 
-def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     # Read each physical line as one text value (0x1f never appears raw in valid JSON), so that
     # a malformed line becomes a quarantine entry with its line number instead of a failed load.
     source = (
@@ -320,51 +312,40 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         "rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans', rejects_limit = 0)"
     )
     con.execute("DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans")
+    # Blank lines are layout, not records. json_type() raises on malformed text, so it is only
+    # asked of lines that json_valid() accepts.
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_lines AS SELECT row_number() OVER () AS source_line, line FROM {source}")
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE stage_lines AS
+            SELECT source_line, line, CASE WHEN json_valid(line) THEN json_type(line) ELSE 'INVALID' END AS kind
+            FROM (SELECT row_number() OVER () AS source_line, line FROM {source})
+            WHERE line IS NOT NULL AND trim(line) <> ''
+            """
+        )
     except duckdb.Error as exc:
         raise IngestProblem(f"{path}: cannot be read as JSON Lines ({_first_line(exc)})") from None
     bad_encoding = con.execute("SELECT count(*) FROM ingest_reject_errors WHERE error_type::VARCHAR = 'INVALID ENCODING'").fetchone()[0]
     total = con.execute("SELECT count(*) FROM stage_lines").fetchone()[0] + bad_encoding
-    if bad_encoding >= max(1, ENCODING_FAILURE_SHARE * total):
+    if bad_encoding and bad_encoding >= max(1, ENCODING_FAILURE_SHARE * total):
         raise IngestProblem(f"{path}: not UTF-8 ({bad_encoding:,} of {total:,} lines have invalid bytes); convert it first, e.g. `iconv -f GB18030 -t UTF-8`")
-    # Blank lines are layout, not records. json_type() raises on malformed text, so it is only
-    # asked of lines that json_valid() accepts.
-    con.execute("DELETE FROM stage_lines WHERE line IS NULL OR trim(line) = ''")
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE stage_kinds AS
-        SELECT source_line, line,
-               CASE WHEN json_valid(line) THEN json_type(line) ELSE 'INVALID' END AS kind
-        FROM stage_lines
-        """
-    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE stage_rejects AS
         SELECT source_line,
                CASE kind WHEN 'INVALID' THEN 'not valid JSON' ELSE 'a JSON ' || lower(kind) || ', not an object' END AS reason,
                line AS raw, false AS bad_encoding
-        FROM stage_kinds WHERE kind <> 'OBJECT'
+        FROM stage_lines WHERE kind <> 'OBJECT'
         UNION ALL
         SELECT line, 'bytes that are not valid UTF-8', csv_line, true FROM ingest_reject_errors
         """
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE stage_lines AS SELECT source_line, line FROM stage_kinds WHERE kind = 'OBJECT'")
-    con.execute("DROP TABLE stage_kinds")
-    keys = [row[0] for row in con.execute("SELECT DISTINCT unnest(json_keys(line)) FROM stage_lines ORDER BY 1").fetchall()]
-    if not keys and con.execute("SELECT count(*) FROM stage_rejects").fetchone()[0] == 0:
-        raise IngestProblem(f"{path}: no records")
+    keys = [row[0] for row in con.execute("SELECT DISTINCT unnest(json_keys(line)) FROM stage_lines WHERE kind = 'OBJECT' ORDER BY 1").fetchall()]
     mapping, extras = _column_map(keys)
     if keys:
         _require_columns(path, mapping)
-
-    def value_of(col: str) -> str:
-        # ->> gives the text of a scalar and the JSON text of an array or object.
-        return f"(line ->> {sql_str('$.' + _json_key(col))})"
-
-    con.execute(f"CREATE OR REPLACE TEMP TABLE stage AS SELECT source_line, {_stage_select(mapping, extras, value_of)}, line AS raw FROM stage_lines")
-    con.execute("DROP TABLE IF EXISTS stage_lines")
+    value_of = lambda col: f"(line ->> {sql_str('$.' + _json_key(col))})"  # noqa: E731 - text of a scalar, JSON text of an array or object
+    return Staged(f"SELECT source_line, {_stage_select(mapping, extras, value_of)}, line AS raw FROM stage_lines WHERE kind = 'OBJECT'")
 
 
 def _json_key(key: str) -> str:
@@ -382,151 +363,176 @@ STAGERS = {"csv": _stage_csv, "parquet": _stage_parquet, "jsonl": _stage_jsonl}
 
 
 # --------------------------------------------------------------------------------------------
-# Checking: one pass turns staged text into typed values and a list of reasons per row.
+# Checking: one pass turns staged text into typed values and the reasons a row breaks the contract.
 
 
-def _check_sql() -> str:
+def _check_sql(staged_select: str) -> str:
+    """Typed values, every reason a row breaks the contract (in one sentence), and a hash of the
+    typed content for duplicate detection, in the same scan that reads the file. Each value is
+    parsed once; the `t_` columns keep the trimmed text for the messages."""
+
     def text(col: str) -> str:
         return f"NULLIF(trim({col}), '')"
 
-    missing = [f"CASE WHEN {text(c)} IS NULL THEN 'missing {c}' END" for c in REQUIRED_COLUMNS]
-    numeric = []
-    for col in NUMERIC_COLUMNS:
-        numeric.append(
-            f"CASE WHEN {text(col)} IS NOT NULL AND (TRY_CAST(trim({col}) AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST(trim({col}) AS DOUBLE))) "
-            f"THEN '{col} ''' || trim({col}) || ''' is not a number' "
-            f"WHEN TRY_CAST(trim({col}) AS DOUBLE) < 0 THEN '{col} ' || trim({col}) || ' is negative' END"
-        )
-    country_checks = [
-        f"CASE WHEN {text(col)} IS NOT NULL AND upper(trim({col})) NOT IN (SELECT code FROM ref_country) "
-        f"THEN '{col} ''' || trim({col}) || ''' is not an ISO 3166-1 alpha-2 country code' END"
-        for col in ("origin_country", "dest_country", "declared_origin")
-    ]
-    reasons = ",\n            ".join(
-        missing
-        + numeric
-        + country_checks
+    special = ("origin_country", "dest_country", "declared_origin", "currency", "hs_code", "category")
+    parsed = ",\n            ".join(
+        [f"{text(c)} AS {c}" for c in TEXT_COLUMNS if c not in special]
         + [
-            f"CASE WHEN {text('accepted_at')} IS NOT NULL AND TRY_CAST(trim(accepted_at) AS TIMESTAMPTZ) IS NULL "
-            "THEN 'accepted_at ''' || trim(accepted_at) || ''' is not an ISO 8601 date or timestamp' END",
-            f"CASE WHEN {text('currency')} IS NOT NULL AND upper(trim(currency)) NOT IN (SELECT code FROM ref_currency) "
-            "THEN 'currency ''' || trim(currency) || ''' is not an ISO 4217 code' END",
-            f"CASE WHEN {text('hs_code')} IS NOT NULL AND NOT regexp_full_match(regexp_replace(trim(hs_code), '[.\\s]', '', 'g'), '[0-9]{{4,10}}') "
-            "THEN 'hs_code ''' || trim(hs_code) || ''' is not 4 to 10 digits' END",
-            f"CASE WHEN {text('category')} IS NOT NULL AND lower(trim(category)) NOT IN (SELECT category_given FROM ref_category) "
-            "THEN 'category ''' || trim(category) || ''' is not one of gift, sample, merchandise, documents, returned, other' END",
-        ]
-    )
-    typed = ",\n        ".join(
-        [f"{text(c)} AS {c}" for c in TEXT_COLUMNS if c not in ("origin_country", "dest_country", "declared_origin", "currency", "hs_code", "category")]
-        + [
+            f"{text('accepted_at')} AS t_accepted_at",
             "TRY_CAST(TRY_CAST(trim(accepted_at) AS TIMESTAMPTZ) AS TIMESTAMP) AS accepted_at",
-            "upper(trim(origin_country)) AS origin_country",
-            "upper(trim(dest_country)) AS dest_country",
+            f"upper({text('origin_country')}) AS origin_country",
+            f"upper({text('dest_country')}) AS dest_country",
             f"upper({text('declared_origin')}) AS declared_origin",
-            f"coalesce(upper({text('currency')}), 'USD') AS currency",
-            f"NULLIF(regexp_replace(trim(hs_code), '[.\\s]', '', 'g'), '') AS hs_code",
+            f"{text('currency')} AS t_currency",
+            f"{text('hs_code')} AS t_hs_code",
+            f"{text('category')} AS t_category",
             "category_value AS category",
         ]
+        + [f"{text(c)} AS t_{c}" for c in NUMERIC_COLUMNS]
         + [f"TRY_CAST(trim({c}) AS DOUBLE) AS {c}" for c in NUMERIC_COLUMNS]
     )
+    q = "'''"  # a quote inside a SQL string literal, then the end of the literal
+    missing = [f"CASE WHEN {'t_' + c if c in NUMERIC_COLUMNS or c == 'accepted_at' else c} IS NULL THEN 'missing {c}' END" for c in REQUIRED_COLUMNS]
+    numeric = [
+        f"CASE WHEN t_{c} IS NOT NULL AND ({c} IS NULL OR NOT isfinite({c})) THEN '{c} {q} || t_{c} || {q} is not a number' "
+        f"WHEN {c} < 0 THEN '{c} ' || t_{c} || ' is negative' END"
+        for c in NUMERIC_COLUMNS
+    ]
+    countries = [
+        f"CASE WHEN {c} IS NOT NULL AND {c} NOT IN (SELECT code FROM ref_country) THEN '{c} {q} || {c} || {q} is not an ISO 3166-1 alpha-2 country code' END"
+        for c in ("origin_country", "dest_country", "declared_origin")
+    ]
+    others = [
+        f"CASE WHEN t_accepted_at IS NOT NULL AND accepted_at IS NULL THEN 'accepted_at {q} || t_accepted_at || {q} is not an ISO 8601 date or timestamp' END",
+        f"CASE WHEN t_currency IS NOT NULL AND upper(t_currency) NOT IN (SELECT code FROM ref_currency) THEN 'currency {q} || t_currency || {q} is not an ISO 4217 code' END",
+        f"CASE WHEN t_hs_code IS NOT NULL AND NOT regexp_full_match(hs_code, '[0-9]{{4,10}}') THEN 'hs_code {q} || t_hs_code || {q} is not 4 to 10 digits' END",
+        f"CASE WHEN t_category IS NOT NULL AND category IS NULL THEN 'category {q} || t_category || {q} is not one of gift, sample, merchandise, documents, returned, other' END",
+    ]
+    # concat_ws skips NULLs: the empty string means the row is valid.
+    reasons = ",\n                ".join(missing + numeric + countries + others)
+    row_hash = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in COLUMN_NAMES) + "))"
     return f"""
     CREATE OR REPLACE TEMP TABLE stage_checked AS
-    SELECT source_line, extra, raw,
-        {typed},
-        list_filter([
-            {reasons}
-        ], lambda r: r IS NOT NULL) AS reasons
-    FROM stage LEFT JOIN ref_category ON category_given = lower(NULLIF(trim(stage.category), ''))
+    SELECT *, reason = '' AS valid, CASE WHEN reason = '' THEN {row_hash} END AS row_hash
+    FROM (
+        SELECT *, concat_ws('; ',
+                {reasons}
+               ) AS reason
+        FROM (
+            SELECT *, coalesce(upper(t_currency), 'USD') AS currency,
+                   NULLIF(regexp_replace(t_hs_code, '[.\\s]', '', 'g'), '') AS hs_code
+            FROM (
+                SELECT source_line, extra, raw,
+                {parsed}
+                FROM ({staged_select}) stage
+                LEFT JOIN ref_category ON category_given = lower(NULLIF(trim(stage.category), ''))
+            )
+        )
+    )
     """
 
 
-ROW_HASH = "md5(concat_ws(chr(31), " + ", ".join(
-    f"coalesce(CAST({c} AS VARCHAR), '')" for c in COLUMN_NAMES
-) + "))"
+def _check(con: duckdb.DuckDBPyConnection, path: Path, staged: Staged) -> None:
+    try:
+        con.execute(_check_sql(staged.select))
+    except duckdb.Error as exc:
+        raise IngestProblem(f"{path}: cannot be read ({_first_line(exc)})") from None
+    if staged.finish:
+        staged.finish()
+
+
+def _raw_of_checked(alias: str = "") -> str:
+    """The row as it arrived, rebuilt from the staged text for the quarantine (only bad rows
+    pay for it); JSON Lines keep their original line instead."""
+    a = f"{alias}." if alias else ""
+    originals = {c: f"{a}t_{c}" if c in NUMERIC_COLUMNS or c in ("accepted_at", "currency", "hs_code", "category") else f"{a}{c}" for c in COLUMN_NAMES}
+    pairs = ", ".join(f"'{c}', {v}" for c, v in originals.items())
+    return f"coalesce({a}raw, json_merge_patch(json_object({pairs}), coalesce({a}extra, '{{}}'::JSON))::VARCHAR)"
 
 
 def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str, size: int) -> FileResult:
-    """Check the staged rows and write them, the quarantine and the file record in one transaction."""
-    con.execute(_check_sql())
-    # First occurrence of each parcel_id + carrier in this file; later ones are duplicates.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE stage_valid AS
-        SELECT *, {ROW_HASH} AS row_hash,
-               row_number() OVER (PARTITION BY parcel_id, carrier ORDER BY source_line) AS occurrence,
-               first_value({ROW_HASH}) OVER (PARTITION BY parcel_id, carrier ORDER BY source_line) AS first_hash,
-               first_value(source_line) OVER (PARTITION BY parcel_id, carrier ORDER BY source_line) AS first_line
-        FROM stage_checked WHERE len(reasons) = 0
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE stage_verdict AS
-        SELECT v.*,
-            CASE
-                WHEN v.occurrence > 1 AND v.row_hash = v.first_hash THEN 'duplicate'
-                WHEN v.occurrence > 1 THEN 'conflict_in_file'
-                WHEN p.parcel_id IS NOT NULL AND p.row_hash = v.row_hash THEN 'duplicate'
-                WHEN p.parcel_id IS NOT NULL THEN 'conflict_in_store'
-                ELSE 'new'
-            END AS verdict,
-            f.path AS earlier_file, p.source_line AS earlier_line
-        FROM stage_valid v
-        LEFT JOIN parcels p ON v.occurrence = 1 AND p.parcel_id = v.parcel_id AND p.carrier = v.carrier
-        LEFT JOIN files f ON f.file_id = p.file_id
-        """
-    )
-    rows_read = con.execute("SELECT (SELECT count(*) FROM stage) + (SELECT count(*) FROM stage_rejects)").fetchone()[0]
+    """Check the staged rows and write them, the quarantine and the file record in one transaction.
+
+    Duplicates are rare, so they are found with a hash aggregate and joins that touch only the
+    keys involved, rather than a window sort over every row.
+    """
+    rows_read = con.execute("SELECT (SELECT count(*) FROM stage_checked) + (SELECT count(*) FROM stage_rejects)").fetchone()[0]
     if rows_read == 0:
         raise IngestProblem(f"{path}: no data rows")
+    # Repeats of a parcel_id + carrier within this file: the first occurrence wins; a later one
+    # is a duplicate when its content is the same and a conflict when it differs.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE stage_repeats AS
+        WITH keys AS (
+            SELECT parcel_id, carrier FROM stage_checked WHERE valid GROUP BY ALL HAVING count(*) > 1
+        ), ranked AS (
+            SELECT c.source_line, c.row_hash,
+                   first_value(c.row_hash) OVER w AS first_hash, first_value(c.source_line) OVER w AS first_line
+            FROM stage_checked c JOIN keys USING (parcel_id, carrier) WHERE c.valid
+            WINDOW w AS (PARTITION BY c.parcel_id, c.carrier ORDER BY c.source_line)
+        )
+        SELECT source_line, CASE WHEN row_hash = first_hash THEN 'duplicate' ELSE 'conflict_in_file' END AS verdict,
+               first_line, NULL::VARCHAR AS earlier_file, NULL::BIGINT AS earlier_line
+        FROM ranked WHERE source_line <> first_line
+        """
+    )
+    # Parcels already in the store under the same parcel_id + carrier.
+    con.execute(
+        """
+        INSERT INTO stage_repeats
+        SELECT c.source_line, CASE WHEN p.row_hash = c.row_hash THEN 'duplicate' ELSE 'conflict_in_store' END,
+               NULL, f.path, p.source_line
+        FROM stage_checked c
+        JOIN parcels p ON p.parcel_id = c.parcel_id AND p.carrier = c.carrier
+        JOIN files f ON f.file_id = p.file_id
+        WHERE c.valid AND c.source_line NOT IN (SELECT source_line FROM stage_repeats)
+        """
+    )
 
     cols = ", ".join(COLUMN_NAMES)
+    raw = _raw_of_checked("c")
     con.execute("BEGIN TRANSACTION")
     try:
         file_id = con.execute("SELECT nextval('file_ids')").fetchone()[0]
         base = con.execute("SELECT coalesce(max(parcel_seq), 0) FROM parcels").fetchone()[0]
+        # parcel_seq: unique and increasing across loads (gaps where rows were not loaded).
         con.execute(
             f"""
             INSERT INTO parcels (parcel_seq, {cols}, extra, file_id, source_line, row_hash)
-            SELECT ? + row_number() OVER (ORDER BY source_line), {cols}, extra, ?, source_line, row_hash
-            FROM stage_verdict WHERE verdict = 'new'
+            SELECT ? + source_line, {cols}, extra, ?, source_line, row_hash
+            FROM stage_checked c
+            WHERE valid AND NOT EXISTS (SELECT 1 FROM stage_repeats r WHERE r.source_line = c.source_line)
             """,
             [base, file_id],
         )
         con.execute(
-            """
+            f"""
             INSERT INTO quarantine (file_id, source_file, source_line, parcel_id, carrier, reason, raw, quarantined_at)
             SELECT ?, ?, source_line, parcel_id, carrier, reason, raw, now()::TIMESTAMP FROM (
-                SELECT source_line, NULLIF(trim(parcel_id), '') AS parcel_id, NULLIF(trim(carrier), '') AS carrier,
-                       array_to_string(reasons, '; ') AS reason, raw
-                FROM stage_checked WHERE len(reasons) > 0
+                SELECT c.source_line, c.parcel_id, c.carrier, c.reason AS reason, {raw} AS raw
+                FROM stage_checked c WHERE NOT c.valid
                 UNION ALL
                 SELECT source_line, NULL, NULL, reason, raw FROM stage_rejects
                 UNION ALL
-                SELECT source_line, parcel_id, carrier,
-                       CASE verdict
-                           WHEN 'conflict_in_file' THEN 'duplicate parcel_id ' || parcel_id || ' + carrier ' || carrier || ' with different content (first at line ' || first_line || ' of this file)'
-                           ELSE 'parcel_id ' || parcel_id || ' + carrier ' || carrier || ' already loaded with different content (from ' || earlier_file || ' line ' || earlier_line || ')'
-                       END, raw
-                FROM stage_verdict WHERE verdict IN ('conflict_in_file', 'conflict_in_store')
+                SELECT c.source_line, c.parcel_id, c.carrier,
+                       CASE r.verdict
+                           WHEN 'conflict_in_file' THEN 'duplicate parcel_id ' || c.parcel_id || ' + carrier ' || c.carrier || ' with different content (first at line ' || r.first_line || ' of this file)'
+                           ELSE 'parcel_id ' || c.parcel_id || ' + carrier ' || c.carrier || ' already loaded with different content (from ' || r.earlier_file || ' line ' || r.earlier_line || ')'
+                       END, {raw}
+                FROM stage_checked c JOIN stage_repeats r USING (source_line)
+                WHERE r.verdict <> 'duplicate'
             ) ORDER BY source_line
             """,
             [file_id, str(path)],
         )
-        counts = dict(con.execute("SELECT verdict, count(*) FROM stage_verdict GROUP BY verdict").fetchall())
+        loaded = con.execute("SELECT count(*) FROM parcels WHERE file_id = ?", [file_id]).fetchone()[0]
         quarantined = con.execute("SELECT count(*) FROM quarantine WHERE file_id = ?", [file_id]).fetchone()[0]
-        result = FileResult(
-            path,
-            "loaded",
-            rows_read=rows_read,
-            rows_loaded=counts.get("new", 0),
-            rows_quarantined=quarantined,
-            rows_duplicate=counts.get("duplicate", 0),
-        )
+        duplicates = con.execute("SELECT count(*) FROM stage_repeats WHERE verdict = 'duplicate'").fetchone()[0]
+        result = FileResult(path, "loaded", rows_read=rows_read, rows_loaded=loaded, rows_quarantined=quarantined, rows_duplicate=duplicates)
         con.execute(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
-            [file_id, str(path), sha, fmt, size, rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate],
+            [file_id, str(path), sha, fmt, size, rows_read, loaded, quarantined, duplicates],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -536,7 +542,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str,
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("stage", "stage_rejects", "stage_checked", "stage_valid", "stage_verdict", "stage_read", "stage_lines", "stage_shift", "ingest_reject_errors", "ingest_reject_scans"):
+    for table in ("stage_rejects", "stage_checked", "stage_repeats", "stage_lines", "stage_shift", "ingest_reject_errors", "ingest_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -567,7 +573,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path) -> FileResult:
         if earlier:
             return FileResult(path, "already_loaded", message=f"{path}: already loaded (as {earlier[0]})")
         ensure_reference_tables(con)
-        STAGERS[fmt](con, path)
+        _check(con, path, STAGERS[fmt](con, path))
         return _load_staged(con, path, fmt, sha, path.stat().st_size)
     except IngestProblem as exc:
         return FileResult(path, "problem", message=str(exc))
