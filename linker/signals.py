@@ -140,13 +140,15 @@ def _register_catalogue(con, cat: Catalogue) -> None:
     """The catalogue as small temporary tables, and the text folding shared by terms and texts."""
     s = cat.signals
     con.execute(
-        f"CREATE OR REPLACE TEMP MACRO sig_fold(t) AS translate(nfc_normalize(t), {_lit(_FULLWIDTH)}, {_lit(_ASCII)})"
+        # translate() is slow, so only texts that hold a full-width character go through it
+        "CREATE OR REPLACE TEMP MACRO sig_fold(t) AS CASE WHEN regexp_matches(t, '[\\x{FF01}-\\x{FF5E}\\x{3000}]') "
+        f"THEN translate(nfc_normalize(t), {_lit(_FULLWIDTH)}, {_lit(_ASCII)}) ELSE nfc_normalize(t) END"
     )
     # Tokens are runs of letters and digits; a run of Han characters is its own token, so that
     # "镝Dy2O3" gives 镝 and Dy2O3 (Chinese names are matched as substrings anyway).
     con.execute(
-        r"""CREATE OR REPLACE TEMP MACRO sig_tokens(t) AS
-        list_filter(regexp_split_to_array(regexp_replace(sig_fold(t), '(\p{Han}+)', ' \1 ', 'g'),
+        r"""CREATE OR REPLACE TEMP MACRO sig_tokens(folded) AS
+        list_filter(regexp_split_to_array(regexp_replace(folded, '(\p{Han}+)', ' \1 ', 'g'),
                                           '[^\p{L}\p{N}]+'), lambda x: x <> '')"""
     )
     # A list of names for evidence, shortened: "dysprosium, erbium, europium and 14 more".
@@ -288,7 +290,7 @@ def _term_keys_sql() -> str:
                      ELSE ' ' || lower(array_to_string(toks, ' ')) || ' ' END AS term_key,
            CASE mode WHEN 'ambiguous' THEN toks[1] ELSE lower(toks[1]) END AS first_token,
            len(toks) AS n_tokens
-    FROM (SELECT *, sig_tokens(term) AS toks FROM sig_terms)
+    FROM (SELECT *, sig_tokens(sig_fold(term)) AS toks FROM sig_terms)
     WHERE len(toks) > 0
     """
 
@@ -303,8 +305,9 @@ def _descriptions_sql(context_pattern: str) -> str:
            regexp_matches(folded, {_lit(context_pattern)}, 'i') AS has_context,
            regexp_matches(folded, '\\p{{Han}}') AS has_han
     FROM (
-        SELECT description, sig_fold(description) AS folded, sig_tokens(description) AS toks
-        FROM (SELECT DISTINCT declared_description AS description FROM parcels)
+        SELECT description, folded, sig_tokens(folded) AS toks
+        FROM (SELECT description, sig_fold(description) AS folded
+              FROM (SELECT DISTINCT declared_description AS description FROM parcels))
     )
     """
 
