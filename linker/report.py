@@ -180,15 +180,36 @@ def changes_since(con, baseline: Baseline | None) -> dict:
     }
 
 
+# A quarantine reason names the offending value ("declared_weight_kg -1 is negative",
+# "dest_country 'XX' is not ..."); counting needs the kind of problem without the value.
+# A row with several problems ("a; b") counts once under each.
+PROBLEM_OF_REASON = """
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(trim(problem),
+        '^duplicate parcel_id .* with different content.*$', 'duplicate parcel_id + carrier with different content in one file'),
+        '^parcel_id .* already loaded with different content.*$', 'parcel_id + carrier already loaded with different content'),
+        '^([a-z_]+) [^ ]+ is negative$', '\\1 is negative'),
+        '''[^'']*''', '''...''', 'g')
+"""
+
+
 def quarantine_reasons(con, baseline: Baseline | None) -> dict:
+    """Quarantined rows by kind of problem, tonight's and all-time, each with its first example."""
     after = baseline.max_file_id if baseline else 0
-    tonight = _rows(
-        con,
-        "SELECT reason, count(*) AS rows FROM quarantine WHERE file_id > ? GROUP BY reason ORDER BY rows DESC, reason",
-        [after],
-    )
-    overall = _rows(con, "SELECT reason, count(*) AS rows FROM quarantine GROUP BY reason ORDER BY rows DESC, reason")
-    return {"tonight": tonight, "all_time": overall}
+
+    def by_problem(where: str, params: list) -> list[dict]:
+        return _rows(
+            con,
+            f"""WITH problems AS (
+                    SELECT unnest(string_split(reason, '; ')) AS problem, source_file, source_line
+                    FROM quarantine {where})
+                SELECT {PROBLEM_OF_REASON} AS reason, count(*) AS rows,
+                       arg_min(problem || ' (' || source_file || coalesce(' line ' || source_line, '') || ')',
+                               (source_file, coalesce(source_line, 0))) AS example
+                FROM problems GROUP BY 1 ORDER BY rows DESC, reason""",
+            params,
+        )
+
+    return {"tonight": by_problem("WHERE file_id > ?", [after]), "all_time": by_problem("", [])}
 
 
 def cluster_parcels(con, cluster_id: str, after_file_id: int, limit: int) -> tuple[list[dict], int]:

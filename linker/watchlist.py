@@ -75,6 +75,7 @@ def find_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcel
         return []
     wanted: dict[tuple[str, str], WatchItem] = {(i.kind, i.value_norm): i for i in items}
     kinds = sorted({i.kind for i in items})
+    # First the raw fields of the new parcels, through the watch list's own normaliser.
     rows: list[tuple[str, str, str]] = []  # (column, raw value, kind) whose canonical form is watched
     for kind in kinds:
         for column, _role in FIELDS[kind]:
@@ -84,8 +85,6 @@ def find_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcel
             for (raw,) in distinct:
                 if (kind, normalise_value(kind, raw)) in wanted:
                     rows.append((column, raw, kind))
-    if not rows:
-        return []
     has_clusters = bool(
         con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'parcel_clusters'").fetchone()[0]
     )
@@ -116,5 +115,59 @@ def find_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcel
                     "cluster_id": cluster_id,
                 }
             )
+    hits.extend(_mention_hits(con, items, new_parcels_where, cluster_of))
+    unique = {(h["kind"], h["watched_value"], h["parcel_id"], h["carrier"], h["role"]): h for h in reversed(hits)}
+    hits = list(unique.values())
     hits.sort(key=lambda h: (h["kind"], h["watched_value"], h["accepted_at"] or "", h["parcel_id"], h["carrier"], h["field"]))
     return hits
+
+
+# Where the normalise stage has already put each kind of value in canonical form. It knows the
+# parcel's country, so a national phone number on a parcel ("138 0013 8000") is matched too.
+MENTION_MATCH = {
+    "name": "pm.name_key = w.value_norm OR pm.name_norm = w.value_norm",
+    "phone": "pm.phone_e164 = w.value_norm",
+    "account": "pm.account_norm = w.value_norm",
+    "id_number": "pm.id_number_norm = w.value_norm",
+    "address": "pm.address_key = w.value_norm OR pm.address_norm = w.value_norm"
+               " OR pm.address_key || ' unit ' || pm.address_unit = w.value_norm",
+}
+
+
+def _mention_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcels_where: str, cluster_of: str) -> list[dict]:
+    """Hits found through `party_mentions` (one set-based join), when the pipeline has run."""
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'party_mentions' AND schema_name = 'main'"
+        ).fetchall()
+    }
+    if not {"parcel_seq", "role", "name_key", "phone_e164", "account_norm", "address_key"} <= present:
+        return []
+    watch = [[i.kind, i.value, i.value_norm, i.note] for i in items]
+    match = " OR ".join(f"(w.kind = '{kind}' AND ({cond}))" for kind, cond in MENTION_MATCH.items()
+                        if kind != "id_number" or "id_number_norm" in present)
+    rows = con.execute(
+        f"""WITH w AS (SELECT u.w[1] AS kind, u.w[2] AS value, u.w[3] AS value_norm, u.w[4] AS note
+                       FROM (SELECT unnest(?::VARCHAR[][]) AS w) u),
+                 news AS (SELECT parcel_seq, parcel_id, carrier, accepted_at, sender_name, receiver_name, sender_phone,
+                                 receiver_phone, payer_account, sender_id_number, sender_address, receiver_address
+                          FROM parcels WHERE {new_parcels_where})
+            SELECT DISTINCT w.kind, w.value, w.note, parcels.parcel_id, parcels.carrier, parcels.accepted_at,
+                   CASE WHEN w.kind = 'account' THEN 'payer' ELSE pm.role END AS role,
+                   CASE w.kind WHEN 'name' THEN pm.role || '_name' WHEN 'phone' THEN pm.role || '_phone'
+                        WHEN 'account' THEN 'payer_account' WHEN 'id_number' THEN 'sender_id_number'
+                        ELSE pm.role || '_address' END AS field,
+                   CASE w.kind WHEN 'name' THEN pm.name_raw WHEN 'phone' THEN pm.phone_raw
+                        WHEN 'address' THEN pm.address_raw WHEN 'account' THEN parcels.payer_account
+                        ELSE parcels.sender_id_number END AS value_on_parcel,
+                   {cluster_of} AS cluster_id
+            FROM news AS parcels JOIN party_mentions pm USING (parcel_seq) JOIN w ON ({match})""",
+        [watch],
+    ).fetchall()
+    return [
+        {"kind": k, "watched_value": v, "note": note, "parcel_id": pid, "carrier": car,
+         "accepted_at": at.isoformat() if at else None, "role": role, "field": field,
+         "value_on_parcel": raw, "cluster_id": cid}
+        for k, v, note, pid, car, at, role, field, raw, cid in rows
+    ]
