@@ -220,7 +220,6 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
         address_sub=address_norm if address_norm and len(address_norm) >= 4 else None,
         unit=address_unit,
         parcel_id=query.upper(),
-        limit=int(limit),
     )
     matches = con.execute(
         """WITH names AS (
@@ -275,7 +274,7 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
                    ent.phones, ent.accounts, ent.id_numbers, ent.addresses, ec.clusters, e.quality
             FROM e LEFT JOIN entities ent USING (entity_id) LEFT JOIN ec USING (entity_id)
             ORDER BY e.quality DESC, ent.parcels DESC NULLS LAST, e.entity_id LIMIT ?""",
-            [params["limit"]],
+            [int(limit)],
         ).df()
         result.clusters = con.execute(
             """SELECT c.cluster_id, c.rank, c.flagged, c.score, c.commodity, c.parcels, c.summary,
@@ -283,7 +282,7 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
             FROM search_matches s JOIN parcel_clusters pc ON pc.parcel_seq = s.parcel_seq
             JOIN clusters c ON c.cluster_id = pc.cluster_id
             GROUP BY ALL ORDER BY c.flagged DESC, c.rank NULLS LAST, c.cluster_id LIMIT ?""",
-            [params["limit"]],
+            [int(limit)],
         ).df()
         result.parcels = con.execute(
             """SELECT DISTINCT p.parcel_id, p.carrier, p.accepted_at, p.sender_name, p.receiver_name, p.declared_description,
@@ -291,7 +290,7 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
             FROM search_matches s JOIN parcels p ON p.parcel_seq = s.parcel_seq
             LEFT JOIN parcel_clusters pc ON pc.parcel_seq = s.parcel_seq
             ORDER BY p.accepted_at DESC, p.parcel_id LIMIT ?""",
-            [params["limit"]],
+            [int(limit)],
         ).df()
     finally:
         con.unregister("search_matches")

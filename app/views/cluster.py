@@ -50,7 +50,7 @@ mark = change_mark(qrow["change"], qrow["parcels"], qrow["previous_parcels"])
 
 st.title(f"Cluster {cluster_id}")
 badges = [f":{'red' if row.get('flagged') else 'gray'}-badge[{'flagged' if row.get('flagged') else 'not flagged'}]",
-          f":blue-badge[{case.status}]"]
+          f":blue-badge[case: {case.status}]"]
 if mark:
     badges.append(f":orange-badge[{mark} since last run]")
 if case.assignee:
@@ -65,18 +65,19 @@ st.markdown(
 
 threshold = row.get("threshold_kg")
 est = row.get("est_controlled_kg")
-m = st.columns(7)
-m[0].metric("Score", f"{row.get('score') or 0:.2f}", help=f"rank {row.get('rank')}")
-m[1].metric("Commodity", row.get("commodity") or "-")
-m[2].metric(
-    "Est. controlled", common.fmt_kg(est),
+m = st.columns(5)
+m[0].metric("Score", f"{row.get('score') or 0:.2f}", help=f"rank {row.get('rank')} in this run")
+m[1].metric(
+    f"Est. {row.get('commodity') or 'controlled goods'}", common.fmt_kg(est),
     delta=(f"{est / threshold:.1f}× threshold" if threshold and est is not None and not pd.isna(threshold) else None),
     delta_color="inverse" if threshold and est and est >= threshold else "off",
 )
-m[3].metric("Threshold", common.fmt_kg(threshold))
-m[4].metric("Parcels", f"{row.get('parcels'):,}")
-m[5].metric("Senders / receivers", f"{row.get('senders')} / {row.get('receivers')}")
-m[6].metric("Seen", f"{pd.Timestamp(row['first_seen']):%d %b} – {pd.Timestamp(row['last_seen']):%d %b %Y}")
+m[2].metric("Threshold", common.fmt_kg(threshold))
+m[3].metric("Parcels", f"{row.get('parcels'):,}")
+m[4].metric("Senders / receivers", f"{row.get('senders')} / {row.get('receivers')}")
+st.caption(f"First parcel {pd.Timestamp(row['first_seen']):%Y-%m-%d %H:%M}, last {pd.Timestamp(row['last_seen']):%Y-%m-%d %H:%M}"
+           f" · carriers: {', '.join(qrow['carriers'] if qrow['carriers'] is not None else [])}"
+           f" · countries: {', '.join(sorted(set(list(qrow['origin_countries'] or []) + list(qrow['dest_countries'] or []))))}")
 
 left, right = st.columns([3, 2], gap="large")
 

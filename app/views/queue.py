@@ -85,8 +85,8 @@ shown = shown.sort_values(sort_by, ascending=not descending, na_position="last",
 
 st.caption(f"{len(shown):,} of {len(frame):,} clusters shown. Click a row to open the cluster.")
 columns = [
-    "rank", "since_last_run", "score", "commodity", "est_controlled_kg", "threshold_kg", "x_threshold", "parcels",
-    "senders", "receivers", "first_seen", "last_seen", "status", "assignee", "carriers", "countries", "summary", "cluster_id",
+    "rank", "since_last_run", "status", "score", "commodity", "est_controlled_kg", "threshold_kg", "x_threshold", "summary",
+    "parcels", "senders", "receivers", "first_seen", "last_seen", "assignee", "carriers", "countries", "cluster_id",
 ]
 event = st.dataframe(
     shown[columns],

@@ -1,0 +1,90 @@
+"""The dashboard's reads: search across identifiers, the queue, and the snapshot it opens."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from app import data
+from linker import snapshot
+from tests.app_fixture import RING_A, RING_A_ACCOUNT, RING_B, SHOP_C, build_store
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory):
+    return build_store(tmp_path_factory.mktemp("data") / "store.duckdb")
+
+
+@pytest.fixture
+def con(store_path):
+    con = duckdb.connect(str(store_path), read_only=True)
+    yield con
+    con.close()
+
+
+def clusters_found(con, text: str) -> list[str]:
+    return list(data.search(con, text).clusters["cluster_id"])
+
+
+@pytest.mark.parametrize("text", ["张伟", "Zhang Wei", "wei zhang", "ZHANG  Wei", "Zhang Wie"])
+def test_name_in_hanzi_pinyin_any_order_or_with_a_typo_finds_the_ring(con, text):
+    assert RING_A in clusters_found(con, text)
+
+
+@pytest.mark.parametrize("text", ["+86 138-0013-8000", "13800138000", "008613800138000", "138 0013 8000"])
+def test_phone_in_any_format_finds_the_ring(con, text):
+    assert clusters_found(con, text) == [RING_A]
+
+
+def test_account_written_with_spaces_finds_the_ring(con):
+    spaced = " ".join(RING_A_ACCOUNT[i : i + 4] for i in range(0, len(RING_A_ACCOUNT), 4))
+    result = data.search(con, spaced)
+    assert list(result.clusters["cluster_id"]) == [RING_A]
+    assert any("account" in m for m in result.entities["matched_on"])
+
+
+def test_id_number_finds_the_ring(con):
+    assert clusters_found(con, "110101199001011234") == [RING_A]
+
+
+def test_address_finds_the_forwarding_suite(con):
+    assert RING_A in clusters_found(con, "100 Main Street Suite 4471")
+
+
+def test_parcel_id_finds_its_cluster_case_insensitively(con):
+    assert clusters_found(con, "sf200003") == [RING_B]
+
+
+def test_sql_in_the_search_text_finds_nothing_and_changes_nothing(con):
+    before = con.execute("SELECT count(*) FROM parcels").fetchone()[0]
+    for text in ["'; DROP TABLE parcels; --", "x' OR '1'='1", "%", "_", "\\' UNION SELECT * FROM parcels --"]:
+        assert data.search(con, text).empty
+    assert con.execute("SELECT count(*) FROM parcels").fetchone()[0] == before
+
+
+def test_unrelated_text_finds_nothing(con):
+    assert data.search(con, "Nobody Anywhere").empty
+
+
+def test_queue_is_flagged_clusters_in_rank_order_with_their_carriers(con):
+    q = data.queue(con)
+    assert list(q["cluster_id"]) == [RING_A, RING_B]
+    assert list(q.loc[0, "carriers"]) == ["China Post", "EMS", "JD", "SF"]
+    assert SHOP_C in set(data.queue(con, include_unflagged=True)["cluster_id"])
+
+
+def test_change_marks_say_new_or_how_much_a_cluster_grew():
+    assert data.change_mark("new", 5, None) == "new"
+    assert data.change_mark("grew", 14, 9) == "+5 parcels"
+    assert data.change_mark("same", 8, 8) == ""
+
+
+def test_dashboard_reads_the_latest_snapshot_once_one_is_published(store_path):
+    assert data.analysis_source(store_path) == data.Source(store_path, False)
+    published = snapshot.publish(store_path, "run-1")
+    source = data.analysis_source(store_path)
+    assert source.is_snapshot and source.path == published
+    con = data.connect(source)
+    with pytest.raises(duckdb.Error):
+        con.execute("CREATE TABLE written_by_dashboard (x INT)")
+    con.close()
