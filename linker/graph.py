@@ -47,7 +47,7 @@ DEFAULT_GRAPH_CONFIG: dict = {
         "acceptance_point": 0.2,
     },
     "max_entities": {
-        "party": 1_000_000,
+        "party": 30,
         "phone": 30,
         "id_number": 30,
         "account": 50,
@@ -71,27 +71,28 @@ def graph_config(config: dict | None) -> dict:
 def _identifier_uses_sql() -> str:
     """One row per (parcel, identifier) with the party that used it on that parcel.
 
+    Each use carries the party's entity and name key (parties are counted both ways).
     Phones, addresses and parties are shared across roles (a person who sends and receives is
     one node); ID numbers and accounts only exist on the sender side. The address node is the
     canonical address key plus its unit, so a forwarding warehouse's customers stay apart.
     """
     return """
-        SELECT parcel_seq, entity_id, 'party' AS kind, CAST(entity_id AS VARCHAR) AS key
+        SELECT parcel_seq, entity_id, name_key, 'party' AS kind, CAST(entity_id AS VARCHAR) AS key
         FROM party_mentions WHERE entity_id IS NOT NULL
         UNION ALL
-        SELECT parcel_seq, entity_id, 'phone', phone_e164
+        SELECT parcel_seq, entity_id, name_key, 'phone', phone_e164
         FROM party_mentions WHERE phone_e164 IS NOT NULL AND phone_e164 <> ''
         UNION ALL
-        SELECT parcel_seq, entity_id, 'id_number', id_number_norm
+        SELECT parcel_seq, entity_id, name_key, 'id_number', id_number_norm
         FROM party_mentions WHERE role = 'sender' AND id_number_norm IS NOT NULL AND id_number_norm <> ''
         UNION ALL
-        SELECT parcel_seq, entity_id, 'account', account_norm
+        SELECT parcel_seq, entity_id, name_key, 'account', account_norm
         FROM party_mentions WHERE role = 'sender' AND account_norm IS NOT NULL AND account_norm <> ''
         UNION ALL
-        SELECT parcel_seq, entity_id, 'address', address_key || '#' || coalesce(address_unit, '')
+        SELECT parcel_seq, entity_id, name_key, 'address', address_key || '#' || coalesce(address_unit, '')
         FROM party_mentions WHERE address_key IS NOT NULL AND address_key <> ''
         UNION ALL
-        SELECT m.parcel_seq, m.entity_id, 'acceptance_point', p.acceptance_point
+        SELECT m.parcel_seq, m.entity_id, m.name_key, 'acceptance_point', p.acceptance_point
         FROM party_mentions m JOIN parcels p USING (parcel_seq)
         WHERE m.role = 'sender' AND p.acceptance_point IS NOT NULL AND p.acceptance_point <> ''
     """
@@ -112,12 +113,16 @@ def build_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, p
     cases_n = " ".join(f"WHEN '{k}' THEN {int(max_entities.get(k, 1_000_000))}" for k in NODE_KINDS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _identifier_uses AS {_identifier_uses_sql()}")
     # Weight falls with the log of how many distinct parties share the identifier: a phone of
-    # one person weighs its kind's weight, one shared by 8 parties about a third of it.
+    # one person weighs its kind's weight, one shared by 8 parties about a third of it. Parties
+    # are counted as resolved entities or as distinct names, whichever is more, so that a
+    # resolution that merged an outlet's walk-in customers into one party (they share its
+    # phone) cannot hide the hub: that over-merged party is itself cut as a hub.
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {prefix}graph_nodes AS
         WITH stats AS (
-            SELECT kind, key, count(DISTINCT entity_id) AS entities, count(DISTINCT parcel_seq) AS parcels
+            SELECT kind, key, greatest(count(DISTINCT entity_id), count(DISTINCT name_key)) AS entities,
+                   count(DISTINCT parcel_seq) AS parcels
             FROM _identifier_uses GROUP BY kind, key
         )
         SELECT (SELECT coalesce(max(parcel_seq), -1) + 1 FROM parcels)
