@@ -1,0 +1,257 @@
+"""The synthetic world: deterministic, in every contract format, with truth for every parcel, every
+ring typology and look-alike present, realistic identifiers, and no truth hidden in the fields."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import phonenumbers
+import polars as pl
+import pytest
+
+from linker.store import COLUMN_NAMES
+from linker.synth import TYPOLOGIES, World, generate, synthesise, truth_paths
+
+N = 5000
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return generate(N, seed=7)
+
+
+@pytest.fixture(scope="module")
+def joined(world: World) -> pl.DataFrame:
+    return world.parcels.join(world.truth, on=["parcel_id", "carrier"], how="left")
+
+
+def _read(path: Path) -> pl.DataFrame:
+    name = path.name
+    if name.endswith(".parquet"):
+        return pl.read_parquet(path)
+    if ".jsonl" in name:
+        return pl.read_ndjson(path, infer_schema_length=None)
+    return pl.read_csv(path, infer_schema=False)
+
+
+def test_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
+    for run in ("a", "b"):
+        synthesise(1500, tmp_path / run / "p.csv.gz", seed=5)
+    for name in ("p.csv.gz", "p.truth.parquet", "p.rings.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_different_seed_gives_a_different_world() -> None:
+    a, b = generate(800, seed=1), generate(800, seed=2)
+    assert not a.parcels.equals(b.parcels)
+
+
+@pytest.mark.parametrize("ext", [".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz"])
+def test_every_format_reads_back_with_the_contract_columns(tmp_path: Path, ext: str) -> None:
+    out = tmp_path / f"parcels{ext}"
+    summary = synthesise(600, out, seed=3)
+    back = _read(out)
+    assert tuple(back.columns) == COLUMN_NAMES
+    assert back.height == summary.parcels == 600
+    assert back["parcel_id"].null_count() == 0
+
+
+def test_generated_parcels_have_exactly_the_contract_columns_in_order(world: World) -> None:
+    assert tuple(world.parcels.columns) == COLUMN_NAMES
+    assert world.parcels.height == N
+
+
+def test_unknown_extension_is_a_clear_value_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\.csv, \.csv\.gz, \.parquet, \.jsonl or \.jsonl\.gz"):
+        synthesise(100, tmp_path / "parcels.xlsx")
+
+
+def test_truth_and_rings_lie_beside_the_parcels_without_data_extensions(tmp_path: Path) -> None:
+    out = tmp_path / "data" / "p.csv.gz"
+    summary = synthesise(400, out, seed=3)
+    truth, rings = truth_paths(out)
+    assert truth == tmp_path / "data" / "p.truth.parquet"
+    assert rings == tmp_path / "data" / "p.rings.csv"
+    assert truth.exists() and rings.exists()
+    assert set(summary.files) == {out, truth, rings}
+    assert "400 parcels" in summary.describe()
+
+
+def test_truth_covers_every_parcel_exactly_once(world: World) -> None:
+    keys = ["parcel_id", "carrier"]
+    assert world.truth.height == world.parcels.height
+    assert world.truth.select(keys).sort(keys).equals(world.parcels.select(keys).sort(keys))
+    assert world.truth["sender_entity"].null_count() == 0
+    assert world.truth["receiver_entity"].null_count() == 0
+
+
+def test_parcel_id_and_carrier_are_unique(world: World) -> None:
+    assert world.parcels.select(pl.struct("parcel_id", "carrier").n_unique()).item() == N
+
+
+def test_every_typology_has_at_least_two_rings_at_five_thousand_parcels(world: World) -> None:
+    counts = dict(world.rings["typology"].value_counts().iter_rows())
+    assert all(counts.get(t, 0) >= 2 for t in TYPOLOGIES), counts
+
+
+def test_ring_parcels_are_at_most_two_percent_of_traffic(joined: pl.DataFrame) -> None:
+    share = (joined["actor_kind"] == "ring").mean()
+    assert 0 < share <= 0.02
+
+
+def test_rings_file_agrees_with_the_truth(world: World) -> None:
+    per_ring = (world.truth.filter(pl.col("ring_id").is_not_null())
+                .group_by("ring_id").agg(pl.len().alias("n"), pl.col("true_controlled_kg").sum().alias("kg")))
+    merged = world.rings.join(per_ring, on="ring_id")
+    assert merged.height == world.rings.height
+    assert (merged["parcels"] == merged["n"]).all()
+    assert ((merged["true_controlled_kg"] - merged["kg"]).abs() < 0.01).all()
+
+
+def test_ring_parcels_are_small_but_each_ring_adds_up_to_kilograms(joined: pl.DataFrame, world: World) -> None:
+    ring = joined.filter(pl.col("actor_kind") == "ring")
+    assert ring["true_controlled_kg"].max() <= 2.0
+    assert world.rings["true_controlled_kg"].min() >= 5.0
+
+
+def test_lookalike_kinds_are_present(joined: pl.DataFrame) -> None:
+    kinds = set(joined["actor_kind"].unique().to_list())
+    assert {"background", "shop", "exporter", "forwarder_customer", "outlet_customer", "ring"} <= kinds
+
+
+def test_shops_send_correctly_declared_magnets_or_jewellery_to_many_receivers(joined: pl.DataFrame) -> None:
+    shops = joined.filter(pl.col("actor_kind") == "shop")
+    per_shop = shops.group_by("sender_entity").agg(pl.col("receiver_entity").n_unique().alias("receivers"))
+    assert per_shop["receivers"].max() >= 40
+    hs = shops["hs_code"].drop_nulls().str.replace_all(r"\D", "")
+    assert hs.str.slice(0, 4).is_in(["8505", "7117"]).all()
+
+
+def test_exporters_declare_large_consignments_of_controlled_goods_correctly(joined: pl.DataFrame) -> None:
+    exp = joined.filter(pl.col("actor_kind") == "exporter")
+    assert exp["declared_weight_kg"].min() >= 50
+    assert exp["commodity"].null_count() == 0
+
+
+def test_forwarding_warehouse_receives_for_many_customers_told_apart_by_suite(joined: pl.DataFrame) -> None:
+    fwd = joined.filter(pl.col("actor_kind") == "forwarder_customer")
+    assert fwd["receiver_entity"].n_unique() >= 50
+    with_suite = fwd["receiver_address"].str.contains(r"(Suite|Ste|Unit|Apt|#|kv\.) ?\d+").mean()
+    assert with_suite > 0.7
+
+
+def test_outlet_shares_its_account_across_unrelated_walk_in_customers(joined: pl.DataFrame) -> None:
+    out = joined.filter((pl.col("actor_kind") == "outlet_customer") & pl.col("payer_account").is_not_null())
+    per_account = out.group_by("payer_account").agg(pl.col("sender_entity").n_unique().alias("senders"))
+    assert per_account["senders"].max() >= 10
+
+
+def test_recruited_senders_are_distinct_people_paid_from_one_account(joined: pl.DataFrame) -> None:
+    rec = joined.filter(pl.col("typology") == "recruited_senders")
+    per_ring = rec.group_by("ring_id").agg(
+        pl.col("sender_entity").n_unique().alias("senders"),
+        pl.col("payer_account").drop_nulls().n_unique().alias("accounts"),
+        pl.col("sender_id_number").drop_nulls().n_unique().alias("ids"),
+    )
+    assert (per_ring["senders"] >= 3).all()
+    assert (per_ring["accounts"] <= 1).all()
+
+
+def test_splitting_organiser_is_one_entity_behind_several_names(joined: pl.DataFrame) -> None:
+    split = joined.filter(pl.col("typology") == "splitting")
+    per_ring = split.group_by("ring_id").agg(pl.col("sender_entity").n_unique().alias("entities"),
+                                             pl.col("sender_name").n_unique().alias("names"))
+    assert (per_ring["entities"] == 1).all()
+    assert (per_ring["names"] >= 2).all()
+
+
+def test_concealment_gross_weight_is_well_above_the_declared_weight(joined: pl.DataFrame) -> None:
+    gap = joined.filter(pl.col("gross_weight_kg").is_not_null()).with_columns(
+        excess=pl.col("gross_weight_kg") - pl.col("declared_weight_kg"))
+    hidden = gap.filter(pl.col("typology") == "concealment")["excess"].median()
+    ordinary = gap.filter(pl.col("actor_kind") == "background")["excess"].median()
+    assert hidden > 0.4 > ordinary
+
+
+def test_false_origin_rings_declare_another_origin_or_ship_via_a_transit_country(joined: pl.DataFrame) -> None:
+    transit = {"KZ", "AE", "TR", "VN", "MY", "TH", "KG", "AM", "GE"}
+    rings = joined.filter(pl.col("typology") == "false_origin").group_by("ring_id").agg(
+        ((pl.col("declared_origin").is_not_null() & (pl.col("declared_origin") != pl.col("origin_country"))).any()
+         | pl.col("dest_country").is_in(list(transit)).any()).alias("ok"))
+    assert rings["ok"].all()
+
+
+def test_ring_parcels_look_cheap_for_what_they_are(joined: pl.DataFrame) -> None:
+    ring = joined.filter((pl.col("actor_kind") == "ring") & pl.col("declared_value").is_not_null()
+                         & (pl.col("currency").fill_null("USD") == "USD"))
+    assert (ring["declared_value"] / ring["true_controlled_kg"]).median() < 60
+
+
+def test_s10_ids_carry_a_valid_check_digit(world: World) -> None:
+    ids = world.parcels.filter(pl.col("parcel_id").str.contains(r"^[A-Z]{2}\d{9}[A-Z]{2}$"))["parcel_id"].to_list()
+    assert len(ids) > 500
+    for item in ids:
+        digits = [int(d) for d in item[2:10]]
+        check = 11 - sum(d * w for d, w in zip(digits, (8, 6, 4, 2, 3, 5, 9, 7))) % 11
+        assert int(item[10]) == {10: 0, 11: 5}.get(check, check), item
+
+
+def test_waybill_styles_do_not_tell_ring_parcels_apart(joined: pl.DataFrame) -> None:
+    shape = pl.col("parcel_id").str.replace_all(r"[A-Z]", "A").str.replace_all(r"\d", "9")
+    shapes = joined.with_columns(shape=shape)
+    ring = set(shapes.filter(pl.col("actor_kind") == "ring").select("carrier", "shape").unique().iter_rows())
+    background = set(shapes.filter(pl.col("actor_kind") == "background").select("carrier", "shape").unique().iter_rows())
+    assert ring <= background
+
+
+def test_most_phones_are_valid_for_their_country(world: World) -> None:
+    p = world.parcels
+    checks = list(zip(p["sender_phone"].to_list(), p["origin_country"].to_list())) + list(
+        zip(p["receiver_phone"].to_list(), p["dest_country"].to_list()))
+    checks = [(phone, region) for phone, region in checks if phone]
+    valid = 0
+    for phone, region in checks:
+        try:
+            valid += phonenumbers.is_valid_number(phonenumbers.parse(phone, region))
+        except phonenumbers.NumberParseException:
+            pass
+    assert valid / len(checks) > 0.9
+
+
+def test_names_come_in_hanzi_pinyin_and_full_width_forms(world: World) -> None:
+    names = world.parcels["sender_name"]
+    assert names.str.contains(r"^[\u4e00-\u9fff]{2,4}$").mean() > 0.2
+    assert names.str.contains(r"^[A-Z][a-z]+ [A-Z][a-z]+$").mean() > 0.1
+    assert names.str.contains(r"[\uff21-\uff5a]").any()
+
+
+def test_acceptance_times_lie_in_the_fixed_synthetic_year(world: World) -> None:
+    ts = world.parcels["accepted_at"].str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
+    assert str(ts.min()) >= "2024-12-01" and str(ts.max()) < "2025-12-01"
+
+
+def test_optional_fields_are_sometimes_empty_for_rings_and_background_alike(joined: pl.DataFrame) -> None:
+    for column in ("sender_phone", "hs_code", "payer_account", "gross_weight_kg"):
+        for kind in ("ring", "background"):
+            nulls = joined.filter(pl.col("actor_kind") == kind)[column].null_count()
+            assert nulls > 0, (column, kind)
+
+
+def test_generate_rejects_a_world_without_parcels() -> None:
+    with pytest.raises(ValueError):
+        generate(0)
+
+
+def test_ids_and_text_fields_never_name_the_truth(world: World) -> None:
+    text_columns = [c for c in world.parcels.columns if world.parcels[c].dtype == pl.String]
+    for column in text_columns:
+        values = world.parcels[column].drop_nulls()
+        assert not values.str.contains(r"^R\d{4}$|CNP-|FXP-|CNC-|FXC-").any(), column
+
+
+def test_ring_descriptions_state_the_typology_and_commodity(world: World) -> None:
+    for row in world.rings.iter_rows(named=True):
+        assert row["typology"].replace("_", " ") in row["description"]
+        assert row["commodity"] in row["description"]
+        assert re.match(r"^R\d{4}$", row["ring_id"])
