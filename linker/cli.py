@@ -191,6 +191,53 @@ def synth(
 
 
 @app.command()
+def demo(
+    workdir: Path = typer.Option(Path("demo"), "--dir", help="Folder for the demo's data, store and reports."),
+    parcels: int = typer.Option(20_000, "--parcels", min=1000, help="Size of the synthetic world."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the synthetic world."),
+    port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port of the dashboard."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Prepare everything but do not start the dashboard."),
+) -> None:
+    """Synthesise a world with planted rings, load it, run, write a report and start the dashboard.
+
+    Example: linker demo --parcels 50000 --port 8502
+    """
+    from linker import demo as demo_module
+    from linker import serve as serving
+
+    setup = demo_module.prepare(workdir, parcels=parcels, seed=seed, console=err, progress=interactive())
+    out.print(setup.nightly_summary)
+    flagged = [r for r in setup.top if r["flagged"]]
+    if flagged:
+        from rich.table import Table
+
+        table = Table(title="flagged clusters, riskiest first", title_justify="left")
+        for col in ("rank", "cluster", "score", "commodity", "kg / threshold", "parcels"):
+            table.add_column(col, no_wrap=True)
+        for r in flagged:
+            table.add_row(str(r["rank"]), r["cluster_id"], f"{r['score']:.1f}", str(r["commodity"]),
+                          f"{r['est_controlled_kg']:.1f} / {r['threshold_kg']:g} kg", str(r["parcels"]))
+        out.print(table)
+        for r in flagged[:5]:
+            out.print(f"{r['cluster_id']}: {r['summary']}")
+    out.print(f"planted rings found by a flagged cluster: {setup.rings_found} of {setup.rings}")
+    out.print(f"tonight's report: {(setup.report_dir / 'index.html').resolve()}")
+    if no_serve:
+        return
+    out.print(f"dashboard: http://localhost:{port}  login: {demo_module.DEMO_USER} / {demo_module.DEMO_PASSWORD}  (Ctrl-C stops it)")
+    sys.stdout.flush()
+    proc = serving.start(setup.db, port, "127.0.0.1", stdout=sys.stderr)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)
+        raise
+    if code:
+        raise UserError(f"the dashboard server stopped with exit code {code}")
+
+
+@app.command()
 def serve(
     db: Optional[Path] = DbOption,
     port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to listen on."),
