@@ -139,3 +139,10 @@ def fmt_kg(value) -> str:
 def show_store_problem(exc: Exception) -> None:
     st.error(str(exc))
     st.stop()
+
+
+def score_column(src: data.Source | None = None):
+    """The score as a bar, on the scale the score stage uses (0-1 or 0-100)."""
+    src = src or source()
+    top = data.score_scale(cached_queue(src.version, src.is_snapshot, True)["score"])
+    return st.column_config.ProgressColumn("Score", min_value=0.0, max_value=top, format="%.2f" if top == 1 else "%.1f")

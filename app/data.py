@@ -85,27 +85,41 @@ def last_runs(con: duckdb.DuckDBPyConnection, n: int = 2) -> list[dict]:
 # ---------------------------------------------------------------- the queue
 
 
-def _lineage_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """A CTE giving (cluster_id, change, previous_parcels) for the latest run, and the
-    expression for the 'what changed' mark, from whichever lineage columns the score stage
-    wrote; no marks when it wrote none."""
+def _lineage_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """A CTE `lineage(cluster_id, change, previous_parcels)` for the run the clusters come from.
+
+    `cluster_lineage` has one or more rows per cluster and run (`event`: new, continued,
+    merged, split); a cluster is marked by its most telling event, and `previous_parcels` is
+    its size in the previous run when it continued."""
+    empty = "lineage AS (SELECT NULL::VARCHAR AS cluster_id, NULL::VARCHAR AS change, NULL::BIGINT AS previous_parcels WHERE false)"
     if not has_table(con, "cluster_lineage"):
-        return "lineage AS (SELECT NULL::VARCHAR AS cluster_id, NULL::VARCHAR AS change, NULL::BIGINT AS previous_parcels WHERE false)", "NULL"
+        return empty
     cols = columns(con, "cluster_lineage")
-    change = next((c for c in ("change", "status", "kind", "event", "relation") if c in cols), None)
-    prev = next((c for c in ("previous_parcels", "prev_parcels", "parcels_before") if c in cols), None)
-    where = "WHERE run_id = (SELECT max(run_id) FROM cluster_lineage)" if "run_id" in cols else ""
-    cte = (
-        f"lineage AS (SELECT cluster_id, any_value({change if change else 'NULL'})::VARCHAR AS change, "
-        f"any_value({prev if prev else 'NULL'})::BIGINT AS previous_parcels FROM cluster_lineage {where} GROUP BY cluster_id)"
-    )
-    return cte, "lineage.change"
+    event = next((c for c in ("event", "change", "status", "kind") if c in cols), None)
+    if event is None:
+        return empty
+    prev = next((c for c in ("other_parcels", "previous_parcels") if c in cols), None)
+    if "run_id" in cols and "run_id" in columns(con, "clusters"):
+        where = "WHERE run_id IN (SELECT DISTINCT run_id FROM clusters)"
+    elif "run_id" in cols:
+        where = "WHERE run_id = (SELECT max(run_id) FROM cluster_lineage)"
+    else:
+        where = ""
+    previous = f"max({prev}) FILTER (WHERE {event} IN ('continued', 'grew', 'same'))" if prev else "NULL"
+    return f"""lineage AS (
+        SELECT cluster_id,
+               CASE WHEN bool_or({event} = 'new') THEN 'new'
+                    WHEN bool_or({event} = 'merged') THEN 'merged'
+                    WHEN bool_or({event} = 'split') THEN 'split'
+                    ELSE min({event}) END AS change,
+               {previous}::BIGINT AS previous_parcels
+        FROM cluster_lineage {where} GROUP BY cluster_id)"""
 
 
 def queue(con: duckdb.DuckDBPyConnection, include_unflagged: bool = False) -> pd.DataFrame:
     """Clusters ranked riskiest first, with the carriers and countries of their parcels and
     the mark of what changed since the last run (`new`, `grew`, ...)."""
-    lineage_cte, change = _lineage_sql(con)
+    lineage_cte = _lineage_sql(con)
     cols = columns(con, "clusters")
     optional = ", ".join(f"c.{c}" for c in ("score", "commodity", "est_controlled_kg", "threshold_kg", "summary") if c in cols)
     return con.execute(
@@ -120,7 +134,7 @@ def queue(con: duckdb.DuckDBPyConnection, include_unflagged: bool = False) -> pd
             WHERE pc.cluster_id IN (SELECT cluster_id FROM shown)
             GROUP BY pc.cluster_id)
         SELECT c.cluster_id, c.rank, c.flagged, {optional}, c.parcels, c.senders, c.receivers,
-               c.first_seen, c.last_seen, {change} AS change, lineage.previous_parcels,
+               c.first_seen, c.last_seen, lineage.change, lineage.previous_parcels,
                spread.carriers, spread.origin_countries, spread.dest_countries
         FROM shown c LEFT JOIN spread USING (cluster_id) LEFT JOIN lineage USING (cluster_id)
         ORDER BY c.rank NULLS LAST, c.score DESC, c.cluster_id""",
@@ -131,7 +145,7 @@ def queue(con: duckdb.DuckDBPyConnection, include_unflagged: bool = False) -> pd
 def change_mark(change, parcels, previous_parcels) -> str:
     """A short mark for the queue: 'new', '+5 parcels', or ''."""
     text = str(change or "").lower()
-    if text in ("", "none", "nan", "same", "unchanged", "stable", "continued"):
+    if text in ("", "none", "nan", "same", "unchanged", "stable", "continued", "grew"):
         if previous_parcels is not None and not pd.isna(previous_parcels) and parcels > previous_parcels:
             return f"+{int(parcels - previous_parcels)} parcels"
         return ""
@@ -140,6 +154,12 @@ def change_mark(change, parcels, previous_parcels) -> str:
     if previous_parcels is not None and not pd.isna(previous_parcels) and parcels > previous_parcels:
         return f"+{int(parcels - previous_parcels)} parcels"
     return text
+
+
+def score_scale(scores: pd.Series) -> float:
+    """The top of the score scale: 1 for scores in [0, 1], 100 for percentages."""
+    top = scores.max() if len(scores) else 0
+    return 100.0 if pd.notna(top) and top > 1 else 1.0
 
 
 # ---------------------------------------------------------------- search

@@ -82,8 +82,9 @@ def cluster_parcels(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataF
         else "NULL"
     )
     fields = ", ".join(f"p.{c}" for c in PARCEL_COLUMNS)
+    est = "pc.est_controlled_kg" if "est_controlled_kg" in columns(con, "parcel_clusters") else "NULL::DOUBLE"
     return con.execute(
-        f"""SELECT p.parcel_seq, {fields}, {signals} AS signals
+        f"""SELECT p.parcel_seq, {fields}, {est} AS est_controlled_kg, {signals} AS signals
         FROM parcel_clusters pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq
         WHERE pc.cluster_id = ? ORDER BY p.accepted_at, p.parcel_id""",
         [cluster_id],
@@ -230,11 +231,18 @@ def layout(g: nx.Graph, seed: int = 7) -> dict[str, tuple[float, float]]:
 def running_total(parcels: pd.DataFrame, est_kg: float | None) -> pd.DataFrame:
     """Parcels in acceptance order with the running estimate of controlled kg.
 
-    The cluster's estimate (`clusters.est_controlled_kg`) is spread over its parcels in
-    proportion to each parcel's weight (the heavier of declared and gross, since concealment
-    shows as extra gross weight), so the line ends at the figure the queue shows."""
-    frame = parcels[["parcel_id", "carrier", "accepted_at", "declared_weight_kg", "gross_weight_kg", "declared_description"]].copy()
+    Each parcel's own estimate (`parcel_clusters.est_controlled_kg`) is used where the score
+    stage wrote one. Otherwise the cluster's estimate is spread over its parcels in proportion
+    to each parcel's weight (the heavier of declared and gross, since concealment shows as
+    extra gross weight), so the line ends at the figure the queue shows."""
+    keep = ["parcel_id", "carrier", "accepted_at", "declared_weight_kg", "gross_weight_kg", "declared_description"]
+    per_parcel = "est_controlled_kg" in parcels.columns and parcels["est_controlled_kg"].notna().any()
+    frame = parcels[keep + (["est_controlled_kg"] if per_parcel else [])].copy()
     frame = frame.sort_values(["accepted_at", "parcel_id"]).reset_index(drop=True)
+    if per_parcel:
+        frame["est_kg"] = frame.pop("est_controlled_kg").fillna(0.0)
+        frame["running_kg"] = frame["est_kg"].cumsum()
+        return frame
     weight = frame[["declared_weight_kg", "gross_weight_kg"]].max(axis=1).fillna(0.0)
     total = float(weight.sum())
     if est_kg is None or (isinstance(est_kg, float) and math.isnan(est_kg)):

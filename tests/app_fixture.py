@@ -217,10 +217,18 @@ def build_store(db_path: Path) -> Path:
             [RING_B, "weight_gap", 0.6, 0.4, 0.24, "gross weight 3x declared on 5 of 5 parcels"],
         ],
     )
-    con.execute("CREATE TABLE cluster_lineage (run_id VARCHAR, cluster_id VARCHAR, previous_cluster_id VARCHAR, change VARCHAR, parcels INTEGER, previous_parcels INTEGER)")
+    con.execute(
+        "CREATE TABLE cluster_lineage (run_id VARCHAR, cluster_id VARCHAR, event VARCHAR, other_cluster_id VARCHAR,"
+        " shared_parcels BIGINT, parcels BIGINT, other_parcels BIGINT)"
+    )
     con.executemany(
-        "INSERT INTO cluster_lineage VALUES ('r2', ?, ?, ?, ?, ?)",
-        [[RING_A, RING_A, "grew", 14, 9], [RING_B, None, "new", 5, None], [SHOP_C, SHOP_C, "same", 8, 8]],
+        "INSERT INTO cluster_lineage VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            ["r1", RING_A, "new", None, None, None, None],
+            ["r2", RING_A, "continued", RING_A, 9, 14, 9],
+            ["r2", RING_B, "new", None, None, None, None],
+            ["r2", SHOP_C, "continued", SHOP_C, 8, 8, 8],
+        ],
     )
     con.execute("CREATE TABLE runs (run_id VARCHAR, kind VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, counts JSON, error VARCHAR)")
     con.execute(

@@ -37,7 +37,7 @@ else:
     event = st.dataframe(
         frame, hide_index=True, on_select="rerun", selection_mode="single-row", key="cases_table",
         column_config={
-            "score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.2f"),
+            "score": common.score_column(),
             "summary": st.column_config.TextColumn("Why", width="large"),
             "in_current_run": st.column_config.CheckboxColumn("In current run", help="false: the cluster is gone from the latest run"),
         },

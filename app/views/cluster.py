@@ -66,7 +66,7 @@ st.markdown(
 threshold = row.get("threshold_kg")
 est = row.get("est_controlled_kg")
 m = st.columns(5)
-m[0].metric("Score", f"{row.get('score') or 0:.2f}", help=f"rank {row.get('rank')} in this run")
+m[0].metric("Score", f"{row.get('score') or 0:.{2 if (row.get('score') or 0) <= 1 else 1}f}", help=f"rank {row.get('rank')} in this run")
 m[1].metric(
     f"Est. {row.get('commodity') or 'controlled goods'}", common.fmt_kg(est),
     delta=(f"{est / threshold:.1f}× threshold" if threshold and est is not None and not pd.isna(threshold) else None),

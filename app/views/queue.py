@@ -98,7 +98,7 @@ event = st.dataframe(
     column_config={
         "rank": st.column_config.NumberColumn("#", width="small"),
         "since_last_run": st.column_config.TextColumn("Since last run", help="new cluster, or parcels added since the previous run"),
-        "score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.2f"),
+        "score": common.score_column(),
         "commodity": "Commodity",
         "est_controlled_kg": st.column_config.NumberColumn("Est. kg", format="%.2f"),
         "threshold_kg": st.column_config.NumberColumn("Threshold kg", format="%.1f"),

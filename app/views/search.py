@@ -45,7 +45,7 @@ else:
     event = st.dataframe(
         result.clusters, hide_index=True, on_select="rerun", selection_mode="single-row", key="search_clusters",
         column_config={
-            "score": st.column_config.ProgressColumn("Score", min_value=0.0, max_value=1.0, format="%.2f"),
+            "score": common.score_column(),
             "summary": st.column_config.TextColumn("Why", width="large"),
             "matching_parcels": "Matching parcels",
         },
