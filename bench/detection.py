@@ -153,7 +153,7 @@ def bench(n: int, seed: int, workdir: Path, engines: bool) -> None:
     ingest_s = time.perf_counter() - t
     con.close()
     t = time.perf_counter()
-    result = pipeline.run(db)
+    result = pipeline.run(db, on_stage=lambda stage, event, info: print(f"  {stage} {event} {info.get('seconds', '')}", flush=True))
     run_s = time.perf_counter() - t
     print(f"ingest {ingest_s:.1f}s; linker run {run_s:.1f}s end to end")
     print(f"{'stage':<10} {'seconds':>8} {'peak RSS MB':>12}")
