@@ -51,6 +51,9 @@ mark = change_mark(qrow["change"], qrow["parcels"], qrow["previous_parcels"])
 st.title(f"Cluster {cluster_id}")
 badges = [f":{'red' if row.get('flagged') else 'gray'}-badge[{'flagged' if row.get('flagged') else 'not flagged'}]",
           f":blue-badge[case: {case.status}]"]
+commodity = row.get("commodity_label") or row.get("commodity")
+if commodity:
+    badges.append(f":green-badge[{commodity}]")
 if mark:
     badges.append(f":orange-badge[{mark} since last run]")
 if case.assignee:
@@ -68,7 +71,7 @@ est = row.get("est_controlled_kg")
 m = st.columns(5)
 m[0].metric("Score", f"{row.get('score') or 0:.{2 if (row.get('score') or 0) <= 1 else 1}f}", help=f"rank {row.get('rank')} in this run")
 m[1].metric(
-    f"Est. {row.get('commodity') or 'controlled goods'}", common.fmt_kg(est),
+    "Est. controlled", common.fmt_kg(est),
     delta=(f"{est / threshold:.1f}× threshold" if threshold and est is not None and not pd.isna(threshold) else None),
     delta_color="inverse" if threshold and est and est >= threshold else "off",
 )
@@ -225,7 +228,7 @@ st.plotly_chart(tfig, key=f"timeline_{cluster_id}", config={"displaylogo": False
 # ---------------------------------------------------------------- parcels and merged names
 tab_parcels, tab_links = st.tabs([f"Parcels ({len(parcels):,})", f"Why names were judged the same party ({len(found['links'])})"])
 with tab_parcels:
-    st.dataframe(parcels.drop(columns=["parcel_seq"]), hide_index=True, height=420)
+    st.dataframe(parcels.drop(columns=["parcel_seq"]), hide_index=True, height="auto" if len(parcels) <= 12 else 460)
 with tab_links:
     links = found["links"]
     if links.empty:

@@ -1,0 +1,123 @@
+"""End to end: `linker serve` on a synthetic store, driven by Debian's Chromium through Playwright.
+
+Playwright's own browser download does not work here, so the system Chromium is used
+(`apt-get install chromium`); the test is skipped with a reason when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from linker import cases
+
+CHROMIUM = os.environ.get("LINKER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LINKER = [sys.executable, "-m", "linker"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A synthetic store built with the real commands, a user, and `linker serve` on it."""
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "store.duckdb"
+    for cmd in (["synth", "--parcels", "400", "--out", str(folder / "parcels.csv"), "--seed", "5"],
+                ["ingest", str(folder / "parcels.csv"), "--db", str(db)],
+                ["run", "--db", str(db)]):
+        subprocess.run(LINKER + cmd, check=True, capture_output=True, timeout=300)
+    subprocess.run(LINKER + ["users", "add", "ana", "--role", "investigator", "--password-stdin", "--db", str(db)],
+                   input="correct horse\n", text=True, check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen(LINKER + ["serve", "--db", str(db), "--port", str(port), "--address", "127.0.0.1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the dashboard did not start listening within 60 s"
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}", db, folder
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def log_in(page, url: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("User name").fill("ana")
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_log_in_open_the_top_cluster_and_see_summary_and_network(served, browser):
+    url, db, folder = served
+    page = browser.new_page(viewport={"width": 1500, "height": 2000})
+    log_in(page, url, "correct horse")
+    page.get_by_role("heading", name="Queue").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Cluster").click()
+    summary = page.locator(".cluster-summary")
+    summary.wait_for(timeout=30_000)
+    assert "parcels" in summary.inner_text()
+    network = page.locator(".js-plotly-plot").first
+    network.wait_for(timeout=30_000)
+    assert page.locator(".js-plotly-plot .scatterlayer .point").count() > 2
+    shot = folder / "cluster.png"
+    page.screenshot(path=str(shot))
+    print(f"screenshot of the cluster page: {shot}")
+    assert shot.stat().st_size > 10_000
+    views = cases.audit_log(cases.cases_db_path(db), action="view_cluster")
+    assert views and views[0]["user"] == "ana"
+
+
+def test_wrong_password_is_refused_in_the_browser(served, browser):
+    url, _, _ = served
+    page = browser.new_page()
+    log_in(page, url, "wrong horse")
+    page.get_by_text("not recognised").wait_for(timeout=30_000)
+    assert page.get_by_role("heading", name="Queue").count() == 0
+
+
+def test_search_with_sql_in_it_finds_nothing_and_breaks_nothing(served, browser):
+    url, _, _ = served
+    page = browser.new_page()
+    log_in(page, url, "correct horse")
+    page.get_by_role("link", name="Search").click()
+    page.get_by_label("Name, phone").fill("'; DROP TABLE parcels; --")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("Nothing found").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Queue").click()
+    page.get_by_role("heading", name="Queue").wait_for(timeout=30_000)
+    page.get_by_text("clusters shown").wait_for(timeout=30_000)
