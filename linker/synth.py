@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -159,15 +160,17 @@ CITY_W = _weights([c[7] for c in W.CITIES])
 
 def _cn_addresses(rng: np.random.Generator, n: int, city: np.ndarray, business: bool) -> dict:
     """Address parts of Chinese parties in the given cities (indices into CITIES)."""
-    dist = np.array([rng.integers(len(W.CITIES[c][8])) for c in city], dtype=np.int64) if n else np.zeros(0, int)
     c = W.CITIES
+    dist = np.floor(rng.random(n) * np.array([len(x[8]) for x in c])[city]).astype(np.int64)
     prov_hz = _arr([x[0] for x in c])[city]
     city_hz = _arr([x[2] for x in c])[city]
     stem = rng.integers(len(W.ROAD_STEMS), size=n)
     rtype = rng.choice(len(W.ROAD_TYPES), size=n, p=[0.7, 0.2, 0.1])
     rdir = rng.integers(len(W.ROAD_DIRECTIONS), size=n)
     comp = rng.integers(len(W.COMPOUNDS), size=n)
-    district = [c[ci][8][di] for ci, di in zip(city, dist)]
+    offsets = np.cumsum([0] + [len(x[8]) for x in c])[:-1]
+    flat = [d for x in c for d in x[8]]
+    district = offsets[city] + dist
     return {
         # Municipalities (上海市上海市) are written once.
         "a_prov_hz": np.where(prov_hz == city_hz, "", prov_hz),
@@ -176,8 +179,8 @@ def _cn_addresses(rng: np.random.Generator, n: int, city: np.ndarray, business: 
         "a_city_en": _arr([x[3] for x in c])[city],
         "a_tel": _arr([x[4] for x in c])[city],
         "a_post": _arr([x[6] for x in c])[city],
-        "a_dist_hz": _arr([d[0] for d in district]) if n else _arr([]),
-        "a_dist_en": _arr([d[1] for d in district]) if n else _arr([]),
+        "a_dist_hz": _arr([d[0] for d in flat])[district],
+        "a_dist_en": _arr([d[1] for d in flat])[district],
         "a_idarea": _arr([x[5] for x in c])[city] + pl.Series(dist + 2).cast(pl.String).str.zfill(2).to_numpy(),
         "a_road_hz": _arr([s[0] for s in W.ROAD_STEMS])[stem] + _arr([d[0] for d in W.ROAD_DIRECTIONS])[rdir]
         + _arr([t[0] for t in W.ROAD_TYPES])[rtype],
@@ -304,6 +307,7 @@ def _foreign_parts(rng: np.random.Generator, countries: np.ndarray) -> dict:
             streets, types = W.STREETS_EN, W.STREET_TYPES_EN
         else:
             streets, types = W.STREETS_GENERIC, W.STREET_TYPES_EN
+        streets = W.STREETS_BY_COUNTRY.get(iso, streets)
         t = rng.integers(len(types), size=k)
         ci = rng.integers(len(cities), size=k)
         out["a_style"][idx] = style
@@ -375,8 +379,10 @@ class _Pool:
     def __init__(self) -> None:
         self.frames: list[pl.DataFrame] = []
         self.size = 0
+        self._columns: dict[str, pl.Series] = {}
 
     def add(self, frame: pl.DataFrame) -> np.ndarray:
+        self._columns.clear()
         start = self.size
         self.frames.append(frame)
         self.size += frame.height
@@ -389,9 +395,11 @@ class _Pool:
 
     def column(self, name: str, idx: np.ndarray) -> np.ndarray:
         """Values of one column for given parties (only for chunks already added)."""
-        full = pl.concat([f.select(name) if name in f.columns else pl.DataFrame({name: [None] * f.height})
-                          for f in self.frames], how="vertical_relaxed")[name]
-        return full.gather(idx).to_numpy()
+        if name not in self._columns:
+            self._columns[name] = pl.concat(
+                [f.select(name) if name in f.columns else pl.DataFrame({name: [None] * f.height})
+                 for f in self.frames], how="vertical_relaxed")[name]
+        return self._columns[name].gather(idx).to_numpy()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,11 +476,24 @@ def _packaging(rng: np.random.Generator, kg: np.ndarray) -> np.ndarray:
 # Plans of ordinary traffic and look-alikes
 
 
-def _acceptance_points(rng: np.random.Generator, carriers: np.ndarray, area: np.ndarray) -> np.ndarray:
-    """Outlet ids: carrier code, city telephone code (or country), outlet number."""
-    prefix = np.array([W.CARRIERS[c][2] for c in carriers], dtype=object) if len(carriers) else _arr([])
-    num = pl.Series(rng.integers(1, 60, size=len(carriers))).cast(pl.String).str.zfill(3).to_numpy().astype(object)
-    return prefix + "-" + area.astype(object) + "-" + num
+def _home_outlet(party, carrier_index):
+    """The outlet number a party usually uses with a carrier: fixed per party and carrier."""
+    return (np.asarray(party, dtype=np.int64) * 7919 + np.asarray(carrier_index, dtype=np.int64) * 104729) % 59 + 1
+
+
+def _acceptance_points(rng: np.random.Generator, carriers: np.ndarray, area: np.ndarray,
+                       parties: np.ndarray | None = None) -> np.ndarray:
+    """Outlet ids: carrier code, city telephone code (or country), outlet number. A party hands its
+    parcels in at its usual outlet of that carrier most of the time, elsewhere now and then."""
+    number = rng.integers(1, 60, size=len(carriers))
+    if parties is not None:
+        index = {c: i for i, c in enumerate(W.CARRIERS)}
+        carrier_index = np.array([index[c] for c in carriers.tolist()], dtype=np.int64) if len(carriers) else np.zeros(0, int)
+        number = np.where(rng.random(len(carriers)) < 0.8, _home_outlet(parties, carrier_index), number)
+    num = pl.Series(number).cast(pl.String).str.zfill(3)
+    prefix = pl.Series(carriers.tolist(), dtype=pl.String).replace_strict(
+        {c: W.CARRIERS[c][2] for c in W.CARRIERS}, return_dtype=pl.String)
+    return (prefix + "-" + pl.Series(area.tolist(), dtype=pl.String) + "-" + num).to_numpy().astype(object)
 
 
 def _plan(n: int, **cols) -> pl.DataFrame:
@@ -484,7 +505,7 @@ def _plan(n: int, **cols) -> pl.DataFrame:
         elif np.isscalar(value) or isinstance(value, str):
             data[name] = pl.Series(name, [value] * n, dtype=dtype)
         elif isinstance(value, np.ndarray) and value.dtype == object:
-            data[name] = pl.Series(name, [None if v is None else str(v) for v in value.tolist()], dtype=dtype)
+            data[name] = pl.Series(name, value.tolist(), dtype=dtype)
         else:
             data[name] = pl.Series(name, value, dtype=dtype, strict=False)
     return pl.DataFrame(data)
@@ -537,7 +558,7 @@ def _outbound(ctx: _Ctx, n: int, kind: str = "background") -> pl.DataFrame:
         s_ent=s, s_name=s, s_addr=s, s_phone=s, s_id=s, s_acct=s,
         r_ent=r, r_name=r, r_addr=r, r_phone=r, weight_kg=kg, gross_kg=kg + _packaging(rng, kg),
         declared_origin=_declared_origin(rng, n, "CN"),
-        acceptance_point=_acceptance_points(rng, carriers, ctx.pool.column("a_tel", s)), **goods,
+        acceptance_point=_acceptance_points(rng, carriers, ctx.pool.column("a_tel", s), s), **goods,
     )
 
 
@@ -588,7 +609,7 @@ def _shops(ctx: _Ctx, n: int) -> tuple[pl.DataFrame, int]:
         usd[sel] = kg[sel] * rng.uniform(plo, phi, size=len(sel))
     s = shops[which]
     # A shop hands its parcels in at its own one or two outlets.
-    point = _acceptance_points(rng, carriers, ctx.pool.column("a_tel", s))
+    point = _acceptance_points(rng, carriers, ctx.pool.column("a_tel", s), s)
     return _plan(
         n, actor_kind="shop", carrier=carriers, ts=_times(rng, rng.choice(YEAR_DAYS, size=n, p=DAY_W)),
         origin_country="CN", dest_country=ctx.pool.column("country", buyers),
@@ -638,7 +659,7 @@ def _forwarders(ctx: _Ctx, n: int) -> tuple[pl.DataFrame, _Warehouses]:
     countries = _choice_str(rng, ["US", "US", "DE", "GB", "JP", "KZ", "NL", "AE"], n_wh)
     wh = ctx.pool.add(fx_companies(rng, countries, trades=["Logistics", "Forwarding", "Shipping"]))
     suites = [list(rng.permutation(np.arange(1000, 100000))[:4000]) for _ in range(n_wh)]
-    n_customers = max(1, n // 3)
+    n_customers = max(1, int(n * 0.6))
     home = _dest_countries(rng, n_customers)
     customers = ctx.pool.add(fx_people(rng, home))
     cust_wh = rng.integers(n_wh, size=n_customers)
@@ -854,12 +875,14 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
     own_carriers = rng.choice(carriers_all, size=n_carriers, replace=False,
                               p=_weights([W.CARRIERS[c][0] for c in carriers_all]))
     carriers = own_carriers[rng.integers(n_carriers, size=k)]
+    # Outlets as ordinary senders use them: the usual one most of the time; a switching ring moves around.
     tel = W.CITIES[city][4]
-    point_ids = {c: _acceptance_points(rng, np.full(points_per_carrier, c, dtype=object),
-                                       np.full(points_per_carrier, tel, dtype=object)) for c in own_carriers}
-    points = np.array([point_ids[c][rng.integers(points_per_carrier)] for c in carriers], dtype=object)
+    index = {c: i for i, c in enumerate(W.CARRIERS)}
+    home = _home_outlet(s_ent, [index[c] for c in carriers.tolist()])
+    number = np.where(rng.random(k) < (0.8 if points_per_carrier == 1 else 0.2), home, rng.integers(1, 60, size=k))
+    points = np.array([f"{W.CARRIERS[c][2]}-{tel}-{int(x):03d}" for c, x in zip(carriers.tolist(), number)], dtype=object)
 
-    plan = _plan(
+    plan = _columns(
         k, actor_kind="ring", ring_id=ring_id, typology=typology, commodity=commodity, true_controlled_kg=np.round(hidden, 3),
         carrier=carriers.astype(object), ts=_times(rng, days), origin_country="CN", dest_country=dest,
         s_ent=s_ent, s_name=s_name, s_addr=s_addr, s_phone=s_phone, s_id=s_id, s_acct=s_acct,
@@ -884,6 +907,18 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
     return plan, ring
 
 
+def _columns(k: int, **cols) -> dict[str, np.ndarray]:
+    """Plan columns of one ring as arrays of length k (scalars repeated), to be joined in one frame."""
+    out = {}
+    for name in PLAN_SCHEMA:
+        value = cols.get(name)
+        if isinstance(value, np.ndarray):
+            out[name] = value
+        else:
+            out[name] = np.full(k, value, dtype=object)
+    return out
+
+
 def _ring_sizes(rng: np.random.Generator, n_parcels: int) -> list[tuple[str, int]]:
     """How many rings of each typology and how many parcels each: at least two per typology, more with
     more traffic, ring parcels together below RING_SHARE_MAX of the traffic (at least 6 per ring)."""
@@ -899,7 +934,8 @@ def _ring_sizes(rng: np.random.Generator, n_parcels: int) -> list[tuple[str, int
     return specs
 
 
-def _rings(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, n_parcels: int) -> tuple[list[pl.DataFrame], list[dict]]:
+def _rings(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, n_parcels: int) -> tuple[pl.DataFrame, list[dict]]:
+    """Plan every ring, one at a time; their parcels are joined into one plan frame."""
     rng = ctx.rng
     plans, rings = [], []
     extra_traits = ["aliases", "switching", "forwarder", "transit", "relabelled"]
@@ -909,7 +945,14 @@ def _rings(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, n_parcels: int) ->
         plan, ring = _ring_plan(ctx, alloc, warehouses, f"R{i + 1:04d}", typology, k, traits)
         plans.append(plan)
         rings.append(ring)
-    return plans, rings
+    if not plans:
+        return _plan(0), rings
+    merged = {}
+    for name in PLAN_SCHEMA:
+        parts = [p[name] for p in plans]
+        merged[name] = np.concatenate(parts) if all(p.dtype == parts[0].dtype for p in parts) else \
+            np.concatenate([p.astype(object) for p in parts])
+    return _plan(sum(p["actor_kind"].shape[0] for p in plans), **merged), rings
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1072,13 +1115,16 @@ def _gather(pool: pl.DataFrame, idx: pl.Series, cols: list[str], prefix: str) ->
     """Columns of the parties at idx (-1: none), renamed with a prefix."""
     raw = idx.to_numpy()
     got = pool.select(cols)[np.where(raw < 0, 0, raw)]
+    if not (raw < 0).any():
+        return got.rename({c: prefix + c for c in cols})
     missing = pl.Series(raw < 0)
     return got.with_columns(pl.when(missing).then(None).otherwise(pl.col(c)).alias(c)
                             for c in cols).rename({c: prefix + c for c in cols})
 
 
 def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
-    """Write every planned party mention as a carrier records it: names, addresses, phones, IDs, accounts."""
+    """Write every planned party mention as a carrier records it: names, addresses, phones, IDs,
+    accounts. Each role is rendered on a narrow frame of its own, which keeps memory low."""
     n = plans.height
     name_cols = ["kind", "hz", "fam", "giv", "giv_sp", "co_city", "name_habit"]
     addr_cols = ["country", "addr_habit", "a_prov_hz", "a_prov_en", "a_city_hz", "a_city_en", "a_post",
@@ -1086,46 +1132,46 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
                  "a_comp_hz", "a_comp_en", "a_bldg", "a_unit", "a_room", "a_style", "a_street", "a_city",
                  "a_region", "a_country_name"]
     phone_cols = ["phone_cc", "phone_trunk", "phone_nsn", "phone_habit"]
-    parts = [plans]
-    for role in ("s", "r"):
-        parts.append(_gather(pool, plans[f"{role}_name"], name_cols, f"{role}n_"))
-        parts.append(_gather(pool, plans[f"{role}_addr"], addr_cols, f"{role}a_"))
-        parts.append(_gather(pool, plans[f"{role}_phone"], phone_cols, f"{role}p_"))
-    parts.append(_gather(pool, plans["s_id"], ["id_number"], "si_"))
-    parts.append(_gather(pool, plans["s_acct"], ["account"], "sc_"))
-    parts.append(_gather(pool, plans["s_ent"], ["entity"], "se_"))
-    parts.append(_gather(pool, plans["r_ent"], ["entity"], "re_"))
-    df = pl.concat(parts, how="horizontal")
-
+    texts: dict[str, pl.Series] = {}
     for role in ("s", "r"):
         u = {k: pl.Series(rng.random(n)) for k in ("habit", "n", "a_habit", "a", "p_habit", "p", "u3", "u4", "u5",
                                                      "typo", "typo_pos", "wide")}
+        df = pl.concat([
+            _gather(pool, plans[f"{role}_name"], name_cols, f"{role}n_"),
+            _gather(pool, plans[f"{role}_addr"], addr_cols, f"{role}a_"),
+            _gather(pool, plans[f"{role}_phone"], phone_cols, f"{role}p_"),
+            plans.select(unit=pl.col("r_unit")) if role == "r" else pl.DataFrame({"unit": pl.Series([None] * n, dtype=pl.Int64)}),
+        ], how="horizontal")
         nkind = pl.col(f"{role}n_kind")
         nsn = pl.col(f"{role}p_phone_nsn")
         long = nsn.str.len_chars() == 11  # Chinese mobiles group 3-4-4, others 3-3-rest
-        unit = pl.col("r_unit") if role == "r" else pl.lit(None, dtype=pl.Int64)
         df = df.with_columns(
             _styled(pl.col(f"{role}n_name_habit"), nkind.replace_strict(NAME_STYLES, return_dtype=pl.Int64),
                     u["habit"], u["n"]).alias(f"{role}n_nst"),
             _styled(pl.col(f"{role}a_addr_habit"), pl.lit(6), u["a_habit"], u["a"]).alias(f"{role}a_ast"),
             _styled(pl.col(f"{role}p_phone_habit"), pl.lit(9), u["p_habit"], u["p"]).alias(f"{role}p_pst"),
             u["u3"].alias(f"{role}n_u3"), u["u4"].alias(f"{role}a_u4"), u["u5"].alias(f"{role}a_u5"),
-            pl.coalesce(unit, pl.col(f"{role}a_a_unit")).alias(f"{role}a_unit"),
-            unit.is_not_null().alias(f"{role}a_forced_unit"),
+            pl.coalesce(pl.col("unit"), pl.col(f"{role}a_a_unit")).alias(f"{role}a_unit"),
+            pl.col("unit").is_not_null().alias(f"{role}a_forced_unit"),
             nsn.str.slice(0, 3).alias(f"{role}p_g1"),
             pl.when(long).then(nsn.str.slice(3, 4)).otherwise(nsn.str.slice(3, 3)).alias(f"{role}p_g2"),
             pl.when(long).then(nsn.str.slice(7)).otherwise(nsn.str.slice(6)).alias(f"{role}p_g3"),
+            _u_typo=u["typo"], _u_pos=u["typo_pos"],
         )
-        df = df.with_columns(_by_case(df, *_name_branches(f"{role}n_"), f"{role}_name_txt"))
-        df = df.with_columns(_by_case(df.with_columns(_u_typo=u["typo"], _u_pos=u["typo_pos"]),
-                                      *_typo_branches(pl.col(f"{role}_name_txt"), pl.col("_u_typo"), pl.col("_u_pos")),
-                                      f"{role}_name_txt"))
-        df = df.with_columns(
-            _fullwidth(pl.col(f"{role}_name_txt"), pl.lit(u["wide"])),
-            _by_case(df, *_address_branches(f"{role}a_"), f"{role}_addr_txt"),
-            _by_case(df, *_phone_branches(f"{role}p_"), f"{role}_phone_txt"),
-        )
-    return df
+        name = _by_case(df, *_name_branches(f"{role}n_"), "name")
+        name = _by_case(pl.DataFrame({"name": name, "_u_typo": u["typo"], "_u_pos": u["typo_pos"]}),
+                        *_typo_branches(pl.col("name"), pl.col("_u_typo"), pl.col("_u_pos")), "name")
+        texts[f"{role}_name_txt"] = pl.select(_fullwidth(pl.lit(name), pl.lit(u["wide"]))).to_series()
+        texts[f"{role}_addr_txt"] = _by_case(df, *_address_branches(f"{role}a_"), "addr")
+        texts[f"{role}_phone_txt"] = _by_case(df, *_phone_branches(f"{role}p_"), "phone")
+        del df
+    others = pl.concat([
+        _gather(pool, plans["s_id"], ["id_number"], "si_"),
+        _gather(pool, plans["s_acct"], ["account"], "sc_"),
+        _gather(pool, plans["s_ent"], ["entity"], "se_"),
+        _gather(pool, plans["r_ent"], ["entity"], "re_"),
+    ], how="horizontal")
+    return pl.concat([plans, others, pl.DataFrame(texts)], how="horizontal")
 
 
 def _finish(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
@@ -1212,76 +1258,75 @@ def _hash_ids(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("sender_id_number")))
 
 
-def _s10_check(serial: np.ndarray) -> np.ndarray:
-    """UPU S10 check digit of 8-digit serials: weights 8 6 4 2 3 5 9 7, 11 - sum mod 11 (10 -> 0, 11 -> 5)."""
-    digits = (serial[:, None] // (10 ** np.arange(7, -1, -1, dtype=np.int64))) % 10
-    check = 11 - (digits * np.array([8, 6, 4, 2, 3, 5, 9, 7])).sum(axis=1) % 11
-    return np.where(check == 10, 0, np.where(check == 11, 5, check))
+def _s10_check(serial: pl.Expr) -> pl.Expr:
+    """UPU S10 check digit of an 8-digit serial: weights 8 6 4 2 3 5 9 7, 11 - sum mod 11 (10 -> 0, 11 -> 5)."""
+    total = pl.sum_horizontal([(serial // 10 ** (7 - i) % 10) * w for i, w in enumerate((8, 6, 4, 2, 3, 5, 9, 7))])
+    check = 11 - total % 11
+    return pl.when(check == 10).then(0).when(check == 11).then(5).otherwise(check).cast(pl.String)
 
 
-def _ups_check(body: list[str]) -> list[int]:
-    out = []
-    for b in body:
-        vals = [int(ch) if ch.isdigit() else (ord(ch) - 63) % 10 for ch in b]
-        total = sum(v if i % 2 == 0 else 2 * v for i, v in enumerate(vals))
-        out.append((10 - total % 10) % 10)
-    return out
+def _ups_check(body: pl.Series) -> pl.Series:
+    """UPS 1Z check digit over the 15 characters after 1Z: letters count as (code - 63) mod 10, every
+    second character doubled, check = (10 - sum mod 10) mod 10."""
+    if body.len() == 0:
+        return pl.Series([], dtype=pl.String)
+    chars = np.frombuffer("".join(body.to_list()).encode("ascii"), dtype=np.uint8).reshape(-1, 15).astype(np.int64)
+    vals = np.where(chars <= ord("9"), chars - ord("0"), (chars - 63) % 10)
+    total = (vals * np.tile([1, 2], 8)[:15]).sum(axis=1)
+    return pl.Series((10 - total % 10) % 10).cast(pl.String)
+
+
+# Waybill formats: first serial and how the number is written around it.
+_WAYBILL_START = {"s10_post": 10_000_000, "s10_ems": 20_000_000, "sf": 1_420_000_000_000,
+                  "yun": 2_510_000_000_000_000, "cainiao": 10_000_000_000_000, "jd": 5_000_000_000_000,
+                  "dhl": 100_000_000, "fedex": 770_000_000_000, "ups": 1_000_000}
 
 
 def _waybills(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Waybill numbers per carrier, rising with acceptance time as carriers issue them, with check
-    digits where the format has one (UPU S10 for China Post and EMS, mod 7 for DHL)."""
+    digits where the format has one (UPU S10 for China Post and EMS, mod 7 for DHL, 1Z for UPS).
+    Parcels posted abroad carry their own post's S10 country code."""
     n = df.height
-    df = df.with_row_index("_row")
-    style = df["carrier"].replace_strict({c: W.CARRIERS[c][1] for c in W.CARRIERS}, return_dtype=pl.String).to_numpy()
-    carrier = df["carrier"].to_numpy()
+    style = df["carrier"].replace_strict({c: W.CARRIERS[c][1] for c in W.CARRIERS}, return_dtype=pl.String)
     service = np.full(n, "", dtype=object)
+    style_np = style.to_numpy()
     for st, prefixes in (("s10_post", W.S10_POST_PREFIXES), ("s10_ems", W.S10_EMS_PREFIXES)):
-        sel = np.flatnonzero(style == st)
+        sel = np.flatnonzero(style_np == st)
         service[sel] = _choice_str(rng, prefixes, len(sel))
-    ups_shippers = ["".join(rng.choice(list("0123456789ABCDEFGHJKLMNPRSTUVWXY"), size=6)) for _ in range(40)]
-    seq = pl.DataFrame({"_row": df["_row"], "carrier": carrier, "service": service, "ts": df["ts"],
-                        "gap": rng.integers(1, 40, size=n)})
-    seq = seq.sort(["carrier", "service", "ts", "_row"]).with_columns(
-        serial=pl.col("gap").cum_sum().over(["carrier", "service"]))
-    seq = seq.sort("_row")
-    serial = seq["serial"].to_numpy()
-    start = {"s10_post": 10_000_000, "s10_ems": 20_000_000, "sf": 1_420_000_000_000, "yun": 2_510_000_000_000_000,
-             "cainiao": 10_000_000_000_000, "jd": 5_000_000_000_000, "dhl": 100_000_000, "fedex": 770_000_000_000,
-             "ups": 1_000_000}
-    ids = np.empty(n, dtype=object)
-    for st, base in start.items():
-        sel = np.flatnonzero(style == st)
-        if not len(sel):
-            continue
-        num = serial[sel] + base
-        if st in ("s10_post", "s10_ems"):
-            body = pl.Series(num).cast(pl.String).to_numpy().astype(object)
-            ids[sel] = service[sel] + body + _s10_check(num).astype(str).astype(object) + "CN"
-        elif st == "dhl":
-            ids[sel] = pl.Series(num * 10 + num % 7).cast(pl.String).to_numpy()
-        else:
-            text = pl.Series(num).cast(pl.String).to_numpy().astype(object)
-            if st == "sf":
-                ids[sel] = "SF" + text
-            elif st == "yun":
-                ids[sel] = "YT" + text
-            elif st == "cainiao":
-                ids[sel] = "LP" + pl.Series(num).cast(pl.String).str.zfill(14).to_numpy().astype(object)
-            elif st == "jd":
-                ids[sel] = "JD" + pl.Series(num).cast(pl.String).str.zfill(13).to_numpy().astype(object)
-            elif st == "fedex":
-                ids[sel] = text
-            elif st == "ups":
-                body = (_arr(ups_shippers)[rng.integers(len(ups_shippers), size=len(sel))] + "66"
-                        + pl.Series(num).cast(pl.String).str.zfill(7).to_numpy().astype(object))
-                ids[sel] = "1Z" + body + _arr(_ups_check(body.tolist())).astype(str).astype(object)
-    # Parcels posted abroad carry their own post's S10 country code, not CN.
-    df = df.with_columns(parcel_id=pl.Series(ids, dtype=pl.String))
-    df = df.with_columns(parcel_id=pl.when(pl.col("parcel_id").str.ends_with("CN") & (pl.col("origin_country") != "CN"))
-                         .then(pl.col("parcel_id").str.slice(0, 11) + pl.col("origin_country"))
-                         .otherwise(pl.col("parcel_id")))
-    return df.drop("_row")
+    shippers = ["".join(rng.choice(list("0123456789ABCDEFGHJKLMNPRSTUVWXY"), size=6)) for _ in range(40)]
+    seq = pl.DataFrame({
+        "_row": pl.int_range(n, eager=True), "carrier": df["carrier"], "style": style,
+        "service": pl.Series(service.tolist(), dtype=pl.String), "ts": df["ts"],
+        "gap": rng.integers(1, 40, size=n), "shipper": _choice_str(rng, shippers, n).tolist(),
+        "origin": df["origin_country"],
+    })
+    seq = (seq.sort(["carrier", "service", "ts", "_row"])
+           .with_columns(num=pl.col("gap").cum_sum().over(["carrier", "service"])
+                         + pl.col("style").replace_strict(_WAYBILL_START, return_dtype=pl.Int64))
+           .sort("_row"))
+    num = pl.col("num")
+    text = num.cast(pl.String)
+    country = pl.when(pl.col("origin") == "CN").then(pl.lit("CN")).otherwise(pl.col("origin"))
+    ups_body = pl.col("shipper") + pl.lit("66") + text.str.zfill(7)
+    seq = seq.with_columns(ups_body=pl.when(pl.col("style") == "ups").then(ups_body))
+    ups = seq.filter(pl.col("style") == "ups")
+    seq = seq.with_columns(ups_check=pl.Series([None] * n, dtype=pl.String).scatter(
+        ups["_row"], _ups_check(ups["ups_body"])) if ups.height else pl.lit(None, dtype=pl.String))
+    branches = {
+        "s10_post": pl.col("service") + text + _s10_check(num) + country,
+        "s10_ems": pl.col("service") + text + _s10_check(num) + country,
+        "sf": pl.lit("SF") + text,
+        "yun": pl.lit("YT") + text,
+        "cainiao": pl.lit("LP") + text.str.zfill(14),
+        "jd": pl.lit("JD") + text.str.zfill(13),
+        "dhl": (num * 10 + num % 7).cast(pl.String),
+        "fedex": text,
+        "ups": pl.lit("1Z") + pl.col("ups_body") + pl.col("ups_check"),
+    }
+    keys = {k: i for i, k in enumerate(branches)}
+    ids = _by_case(seq, pl.col("style").replace_strict(keys, return_dtype=pl.Int64),
+                   {keys[k]: e for k, e in branches.items()}, "parcel_id")
+    return df.with_columns(parcel_id=ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1299,7 +1344,12 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
     if n_parcels < 1:
         raise ValueError("the number of parcels must be at least 1")
     rng = np.random.default_rng(seed)
-    say = (lambda msg: print(f"synth: {msg}", file=sys.stderr, flush=True)) if progress else (lambda msg: None)
+    started = time.perf_counter()
+
+    def say(msg: str) -> None:
+        if progress:
+            print(f"synth: {time.perf_counter() - started:6.1f}s {msg}", file=sys.stderr, flush=True)
+
     n = n_parcels
     n_shop = int(n * SHOP_SHARE) if n >= 200 else 0
     n_fwd = int(n * FORWARDER_SHARE) if n >= 200 else 0
@@ -1330,25 +1380,25 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
 
     say("planning rings")
     alloc = _Alloc()
-    ring_plans, rings = _rings(ctx, alloc, warehouses, n)
+    ring_plan, rings = _rings(ctx, alloc, warehouses, n)
     base = alloc.create(rng, pool)
-    ring_plans = [p.with_columns(**{c: _Alloc.resolve(pl.col(c), base) for c in
-                                    ("s_ent", "s_name", "s_addr", "s_phone", "s_id", "s_acct", "r_ent", "r_name",
-                                     "r_addr", "r_phone")}) for p in ring_plans]
-    n_ring = sum(p.height for p in ring_plans)
+    ring_plan = ring_plan.with_columns(**{c: _Alloc.resolve(pl.col(c), base) for c in (
+        "s_ent", "s_name", "s_addr", "s_phone", "s_id", "s_acct", "r_ent", "r_name", "r_addr", "r_phone")})
+    n_ring = ring_plan.height
 
     say("planning ordinary traffic")
     fixed = shop_plan.height + exporter_plan.height + forwarder_plan.height + outlet_plan.height + n_ring
     n_in = min(n_in, max(0, n - fixed))
     n_bg = max(0, n - fixed - n_in)
     plans = pl.concat([_outbound(ctx, n_bg), _inbound(ctx, n_in), shop_plan, exporter_plan, forwarder_plan,
-                       outlet_plan, *ring_plans], how="vertical_relaxed")
+                       outlet_plan, ring_plan], how="vertical_relaxed")
     if plans.height > n:  # a tiny world: drop ordinary traffic first, never rings
         plans = plans.tail(n)
 
     say(f"rendering {plans.height:,} parcels")
     party = pool.frame()
     rendered = _render(plans, party, rng)
+    say("declarations and waybills")
     rendered = _finish(rendered, rng)
     order = rng.permutation(rendered.height)
     rendered = rendered[order]
@@ -1397,8 +1447,6 @@ def truth_paths(out: Path) -> tuple[Path, Path]:
 
 def synthesise(n_parcels: int, out: Path, seed: int = 7, progress: bool = False) -> SynthSummary:
     """Generate a world and write it: parcels to `out`, truth and rings beside it."""
-    import time
-
     started = time.perf_counter()
     out = Path(out)
     truth_path, rings_path = truth_paths(out)  # fails early on an unknown extension

@@ -201,6 +201,31 @@ STREET_TYPES_DE = [("straße", "str."), ("weg", "weg"), ("allee", "allee"), ("pl
 STREETS_GENERIC = ["Central", "Victory", "Independence", "Friendship", "Lenin", "Abay", "Nguyen Trai", "Sukhumvit",
                    "Ataturk", "Sheikh Zayed", "Jalan Ampang", "Rustaveli", "Mashtots", "Gangnam", "Chuo", "Nevsky",
                    "Tverskaya", "Al Wasl", "Istiklal", "Le Loi"]
+# Street names of countries whose streets the lists above would not fit.
+STREETS_BY_COUNTRY = {
+    "RU": ["Lenina", "Tverskaya", "Pushkina", "Gagarina", "Sovetskaya", "Mira", "Sadovaya"],
+    "KZ": ["Abaya", "Dostyk", "Satpayeva", "Tole Bi", "Zhibek Zholy", "Furmanova"],
+    "KG": ["Chuy", "Manasa", "Kiyevskaya", "Sovetskaya", "Toktogula"],
+    "JP": ["Shibuya", "Chuo", "Minato", "Shinjuku", "Umeda", "Sakae", "Naka"],
+    "KR": ["Gangnam-daero", "Teheran-ro", "Sejong-daero", "Haeundae-ro", "Olympic-ro"],
+    "VN": ["Nguyen Trai", "Le Loi", "Tran Hung Dao", "Hai Ba Trung", "Le Duan"],
+    "TH": ["Sukhumvit", "Silom", "Rama IV", "Phahonyothin", "Nimmanhaemin"],
+    "MY": ["Jalan Ampang", "Jalan Bukit Bintang", "Jalan Tun Razak", "Jalan Sultan Ismail"],
+    "SG": ["Orchard", "Bukit Timah", "Tampines", "Jurong East"],
+    "AE": ["Sheikh Zayed", "Al Wasl", "Jumeirah", "Al Khaleej", "Hamdan"],
+    "TR": ["Istiklal", "Ataturk", "Cumhuriyet", "Bagdat", "Inonu"],
+    "IN": ["MG", "Nehru", "Gandhi", "Linking", "Station"],
+    "AM": ["Mashtots", "Abovyan", "Tigran Mets", "Sayat-Nova"],
+    "GE": ["Rustaveli", "Chavchavadze", "Aghmashenebeli", "Kostava"],
+    "HK": ["Nathan", "Queen's", "Des Voeux", "Hennessy", "Canton"],
+    "TW": ["Zhongxiao", "Xinyi", "Ren'ai", "Dunhua", "Minsheng"],
+    "BR": ["Paulista", "Augusta", "Rio Branco", "Atlantica"],
+    "MX": ["Reforma", "Insurgentes", "Juarez", "Madero"],
+    "IL": ["Rothschild", "Dizengoff", "Herzl", "Allenby"],
+    "FR": ["Rivoli", "Victor Hugo", "de la Republique", "Saint-Honore"],
+    "IT": ["Roma", "Garibaldi", "Mazzini", "Dante"],
+    "ES": ["Mayor", "Gran Via", "Alcala", "Serrano"],
+}
 
 # Countries: iso -> (name, name group, address style, [(city, region, postcode)], calling code,
 #  trunk prefix, [mobile prefixes of the national number], national number length, weight as a
