@@ -1,0 +1,146 @@
+"""Benchmark of `linker nightly`: a night of new parcels on top of a loaded, analysed store,
+against a full rebuild of the same data.
+
+One synthetic world of BASE + max(NIGHTS) parcels is cut by acceptance time: the first BASE
+parcels are the history, the next N are one night. For each night size N:
+
+- nightly:  copy of the prepared store (history loaded and analysed), `run_nightly` with the
+            night's file added to the incoming folder (ingest only the new file, analyse,
+            publish a snapshot, write the report);
+- full:     a fresh store, `run_nightly` over history + night (load everything, analyse, ...);
+- re-run:   the same night again on the nightly store (no new file: ingest skips, no analysis).
+
+Prints seconds per step (ingest, analyse, publish, report) and the ratio full / nightly.
+Each measurement runs in its own process so that peak memory and caches do not carry over.
+
+    python bench/nightly.py                           # BASE 1,000,000, nights of 10k and 100k
+    python bench/nightly.py --base 200000 --nights 10000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+
+CHILD = r"""
+import json, resource, sys, time
+from linker.nightly import run_nightly
+db, incoming, reports, day = sys.argv[1:5]
+t0 = time.perf_counter()
+r = run_nightly(db, incoming, reports, report_date=day)
+c = r.counts
+print(json.dumps({"seconds": round(time.perf_counter() - t0, 2), "analysed": r.analysed,
+                  "ingest_s": c.get("ingest_s"), "analyse_s": c.get("analyse_s"), "publish_s": c.get("publish_s"),
+                  "report_s": c.get("report_s"), "rows_loaded": c.get("rows_loaded"), "parcels": c.get("parcels"),
+                  "flagged": c.get("flagged_clusters"),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+"""
+
+
+def world(base: int, night: int, seed: int) -> Path:
+    """One synthetic world of base + night parcels (cached)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    total = base + night
+    src = OUT / f"nightly_world_{total}_{seed}.parquet"
+    if not src.exists():
+        from linker.synth import synthesise
+
+        t0 = time.perf_counter()
+        synthesise(total, src, seed=seed)
+        print(f"synthesised {total:,} parcels in {time.perf_counter() - t0:.0f}s", flush=True)
+    return src
+
+
+def cut(src: Path, base: int, nights: list[int], folder: Path) -> tuple[Path, dict[int, Path]]:
+    """The history file and one file per night size, cut from the world by acceptance time."""
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    history = folder / f"history_{base}.parquet"
+    con = duckdb.connect()
+    ordered = f"(SELECT * FROM read_parquet('{src}') ORDER BY accepted_at, parcel_id, carrier)"
+    con.execute(f"CREATE TABLE w AS SELECT row_number() OVER () AS n, * FROM {ordered}")
+    if not history.exists():
+        con.execute(f"COPY (SELECT * EXCLUDE (n) FROM w WHERE n <= {base}) TO '{history}' (FORMAT parquet)")
+    files = {}
+    for k in nights:
+        f = folder / f"night_{base}_{k}.parquet"
+        if not f.exists():
+            con.execute(f"COPY (SELECT * EXCLUDE (n) FROM w WHERE n > {base} AND n <= {base + k}) TO '{f}' (FORMAT parquet)")
+        files[k] = f
+    con.close()
+    return history, files
+
+
+def nightly(db: Path, incoming: Path, reports: Path, day: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(db), str(incoming), str(reports), day],
+                         cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"nightly failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def show(label: str, r: dict) -> None:
+    steps = "  ".join(f"{k[:-2]} {r[k]:>7.1f}s" for k in ("ingest_s", "analyse_s", "publish_s", "report_s") if r.get(k) is not None)
+    print(f"  {label:<9} {r['seconds']:>8.1f}s  ({steps})  parcels {r['parcels']:,}  flagged {r['flagged']}  peak {r['peak_rss_mb']:,} MB", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", type=int, default=1_000_000)
+    ap.add_argument("--nights", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--work", type=Path, default=OUT / "nightly")
+    args = ap.parse_args()
+    print(f"linker nightly benchmark on {platform.node()} ({os.cpu_count()} cores), python {platform.python_version()}")
+    src = world(args.base, max(args.nights), args.seed)
+    data = args.work / "data"
+    history, night_files = cut(src, args.base, args.nights, data)
+
+    prepared = args.work / "prepared"
+    if not (prepared / "store.duckdb").exists():
+        shutil.rmtree(prepared, ignore_errors=True)
+        (prepared / "incoming").mkdir(parents=True)
+        os.link(history, prepared / "incoming" / history.name)
+        r = nightly(prepared / "store.duckdb", prepared / "incoming", prepared / "reports", "2026-01-01")
+        print(f"history of {args.base:,} parcels loaded and analysed:")
+        show("first", r)
+
+    results = {}
+    for k, night_file in sorted(night_files.items()):
+        print(f"night of {k:,} new parcels on {args.base:,}:")
+        inc = args.work / f"nightly_{k}"
+        shutil.rmtree(inc, ignore_errors=True)
+        shutil.copytree(prepared, inc)
+        os.link(night_file, inc / "incoming" / night_file.name)
+        r_inc = nightly(inc / "store.duckdb", inc / "incoming", inc / "reports", "2026-01-02")
+        show("nightly", r_inc)
+        r_again = nightly(inc / "store.duckdb", inc / "incoming", inc / "reports", "2026-01-02")
+        show("re-run", r_again)
+        full = args.work / f"full_{k}"
+        shutil.rmtree(full, ignore_errors=True)
+        (full / "incoming").mkdir(parents=True)
+        os.link(history, full / "incoming" / history.name)
+        os.link(night_file, full / "incoming" / night_file.name)
+        r_full = nightly(full / "store.duckdb", full / "incoming", full / "reports", "2026-01-02")
+        show("full", r_full)
+        print(f"  full / nightly = {r_full['seconds'] / r_inc['seconds']:.2f}x; full / re-run = {r_full['seconds'] / r_again['seconds']:.1f}x")
+        results[k] = {"nightly": r_inc, "rerun": r_again, "full": r_full}
+        shutil.rmtree(inc, ignore_errors=True)
+        shutil.rmtree(full, ignore_errors=True)
+    (args.work / f"results_{args.base}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
