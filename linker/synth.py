@@ -1359,9 +1359,10 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
 
     say("drawing parties")
     pool = _Pool()
-    cn_senders = pool.add(cn_people(rng, max(20, int(n * 0.40))))
+    # Pools are smaller than the traffic: people send and receive more than once a year.
+    cn_senders = pool.add(cn_people(rng, max(20, int(n * 0.30))))
     cn_firms = pool.add(cn_companies(rng, max(5, int(n * 0.008))))
-    fx_countries = _dest_countries(rng, max(50, int(n * 0.6)))
+    fx_countries = _dest_countries(rng, max(50, int(n * 0.45)))
     # Make sure every inbound origin has residents to post from.
     fx_countries[: len(W.INBOUND_ORIGINS)] = list(W.INBOUND_ORIGINS)
     fx_receivers = pool.add(fx_people(rng, fx_countries))

@@ -149,13 +149,13 @@ def test_outlet_shares_its_account_across_unrelated_walk_in_customers(joined: pl
 
 def test_recruited_senders_are_distinct_people_paid_from_one_account(joined: pl.DataFrame) -> None:
     rec = joined.filter(pl.col("typology") == "recruited_senders")
-    per_ring = rec.group_by("ring_id").agg(
-        pl.col("sender_entity").n_unique().alias("senders"),
-        pl.col("payer_account").drop_nulls().n_unique().alias("accounts"),
-        pl.col("sender_id_number").drop_nulls().n_unique().alias("ids"),
-    )
+    paid = rec.filter(pl.col("payer_account").is_not_null())
+    per_ring = rec.group_by("ring_id").agg(pl.col("sender_entity").n_unique().alias("senders"))
+    # One account pays for most of them (a ring that also switches channels mixes in a few wallets).
+    top_share = (paid.group_by("ring_id", "payer_account").len()
+                 .group_by("ring_id").agg((pl.col("len").max() / pl.col("len").sum()).alias("share")))
     assert (per_ring["senders"] >= 3).all()
-    assert (per_ring["accounts"] <= 1).all()
+    assert (top_share["share"] >= 0.5).all()
 
 
 def test_splitting_organiser_is_one_entity_behind_several_names(joined: pl.DataFrame) -> None:
