@@ -291,7 +291,7 @@ def _churn(con: duckdb.DuckDBPyConnection) -> None:
                    count(DISTINCT name_key) AS names,
                    count(DISTINCT phone_e164) AS phones,
                    count(DISTINCT id_number_norm) AS ids
-            FROM uses GROUP BY ALL
+            FROM uses ANTI JOIN _hub_keys USING (kind, key) GROUP BY ALL
         )
         SELECT group_key,
                arg_max(names, (names, phones + ids, kind)) AS max_names,
@@ -299,7 +299,6 @@ def _churn(con: duckdb.DuckDBPyConnection) -> None:
                arg_max(phones, (names, phones + ids, kind)) AS churn_phones,
                arg_max(ids, (names, phones + ids, kind)) AS churn_ids
         FROM per_identifier
-        WHERE (kind, key) NOT IN (SELECT kind, key FROM _hub_keys)
         GROUP BY group_key
         """
     )
