@@ -69,15 +69,33 @@ def find_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcel
     """Every (watched value, new parcel, field) where the parcel's value has the watched canonical form.
 
     `new_parcels_where` is a SQL condition on `parcels` selecting tonight's parcels (for
-    example `file_id > 12`). Returns dicts sorted by kind, value, parcel.
+    example `file_id > 12`). Uses the normalised `party_mentions` of the pipeline when present
+    (one join in DuckDB); otherwise normalises the distinct raw values of the new parcels.
+    Returns dicts sorted by kind, value, parcel.
     """
     if not items:
         return []
+    has_clusters = bool(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'parcel_clusters' AND schema_name = 'main'").fetchone()[0]
+    )
+    cluster_of = (
+        "(SELECT any_value(pc.cluster_id) FROM parcel_clusters pc WHERE pc.parcel_seq = parcels.parcel_seq)"
+        if has_clusters
+        else "NULL"
+    )
+    hits = _mention_hits(con, items, new_parcels_where, cluster_of)
+    if hits is None:
+        hits = _raw_hits(con, items, new_parcels_where, cluster_of)
+    hits.sort(key=lambda h: (h["kind"], h["watched_value"], h["accepted_at"] or "", h["parcel_id"], h["carrier"], h["field"]))
+    return hits
+
+
+def _raw_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcels_where: str, cluster_of: str) -> list[dict]:
+    """Hits found by putting the distinct raw values of the new parcels through the watch list's
+    own normaliser (before the pipeline has ever run)."""
     wanted: dict[tuple[str, str], WatchItem] = {(i.kind, i.value_norm): i for i in items}
-    kinds = sorted({i.kind for i in items})
-    # First the raw fields of the new parcels, through the watch list's own normaliser.
     rows: list[tuple[str, str, str]] = []  # (column, raw value, kind) whose canonical form is watched
-    for kind in kinds:
+    for kind in sorted({i.kind for i in items}):
         for column, _role in FIELDS[kind]:
             distinct = con.execute(
                 f"SELECT DISTINCT {column} FROM parcels WHERE ({new_parcels_where}) AND {column} IS NOT NULL"
@@ -85,20 +103,12 @@ def find_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcel
             for (raw,) in distinct:
                 if (kind, normalise_value(kind, raw)) in wanted:
                     rows.append((column, raw, kind))
-    has_clusters = bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'parcel_clusters'").fetchone()[0]
-    )
-    cluster_of = (
-        "(SELECT any_value(pc.cluster_id) FROM parcel_clusters pc WHERE pc.parcel_seq = parcels.parcel_seq)"
-        if has_clusters
-        else "NULL"
-    )
     hits: list[dict] = []
     for column, raw, kind in rows:
         item = wanted[(kind, normalise_value(kind, raw))]
         role = dict(FIELDS[kind])[column]
         for parcel_id, carrier, accepted_at, cluster_id in con.execute(
-            f"SELECT parcel_id, carrier, accepted_at, {cluster_of} FROM parcels WHERE ({new_parcels_where}) AND {column} = ? ORDER BY accepted_at, parcel_id, carrier",
+            f"SELECT parcel_id, carrier, accepted_at, {cluster_of} FROM parcels WHERE ({new_parcels_where}) AND {column} = ?",
             [raw],
         ).fetchall():
             hits.append(
@@ -115,10 +125,6 @@ def find_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcel
                     "cluster_id": cluster_id,
                 }
             )
-    hits.extend(_mention_hits(con, items, new_parcels_where, cluster_of))
-    unique = {(h["kind"], h["watched_value"], h["parcel_id"], h["carrier"], h["role"]): h for h in reversed(hits)}
-    hits = list(unique.values())
-    hits.sort(key=lambda h: (h["kind"], h["watched_value"], h["accepted_at"] or "", h["parcel_id"], h["carrier"], h["field"]))
     return hits
 
 
@@ -134,8 +140,8 @@ MENTION_MATCH = {
 }
 
 
-def _mention_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcels_where: str, cluster_of: str) -> list[dict]:
-    """Hits found through `party_mentions` (one set-based join), when the pipeline has run."""
+def _mention_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcels_where: str, cluster_of: str) -> list[dict] | None:
+    """Hits found through `party_mentions` (one set-based join); None when the pipeline has not run."""
     present = {
         r[0]
         for r in con.execute(
@@ -143,7 +149,7 @@ def _mention_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_pa
         ).fetchall()
     }
     if not {"parcel_seq", "role", "name_key", "phone_e164", "account_norm", "address_key"} <= present:
-        return []
+        return None
     watch = [[i.kind, i.value, i.value_norm, i.note] for i in items]
     match = " OR ".join(f"(w.kind = '{kind}' AND ({cond}))" for kind, cond in MENTION_MATCH.items()
                         if kind != "id_number" or "id_number_norm" in present)

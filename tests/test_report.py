@@ -141,3 +141,18 @@ def test_the_network_picture_is_the_same_every_time_and_escapes_labels():
     first, second = render_network_svg(g), render_network_svg(g)
     assert first == second
     assert "<b onclick" not in first and "&lt;b onclick=&quot;x&quot;&gt;" in first
+
+
+def test_with_the_pipelines_mentions_a_watched_phone_is_found_where_the_parcel_wrote_it_nationally(tmp_path):
+    from linker.normalise import build_party_mentions
+    from linker.watchlist import WatchItem, find_hits, normalise_value
+
+    rows = night_rows(1, ring_parcels=2, noise=1)
+    rows[1]["receiver_phone"] = "8 701 555 0101"  # Kazakh national form, receiver in KZ
+    write_csv(tmp_path / "n.csv", rows)
+    con = store.connect(tmp_path / "s.duckdb")
+    ingest_paths(con, [tmp_path / "n.csv"])
+    build_party_mentions(con)
+    hits = find_hits(con, [WatchItem("phone", "+7 701 555 0101", normalise_value("phone", "+7 701 555 0101"))], "file_id > 0")
+    con.close()
+    assert [(h["parcel_id"], h["field"], h["value_on_parcel"]) for h in hits] == [(rows[1]["parcel_id"], "receiver_phone", "8 701 555 0101")]
