@@ -357,7 +357,7 @@ def list_runs(db_path: str | Path, limit: int = 50) -> tuple[list[dict], str]:
         if current is None:
             raise
         con = duckdb.connect(str(current), read_only=True)
-        source = f"{current} (the store is busy with a run)"
+        source = f"{current} (the store is busy with a run; history as of that snapshot)"
     try:
         if not store.table_exists(con, "runs"):
             return [], source

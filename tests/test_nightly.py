@@ -141,6 +141,10 @@ def test_a_job_killed_mid_run_leaves_the_previous_snapshot_and_the_next_run_succ
     victim = start_paused_night(night, "2026-03-02", marker, tmp_path / "never")
     try:
         wait_for(marker)
+        # While the job holds the store, the history is still readable (from the snapshot).
+        during = subprocess.run([LINKER, "runs", "--json", "--db", str(night.db)], capture_output=True, text=True, timeout=120)
+        assert during.returncode == 0, during.stderr
+        assert len(json.loads(during.stdout)) == 1
     finally:
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
