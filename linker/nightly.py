@@ -106,6 +106,7 @@ class NightlyResult:
             f"night {self.report_date}: {c.get('rows_loaded', 0):,} parcels loaded, {c.get('rows_quarantined', 0):,} quarantined, "
             f"{c.get('files_loaded', 0)} new files, {c.get('files_already_loaded', 0)} already loaded; {what}; "
             f"{c.get('flagged_clusters', 0):,} clusters flagged; report {self.report_dir}"
+            + (f"; {c['files_unreadable']} files could not be read (listed in the report)" if c.get("files_unreadable") else "")
         )
 
 
@@ -296,7 +297,7 @@ def run_nightly(
             t3 = time.perf_counter()
             report_dir = write_report(
                 current, reports_dir, report_date=report_date, run_id=shown_run, baseline=baseline,
-                watch_items=load_watchlist(db),
+                watch_items=load_watchlist(db), unreadable_files=ingested.problems,
             )
             counts["report_s"] = round(time.perf_counter() - t3, 3)
             snap_con = duckdb.connect(str(current), read_only=True)

@@ -501,6 +501,7 @@ def write_report(
     run_id: str | None,
     baseline: Baseline | None,
     watch_items: list[WatchItem] = (),
+    unreadable_files: list[str] = (),
 ) -> Path:
     """Write `reports_dir/<report_date>/` from a published snapshot; returns the folder.
 
@@ -511,6 +512,7 @@ def write_report(
     try:
         con.execute("SET TimeZone = 'UTC'")
         facts = gather(con, report_date=report_date, run_id=run_id, baseline=baseline, watch_items=list(watch_items))
+        facts["unreadable_files"] = sorted(unreadable_files)
         page = render_html(con, facts)
         clusters = clusters_table(con)
     finally:

@@ -279,3 +279,13 @@ def test_the_cron_line_and_the_systemd_command_of_the_doc_run_the_nightly_job(tm
     assert (reports[0] / "index.html").is_file() and (reports[0] / "clusters.csv").is_file()
     runs = list_runs(tmp_path / "linker.duckdb")[0]
     assert [(r["status"], r["counts"]["analysed"]) for r in runs] == [("ok", False), ("ok", True)]
+
+
+def test_an_unreadable_file_does_not_stop_the_night_and_is_named_in_the_report(night):
+    write_night(night.incoming, 1)
+    (night.incoming / "broken.parquet").write_bytes(b"not a parquet file")
+    result = night("2026-03-01")
+    facts = json.loads((result.report_dir / "report.json").read_text())
+    assert result.counts["rows_loaded"] == 11
+    assert len(facts["unreadable_files"]) == 1 and "broken.parquet" in facts["unreadable_files"][0]
+    assert "broken.parquet" in (result.report_dir / "index.html").read_text()
