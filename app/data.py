@@ -178,7 +178,6 @@ class SearchResult:
         return self.entities.empty and self.clusters.empty and self.parcels.empty
 
 
-NAME_SIMILARITY = 0.92
 
 
 def _phone_digits(text: str) -> str | None:
@@ -201,8 +200,10 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
     tried as each kind of identifier at once, and whatever matches is reported with what it
     matched on:
     - parcel id: exact, case-insensitive;
-    - name: the order-free name key (so 张伟, ZHANG Wei and Wei Zhang meet), a substring of
-      the normalised name, or Jaro-Winkler similarity >= 0.92 on it (typos);
+    - name: the order-free name key (so 张伟, ZHANG Wei and Wei Zhang meet), the key within one
+      edit (two for keys over 10 characters; Damerau-Levenshtein, so a swapped pair of letters is
+      one typo), or the normalised name containing the query (at least 3 characters). Not
+      Jaro-Winkler: its bonus for a common prefix makes every 'zhang ...' look like 'zhang wei';
     - phone: E.164 form, or the national digits as a suffix of it (any written format);
     - account and ID number: the canonical form, exactly or as a substring (>= 6 characters);
     - address: the normalised address as a substring, or the same unit / suite number.
@@ -214,6 +215,8 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
     name_norm = norm.normalise_name(query)
     name_key = norm.name_key(name_norm)
     ident = norm.canonical_identifier(query)
+    if ident and not any(ch.isdigit() for ch in ident):
+        ident = None  # accounts and ID numbers carry digits; a plain word is a name or a place
     address_norm, _, address_unit = norm.normalise_address(query)
     phone_digits = _phone_digits(query)
     phone_e164 = None
@@ -229,10 +232,9 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
     result.read_as = [r for r in result.read_as if r]
 
     params = dict(
-        name_norm=name_norm,
         name_key=name_key,
         name_sub=name_norm if name_norm and len(name_norm) >= 3 else None,
-        sim=NAME_SIMILARITY,
+        max_edits=1 if name_key and len(name_key) <= 10 else 2,
         phone_e164=phone_e164,
         phone_digits=phone_digits,
         ident=ident if ident and len(ident) >= 4 else None,
@@ -242,21 +244,22 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
         parcel_id=query.upper(),
     )
     matches = con.execute(
-        """WITH names AS (
-            SELECT DISTINCT name_norm FROM party_mentions WHERE name_norm IS NOT NULL),
+        """WITH keys AS (
+            SELECT DISTINCT name_key FROM party_mentions
+            WHERE name_key IS NOT NULL AND abs(length(name_key) - length($name_key)) <= $max_edits),
         name_hits AS (
-            SELECT name_norm,
-                   CASE WHEN name_norm = $name_norm THEN 1.0 ELSE jaro_winkler_similarity(name_norm, $name_norm) END AS quality
-            FROM names
-            WHERE $name_norm IS NOT NULL AND (
-                name_norm = $name_norm
-                OR ($name_sub IS NOT NULL AND contains(name_norm, $name_sub))
-                OR jaro_winkler_similarity(name_norm, $name_norm) >= $sim)),
+            SELECT name_key, 1 - damerau_levenshtein(name_key, $name_key) / greatest(length($name_key), 1) AS quality
+            FROM keys
+            WHERE $name_key IS NOT NULL AND name_key <> $name_key
+              AND damerau_levenshtein(name_key, $name_key) <= $max_edits),
         hits AS (
             SELECT m.mention_id, 'name' AS matched_on, 1.0 AS quality FROM party_mentions m
                 WHERE $name_key IS NOT NULL AND m.name_key = $name_key
             UNION ALL
-            SELECT m.mention_id, 'name (similar)', h.quality FROM party_mentions m JOIN name_hits h USING (name_norm)
+            SELECT m.mention_id, 'name (similar)', h.quality FROM party_mentions m JOIN name_hits h USING (name_key)
+            UNION ALL
+            SELECT mention_id, 'name (part)', 0.8 FROM party_mentions
+                WHERE $name_sub IS NOT NULL AND contains(name_norm, $name_sub) AND name_key <> $name_key
             UNION ALL
             SELECT mention_id, 'phone', 1.0 FROM party_mentions
                 WHERE $phone_e164 IS NOT NULL AND (phone_e164 = $phone_e164 OR ends_with(regexp_replace(phone_e164, '[^0-9]', '', 'g'), $phone_digits))
