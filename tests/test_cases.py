@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -121,3 +123,24 @@ def test_watch_list_keeps_one_entry_per_canonical_value(cases_file):
 def test_watch_list_rejects_unknown_kinds(cases_file):
     with pytest.raises(CasesError, match="kind must be one of"):
         cases.watch_add(cases_file, ANA, "email", "x@example.org")
+
+
+def linker(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "linker", *args], input=stdin, text=True, capture_output=True, timeout=60)
+
+
+def test_cli_users_add_reads_the_password_from_stdin_and_the_user_can_log_in(tmp_path):
+    db = tmp_path / "store.duckdb"
+    done = linker("users", "add", "ana", "--role", "viewer", "--password-stdin", "--db", str(db), stdin="long secret\n")
+    assert done.returncode == 0, done.stderr
+    assert auth.authenticate(cases.cases_db_path(db), "ana", "long secret") == User("ana", "viewer")
+
+
+def test_cli_users_add_refuses_a_bad_role_in_one_line(tmp_path):
+    done = linker("users", "add", "ana", "--role", "admin", "--password-stdin", "--db", str(tmp_path / "s.duckdb"), stdin="long secret\n")
+    assert done.returncode == 1 and done.stderr.strip().count("\n") == 0 and "role must be one of" in done.stderr
+
+
+def test_cli_serve_without_a_store_says_so_in_one_line(tmp_path):
+    done = linker("serve", "--db", str(tmp_path / "missing.duckdb"))
+    assert done.returncode == 1 and "no store at" in done.stderr and "Traceback" not in done.stderr
