@@ -437,15 +437,6 @@ def _times(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Goods
 
-def _goods_table() -> pl.DataFrame:
-    rows = []
-    for cat, items in W.GOODS.items():
-        for i, (descs, hs, lo, hi, plo, phi) in enumerate(items):
-            rows.append((cat, i, descs, hs, lo, hi, plo, phi))
-    return pl.DataFrame(rows, schema=["category", "item", "descs", "hs", "kg_lo", "kg_hi", "usd_lo", "usd_hi"],
-                        orient="row")
-
-
 def _ordinary_goods(rng: np.random.Generator, n: int, categories: np.ndarray | None = None) -> dict:
     """Goods of ordinary parcels: a CN23 category, an item of it, weight and value consistent with it."""
     cats = list(W.CATEGORY_SHARES)
@@ -1164,7 +1155,6 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
         texts[f"{role}_name_txt"] = pl.select(_fullwidth(pl.lit(name), pl.lit(u["wide"]))).to_series()
         texts[f"{role}_addr_txt"] = _by_case(df, *_address_branches(f"{role}a_"), "addr")
         texts[f"{role}_phone_txt"] = _by_case(df, *_phone_branches(f"{role}p_"), "phone")
-        del df
     others = pl.concat([
         _gather(pool, plans["s_id"], ["id_number"], "si_"),
         _gather(pool, plans["s_acct"], ["account"], "sc_"),
