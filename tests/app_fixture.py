@@ -160,9 +160,9 @@ def build_store(db_path: Path) -> Path:
     cols = [c for c, _ in store.CONTRACT_COLUMNS]
     for seq, r in enumerate(rows, start=1):
         con.execute(
-            f"INSERT INTO parcels (parcel_seq, {', '.join(cols)}, extra, file_id, source_line, row_hash) "
-            f"VALUES (?, {', '.join('?' for _ in cols)}, NULL, 1, ?, ?)",
-            [seq, *[r[c] for c in cols], seq + 1, f"h{seq}"],
+            f"INSERT INTO parcels (parcel_seq, {', '.join(cols)}, extra, file_id, source_line) "
+            f"VALUES (?, {', '.join('?' for _ in cols)}, NULL, 1, ?)",
+            [seq, *[r[c] for c in cols], seq + 1],
         )
         r["parcel_seq"] = seq
 
@@ -237,3 +237,13 @@ def build_store(db_path: Path) -> Path:
     )
     con.close()
     return db_path
+
+
+_shared: dict[str, Path] = {}
+
+
+def shared_store(tmp_path_factory) -> Path:
+    """One fixture store per test session, for tests that only read it (building costs seconds)."""
+    if "db" not in _shared:
+        _shared["db"] = build_store(tmp_path_factory.mktemp("dashboard_store") / "store.duckdb")
+    return _shared["db"]

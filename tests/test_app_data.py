@@ -7,12 +7,12 @@ import pytest
 
 from app import data
 from linker import snapshot
-from tests.app_fixture import RING_A, RING_A_ACCOUNT, RING_B, SHOP_C, build_store
+from tests.app_fixture import RING_A, RING_A_ACCOUNT, RING_B, SHOP_C, build_store, shared_store
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    return build_store(tmp_path_factory.mktemp("data") / "store.duckdb")
+    return shared_store(tmp_path_factory)
 
 
 @pytest.fixture
@@ -79,7 +79,8 @@ def test_change_marks_say_new_or_how_much_a_cluster_grew():
     assert data.change_mark("same", 8, 8) == ""
 
 
-def test_dashboard_reads_the_latest_snapshot_once_one_is_published(store_path):
+def test_dashboard_reads_the_latest_snapshot_once_one_is_published(tmp_path):
+    store_path = build_store(tmp_path / "store.duckdb")
     assert data.analysis_source(store_path) == data.Source(store_path, False)
     published = snapshot.publish(store_path, "run-1")
     source = data.analysis_source(store_path)

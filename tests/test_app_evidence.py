@@ -11,12 +11,12 @@ import duckdb
 import pytest
 
 from linker import evidence, store
-from tests.app_fixture import RING_A, build_store
+from tests.app_fixture import RING_A, shared_store
 
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
-    db = build_store(tmp_path_factory.mktemp("evidence") / "store.duckdb")
+    db = shared_store(tmp_path_factory)
     con = duckdb.connect(str(db), read_only=True)
     yield con
     con.close()

@@ -8,7 +8,7 @@ import bcrypt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_fixture import RING_A, RING_B, build_store
+from tests.app_fixture import RING_A, RING_B, shared_store
 from linker import cases
 
 MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
@@ -16,7 +16,7 @@ MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    db = build_store(tmp_path_factory.mktemp("dash") / "store.duckdb")
+    db = shared_store(tmp_path_factory)
     # Cheap bcrypt hashes (cost 4): the log-in path is the same, the tests are faster.
     for name, role, password in (("ana", "investigator", "correct horse"), ("vic", "viewer", "battery staple")):
         cases.add_user(cases.cases_db_path(db), name, role, bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode())
