@@ -74,19 +74,22 @@ def cluster_signals(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataF
 
 def cluster_parcels(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataFrame:
     """Every parcel of the cluster with every declared field, in acceptance order, plus the
-    goods signals each parcel raised (one line of text per parcel)."""
-    signals = (
-        "(SELECT string_agg(s.signal || coalesce(' (' || s.commodity || ')', ''), '; ' ORDER BY s.signal) "
-        "FROM parcel_signals s WHERE s.parcel_seq = p.parcel_seq)"
-        if has_table(con, "parcel_signals")
-        else "NULL"
-    )
+    goods signals each parcel raised (one line of text per parcel). The signals are gathered
+    for the cluster's parcels only, not aggregated over the whole table."""
     fields = ", ".join(f"p.{c}" for c in PARCEL_COLUMNS)
     est = "pc.est_controlled_kg" if "est_controlled_kg" in columns(con, "parcel_clusters") else "NULL::DOUBLE"
+    if has_table(con, "parcel_signals"):
+        signals_cte = """, sig AS (
+            SELECT s.parcel_seq, string_agg(s.signal || coalesce(' (' || s.commodity || ')', ''), '; ' ORDER BY s.signal, s.commodity) AS signals
+            FROM parcel_signals s WHERE s.parcel_seq IN (SELECT parcel_seq FROM pc) GROUP BY s.parcel_seq)"""
+        signals_join, signals_col = "LEFT JOIN sig ON sig.parcel_seq = pc.parcel_seq", "sig.signals"
+    else:
+        signals_cte, signals_join, signals_col = "", "", "NULL::VARCHAR"
     return con.execute(
-        f"""SELECT p.parcel_seq, {fields}, {est} AS est_controlled_kg, {signals} AS signals
-        FROM parcel_clusters pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq
-        WHERE pc.cluster_id = ? ORDER BY p.accepted_at, p.parcel_id""",
+        f"""WITH pc AS (SELECT * FROM parcel_clusters WHERE cluster_id = ?){signals_cte}
+        SELECT p.parcel_seq, {fields}, {est} AS est_controlled_kg, {signals_col} AS signals
+        FROM pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq {signals_join}
+        ORDER BY p.accepted_at, p.parcel_id""",
         [cluster_id],
     ).df()
 
