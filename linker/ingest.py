@@ -367,29 +367,35 @@ STAGERS = {"csv": _stage_csv, "parquet": _stage_parquet, "jsonl": _stage_jsonl}
 
 
 def _check_sql(staged_select: str) -> str:
-    """Typed values, every reason a row breaks the contract (in one sentence), and a hash of the
-    typed content for duplicate detection, in the same scan that reads the file. Each value is
-    parsed once; the `t_` columns keep the trimmed text for the messages."""
+    """Typed values and every reason a row breaks the contract (in one sentence), in the same
+    scan that reads the file. Each value is parsed once; the `t_` columns keep the trimmed text
+    for the messages and for the raw row of a quarantined record, and are not kept."""
 
     def text(col: str) -> str:
+        # Blank means absent. Free text is kept as written; trim() costs more than the rest of
+        # the check, so it only runs on the rare values that start with a blank (or are empty).
+        return f"CASE WHEN {col} < '!' AND trim({col}) = '' THEN NULL ELSE {col} END"
+
+    def key(col: str) -> str:
         return f"NULLIF(trim({col}), '')"
 
     special = ("origin_country", "dest_country", "declared_origin", "currency", "hs_code", "category")
     parsed = ",\n            ".join(
-        [f"{text(c)} AS {c}" for c in TEXT_COLUMNS if c not in special]
+        [f"{key(c) if c in ('parcel_id', 'carrier') else text(c)} AS {c}" for c in TEXT_COLUMNS if c not in special]
         + [
             f"{text('accepted_at')} AS t_accepted_at",
-            "TRY_CAST(TRY_CAST(trim(accepted_at) AS TIMESTAMPTZ) AS TIMESTAMP) AS accepted_at",
-            f"upper({text('origin_country')}) AS origin_country",
-            f"upper({text('dest_country')}) AS dest_country",
-            f"upper({text('declared_origin')}) AS declared_origin",
-            f"{text('currency')} AS t_currency",
-            f"{text('hs_code')} AS t_hs_code",
-            f"{text('category')} AS t_category",
+            # DuckDB's casts accept surrounding blanks themselves.
+            "TRY_CAST(TRY_CAST(accepted_at AS TIMESTAMPTZ) AS TIMESTAMP) AS accepted_at",
+            f"upper({key('origin_country')}) AS origin_country",
+            f"upper({key('dest_country')}) AS dest_country",
+            f"upper({key('declared_origin')}) AS declared_origin",
+            f"{key('currency')} AS t_currency",
+            f"{key('hs_code')} AS t_hs_code",
+            f"{key('category')} AS t_category",
             "category_value AS category",
         ]
         + [f"{text(c)} AS t_{c}" for c in NUMERIC_COLUMNS]
-        + [f"TRY_CAST(trim({c}) AS DOUBLE) AS {c}" for c in NUMERIC_COLUMNS]
+        + [f"TRY_CAST({c} AS DOUBLE) AS {c}" for c in NUMERIC_COLUMNS]
     )
     q = "'''"  # a quote inside a SQL string literal, then the end of the literal
     missing = [f"CASE WHEN {'t_' + c if c in NUMERIC_COLUMNS or c == 'accepted_at' else c} IS NULL THEN 'missing {c}' END" for c in REQUIRED_COLUMNS]
@@ -410,17 +416,18 @@ def _check_sql(staged_select: str) -> str:
     ]
     # concat_ws skips NULLs: the empty string means the row is valid.
     reasons = ",\n                ".join(missing + numeric + countries + others)
-    row_hash = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in COLUMN_NAMES) + "))"
+    typed = ", ".join(COLUMN_NAMES)
     return f"""
     CREATE OR REPLACE TEMP TABLE stage_checked AS
-    SELECT *, reason = '' AS valid, CASE WHEN reason = '' THEN {row_hash} END AS row_hash
+    SELECT source_line, {typed}, extra, reason, reason = '' AS valid,
+           CASE WHEN reason <> '' THEN {_raw_of_checked()} END AS raw
     FROM (
         SELECT *, concat_ws('; ',
                 {reasons}
                ) AS reason
         FROM (
             SELECT *, coalesce(upper(t_currency), 'USD') AS currency,
-                   NULLIF(regexp_replace(t_hs_code, '[.\\s]', '', 'g'), '') AS hs_code
+                   NULLIF(replace(replace(t_hs_code, '.', ''), ' ', ''), '') AS hs_code
             FROM (
                 SELECT source_line, extra, raw,
                 {parsed}
@@ -441,13 +448,18 @@ def _check(con: duckdb.DuckDBPyConnection, path: Path, staged: Staged) -> None:
         staged.finish()
 
 
-def _raw_of_checked(alias: str = "") -> str:
+def _raw_of_checked() -> str:
     """The row as it arrived, rebuilt from the staged text for the quarantine (only bad rows
     pay for it); JSON Lines keep their original line instead."""
-    a = f"{alias}." if alias else ""
-    originals = {c: f"{a}t_{c}" if c in NUMERIC_COLUMNS or c in ("accepted_at", "currency", "hs_code", "category") else f"{a}{c}" for c in COLUMN_NAMES}
+    originals = {c: f"t_{c}" if c in NUMERIC_COLUMNS or c in ("accepted_at", "currency", "hs_code", "category") else c for c in COLUMN_NAMES}
     pairs = ", ".join(f"'{c}', {v}" for c, v in originals.items())
-    return f"coalesce({a}raw, json_merge_patch(json_object({pairs}), coalesce({a}extra, '{{}}'::JSON))::VARCHAR)"
+    return f"coalesce(raw, json_merge_patch(json_object({pairs}), coalesce(extra, '{{}}'::JSON))::VARCHAR)"
+
+
+def content_hash(alias: str) -> str:
+    """A hash of a parcel's typed content, to tell a repeated record from a conflicting one.
+    Computed only for the few rows whose parcel_id + carrier repeats, on both sides alike."""
+    return "md5(concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({alias}.{c} AS VARCHAR), '')" for c in COLUMN_NAMES) + "))"
 
 
 def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str, size: int) -> FileResult:
@@ -462,14 +474,17 @@ def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str,
     # Repeats of a parcel_id + carrier within this file: the first occurrence wins; a later one
     # is a duplicate when its content is the same and a conflict when it differs.
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE stage_repeats AS
         WITH keys AS (
             SELECT parcel_id, carrier FROM stage_checked WHERE valid GROUP BY ALL HAVING count(*) > 1
+        ), hashed AS (
+            SELECT c.source_line, c.parcel_id, c.carrier, {content_hash("c")} AS row_hash
+            FROM stage_checked c JOIN keys USING (parcel_id, carrier) WHERE c.valid
         ), ranked AS (
             SELECT c.source_line, c.row_hash,
                    first_value(c.row_hash) OVER w AS first_hash, first_value(c.source_line) OVER w AS first_line
-            FROM stage_checked c JOIN keys USING (parcel_id, carrier) WHERE c.valid
+            FROM hashed c
             WINDOW w AS (PARTITION BY c.parcel_id, c.carrier ORDER BY c.source_line)
         )
         SELECT source_line, CASE WHEN row_hash = first_hash THEN 'duplicate' ELSE 'conflict_in_file' END AS verdict,
@@ -479,9 +494,9 @@ def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str,
     )
     # Parcels already in the store under the same parcel_id + carrier.
     con.execute(
-        """
+        f"""
         INSERT INTO stage_repeats
-        SELECT c.source_line, CASE WHEN p.row_hash = c.row_hash THEN 'duplicate' ELSE 'conflict_in_store' END,
+        SELECT c.source_line, CASE WHEN {content_hash("p")} = {content_hash("c")} THEN 'duplicate' ELSE 'conflict_in_store' END,
                NULL, f.path, p.source_line
         FROM stage_checked c
         JOIN parcels p ON p.parcel_id = c.parcel_id AND p.carrier = c.carrier
@@ -491,7 +506,6 @@ def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str,
     )
 
     cols = ", ".join(COLUMN_NAMES)
-    raw = _raw_of_checked("c")
     con.execute("BEGIN TRANSACTION")
     try:
         file_id = con.execute("SELECT nextval('file_ids')").fetchone()[0]
@@ -499,8 +513,8 @@ def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str,
         # parcel_seq: unique and increasing across loads (gaps where rows were not loaded).
         con.execute(
             f"""
-            INSERT INTO parcels (parcel_seq, {cols}, extra, file_id, source_line, row_hash)
-            SELECT ? + source_line, {cols}, extra, ?, source_line, row_hash
+            INSERT INTO parcels (parcel_seq, {cols}, extra, file_id, source_line)
+            SELECT ? + source_line, {cols}, extra, ?, source_line
             FROM stage_checked c
             WHERE valid AND NOT EXISTS (SELECT 1 FROM stage_repeats r WHERE r.source_line = c.source_line)
             """,
@@ -510,8 +524,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str,
             f"""
             INSERT INTO quarantine (file_id, source_file, source_line, parcel_id, carrier, reason, raw, quarantined_at)
             SELECT ?, ?, source_line, parcel_id, carrier, reason, raw, now()::TIMESTAMP FROM (
-                SELECT c.source_line, c.parcel_id, c.carrier, c.reason AS reason, {raw} AS raw
-                FROM stage_checked c WHERE NOT c.valid
+                SELECT source_line, parcel_id, carrier, reason, raw FROM stage_checked WHERE NOT valid
                 UNION ALL
                 SELECT source_line, NULL, NULL, reason, raw FROM stage_rejects
                 UNION ALL
@@ -519,7 +532,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str,
                        CASE r.verdict
                            WHEN 'conflict_in_file' THEN 'duplicate parcel_id ' || c.parcel_id || ' + carrier ' || c.carrier || ' with different content (first at line ' || r.first_line || ' of this file)'
                            ELSE 'parcel_id ' || c.parcel_id || ' + carrier ' || c.carrier || ' already loaded with different content (from ' || r.earlier_file || ' line ' || r.earlier_line || ')'
-                       END, {raw}
+                       END, json_merge_patch(to_json(struct_pack({", ".join(f"{c} := c.{c}" for c in COLUMN_NAMES)})), coalesce(c.extra, '{{}}'::JSON))::VARCHAR
                 FROM stage_checked c JOIN stage_repeats r USING (source_line)
                 WHERE r.verdict <> 'duplicate'
             ) ORDER BY source_line

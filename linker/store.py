@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS files (
     rows_duplicate   BIGINT NOT NULL
 );
 
--- Validated parcels, typed. parcel_seq is a dense integer key for the set work of later stages.
+-- Validated parcels, typed. parcel_seq is a unique, increasing integer key for the set work of later stages.
 -- accepted_at is UTC where the record gave a zone, and the wall time as written where it did not.
 CREATE TABLE IF NOT EXISTS parcels (
     parcel_seq           BIGINT NOT NULL,
@@ -92,8 +92,7 @@ CREATE TABLE IF NOT EXISTS parcels (
     acceptance_point     VARCHAR,
     extra                JSON,
     file_id              INTEGER NOT NULL,
-    source_line          BIGINT NOT NULL,
-    row_hash             VARCHAR NOT NULL
+    source_line          BIGINT NOT NULL
 );
 
 -- Rows that broke the contract, kept with where they came from and why, never dropped.

@@ -41,9 +41,9 @@ def make_store(tmp_path, mentions, *, acceptance_point=None):
     con.execute(
         """INSERT INTO parcels (parcel_seq, parcel_id, carrier, accepted_at, origin_country, dest_country, sender_name,
            sender_address, receiver_name, receiver_address, declared_description, declared_weight_kg, currency,
-           acceptance_point, file_id, source_line, row_hash)
+           acceptance_point, file_id, source_line)
            SELECT s, 'P' || s, 'EMS', TIMESTAMP '2025-05-01' + to_days(CAST(s % 30 AS INTEGER)), 'CN', 'KZ', 's', 'a', 'r', 'b',
-                  'goods', 1.0, 'USD', ?, 1, s, CAST(s AS VARCHAR)
+                  'goods', 1.0, 'USD', ?, 1, s
            FROM (SELECT DISTINCT unnest(?::BIGINT[]) AS s)""",
         [acceptance_point, [m[1] for m in mentions]],
     )

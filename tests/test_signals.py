@@ -32,12 +32,12 @@ def load(tmp_path, *parcels: dict):
             """INSERT INTO parcels (parcel_seq, parcel_id, carrier, accepted_at, origin_country, dest_country,
                    sender_name, sender_address, receiver_name, receiver_address, declared_description, hs_code,
                    declared_weight_kg, gross_weight_kg, declared_value, currency, declared_origin,
-                   file_id, source_line, row_hash)
-               VALUES (?, ?, ?, TIMESTAMP '2025-06-01 10:00', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)""",
+                   file_id, source_line)
+               VALUES (?, ?, ?, TIMESTAMP '2025-06-01 10:00', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)""",
             [seq, f"EE{seq:09d}CN", row["carrier"], row["origin_country"], row["dest_country"], row["sender_name"],
              row["sender_address"], row["receiver_name"], row["receiver_address"], row["declared_description"],
              row["hs_code"], row["declared_weight_kg"], row["gross_weight_kg"], row["declared_value"], row["currency"],
-             row["declared_origin"], seq, f"h{seq}"],
+             row["declared_origin"], seq],
         )
     return con
 

@@ -1,0 +1,1 @@
+"""Data files shipped with the package: word lists, reading tables, reference text."""
