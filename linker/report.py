@@ -323,7 +323,8 @@ def render_network_svg(g: nx.Graph, *, width: int = 640, height: int = 420, seed
     h = nx.Graph()
     h.add_nodes_from(sorted(shown.nodes(data=True), key=lambda nd: str(nd[0])))
     h.add_edges_from(sorted(shown.edges(), key=lambda e: (str(e[0]), str(e[1]))))
-    pos = nx.spring_layout(h, seed=seed) if h.number_of_nodes() > 1 else {n: (0.0, 0.0) for n in h}
+    # 50 iterations instead of the default 150: the picture settles long before, at a third of the cost.
+    pos = nx.spring_layout(h, seed=seed, iterations=50) if h.number_of_nodes() > 1 else {n: (0.0, 0.0) for n in h}
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     pad = 40
