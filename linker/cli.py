@@ -22,8 +22,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Find strategic-mineral smuggling operations hidden in express-parcel records.",
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Off a terminal (cron logs, pipes) rich would squeeze tables into 80 columns; give them room.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 
 DbOption = typer.Option(
     None, "--db", help="The store (a DuckDB file). Default: $LINKER_DB, else ./linker.duckdb.", show_default=False
@@ -91,7 +92,10 @@ def status(
         print(json.dumps(st.as_dict(), default=str))
         return
     for key, value in st.as_dict().items():
-        shown = "not computed yet" if value is None else (f"{value:,}" if isinstance(value, int) else value)
+        if key == "last_run" and value:
+            shown = f"{value['kind']} {value['status']}, started {(value['started_at'] or '')[:16].replace('T', ' ')} UTC (run {value['run_id']})"
+        else:
+            shown = "not computed yet" if value is None else (f"{value:,}" if isinstance(value, int) else value)
         out.print(f"{key.replace('_', ' '):>17}: {shown}")
 
 
