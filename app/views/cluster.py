@@ -147,6 +147,8 @@ with left:
                 mine = found["mentions"]
                 col = {"phone": "phone_e164", "account": "account_norm", "address": "address_key", "acceptance_point": "acceptance_point"}[kind]
                 used = mine[mine[col].astype(str) == value] if col in mine else mine.iloc[0:0]
+                if kind in ("account", "acceptance_point"):
+                    used = used[used["role"] == "sender"]  # the sender pays and hands the parcel in
                 st.markdown(f"Used by: {', '.join(sorted(set(map(str, used['name_raw']))))}")
             watch_kind = {"entity": "name", "phone": "phone", "account": "account", "address": "address"}.get(kind)
             if watch_kind and user.can_edit:
