@@ -134,12 +134,21 @@ def changes_since(con, baseline: Baseline | None) -> dict:
     if baseline is None or not store.table_exists(con, "run_clusters"):
         new = _clean(_rows(con, "SELECT cluster_id, rank, score, parcels, est_controlled_kg, threshold_kg, summary FROM clusters WHERE flagged ORDER BY rank"))
         return {"new_flagged": new, "crossed_threshold": [], "grew": [], "no_longer_flagged": []}
-    # Each query below sees the baseline's clusters under one name.
-    base = "WITH baseline_clusters AS (SELECT * FROM run_clusters WHERE run_id = $baseline) "
+    # Each query below sees the baseline's clusters under one name, and the lineage events
+    # (score.assign_cluster_ids: cluster_id is the new id, other_cluster_id the old one) of the
+    # runs since the baseline; run ids sort by time.
+    lineage = (
+        "SELECT cluster_id, event, other_cluster_id FROM cluster_lineage WHERE run_id > $baseline"
+        if store.table_exists(con, "cluster_lineage")
+        else "SELECT NULL::VARCHAR AS cluster_id, NULL::VARCHAR AS event, NULL::VARCHAR AS other_cluster_id WHERE false"
+    )
+    base = f"WITH baseline_clusters AS (SELECT * FROM run_clusters WHERE run_id = $baseline), lin AS ({lineage}) "
     params = {"baseline": baseline.run_id}
     new_flagged = _rows(
         con,
-        base + """SELECT c.cluster_id, c.rank, c.score, c.parcels, c.est_controlled_kg, c.threshold_kg, c.summary
+        base + """SELECT c.cluster_id, c.rank, c.score, c.parcels, c.est_controlled_kg, c.threshold_kg, c.summary,
+                  (SELECT string_agg(DISTINCT other_cluster_id, ', ' ORDER BY other_cluster_id) FROM lin
+                   WHERE lin.cluster_id = c.cluster_id AND event = 'split') AS split_from
            FROM clusters c ANTI JOIN baseline_clusters b USING (cluster_id)
            WHERE c.flagged ORDER BY c.rank""",
         params,
@@ -166,7 +175,9 @@ def changes_since(con, baseline: Baseline | None) -> dict:
     )
     dropped = _rows(
         con,
-        base + """SELECT b.cluster_id, b.rank AS rank_before, b.score AS score_before, c.cluster_id IS NOT NULL AS still_present
+        base + """SELECT b.cluster_id, b.rank AS rank_before, b.score AS score_before, c.cluster_id IS NOT NULL AS still_present,
+                  (SELECT string_agg(DISTINCT lin.cluster_id, ', ' ORDER BY lin.cluster_id) FROM lin
+                   WHERE lin.other_cluster_id = b.cluster_id AND event = 'merged') AS merged_into
            FROM baseline_clusters b LEFT JOIN clusters c USING (cluster_id)
            WHERE b.flagged AND NOT coalesce(c.flagged, false)
            ORDER BY b.rank""",

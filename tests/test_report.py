@@ -156,3 +156,26 @@ def test_with_the_pipelines_mentions_a_watched_phone_is_found_where_the_parcel_w
     hits = find_hits(con, [WatchItem("phone", "+7 701 555 0101", normalise_value("phone", "+7 701 555 0101"))], "file_id > 0")
     con.close()
     assert [(h["parcel_id"], h["field"], h["value_on_parcel"]) for h in hits] == [(rows[1]["parcel_id"], "receiver_phone", "8 701 555 0101")]
+
+
+def test_a_flagged_cluster_that_merged_into_another_says_into_which(tmp_path):
+    from linker.nightly import ensure_tables
+    from linker.score import LINEAGE_DDL
+
+    db = tmp_path / "s.duckdb"
+    write_csv(tmp_path / "n1.csv", night_rows(1, ring_parcels=5, noise=2))
+    con = store.connect(db)
+    ingest_paths(con, [tmp_path / "n1.csv"])
+    standin_analysis(con)
+    ensure_tables(con)
+    survivor = con.execute("SELECT cluster_id FROM clusters WHERE flagged").fetchone()[0]
+    # Last night a second flagged cluster existed; tonight's run folded it into the survivor.
+    con.execute("INSERT INTO run_clusters (run_id, cluster_id, rank, score, flagged, parcels) VALUES ('run-1', 'C-OLD', 1, 2.0, true, 4)")
+    con.execute(LINEAGE_DDL.format(name="cluster_lineage"))
+    con.execute("INSERT INTO cluster_lineage VALUES ('run-2', ?, 'merged', 'C-OLD', 4, 9, 4)", [survivor])
+    con.close()
+    report = write_report(snapshot.publish(db, "run-2"), tmp_path / "r", report_date="2026-03-02", run_id="run-2",
+                          baseline=Baseline("run-1", "2026-03-01", 0))
+    (gone,) = json.loads((report / "report.json").read_text())["changes"]["no_longer_flagged"]
+    assert (gone["cluster_id"], gone["still_present"], gone["merged_into"]) == ("C-OLD", False, survivor)
+    assert f"merged into {survivor}" in (report / "index.html").read_text()
