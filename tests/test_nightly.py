@@ -289,3 +289,23 @@ def test_an_unreadable_file_does_not_stop_the_night_and_is_named_in_the_report(n
     assert result.counts["rows_loaded"] == 11
     assert len(facts["unreadable_files"]) == 1 and "broken.parquet" in facts["unreadable_files"][0]
     assert "broken.parquet" in (result.report_dir / "index.html").read_text()
+
+
+# Kills land wherever the job happens to be (start-up, ingest, analysis, publication, report);
+# whatever the moment, the invariants below must hold.
+@pytest.mark.parametrize("delay_s", [1.5, 2.2, 3.0])
+def test_a_kill_at_any_moment_leaves_a_complete_snapshot_and_report_or_the_previous_ones(night, delay_s):
+    write_night(night.incoming, 1)
+    night("2026-03-01")
+    write_night(night.incoming, 2, new_ring_parcels=4)
+    job = subprocess.Popen([sys.executable, "-m", "tests.nightly_support", str(night.db), str(night.incoming),
+                            str(night.reports), "2026-03-02"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay_s)
+    job.send_signal(signal.SIGKILL)
+    job.wait(timeout=30)
+
+    assert parcels_in(snapshot.latest(night.db)) in (11, 26)
+    tonight = night.reports / "2026-03-02"
+    assert not tonight.exists() or {p.name for p in tonight.iterdir()} == {"index.html", "clusters.csv", "report.json"}
+    after = night("2026-03-02")
+    assert parcels_in(after.snapshot) == 26 and snapshot.latest(night.db) == after.snapshot
