@@ -122,7 +122,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
     """Expand directories (recursively, in name order) into parcel files.
 
     Files of unknown format inside a directory are reported, not silently passed over; hidden
-    files and the truth files that `linker synth` writes beside its output are not parcel data.
+    files (editor and OS droppings such as .DS_Store) are not parcel data.
     """
     found: list[Path] = []
     problems: list[FileResult] = []
@@ -131,8 +131,6 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 if any(part.startswith(".") for part in child.relative_to(path).parts):
-                    continue
-                if child.name.endswith((".truth.parquet", ".rings.csv")):
                     continue
                 if file_format(child) is None:
                     problems.append(FileResult(child, "problem", message=f"{child}: not a parcel file (expected .csv, .parquet or .jsonl, optionally .gz)"))
