@@ -88,7 +88,8 @@ def _columns(con, table: str) -> set[str]:
 
 def _cluster_select(con) -> str:
     have = _columns(con, "clusters")
-    present = [c for c in CLUSTER_COLUMNS if c in have]
+    # The contract's columns, plus the scoring stage's readable commodity name where it has one.
+    present = [c for c in (*CLUSTER_COLUMNS, "commodity_label") if c in have]
     return ", ".join(present)
 
 
