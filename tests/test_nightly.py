@@ -4,7 +4,6 @@ and never blocks or confuses a reader."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from linker import snapshot, store
+from linker import snapshot
 from linker.nightly import NightlyBusy, NightlyError, list_runs, nightly_lock, run_nightly
 from tests.nightly_support import standin_analysis, write_night
 
