@@ -111,7 +111,13 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         )
         SELECT g.parcel_seq, g.group_key, g.component_key, p.parcel_id, p.carrier, p.accepted_at,
                p.acceptance_point, p.dest_country, p.declared_weight_kg, p.declared_description,
-               coalesce(e.commodity, 'unknown') AS commodity, coalesce(e.est_controlled_kg, 0) AS est_kg,
+               -- A cover says the declaration is false, not what is inside: the commodity that
+               -- signals.py guesses from it is only the catalogue's association, so a cover's kg
+               -- are held against the threshold for unidentified goods where the guess's is looser
+               -- (terbium under "ferrite magnets" is still terbium, not 50 kg of magnets).
+               CASE WHEN e.basis LIKE 'cover%' AND k.threshold_kg > u.threshold_kg THEN 'unknown'
+                    ELSE coalesce(e.commodity, 'unknown') END AS commodity,
+               coalesce(e.est_controlled_kg, 0) AS est_kg, g.seed,
                coalesce(s.decl, 0) AS decl, coalesce(s.routing, 0) AS routing, coalesce(s.n_signals, 0) AS n_signals,
                ms.entity_id AS sender_entity, ms.name_key AS sender_name,
                mr.entity_id AS receiver_entity, mr.name_key AS receiver_name,
@@ -119,6 +125,8 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         FROM {prefix}parcel_groups g
         JOIN parcels p USING (parcel_seq)
         LEFT JOIN parcel_goods e USING (parcel_seq)
+        LEFT JOIN catalogue_commodities k ON k.commodity = e.commodity
+        LEFT JOIN (SELECT threshold_kg FROM catalogue_commodities WHERE commodity = 'unknown') u ON true
         LEFT JOIN sigs s USING (parcel_seq)
         LEFT JOIN party_mentions ms ON ms.mention_id = g.parcel_seq * 2
         LEFT JOIN party_mentions mr ON mr.mention_id = g.parcel_seq * 2 + 1
@@ -173,8 +181,9 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                    min(m.accepted_at) AS first_seen, max(m.accepted_at) AS last_seen,
                    sum(m.est_kg) FILTER (WHERE m.commodity = c.commodity) AS commodity_kg,
                    sum(m.declared_weight_kg) AS declared_kg,
-                   -- declaration: mean anomaly over the parcels that carry goods
-                   avg(m.decl) FILTER (WHERE m.est_kg > 0 OR m.n_signals > 0) AS declaration,
+                   -- declaration: mean anomaly over the goods-carrying seeds (parcels attached
+                   -- as context have no goods signal by definition and would only dilute it)
+                   avg(m.decl) FILTER (WHERE m.seed) AS declaration,
                    avg(m.routing) AS transit_share,
                    avg(CASE WHEN m.receiver_address_key IN (SELECT address_key FROM _forwarders) THEN 1 ELSE 0 END) AS forwarder_share,
                    count(DISTINCT m.receiver_address_key || '#' || coalesce(m.receiver_unit, '')) AS receiver_addresses,
@@ -193,7 +202,7 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
             GROUP BY m.group_key
         ),
         strengths AS (
-            SELECT b.*, c.commodity, k.label AS commodity_label, k.threshold_kg, k.window_days,
+            SELECT b.*, {small} AS split_small_fraction, c.commodity, k.label AS commodity_label, k.threshold_kg, k.window_days,
                    coalesce(w.window_kg, 0) AS est_controlled_kg, w.window_parcels, w.window_start, w.window_end,
                    coalesce(w.window_kg, 0) / k.threshold_kg AS ratio,
                    least(1.0, coalesce(w.window_kg, 0) / k.threshold_kg) AS s_quantity,
@@ -218,7 +227,8 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         )
         SELECT *,
                100 * ({' + '.join(f'{float(weights[s])} * s_{s}' for s in SIGNALS)}) / {sum(float(weights[s]) for s in SIGNALS)} AS score,
-               greatest(s_declaration, s_split, s_identity_churn) AS evasion
+               greatest(s_split, s_identity_churn,
+                        CASE WHEN s_declaration >= {float(flag['strong_declaration'])} THEN s_declaration ELSE 0 END) AS evasion
         FROM strengths
         """,
         {"newest": newest},
@@ -227,7 +237,9 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         f"""
         ALTER TABLE {prefix}cluster_scores ADD COLUMN flagged BOOLEAN;
         UPDATE {prefix}cluster_scores SET flagged = score >= {float(flag['min_score'])}
-            AND ratio >= {float(flag['min_ratio'])} AND evasion >= {float(flag['min_evasion'])};
+            AND ratio >= {float(flag['min_ratio'])} AND coalesce(window_parcels, 0) >= {int(flag['min_window_parcels'])}
+            AND s_declaration >= {float(flag['min_declaration'])}
+            AND evasion >= {float(flag['min_evasion'])};
         """
     )
     return int(con.execute(f"SELECT count(*) FROM {prefix}cluster_scores").fetchall()[0][0])
@@ -266,14 +278,15 @@ def _worst_windows(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _churn(con: duckdb.DuckDBPyConnection) -> None:
-    """`_churn_max`: per cluster, the non-hub identifier behind the most distinct party names,
+    """`_churn_max`: per cluster, the non-hub identifier behind the most distinct people (the most
+    of its distinct resolved parties, phones and ID numbers: a second spelling is no second person),
     with the phones and ID numbers behind it. Sender accounts, phones, ID numbers and addresses
     are counted against sender names; receiver phones and addresses against receiver names."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _churn_max AS
         WITH uses AS (
-            SELECT m.group_key, pm.role, k.kind, k.key, pm.name_key, pm.phone_e164, pm.id_number_norm
+            SELECT m.group_key, pm.role, k.kind, k.key, pm.entity_id, pm.name_key, pm.phone_e164, pm.id_number_norm
             FROM _members m
             JOIN party_mentions pm ON pm.parcel_seq = m.parcel_seq
             CROSS JOIN LATERAL (
@@ -288,7 +301,10 @@ def _churn(con: duckdb.DuckDBPyConnection) -> None:
         ),
         per_identifier AS (
             SELECT group_key, role, kind, key,
-                   count(DISTINCT name_key) AS names,
+                   -- people, not spellings: a name written three ways with one phone is one
+                   -- person; recruits each bring their own phone and ID number, even where
+                   -- resolution merged them because they share the account
+                   greatest(count(DISTINCT entity_id), count(DISTINCT phone_e164), count(DISTINCT id_number_norm), 1) AS names,
                    count(DISTINCT phone_e164) AS phones,
                    count(DISTINCT id_number_norm) AS ids
             FROM uses ANTI JOIN _hub_keys USING (kind, key) GROUP BY ALL
@@ -371,7 +387,7 @@ def _evidence(row: dict) -> dict[str, str]:
         "declaration": f"mean declaration anomaly {row['s_declaration']:.2f} over the parcels with goods"
         + (f"; declared as {row['declared_as']}" if row.get("declared_as") else ""),
         "split": f"{row['goods_parcels']} parcels of {row['commodity_label']}, {100 * (row['small_share'] or 0):.0f}% each under "
-        f"a quarter of the threshold, weight variation {row['weight_cv']:.2f}, {100 * (row['round_under_share'] or 0):.0f}% just under "
+        f"{row['split_small_fraction']:g} of the threshold, weight variation {row['weight_cv']:.2f}, {100 * (row['round_under_share'] or 0):.0f}% just under "
         f"a round weight, to {row['goods_receivers']} receivers",
         "identity_churn": f"{row.get('max_names') or 1} names, {row.get('churn_phones') or 0} phones and {row.get('churn_ids') or 0} ID numbers "
         f"behind one {(row.get('churn_kind') or 'identifier').replace('_', ' ')}",
@@ -458,12 +474,16 @@ def finalise_clusters(con: duckdb.DuckDBPyConnection, config: dict, run_id: str,
             weight = float(weights[name])
             signal_rows.append((ids[row["group_key"]], name, round(strength, 4), weight,
                                 round(100 * weight * strength / sum(float(weights[s]) for s in SIGNALS), 3), evidence[name]))
-    con.execute(
-        f"CREATE OR REPLACE TABLE {prefix}cluster_signals (cluster_id VARCHAR, signal VARCHAR, strength DOUBLE, "
-        "weight DOUBLE, contribution DOUBLE, evidence VARCHAR)"
-    )
-    if signal_rows:
-        con.executemany(f"INSERT INTO {prefix}cluster_signals VALUES (?, ?, ?, ?, ?, ?)", signal_rows)
+    # One Arrow table, not executemany: a row-by-row insert costs milliseconds per row.
+    columns = list(zip(*signal_rows)) if signal_rows else [[]] * 6
+    signals_arrow = pa.table({
+        "cluster_id": pa.array(columns[0], pa.string()), "signal": pa.array(columns[1], pa.string()),
+        "strength": pa.array(columns[2], pa.float64()), "weight": pa.array(columns[3], pa.float64()),
+        "contribution": pa.array(columns[4], pa.float64()), "evidence": pa.array(columns[5], pa.string()),
+    })
+    con.register("_signals_arrow", signals_arrow)
+    con.execute(f"CREATE OR REPLACE TABLE {prefix}cluster_signals AS SELECT * FROM _signals_arrow")
+    con.unregister("_signals_arrow")
     return lineage
 
 

@@ -1,4 +1,5 @@
-"""The link graph: components by vectorised union-find, hubs cut, Leiden inside large components."""
+"""The link graph and detection: suspicious parcels joined through strong shared identifiers (union-find),
+hubs and acceptance points cut, Leiden inside large components, context parcels attached."""
 
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ def mention(seq: int, role: str, entity: int, *, phone=None, id_number=None, acc
             phone, id_number, account, address, unit)
 
 
-def make_store(tmp_path, mentions, *, acceptance_point=None):
-    """A store with `parcels` rows for the mentioned parcels and a hand-made `party_mentions`."""
+def make_store(tmp_path, mentions, *, acceptance_point=None, goods=None, confidence=0.4):
+    """A store with `parcels` rows for the mentioned parcels, a hand-made `party_mentions` and
+    `parcel_goods` (cover goods) for the parcels in `goods` (default: every mentioned parcel)."""
     con = store.connect(tmp_path / "g.duckdb")
     con.execute(
         """INSERT INTO parcels (parcel_seq, parcel_id, carrier, accepted_at, origin_country, dest_country, sender_name,
@@ -55,6 +57,14 @@ def make_store(tmp_path, mentions, *, acceptance_point=None):
     con.execute("BEGIN")
     con.executemany("INSERT INTO party_mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", mentions)
     con.execute("COMMIT")
+    goods = sorted({m[1] for m in mentions}) if goods is None else list(goods)
+    con.execute(
+        """CREATE TABLE parcel_goods AS
+           SELECT s AS parcel_seq, 'unknown' AS commodity, 0.5 AS est_controlled_kg, 'cover' AS basis,
+                  ?::DOUBLE AS confidence, 'described as cover goods' AS evidence
+           FROM (SELECT unnest(?::BIGINT[]) AS s)""",
+        [confidence, goods],
+    )
     return con
 
 
@@ -103,6 +113,57 @@ def test_edges_weigh_less_the_more_parties_share_an_identifier(tmp_path):
     graph.build_graph(con)
     w = dict(con.execute("SELECT key, weight FROM graph_nodes WHERE kind = 'account'").fetchall())
     assert w["A"] > w["B"] > 0
+
+
+def seeds_of(con) -> dict[int, bool]:
+    return dict(con.execute("SELECT parcel_seq, seed FROM parcel_groups").fetchall())
+
+
+def test_ordinary_parcels_do_not_chain_two_suspicious_ones(tmp_path):
+    # 0 (goods) -phone- 1 (no goods) -account- 2 (goods): no strong tie between 0 and 2 themselves.
+    mentions = [mention(0, "sender", 100, phone="+8613800000001"), mention(1, "sender", 101, phone="+8613800000001", account="A"),
+                mention(2, "sender", 102, account="A")]
+    con = make_store(tmp_path, mentions, goods=[0, 2])
+    graph.build_graph(con)
+    graph.detect_groups(con)
+    assert groups_of(con) == {}
+
+
+def test_a_parcel_without_goods_joins_the_group_whose_suite_it_shares(tmp_path):
+    mentions = []
+    for s in range(5):  # four cover parcels and one declared as something the catalogue does not know
+        mentions += [mention(s, "sender", 100 + s), mention(s, "receiver", 900, address="12 tole bi st almaty", unit="881")]
+    con = make_store(tmp_path, mentions, goods=[0, 1, 2, 3])
+    graph.build_graph(con)
+    report = graph.detect_groups(con)
+    assert groups_of(con) == {s: 0 for s in range(5)}
+    assert seeds_of(con) == {0: True, 1: True, 2: True, 3: True, 4: False}
+    assert report.attached_parcels == 1
+
+
+def test_a_busy_phone_with_a_few_odd_parcels_attaches_none_of_its_ordinary_ones(tmp_path):
+    mentions = [mention(s, "sender", 100, phone="+8613800000009") for s in range(10)]
+    con = make_store(tmp_path, mentions, goods=[3, 7])
+    graph.build_graph(con)
+    graph.detect_groups(con)
+    assert groups_of(con) == {3: 3, 7: 3}
+
+
+def test_a_shared_acceptance_point_links_no_one(tmp_path):
+    mentions = [mention(s, "sender", 100 + s) for s in range(3)]
+    con = make_store(tmp_path, mentions, acceptance_point="BJ-0001")
+    counts = graph.build_graph(con, {"max_entities": {"acceptance_point": 10}})
+    graph.detect_groups(con, {"max_entities": {"acceptance_point": 10}})
+    assert counts["hub_nodes"] == 0
+    assert groups_of(con) == {}
+
+
+def test_parcels_below_the_seed_confidence_are_no_seeds(tmp_path):
+    mentions = [mention(0, "sender", 100, phone="+8613800000001"), mention(1, "sender", 101, phone="+8613800000001")]
+    con = make_store(tmp_path, mentions, confidence=0.1)
+    graph.build_graph(con)
+    graph.detect_groups(con, {"seed_min_confidence": 0.2})
+    assert groups_of(con) == {}
 
 
 def two_communities_with_a_bridge():

@@ -265,14 +265,7 @@ def ring_found(con, ring_id: str) -> bool:
     ).fetchall()[0][0])
 
 
-# Known gap (issue 4, item 7): inside the giant component of a realistic world, Leiden
-# communities of background traffic are scored as clusters and some splitting and channel-
-# switching rings are diluted into them. Strict xfail: remove the mark when the fix lands.
-GAP = pytest.mark.xfail(strict=True, reason="detection gap in giant components; see bench/detection.py")
-
-
-@pytest.mark.parametrize("typology", [t if t not in ("splitting", "channel_switching") else pytest.param(t, marks=GAP)
-                                      for t in TYPOLOGIES])
+@pytest.mark.parametrize("typology", TYPOLOGIES)
 def test_every_ring_of_each_typology_is_found(synthetic, typology):
     rings = [r[0] for r in synthetic.execute("SELECT DISTINCT ring_id FROM truth WHERE typology = ?", [typology]).fetchall()]
     assert rings, f"the world has no {typology} ring"
@@ -280,7 +273,6 @@ def test_every_ring_of_each_typology_is_found(synthetic, typology):
     assert not missed
 
 
-@GAP
 def test_no_legitimate_lookalike_is_flagged(synthetic):
     flagged_lookalikes = synthetic.execute(
         """
