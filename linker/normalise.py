@@ -78,6 +78,8 @@ _JOINERS = re.compile(r"(?<=[^\W\d_])['’\-](?=[^\W\d_])")
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -87,9 +89,15 @@ def _fold(text: str) -> str:
     return _strip_accents(unicodedata.normalize("NFKC", text).casefold())
 
 
-def _pinyin(hanzi: str) -> list[str]:
+@lru_cache(maxsize=1 << 17)
+def _pinyin_cached(hanzi: str) -> tuple[str, ...]:
     # ü is written u in passports and in most romanised records (吕 Lu, 女 nu).
-    return [p.replace("v", "u") for p in lazy_pinyin(hanzi, errors="ignore")]
+    return tuple(p.replace("v", "u") for p in lazy_pinyin(hanzi, errors="ignore"))
+
+
+def _pinyin(hanzi: str) -> list[str]:
+    """Syllables of a hanzi run; runs (place names, given names) repeat, so they are cached."""
+    return list(_pinyin_cached(hanzi))
 
 
 @lru_cache(maxsize=1 << 16)

@@ -35,6 +35,7 @@ in the signature for an engine that samples).
 from __future__ import annotations
 
 import math
+import os
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import JaroWinkler
 
 CONFIG_PATH = Path(__file__).parent / "resolution.toml"
 
@@ -84,11 +89,20 @@ def _w(level: dict) -> str:
 
 
 def _tf_w(level: dict, dn: str, cfg: dict, shared_cap: bool = True) -> str:
-    """Term-frequency weight of an exact agreement on a value that `dn` distinct names use:
-    log2(m / max(dn / N, u_floor)), or `shared_weight` once dn passes `shared_max_names`
-    (names themselves have no such cap: a common name is weak, never an outlet)."""
+    """Term-frequency weight of an exact agreement on a value that `dn` distinct names use.
+
+    For identifiers made to be personal (ID numbers, phones, accounts, address + unit) the
+    level gives `u_base`, the chance that two different people hold one value, and each
+    further name on the value makes that more likely: u = u_base * dn. Otherwise (names,
+    places) u = max(dn / N, u_floor). Once dn passes `shared_max_names` the value is an outlet
+    or a warehouse and weighs `shared_weight` (names themselves have no such cap: a common
+    name is weak evidence, never an outlet)."""
     freq = cfg["frequency"]
-    tf = f"log2({level['m']} / greatest(coalesce({dn}, 1) / n_names, {float(freq['u_floor'])}))"
+    if "u_base" in level:
+        u = f"{float(level['u_base'])} * coalesce({dn}, 1)"
+    else:
+        u = f"greatest(coalesce({dn}, 1) / n_names, {float(freq['u_floor'])})"
+    tf = f"log2({level['m']} / {u})"
     if not shared_cap:
         return tf
     return f"CASE WHEN {dn} > {int(freq['shared_max_names'])} THEN {float(freq['shared_weight'])} ELSE {tf} END"
@@ -164,13 +178,29 @@ def _blocking_sql(cfg: dict) -> str:
 
 
 def _scores_sql(cfg: dict) -> str:
-    """Per field a comparison level and its weight; the score is prior + the sum of weights."""
+    """Per field a comparison level and its weight; the score is prior + the sum of weights.
+
+    Cheap equality levels come first. The costly fuzzy place comparison runs only for pairs
+    that pass the gate (a pair that fails it cannot be accepted whatever its address says;
+    its address level is 'not_compared'). Fuzzy measures are rapidfuzz's, over Arrow batches.
+    """
     f = cfg["fields"]
     nm, ph, idn, acc, ad = f["name"], f["phone"], f["id_number"], f["account"], f["address"]
     decision = cfg["decision"]
     gate = "TRUE"
     if decision.get("require_name_or_id", True):
-        gate = "(name_level IN ('exact', 'close') OR id_number_level IN ('exact', 'typo'))"
+        shared = int(cfg["frequency"]["shared_max_names"])
+        personal_contacts = (
+            f"(phone_level = 'exact' AND phone_dn <= {shared})::INT"
+            f" + (account_level = 'exact' AND account_dn <= {shared})::INT"
+            f" + (place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r"
+            f"    AND coalesce(place_unit_dn, place_dn) <= {shared})::INT"
+        )
+        gate = (
+            "(name_level IN ('exact', 'close') OR id_number_level IN ('exact', 'typo')"
+            f" OR {personal_contacts} >= {int(decision['contacts_without_name'])})"
+        )
+
     return f"""
     CREATE OR REPLACE TEMP TABLE er_scores AS
     WITH n AS (
@@ -181,16 +211,13 @@ def _scores_sql(cfg: dict) -> str:
     ), f AS (
         SELECT p.profile_l, p.profile_r, p.rules,
                l.name_key AS name_l, r.name_key AS name_r,
-               jaro_winkler_similarity(l.name_key, r.name_key) AS name_jw,
+               linker_jaro_winkler(l.name_key, r.name_key) AS name_key_jw,
                fn.dn AS name_dn,
                l.phone AS phone_l, r.phone AS phone_r, fp.dn AS phone_dn,
                l.id_number AS id_l, r.id_number AS id_r, fi.dn AS id_dn,
                l.account AS account_l, r.account AS account_r, fa.dn AS account_dn,
                l.address_key AS place_l, r.address_key AS place_r, l.unit AS unit_l, r.unit AS unit_r,
                fpl.dn AS place_dn, fpu.dn AS place_unit_dn,
-               CASE WHEN l.address_key IS NULL OR r.address_key IS NULL THEN NULL ELSE
-                 len(list_intersect(list_distinct(string_split(l.address_key, ' ')), list_distinct(string_split(r.address_key, ' '))))::DOUBLE
-                 / len(list_distinct(list_concat(string_split(l.address_key, ' '), string_split(r.address_key, ' ')))) END AS place_jaccard,
                n.n_names
         FROM er_pairs p
         JOIN er_profiles l ON l.profile_id = p.profile_l
@@ -203,6 +230,8 @@ def _scores_sql(cfg: dict) -> str:
         LEFT JOIN er_freq fpl ON fpl.field = 'place' AND fpl.value = l.address_key AND l.address_key = r.address_key
         LEFT JOIN er_freq fpu ON fpu.field = 'place_unit' AND fpu.value = l.address_key || '#' || l.unit
              AND l.address_key = r.address_key AND l.unit = r.unit
+    ), name_sim AS (
+        SELECT *, CASE WHEN name_l = name_r THEN 1.0 ELSE name_key_jw END AS name_jw FROM f
     ), levels AS (
         SELECT *,
           CASE WHEN name_l IS NULL OR name_r IS NULL THEN 'missing'
@@ -212,24 +241,38 @@ def _scores_sql(cfg: dict) -> str:
                ELSE 'different' END AS name_level,
           CASE WHEN phone_l IS NULL OR phone_r IS NULL THEN 'missing'
                WHEN phone_l = phone_r THEN 'exact' ELSE 'different' END AS phone_level,
+          -- One typo: a substitution or a swap of neighbours (Damerau-Levenshtein 1); the
+          -- Hamming distance of equal-length numbers is the cheap pre-check.
           CASE WHEN id_l IS NULL OR id_r IS NULL THEN 'missing'
                WHEN id_l = id_r THEN 'exact'
-               WHEN least(length(id_l), length(id_r)) >= {int(idn['typo']['min_length'])}
+               WHEN length(id_l) = length(id_r) AND length(id_l) >= {int(idn['typo']['min_length'])}
+                    AND hamming(id_l, id_r) <= 2
                     AND damerau_levenshtein(id_l, id_r) <= {int(idn['typo']['max_edits'])} THEN 'typo'
                ELSE 'different' END AS id_number_level,
           CASE WHEN account_l IS NULL OR account_r IS NULL THEN 'missing'
-               WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level,
+               WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level
+        FROM name_sim
+    ), gated AS (
+        SELECT *, {gate} AS gate_passed FROM levels
+    ), place_soft AS (
+        -- Token-set similarity of the places (rapidfuzz token_set_ratio: shared tokens plus an
+        -- edit-distance ratio of the rest), for gated pairs only: it is the costly measure.
+        SELECT *,
+          CASE WHEN NOT gate_passed OR place_l IS NULL OR place_r IS NULL OR place_l = place_r THEN NULL
+               ELSE linker_token_set(place_l, place_r) END AS place_overlap
+        FROM gated
+    ), levels2 AS (
+        SELECT *,
           CASE WHEN place_l IS NULL OR place_r IS NULL THEN 'missing'
-               WHEN place_l = place_r AND unit_l = unit_r THEN 'exact'
                WHEN place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r THEN 'exact'
                WHEN place_l = place_r AND (unit_l IS NULL OR unit_r IS NULL) THEN 'place_no_unit'
                WHEN place_l = place_r THEN 'other_unit'
-               WHEN place_jaccard >= {ad['close']['jaccard']} AND unit_l IS DISTINCT FROM unit_r
-                    AND unit_l IS NOT NULL AND unit_r IS NOT NULL THEN 'other_unit'
-               WHEN place_jaccard >= {ad['close']['jaccard']} THEN 'close'
-               WHEN place_jaccard >= {ad['similar']['jaccard']} THEN 'similar'
+               WHEN NOT gate_passed THEN 'not_compared'
+               WHEN place_overlap >= {ad['close']['token_set']} AND unit_l <> unit_r THEN 'other_unit'
+               WHEN place_overlap >= {ad['close']['token_set']} THEN 'close'
+               WHEN place_overlap >= {ad['similar']['token_set']} THEN 'similar'
                ELSE 'different' END AS address_level
-        FROM f
+        FROM place_soft
     ), weighted AS (
         SELECT *,
           CASE name_level WHEN 'exact' THEN {_tf_w(nm['exact'], 'name_dn', cfg, shared_cap=False)}
@@ -248,13 +291,37 @@ def _scores_sql(cfg: dict) -> str:
                WHEN 'close' THEN {_w(ad['close'])} WHEN 'similar' THEN {_w(ad['similar'])}
                WHEN 'different' THEN {_w(ad['different'])} ELSE 0 END AS address_weight,
           -log2(n_names) * {float(decision['prior_scale'])} AS prior_weight
-        FROM levels
+        FROM levels2
     )
-    SELECT *,
-           prior_weight + name_weight + phone_weight + id_number_weight + account_weight + address_weight AS match_weight,
-           {gate} AS gate_passed
+    SELECT profile_l, profile_r, rules, gate_passed,
+           name_level, phone_level, id_number_level, account_level, address_level,
+           name_weight, phone_weight, id_number_weight, account_weight, address_weight, prior_weight,
+           prior_weight + name_weight + phone_weight + id_number_weight + account_weight + address_weight AS match_weight
     FROM weighted
     """
+
+
+def _pairwise(scorer, scale: float):
+    def udf(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
+        lv, rv = left.to_pylist(), right.to_pylist()
+        scores = process.cpdist([x or "" for x in lv], [x or "" for x in rv], scorer=scorer, workers=1)
+        mask = np.fromiter((x is None or y is None for x, y in zip(lv, rv)), dtype=bool, count=len(lv))
+        return pa.array(scores.astype("float64") / scale, mask=mask)
+    return udf
+
+
+def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
+    """Pairwise string similarities from rapidfuzz, one C call per Arrow batch (idempotent)."""
+    for name, fn in (
+        ("linker_jaro_winkler", _pairwise(JaroWinkler.normalized_similarity, 1.0)),
+        ("linker_token_set", _pairwise(fuzz.token_set_ratio, 100.0)),
+    ):
+        try:
+            con.remove_function(name)
+        except Exception:  # not registered yet on this connection
+            pass
+        con.create_function(name, fn, ["VARCHAR", "VARCHAR"], "DOUBLE", type="arrow",
+                            null_handling="special", side_effects=False)
 
 
 def _components(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | None) -> int:
@@ -330,6 +397,7 @@ def resolve_entities(
         if progress:
             progress(f"{name}: {stats.seconds[name]:.1f}s")
 
+    register_udfs(con)
     stage("profiles", _profiles_sql())
     stage("frequencies", _freq_sql())
     stage("blocking", _blocking_sql(cfg))
@@ -349,9 +417,10 @@ def resolve_entities(
     stats.candidate_pairs = _scalar(con, "SELECT count(*) FROM er_scores")
     stats.links = _scalar(con, "SELECT count(*) FROM entity_links")
     stats.entities = _scalar(con, "SELECT count(*) FROM entities")
-    for temp in ("er_mentions", "er_mention_profile", "er_profiles", "er_freq", "er_pairs", "er_scores",
-                 "er_accepted", "er_edges", "er_labels"):
-        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    if not os.environ.get("LINKER_KEEP_WORK_TABLES"):  # kept for diagnosis when set
+        for temp in ("er_mentions", "er_mention_profile", "er_profiles", "er_freq", "er_pairs", "er_scores",
+                     "er_accepted", "er_edges", "er_labels"):
+            con.execute(f"DROP TABLE IF EXISTS {temp}")
     return stats
 
 
