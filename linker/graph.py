@@ -9,17 +9,23 @@ scoring.toml) is a *hub* - an outlet's phone, a warehouse without suite, an agen
 walk-in customers - whose edges are cut, so it cannot glue thousands of strangers together.
 Identifiers on a single parcel link nothing and are left out.
 
-Detection then runs in two steps:
+Detection (`detect_groups`) works as an investigator does, from the suspicious parcels outward,
+not by partitioning all traffic (in a realistic world nearly every parcel is linked to every
+other through some chain of weak shared identifiers):
 
-1. Connected components over the whole bipartite graph, by vectorised union-find over the edge
-   arrays (`connected_components`): no Python loop per edge.
-2. Inside components too large to be one operation (`max_component_parcels`), seeded Leiden
-   (igraph, modularity) splits them into communities, again inside communities still too large.
-   Small components are taken whole.
+1. Seeds are the parcels that probably carry controlled goods (`parcel_goods`).
+2. Seeds are joined through strong, rare identifiers only - a resolved party, a phone, an ID
+   number, a payer account, an address with its unit, each used by few parties; never an
+   acceptance point - by vectorised union-find over the edge arrays (`connected_components`).
+   Ordinary parcels take no part in the linking, so they cannot chain two operations together.
+3. Seeded Leiden (igraph, modularity) splits a component still too large to be one operation.
+4. Parcels without goods signals join a group through an identifier dedicated to it (most of
+   the identifier's parcels are the group's seeds), as context: the ring parcel declared under
+   a cover the catalogue does not know.
 
-Every parcel in a component or community with at least two parcels gets a group
-(`parcel_groups`, keyed by the smallest parcel_seq in the group, so the same input always
-gives the same groups). Which groups become clusters, and their stable ids, is score.py's job.
+Every parcel in a group of two or more gets a row in `parcel_groups`, keyed by the group's
+smallest seed, so the same input always gives the same groups. Which groups are flagged, and
+their stable ids, is score.py's job.
 `cluster_graph` gives the dashboard and report one cluster as a networkx graph.
 """
 

@@ -11,19 +11,24 @@ Each cluster gets one strength (0..1) per signal, with a line of evidence:
 - quantity: controlled kg of its main commodity in the worst rolling window (the catalogue's
   window for that commodity) against the threshold; 1 at the threshold.
 - declaration: how strongly its parcels' declarations look false (covers, heading mismatch,
-  value anomalies, concealment, false origin), averaged over the parcels with goods.
+  value anomalies, concealment, false origin), averaged over its goods-carrying seeds.
 - split: the splitting signature - many parcels each far below the threshold, of similar or
   just-under-round weights, converging on few receivers. A shop's hundreds of small parcels
   go to hundreds of customers, so they do not show it.
-- identity_churn: many names behind one account, phone or address (recruited intermediaries).
+- identity_churn: many people (distinct parties, phones or ID numbers, not spellings) behind one
+  account, phone or address (recruited intermediaries).
 - channel_switching: several carriers and acceptance points.
 - routing: transit countries, false origin, forwarding warehouses.
 - recency: how recent the last parcel is.
 
 score = 100 * weighted mean of the strengths (weights in scoring.toml). A cluster is flagged
-when its score, its quantity ratio and its evasion (the strongest of declaration, split and
-identity churn) all reach the `[flag]` minimums: correctly declared goods are not evasion,
-however many parcels or kilograms there are.
+when its score and its quantity ratio reach the `[flag]` minimums with enough parcels in the
+worst window, its declarations look false (correctly declared goods are no evasion, however
+many kilograms a licensed exporter ships), and it shows a pattern of evasion: the splitting
+signature, identity churn, or a declaration that is demonstrably false (a weight gap, a
+contradicting heading), since a cover name alone is also what shops selling real nickel powder
+write. A cover's kilograms count against the threshold for unidentified goods where the
+commodity guessed from the cover has a looser one.
 
 Stable ids: `assign_cluster_ids` matches the new clusters to the last run's by shared parcels
 (mutual best match holding a majority of either side), keeps ids of continuing operations,
