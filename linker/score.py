@@ -349,7 +349,12 @@ def summarise(row: dict) -> str:
     if (row.get("max_names") or 1) >= 2 and churn_kind:
         role, kind = churn_kind.split(" ", 1)
         word = IDENTIFIER_WORDS.get(kind, "one identifier")
-        who += f" sharing {word}" if role == "sender" else f", {row['max_names']} receiver names at {word}"
+        if role != "sender":
+            who += f", {row['max_names']} receiver names at {word}"
+        elif row["sender_names"] >= 2:
+            who += f" sharing {word}"
+        else:  # one name, but several people's phones or ID numbers behind it
+            who += f", {row['max_names']} people's phones or ID numbers behind {word}"
     parts.append(who)
     kg = f"{row['est_controlled_kg']:.1f} kg"
     if row.get("declared_as") and (row.get("s_declaration") or 0) >= 0.2:
