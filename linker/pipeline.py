@@ -158,7 +158,8 @@ def _detect(con, config: dict, prefix: str) -> dict:
     from linker import graph
 
     report = graph.detect_groups(con, config["graph"], prefix=prefix)
-    return {"components": report.components, "groups": report.groups, "grouped_parcels": report.grouped_parcels,
+    return {"seeds": report.seeds, "components": report.components, "groups": report.groups,
+            "grouped_parcels": report.grouped_parcels, "attached_parcels": report.attached_parcels,
             "large_components": report.large_components, "large_component_parcels": report.large_component_parcels}
 
 
