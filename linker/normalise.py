@@ -47,6 +47,7 @@ COMPANY_SUFFIXES = frozenset(_NAMES["words"]["company_suffixes"])
 COMPANY_SUFFIXES_HANZI = tuple(sorted(_NAMES["words"]["company_suffixes_hanzi"], key=len, reverse=True))
 ABBREVIATIONS: dict[str, str] = _ADDRESSES["abbreviations"]
 HANZI_SUFFIXES: dict[str, str] = _ADDRESSES["hanzi_suffixes"]
+PLACE_READINGS: dict[str, str] = _ADDRESSES.get("place_readings", {})
 ADDRESS_STOPWORDS = frozenset(_ADDRESSES["key"]["stopwords"])
 SYLLABLES = frozenset(
     line.strip()
@@ -181,7 +182,7 @@ def _hanzi_address(match: re.Match) -> str:
     pos = 0
     for m in _HANZI_SUFFIX_RE.finditer(run):
         if m.group(1):
-            parts.append("".join(_pinyin(m.group(1))))
+            parts.append(PLACE_READINGS.get(m.group(1)) or "".join(_pinyin(m.group(1))))
         parts.append(HANZI_SUFFIXES[m.group(2)])
         pos = m.end()
     if pos < len(run):
