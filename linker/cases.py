@@ -162,8 +162,18 @@ def add_user(path: str | Path, name: str, role: str, password_hash: str) -> User
             )
         except sqlite3.IntegrityError:
             raise CasesError(f"user {name!r} already exists") from None
-        _audit(con, "cli", "user_add", name, f"role={role}")
+        _audit(con, f"cli:{_os_user()}", "user_add", name, f"role={role}")
     return User(name, role)
+
+
+def _os_user() -> str:
+    """Who ran the command that created a user, for the audit log."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def get_user(path: str | Path, name: str) -> tuple[User, str] | None:
