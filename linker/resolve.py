@@ -46,7 +46,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import JaroWinkler
 
 CONFIG_PATH = Path(__file__).parent / "resolution.toml"
 
@@ -220,7 +219,7 @@ def _scores_sql(cfg: dict) -> str:
     ), f AS (
         SELECT p.profile_l, p.profile_r, p.rules,
                l.name_key AS name_l, r.name_key AS name_r,
-               linker_jaro_winkler(l.name_key, r.name_key) AS name_key_jw,
+               linker_name_similarity(l.name_key, r.name_key) AS name_key_sim,
                fn.dn AS name_dn,
                l.phone AS phone_l, r.phone AS phone_r, fp.dn AS phone_dn,
                l.id_number AS id_l, r.id_number AS id_r, fi.dn AS id_dn,
@@ -240,13 +239,13 @@ def _scores_sql(cfg: dict) -> str:
         LEFT JOIN er_freq fpu ON fpu.field = 'place_unit' AND fpu.value = l.address_key || '#' || l.unit
              AND l.address_key = r.address_key AND l.unit = r.unit
     ), name_sim AS (
-        SELECT *, CASE WHEN name_l = name_r THEN 1.0 ELSE name_key_jw END AS name_jw FROM f
+        SELECT *, CASE WHEN name_l = name_r THEN 1.0 ELSE name_key_sim END AS name_sim FROM f
     ), levels AS (
         SELECT *,
           CASE WHEN name_l IS NULL OR name_r IS NULL THEN 'missing'
                WHEN name_l = name_r THEN 'exact'
-               WHEN name_jw >= {nm['close']['jaro_winkler']} THEN 'close'
-               WHEN name_jw >= {nm['similar']['jaro_winkler']} THEN 'similar'
+               WHEN name_sim >= {nm['close']['ratio']} THEN 'close'
+               WHEN name_sim >= {nm['similar']['ratio']} THEN 'similar'
                ELSE 'different' END AS name_level,
           CASE WHEN phone_l IS NULL OR phone_r IS NULL THEN 'missing'
                WHEN phone_l = phone_r THEN 'exact' ELSE 'different' END AS phone_level,
@@ -265,10 +264,11 @@ def _scores_sql(cfg: dict) -> str:
         SELECT *, {gate} AS gate_passed FROM levels
     ), place_soft AS (
         -- Token-set similarity of the places (rapidfuzz token_set_ratio: shared tokens plus an
-        -- edit-distance ratio of the rest), for gated pairs only: it is the costly measure.
+        -- edit-distance ratio of the rest; conflicting house numbers score 0), for gated
+        -- pairs only: it is the costly measure.
         SELECT *,
           CASE WHEN NOT gate_passed OR place_l IS NULL OR place_r IS NULL OR place_l = place_r THEN NULL
-               ELSE linker_token_set(place_l, place_r) END AS place_overlap
+               ELSE linker_place_similarity(place_l, place_r) END AS place_overlap
         FROM gated
     ), levels2 AS (
         SELECT *,
@@ -319,11 +319,31 @@ def _pairwise(scorer, scale: float):
     return udf
 
 
+def _numbers(text: str) -> set[str]:
+    return {t for t in text.split() if t.isdigit()}
+
+
+def _place_similarity(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
+    """Token-set similarity of two place keys, except that places whose house numbers
+    conflict (each side has a number the other lacks) are different places: 10 and 11
+    Jiefang Road are neighbours, not spellings of one address."""
+    lv, rv = left.to_pylist(), right.to_pylist()
+    scores = process.cpdist([x or "" for x in lv], [x or "" for x in rv], scorer=fuzz.token_set_ratio, workers=1) / 100.0
+    out = []
+    for x, y, score in zip(lv, rv, scores.tolist()):
+        if x is None or y is None:
+            out.append(None)
+            continue
+        nx, ny = _numbers(x), _numbers(y)
+        out.append(0.0 if nx and ny and not (nx <= ny or ny <= nx) else score)
+    return pa.array(out, pa.float64())
+
+
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Pairwise string similarities from rapidfuzz, one C call per Arrow batch (idempotent)."""
     for name, fn in (
-        ("linker_jaro_winkler", _pairwise(JaroWinkler.normalized_similarity, 1.0)),
-        ("linker_token_set", _pairwise(fuzz.token_set_ratio, 100.0)),
+        ("linker_name_similarity", _pairwise(fuzz.ratio, 100.0)),
+        ("linker_place_similarity", _place_similarity),
     ):
         try:
             con.remove_function(name)

@@ -1,0 +1,182 @@
+"""Entity resolution of party mentions: who is one party, who is not, and why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from linker import store
+from linker.ingest import ingest_paths
+from linker.normalise import build_party_mentions
+from linker.resolve import ResolutionError, resolve_entities
+from tests.conftest import parcel, write_csv
+
+
+def _resolved(tmp_path, rows, name="s.duckdb"):
+    con = store.connect(tmp_path / name)
+    ingest_paths(con, [write_csv(tmp_path / f"{name}.csv", rows)])
+    build_party_mentions(con)
+    resolve_entities(con)
+    return con
+
+
+def _senders(con) -> dict[str, int]:
+    return dict(con.execute("SELECT parcel_id, entity_id FROM party_mentions WHERE role = 'sender'").fetchall())
+
+
+def _receivers(con) -> dict[str, int]:
+    return dict(con.execute("SELECT parcel_id, entity_id FROM party_mentions WHERE role = 'receiver'").fetchall())
+
+
+def _filler(i: int) -> dict:
+    """Unrelated traffic, so that frequencies mean something."""
+    return parcel(parcel_id=f"F{i:03d}", sender_name=f"Sender{i} Person{i % 7}", sender_phone=f"+86 139{i:08d}",
+                  sender_address=f"{i} Renmin Road, Hangzhou", sender_id_number="", payer_account=f"ACCT{i:05d}",
+                  receiver_name=f"Receiver{i} Other", receiver_phone=f"+7 701 {i:07d}",
+                  receiver_address=f"{i} Lenin Street, Almaty")
+
+
+FILLER = [_filler(i) for i in range(30)]
+
+
+def test_one_person_written_in_hanzi_pinyin_and_other_phone_forms_is_one_entity(tmp_path):
+    rows = FILLER + [
+        parcel(parcel_id="P1", sender_name="张伟", sender_phone="13800138000", sender_address="北京市朝阳区建国路88号"),
+        parcel(parcel_id="P2", sender_name="ZHANG Wei", sender_phone="+86 138-0013-8000",
+               sender_address="88 Jianguo Rd, Chaoyang District, Beijing"),
+        parcel(parcel_id="P3", sender_name="Wei Zhang", sender_phone="008613800138000",
+               sender_address="88 Jianguo Road, Chaoyang, Beijing"),
+    ]
+    senders = _senders(_resolved(tmp_path, rows))
+    assert senders["P1"] == senders["P2"] == senders["P3"]
+
+
+def test_entity_id_is_the_smallest_mention_id_of_the_entity(tmp_path):
+    rows = FILLER + [parcel(parcel_id="P1"), parcel(parcel_id="P2", sender_name="ZHANG Wei")]
+    con = _resolved(tmp_path, rows)
+    bad = con.execute(
+        "SELECT count(*) FROM (SELECT entity_id, min(mention_id) AS m FROM party_mentions GROUP BY 1) WHERE entity_id <> m"
+    ).fetchall()[0][0]
+    assert bad == 0
+
+
+def test_walk_in_customers_sharing_an_outlet_phone_and_account_stay_apart(tmp_path):
+    names = ["李娜", "王芳", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴霞", "徐涛", "孙丽", "马超"]
+    rows = FILLER + [
+        parcel(parcel_id=f"O{i}", sender_name=n, sender_phone="+86 10 6512 3456", payer_account="OUTLET-PAY-1",
+               sender_address=f"{i + 1} Xinhua Street, Beijing", sender_id_number="")
+        for i, n in enumerate(names)
+    ]
+    senders = _senders(_resolved(tmp_path, rows))
+    assert len({senders[f"O{i}"] for i in range(len(names))}) == len(names)
+
+
+def test_customers_of_a_forwarding_warehouse_with_different_suites_stay_apart(tmp_path):
+    names = ["John Smith", "Maria Garcia", "Ahmed Khan", "Olga Ivanova", "Kenji Sato", "Anna Muller"]
+    rows = FILLER + [
+        parcel(parcel_id=f"W{i}", receiver_name=n, receiver_phone="+1 302 555 0100",
+               receiver_address=f"1200 Industrial Ave Suite {4500 + i}, Wilmington DE 19801")
+        for i, n in enumerate(names)
+    ]
+    receivers = _receivers(_resolved(tmp_path, rows))
+    assert len({receivers[f"W{i}"] for i in range(len(names))}) == len(names)
+
+
+def test_one_customer_of_a_forwarding_warehouse_is_one_entity_across_suite_spellings(tmp_path):
+    rows = FILLER + [
+        parcel(parcel_id="W1", receiver_name="Olga Ivanova", receiver_address="1200 Industrial Ave Suite 4521, Wilmington DE"),
+        parcel(parcel_id="W2", receiver_name="IVANOVA Olga", receiver_address="1200 Industrial Avenue #4521, Wilmington DE"),
+    ]
+    receivers = _receivers(_resolved(tmp_path, rows))
+    assert receivers["W1"] == receivers["W2"]
+
+
+def test_recruited_senders_paid_from_one_account_stay_apart(tmp_path):
+    recruits = [("刘洋", "13911110001"), ("陈静", "13911110002"), ("杨磊", "13911110003")]
+    rows = FILLER + [
+        parcel(parcel_id=f"R{i}", sender_name=n, sender_phone=p, payer_account="ORGANISER-77",
+               sender_address=f"{i + 10} Jiefang Road, Ganzhou")
+        for i, (n, p) in enumerate(recruits)
+    ]
+    senders = _senders(_resolved(tmp_path, rows))
+    assert len({senders[f"R{i}"] for i in range(3)}) == 3
+
+
+def test_a_shop_writing_its_name_in_hanzi_and_english_is_one_entity_by_phone_account_and_address(tmp_path):
+    rows = FILLER + [
+        parcel(parcel_id="S1", sender_name="深圳华信电子商务有限公司", sender_phone="0755 6700 1526",
+               payer_account="5102788572", sender_address="深圳市宝安区光明南街256号"),
+        parcel(parcel_id="S2", sender_name="Huaxin E-commerce (Shenzhen) Co., Ltd.", sender_phone="+86 755 6700 1526",
+               payer_account="5102788572", sender_address="深圳市宝安区光明南街256号"),
+    ]
+    senders = _senders(_resolved(tmp_path, rows))
+    assert senders["S1"] == senders["S2"]
+
+
+def test_namesakes_with_nothing_else_in_common_stay_apart(tmp_path):
+    rows = FILLER + [
+        parcel(parcel_id="N1", sender_name="张伟", sender_phone="13800000001", payer_account="A-1",
+               sender_address="上海市浦东新区世纪大道100号"),
+        parcel(parcel_id="N2", sender_name="张伟", sender_phone="13900000002", payer_account="B-2",
+               sender_address="广州市天河区体育西路5号"),
+    ]
+    senders = _senders(_resolved(tmp_path, rows))
+    assert senders["N1"] != senders["N2"]
+
+
+def test_a_shared_id_number_ties_an_alias_to_its_organiser(tmp_path):
+    rows = FILLER + [
+        parcel(parcel_id="A1", sender_name="王建国", sender_id_number="360702198001011234"),
+        parcel(parcel_id="A2", sender_name="李小龙", sender_id_number="360702198001011234", sender_phone="13700000007"),
+    ]
+    senders = _senders(_resolved(tmp_path, rows))
+    assert senders["A1"] == senders["A2"]
+
+
+def test_every_link_says_which_fields_agreed_and_how_strongly(tmp_path):
+    rows = FILLER + [parcel(parcel_id="P1"), parcel(parcel_id="P2", sender_name="ZHANG Wei",
+                                                    sender_address="88 Jianguo Rd, Chaoyang, Beijing, China")]
+    con = _resolved(tmp_path, rows)
+    evidence = [json.loads(e) for (e,) in con.execute("SELECT evidence FROM entity_links").fetchall()]
+    assert evidence
+    for e in evidence:
+        assert {"name", "phone", "id_number", "account", "address"} <= e.keys()
+        assert {"level", "weight"} <= e["name"].keys()
+
+
+def test_entities_hold_one_row_per_party_with_its_names_phones_and_counts(tmp_path):
+    rows = FILLER + [parcel(parcel_id="P1"), parcel(parcel_id="P2", sender_name="ZHANG Wei")]
+    con = _resolved(tmp_path, rows)
+    entity = con.execute(
+        "SELECT e.names, e.phones, e.mentions, e.parcels, e.roles FROM entities e JOIN party_mentions m USING (entity_id) "
+        "WHERE m.parcel_id = 'P1' AND m.role = 'sender'"
+    ).fetchall()[0]
+    assert entity == (["ZHANG Wei", "张伟"], ["+8613800138000"], 2, 2, ["sender"])
+    n_entities = con.execute("SELECT count(*) FROM entities").fetchall()[0][0]
+    assert n_entities == con.execute("SELECT count(DISTINCT entity_id) FROM party_mentions").fetchall()[0][0]
+
+
+def test_resolution_is_deterministic(tmp_path):
+    rows = FILLER + [parcel(parcel_id="P1"), parcel(parcel_id="P2", sender_name="ZHANG Wei")]
+    runs = []
+    for name in ("a.duckdb", "b.duckdb"):
+        con = _resolved(tmp_path, rows, name)
+        runs.append((
+            con.execute("SELECT parcel_id, role, entity_id FROM party_mentions ORDER BY ALL").fetchall(),
+            con.execute("SELECT mention_id_l, mention_id_r, match_weight, evidence FROM entity_links ORDER BY ALL").fetchall(),
+        ))
+    assert runs[0] == runs[1]
+
+
+def test_resolving_twice_gives_the_same_entities(tmp_path):
+    con = _resolved(tmp_path, FILLER + [parcel(parcel_id="P1"), parcel(parcel_id="P2", sender_name="ZHANG Wei")])
+    first = con.execute("SELECT mention_id, entity_id FROM party_mentions ORDER BY 1").fetchall()
+    resolve_entities(con)
+    assert con.execute("SELECT mention_id, entity_id FROM party_mentions ORDER BY 1").fetchall() == first
+
+
+def test_resolving_before_normalisation_is_a_clear_error(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    with pytest.raises(ResolutionError, match="normalisation"):
+        resolve_entities(con)
