@@ -391,7 +391,9 @@ def main() -> None:
     from linker.store import StoreError
 
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns an exit code (from typer.Exit) instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except (UserError, StoreError) as exc:
         err.print(f"error: {exc}")
         sys.exit(1)

@@ -227,7 +227,8 @@ def run(
     config: dict | None = None,
     catalogue=None,
 ) -> RunResult:
-    """`linker run`: open the store, run the pipeline, record the run in `runs`.
+    """`linker run`: open the store, run the pipeline, record the run in `runs`, and publish
+    the result as the current snapshot for the dashboard.
 
     A failure marks the run 'failed' with its one-line error and raises PipelineError;
     the published results stay those of the last good run.
@@ -264,6 +265,11 @@ def run(
             [_utcnow(), json.dumps(counts, default=str), run_id],
         )
         con.execute("CHECKPOINT")
+        # The dashboard reads published snapshots only, so a plain `linker run` publishes too;
+        # the nightly job publishes on its own after its report is built.
+        from linker import snapshot
+
+        snapshot.publish(db_path or store.default_db_path(), run_id, con=con)
         return result
     finally:
         con.close()

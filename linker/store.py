@@ -147,7 +147,15 @@ def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> du
         temp_dir = path.with_name(path.name + ".tmp")
         con.execute(f"SET temp_directory = '{temp_dir.as_posix()}'")
         con.execute(SCHEMA)
+        _migrate(con)
     return con
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a store made by an earlier version up to the current schema."""
+    # 0.1.0 development stores kept a content hash per parcel; it is now computed on demand.
+    if column_exists(con, "parcels", "row_hash"):
+        con.execute("ALTER TABLE parcels DROP COLUMN row_hash")
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -151,6 +151,18 @@ def test_a_run_is_recorded_with_counts_and_stage_timings(tmp_path):
     assert set(counts["seconds"]) == set(pipeline.STAGES)
 
 
+def test_a_run_publishes_its_results_as_the_snapshot_the_dashboard_reads(tmp_path):
+    from linker import snapshot
+
+    db = tmp_path / "s.duckdb"
+    load(db, BASE, "base")
+    assert snapshot.latest(db) is None
+    result = pipeline.run(db)
+    published = snapshot.latest(db)
+    assert published is not None and result.run_id in published.name
+    assert query(published, "SELECT count(*) FROM clusters") == query(db, "SELECT count(*) FROM clusters")
+
+
 def test_an_empty_store_is_refused_in_one_sentence(tmp_path):
     db = tmp_path / "s.duckdb"
     store.connect(db).close()
