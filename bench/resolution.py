@@ -51,6 +51,7 @@ def _insert_febrl(con, frame) -> None:
         "sender_id_number": rec["soc_sec_id"].replace("", None).tolist(),
         "entity": rec["rec_id"].str.extract(r"rec-(\d+)-")[0].astype(int).tolist(),
     }
+    con.execute("SELECT 1").fetchall()  # DuckDB 2: settle any half-read result before register()
     con.register("febrl_rows", pa.table(rows))
     con.execute(
         """
@@ -75,6 +76,7 @@ def _load_synth(con, n: int, workdir: Path) -> None:
     path = workdir / f"synth{n}.parquet"
     world.parcels.write_parquet(path)
     ingest_paths(con, [path])
+    con.execute("SELECT 1").fetchall()
     con.register("truth_frame", world.truth.to_arrow())
     con.execute(
         """

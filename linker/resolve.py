@@ -188,9 +188,10 @@ def _blocking_sql(cfg: dict) -> str:
 def _scores_sql(cfg: dict) -> str:
     """Per field a comparison level and its weight; the score is prior + the sum of weights.
 
-    Cheap equality levels come first. The costly fuzzy place comparison runs only for pairs
-    that pass the gate (a pair that fails it cannot be accepted whatever its address says;
-    its address level is 'not_compared'). Fuzzy measures are rapidfuzz's, over Arrow batches.
+    Cheap equality levels come first. The gate: the name agrees (close or exact), or the ID
+    number does, or two personal contacts do, or a similar name comes with the same place. The
+    costly fuzzy place comparison runs only for pairs that can still pass it (for the others
+    the address level is 'not_compared'). Fuzzy measures are rapidfuzz's, over Arrow batches.
     """
     f = cfg["fields"]
     nm, ph, idn, acc, ad = f["name"], f["phone"], f["id_number"], f["account"], f["address"]
@@ -261,13 +262,13 @@ def _scores_sql(cfg: dict) -> str:
                WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level
         FROM name_sim
     ), gated AS (
-        SELECT *, {gate} AS gate_passed FROM levels
+        SELECT *, {gate} AS strong_gate, {gate} OR name_level = 'similar' AS compare_place FROM levels
     ), place_soft AS (
         -- Token-set similarity of the places (rapidfuzz token_set_ratio: shared tokens plus an
         -- edit-distance ratio of the rest; conflicting house numbers score 0), for gated
         -- pairs only: it is the costly measure.
         SELECT *,
-          CASE WHEN NOT gate_passed OR place_l IS NULL OR place_r IS NULL OR place_l = place_r THEN NULL
+          CASE WHEN NOT compare_place OR place_l IS NULL OR place_r IS NULL OR place_l = place_r THEN NULL
                ELSE linker_place_similarity(place_l, place_r) END AS place_overlap
         FROM gated
     ), levels2 AS (
@@ -276,7 +277,7 @@ def _scores_sql(cfg: dict) -> str:
                WHEN place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r THEN 'exact'
                WHEN place_l = place_r AND (unit_l IS NULL OR unit_r IS NULL) THEN 'place_no_unit'
                WHEN place_l = place_r THEN 'other_unit'
-               WHEN NOT gate_passed THEN 'not_compared'
+               WHEN NOT compare_place THEN 'not_compared'
                WHEN place_overlap >= {ad['close']['token_set']} AND unit_l <> unit_r THEN 'other_unit'
                WHEN place_overlap >= {ad['close']['token_set']} THEN 'close'
                WHEN place_overlap >= {ad['similar']['token_set']} THEN 'similar'
@@ -302,7 +303,8 @@ def _scores_sql(cfg: dict) -> str:
           -log2(n_names) * {float(decision['prior_scale'])} AS prior_weight
         FROM levels2
     )
-    SELECT profile_l, profile_r, rules, gate_passed,
+    SELECT profile_l, profile_r, rules,
+           strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close')) AS gate_passed,
            name_level, phone_level, id_number_level, account_level, address_level,
            name_weight, phone_weight, id_number_weight, account_weight, address_weight, prior_weight,
            prior_weight + name_weight + phone_weight + id_number_weight + account_weight + address_weight AS match_weight
