@@ -64,12 +64,11 @@ class SignalSettings:
     value_low_ratio: float
     value_high_ratio: float
     value_full_strength_decades: float
-    concealment_min_gross_kg: float
-    concealment_min_ratio: float
-    concealment_min_gap_kg: float
-    concealment_full_strength_ratio: float
     packaging_allowance_kg: float
     packaging_allowance_ratio: float
+    packaging_small_max_kg: float
+    concealment_min_excess_kg: float
+    concealment_half_strength_ratio: float
     false_origin_strength: float
     false_origin_goods_strength: float
     transshipment_strength: float
@@ -181,7 +180,8 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # [signals] fields checked beyond their type: strengths are in 0..1, ratios and counts positive.
 _POSITIVE = {
     "fuzzy_min_length", "fuzzy_long_length", "value_low_ratio", "value_high_ratio",
-    "value_full_strength_decades", "concealment_min_ratio", "concealment_full_strength_ratio",
+    "value_full_strength_decades", "concealment_min_excess_kg", "concealment_half_strength_ratio",
+    "packaging_small_max_kg",
     "unknown_threshold_kg", "unknown_window_days",
 }
 
@@ -343,8 +343,6 @@ class _Validator:
                 values[name] = self.strings(raw, keys, _COUNTRY, "an ISO 3166 alpha-2 country code")
             else:
                 values[name] = tuple(s.lower() for s in self.strings(raw, keys))
-        if values["concealment_min_ratio"] < 1:
-            self.fail(("signals", "concealment_min_ratio"), "signals.concealment_min_ratio must be at least 1 (gross / declared weight)")
         return SignalSettings(**values)
 
     def regex(self, value: Any, keys: tuple[str, ...]) -> str:

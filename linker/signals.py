@@ -21,7 +21,8 @@ The signals (strengths in 0..1 and every threshold come from the catalogue's `[s
   (strongest under one of its cover headings), or cover goods declared under a controlled heading.
 - value_per_kg_anomaly: declared USD per kg far below the reference price of the named
   commodity, or far above the price of the cover goods described (priced like a controlled metal).
-- concealment: weighed gross weight well above what the declared net weight and packaging explain.
+- concealment: weighed gross weight above what the declared net weight and a packaging allowance
+  explain; graded by the unexplained mass relative to the declared parcel.
 - false_origin: declared origin differs from the posting country (stronger with goods signals).
 - transshipment: a parcel with probable controlled goods goes to a known transit country.
 
@@ -451,14 +452,20 @@ def _parcels_sql() -> str:
 
 
 def _parcel_headings_sql() -> str:
-    """Every catalogue heading (controlled or cover) that a parcel's hs_code starts with.
+    """Every catalogue heading (controlled or cover) that a parcel's hs_code agrees with.
 
-    Joined on the first four digits (a hash join), then checked as a prefix."""
+    `within`: the declared code starts with the heading (2846 declared as 28469019, a national
+    extension): the goods are declared under that heading. Otherwise the declared code is a less
+    precise form of it (2825 for 2825.60): consistent with the heading, so no mismatch, but not a
+    claim to it (2825 also holds copper and lithium oxides), so it names no controlled or cover
+    goods by itself. A declared code needs four digits (a heading) to agree with anything.
+    Joined on the first four digits (a hash join), then checked as a prefix either way."""
     return """
-    SELECT p.parcel_seq, h.owner_kind, h.owner, h.heading
+    SELECT p.parcel_seq, h.owner_kind, h.owner, h.heading, starts_with(p.hs, h.heading) AS within
     FROM sig_parcels p
-    JOIN sig_headings h ON left(h.heading, 4) = left(p.hs, 4) AND starts_with(p.hs, h.heading)
-    WHERE p.hs IS NOT NULL
+    JOIN sig_headings h ON left(h.heading, 4) = left(p.hs, 4)
+                       AND (starts_with(p.hs, h.heading) OR starts_with(h.heading, p.hs))
+    WHERE length(p.hs) >= 4
     """
 
 
@@ -467,13 +474,18 @@ def _parcel_named_sql() -> str:
     fits the commodity; and which commodity is primary (strongest match, then dearest)."""
     return """
     SELECT p.parcel_seq, n.commodity, n.how, n.matched, n.strength, p.hs,
-           EXISTS (SELECT 1 FROM sig_parcel_headings ph
-                   WHERE ph.parcel_seq = p.parcel_seq AND ph.owner_kind = 'commodity' AND ph.owner = n.commodity) AS heading_fits,
+           f.parcel_seq IS NOT NULL AS heading_fits, f.loose_of,
            c.label, c.price_usd_per_kg,
            row_number() OVER (PARTITION BY p.parcel_seq ORDER BY n.strength DESC, c.price_usd_per_kg DESC, n.commodity) = 1 AS is_primary
     FROM sig_parcels p
     JOIN sig_controlled_desc n USING (desc_id)
     JOIN sig_commodities c USING (commodity)
+    -- loose_of: the headings a less precise declared code stands for, when none holds it exactly
+    LEFT JOIN (
+        SELECT parcel_seq, owner AS commodity,
+               CASE WHEN NOT bool_or(within) THEN string_agg(heading, ', ' ORDER BY heading) END AS loose_of
+        FROM sig_parcel_headings WHERE owner_kind = 'commodity' GROUP BY ALL
+    ) f ON f.parcel_seq = p.parcel_seq AND f.commodity = n.commodity
     """
 
 
@@ -487,7 +499,7 @@ def _parcel_heading_only_sql() -> str:
         SELECT ph.*, c.generic, c.label,
                length(ph.heading) = max(length(ph.heading)) OVER (PARTITION BY ph.parcel_seq) AS longest
         FROM sig_parcel_headings ph JOIN sig_commodities c ON c.commodity = ph.owner
-        WHERE ph.owner_kind = 'commodity'
+        WHERE ph.owner_kind = 'commodity' AND ph.within
           AND ph.parcel_seq NOT IN (SELECT parcel_seq FROM sig_parcel_named)
     )
     SELECT parcel_seq, min(heading) AS heading,
@@ -511,7 +523,7 @@ def _parcel_cover_sql(s) -> str:
     ), by_heading AS (
         SELECT parcel_seq, owner AS cover, 'heading' AS via, heading AS matched, NULL::DOUBLE AS strength,
                row_number() OVER (PARTITION BY parcel_seq ORDER BY length(heading) DESC, owner) AS rn
-        FROM sig_parcel_headings WHERE owner_kind = 'cover'
+        FROM sig_parcel_headings WHERE owner_kind = 'cover' AND within
     )
     SELECT x.parcel_seq, x.cover, x.via, x.matched, coalesce(x.strength, {_lit(s.cover_heading_strength)}) AS strength,
            k.label, k.price_usd_per_kg, a.commodity, a.candidates
@@ -528,24 +540,38 @@ def _parcel_cover_sql(s) -> str:
 
 
 def _parcel_concealment_sql(s) -> str:
-    """Parcels whose weighed gross weight exceeds what the declaration and packaging explain.
+    """Parcels whose weighed gross weight exceeds what the declared contents and packaging explain.
 
-    hidden_kg = gross - declared - (packaging_allowance_kg + packaging_allowance_ratio * declared).
-    It fires when the parcel is not tiny (gross >= concealment_min_gross_kg), gross / declared
-    >= concealment_min_ratio and hidden_kg >= concealment_min_gap_kg. The strength grows with the
-    log of gross / declared and is 1 at concealment_full_strength_ratio (or when nothing is declared)."""
+    The packaging allowance is a fixed part (envelope or small box) plus a part proportional to the
+    declared weight (bigger boxes, filling, a rounded declaration):
+        allowance = packaging_allowance_kg + packaging_allowance_ratio * declared
+        hidden_kg = gross - declared - allowance
+    A parcel gets a row when hidden_kg >= concealment_min_excess_kg (below that the gap is within
+    the rounding of recorded weights). The evidence is the excess relative to the declared parcel,
+    r = hidden_kg / (declared + packaging_small_max_kg): the heaviest ordinary packaging of a small
+    parcel sits in the denominator so that for tiny items, where packaging outweighs the contents,
+    the same grams count for less (and a declaration of 0 kg is not infinitely suspicious). The
+    strength is the Hill curve r^2 / (r^2 + h^2), h = concealment_half_strength_ratio: about 0 just
+    above the allowance (quadratic, since a little extra weight is what an unusual box or a rounded
+    declaration gives anyway), 0.5 at r = h, near 1 when the hidden mass rivals the declared
+    contents. Smooth in both weights: no ratio or size cut-off for a parcel to sit just under."""
+    fixed = _lit(s.packaging_allowance_kg)
     return f"""
-    SELECT parcel_seq, declared_kg, gross_kg, hidden_kg,
-           CASE WHEN declared_kg <= 0 THEN 1.0
-                ELSE least(1.0, ln(gross_kg / declared_kg) / ln({_lit(max(s.concealment_full_strength_ratio, 1.0001))})) END AS strength
+    SELECT parcel_seq, declared_kg, gross_kg, hidden_kg, allowance_kg,
+           pow(r, 2) / (pow(r, 2) + {_lit(s.concealment_half_strength_ratio ** 2)}) AS strength
     FROM (
-        SELECT parcel_seq, declared_kg, gross_kg,
-               gross_kg - declared_kg - ({_lit(s.packaging_allowance_kg)} + {_lit(s.packaging_allowance_ratio)} * declared_kg) AS hidden_kg
-        FROM sig_parcels WHERE gross_kg IS NOT NULL
+        SELECT *, hidden_kg / (declared_kg + {_lit(s.packaging_small_max_kg)}) AS r
+        FROM (
+            SELECT parcel_seq, declared_kg, gross_kg, allowance_kg, gross_kg - declared_kg - allowance_kg AS hidden_kg
+            FROM (
+                SELECT parcel_seq, greatest(declared_kg, 0) AS declared_kg, gross_kg,
+                       {fixed} + {_lit(s.packaging_allowance_ratio)} * greatest(declared_kg, 0) AS allowance_kg
+                FROM sig_parcels WHERE gross_kg IS NOT NULL AND declared_kg IS NOT NULL
+            )
+        )
+        -- weights are recorded to the gram at best: no float noise at the edge
+        WHERE round(hidden_kg, 6) >= {_lit(s.concealment_min_excess_kg)}
     )
-    WHERE gross_kg >= {_lit(s.concealment_min_gross_kg)}
-      AND (declared_kg <= 0 OR gross_kg / declared_kg >= {_lit(s.concealment_min_ratio)})
-      AND hidden_kg >= {_lit(s.concealment_min_gap_kg)}
     """
 
 
@@ -606,7 +632,8 @@ def _signals_sql(s) -> str:
     -- controlled_match: named in the description ...
     SELECT parcel_seq, 'controlled_match' AS signal, commodity, strength,
            printf('names %s: ''%s'' (%s)', label, matched, how)
-           || CASE WHEN hs IS NULL THEN '' WHEN heading_fits THEN printf('; heading %s fits', hs)
+           || CASE WHEN hs IS NULL THEN '' WHEN loose_of IS NOT NULL THEN printf('; heading %s fits (less precise form of %s)', hs, loose_of)
+                   WHEN heading_fits THEN printf('; heading %s fits', hs)
                    ELSE printf('; heading %s does not fit', hs) END AS evidence
     FROM sig_parcel_named
     UNION ALL
@@ -630,7 +657,7 @@ def _signals_sql(s) -> str:
     LEFT JOIN (
         SELECT n2.parcel_seq, min(ph.owner) AS cover, min(k.label) AS label
         FROM sig_parcel_named n2
-        JOIN sig_parcel_headings ph ON ph.parcel_seq = n2.parcel_seq AND ph.owner_kind = 'cover'
+        JOIN sig_parcel_headings ph ON ph.parcel_seq = n2.parcel_seq AND ph.owner_kind = 'cover' AND ph.within
         JOIN sig_cover_of o ON o.cover = ph.owner AND o.commodity = n2.commodity
         JOIN sig_covers k ON k.cover = ph.owner
         GROUP BY n2.parcel_seq
@@ -664,8 +691,8 @@ def _signals_sql(s) -> str:
     WHERE p.usd_per_kg > k.price_usd_per_kg * {_lit(s.value_high_ratio)}
     UNION ALL
     SELECT x.parcel_seq, 'concealment', g.commodity, x.strength,
-           printf('weighed %.2f kg gross for %.2f kg declared: about %.2f kg unexplained by contents and packaging',
-                  x.gross_kg, x.declared_kg, x.hidden_kg)
+           printf('weighed %.2f kg gross for %.2f kg declared: about %.2f kg more than contents and packaging (%.2f kg allowed) explain',
+                  x.gross_kg, x.declared_kg, x.hidden_kg, x.allowance_kg)
     FROM sig_parcel_concealment x LEFT JOIN parcel_goods g USING (parcel_seq)
     UNION ALL
     SELECT p.parcel_seq, 'false_origin', g.commodity,

@@ -152,8 +152,8 @@ def test_a_symbol_context_pattern_that_does_not_compile_is_refused(tmp_path, def
 
 
 def test_a_missing_signals_setting_is_refused(tmp_path, default_text):
-    text = edited(default_text, "concealment_min_gap_kg = 0.5", "")
-    with pytest.raises(CatalogueError, match="signals lacks the required key concealment_min_gap_kg") as err:
+    text = edited(default_text, "concealment_min_excess_kg = 0.1", "")
+    with pytest.raises(CatalogueError, match="signals lacks the required key concealment_min_excess_kg") as err:
         load_catalogue(write(tmp_path, text))
     assert err.value.line == header_line(text, "[signals]")
 

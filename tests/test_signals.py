@@ -294,30 +294,94 @@ def test_cover_goods_below_their_own_price_are_no_anomaly(world):
 
 # --- concealment -------------------------------------------------------------------------------
 
+# The seed line of detection (scoring.toml [graph] seed_min_confidence): a signal at least this
+# strong makes a parcel the start of an operation, so "meaningful" means at least this.
+SEED_CONFIDENCE = 0.2
+
+
+def allowance(s, declared: float) -> float:
+    return s.packaging_allowance_kg + s.packaging_allowance_ratio * declared
+
+
+def hidden_strength(s, declared: float, gross: float) -> float:
+    r = (gross - declared - allowance(s, declared)) / (declared + s.packaging_small_max_kg)
+    return r * r / (r * r + s.concealment_half_strength_ratio ** 2)
+
+
 HEAVY = parcel("heavy", declared_weight_kg=1.0, gross_weight_kg=4.0)
-PACKAGED = parcel("packaged", declared_weight_kg=2.0, gross_weight_kg=2.4)
-TINY = parcel("tiny", declared_weight_kg=0.05, gross_weight_kg=0.6)
+BOOKS = parcel("books", declared_description="books", declared_weight_kg=2.0, gross_weight_kg=2.3)
+DOCUMENT = parcel("document", declared_description="documents", declared_weight_kg=0.1, gross_weight_kg=0.25)
+TEA_SET = parcel("tea_set", declared_description="ceramic tea set", declared_weight_kg=0.6, gross_weight_kg=1.0)
+NOTHING_DECLARED = parcel("nothing_declared", declared_weight_kg=0.0, gross_weight_kg=0.6)
+# The same 0.5 kg beyond the allowance on light and on heavy declared contents.
+LIGHT_GAP = parcel("light_gap", declared_weight_kg=0.5, gross_weight_kg=0.5 + 0.2 + 0.5)
+HEAVY_GAP = parcel("heavy_gap", declared_weight_kg=5.0, gross_weight_kg=5.0 + 0.65 + 0.5)
+# Excess over the allowance (0.15 + 10% of 1 kg with the shipped catalogue) just below and just
+# above the minimum, and a ladder of growing excess on the same declared weight.
+BELOW_MINIMUM = parcel("below_minimum", declared_weight_kg=1.0, gross_weight_kg=1.0 + 0.25 + 0.09)
+ABOVE_MINIMUM = parcel("above_minimum", declared_weight_kg=1.0, gross_weight_kg=1.0 + 0.25 + 0.11)
+LADDER = [parcel(f"ladder_{g}", declared_weight_kg=1.0, gross_weight_kg=g)
+          for g in (1.36, 1.38, 1.40, 1.50, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0)]
 
 
 def test_gross_weight_far_above_declared_is_concealment(world, catalogue):
     s = catalogue.signals
-    hidden = 4.0 - 1.0 - (s.packaging_allowance_kg + s.packaging_allowance_ratio * 1.0)
+    hidden = 4.0 - 1.0 - allowance(s, 1.0)
     commodity, strength, evidence = world.signals(HEAVY)["concealment"]
     assert commodity == "unknown" and f"{hidden:.2f} kg" in evidence
-    assert strength == pytest.approx(min(1.0, math.log(4.0) / math.log(s.concealment_full_strength_ratio)))
+    assert strength == pytest.approx(hidden_strength(s, 1.0, 4.0))
 
 
-def test_packaging_weight_is_not_concealment(world):
-    assert "concealment" not in world.signals(PACKAGED)
+def test_packaging_of_a_book_parcel_is_not_concealment(world):
+    assert "concealment" not in world.signals(BOOKS)
 
 
-def test_tiny_parcels_where_packaging_dominates_are_ignored(world):
-    assert "concealment" not in world.signals(TINY)
+def test_packaging_that_outweighs_a_tiny_item_is_not_concealment(world):
+    assert "concealment" not in world.signals(DOCUMENT)
 
 
-def test_concealment_thresholds_come_from_the_catalogue_file(tmp_path):
+def test_four_hundred_grams_over_a_small_declared_parcel_is_meaningful_but_not_conclusive(world, catalogue):
+    strength = world.signals(TEA_SET)["concealment"][1]
+    assert SEED_CONFIDENCE <= strength < catalogue.signals.name_match_strength
+
+
+def test_weight_with_nothing_declared_is_strong_concealment(world):
+    assert world.signals(NOTHING_DECLARED)["concealment"][1] > 0.8
+
+
+def test_the_same_excess_weighs_more_on_lighter_declared_contents(world):
+    assert world.signals(LIGHT_GAP)["concealment"][1] > 2 * world.signals(HEAVY_GAP)["concealment"][1]
+
+
+def test_an_excess_below_the_minimum_gives_no_row(world):
+    assert "concealment" not in world.signals(BELOW_MINIMUM)
+
+
+def test_an_excess_just_above_the_minimum_gives_a_weak_row(world):
+    assert 0 < world.signals(ABOVE_MINIMUM)["concealment"][1] < 0.1
+
+
+def test_concealment_strength_rises_smoothly_with_the_excess(world):
+    strengths = [world.signals(name)["concealment"][1] for name in LADDER]
+    assert strengths == sorted(strengths) and len(set(strengths)) == len(strengths)
+    assert strengths[0] < 0.1 and strengths[-1] > 0.9
+    # no step just above the minimum: 20 g more moves the strength by little
+    assert all(b - a < 0.05 for a, b in zip(strengths[:2], strengths[1:3]))
+
+
+def test_concealed_goods_count_the_excess_with_the_strength_as_confidence(world, catalogue):
+    s = catalogue.signals
+    [(commodity, kg, basis, confidence)] = world.con.execute(
+        "SELECT commodity, est_controlled_kg, basis, confidence FROM parcel_goods WHERE parcel_seq = ?",
+        [world.seq[TEA_SET]]).fetchall()
+    assert (commodity, basis) == ("unknown", "concealed")
+    assert kg == pytest.approx(1.0 - 0.6 - allowance(s, 0.6))
+    assert confidence == pytest.approx(world.signals(TEA_SET)["concealment"][1])
+
+
+def test_concealment_settings_come_from_the_catalogue_file(tmp_path):
     text = default_catalogue_path().read_text(encoding="utf-8").replace(
-        "concealment_min_ratio = 1.5", "concealment_min_ratio = 5.0", 1)
+        "concealment_min_excess_kg = 0.1", "concealment_min_excess_kg = 5.0", 1)
     (tmp_path / "strict.toml").write_text(text, encoding="utf-8")
     con = load(tmp_path, dict(declared_weight_kg=1.0, gross_weight_kg=4.0))
     compute_parcel_signals(con, load_catalogue(tmp_path / "strict.toml"))
@@ -393,17 +457,16 @@ def test_named_goods_count_their_declared_weight(world):
 
 
 def test_concealed_goods_count_the_unexplained_weight_as_unknown(world, catalogue):
-    s = catalogue.signals
     [(commodity, kg, basis)] = world.goods(HEAVY)
     assert (commodity, basis) == ("unknown", "concealed")
-    assert kg == pytest.approx(3.0 - s.packaging_allowance_kg - s.packaging_allowance_ratio)
+    assert kg == pytest.approx(3.0 - allowance(catalogue.signals, 1.0))
 
 
 def test_cover_goods_with_a_weight_gap_count_both(world, catalogue):
     s = catalogue.signals
     [(commodity, kg, basis)] = world.goods(COVER_HEAVY)
     assert (commodity, basis) == ("rare_earths", "cover+concealed")
-    assert kg == pytest.approx(1.0 + 3.0 - s.packaging_allowance_kg - s.packaging_allowance_ratio)
+    assert kg == pytest.approx(1.0 + 3.0 - allowance(s, 1.0))
 
 
 def test_ordinary_parcels_carry_no_controlled_goods(world):
