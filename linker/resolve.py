@@ -1,7 +1,8 @@
 """Entity resolution: which sender and receiver mentions are one real-world party.
 
 Reads `party_mentions` (built by `linker/normalise.py`) and writes `party_mentions.entity_id`,
-`party_mentions.profile_id`, `entities` and `entity_links`. All of it is SQL in DuckDB; Python
+`party_mentions.profile_id`, `entities` and `entity_links`. All of it is SQL in DuckDB (string
+similarities are rapidfuzz UDFs over Arrow batches); Python
 only assembles the statements from `linker/resolution.toml` and runs them in order.
 
 The algorithm, stage by stage (each stage a named table):
@@ -10,19 +11,24 @@ The algorithm, stage by stage (each stage a named table):
    account, address key and unit) are one *profile*; a shop posting 300 identical parcels is
    one profile, not 300. Only profiles are compared, and every mention of a profile goes to
    the profile's party. `profile_id` is the smallest mention_id of the profile.
-2. `er_freq`: for every identifier value, the number of distinct names that use it. This is
-   the term frequency of the Fellegi-Sunter model: u = P(two different parties share the
-   value) ~ distinct names / all names, and above `shared_max_names` the value is an outlet,
-   courier or forwarding warehouse and weighs (almost) nothing.
-3. `er_pairs` (blocking): profiles that share a blocking key (phone, ID, account, name key,
-   name+phone, place+unit, a name token with an address token, ...) are candidate pairs; keys
-   held by more than `max_block` profiles are skipped for that rule, so work stays linear.
+2. `er_freq`: for every identifier value, how many parties use it, as an effective number of
+   names (mentions with the value / mentions of its most frequent name). This is the term
+   frequency of the Fellegi-Sunter model: u = u_base * that number, and above
+   `shared_max_names` the value is an outlet, courier or forwarding warehouse and weighs
+   nothing.
+3. `er_pairs` (blocking): profiles that share a blocking key (phone, ID or a half of it,
+   account, name key, name+phone, name+place, place+unit, a name token with a house number)
+   are candidate pairs; keys held by more than the rule's `max_block` profiles are skipped
+   for that rule, so work stays linear.
 4. `er_scores` (comparison): per field a level (exact, close, similar, different, missing)
    and its weight log2(m/u); the pair's score is the prior log2-odds plus the weights
-   (Fellegi & Sunter, 1969, "A theory for record linkage", JASA 64:1183). A pair is accepted
-   at `threshold` bits when it also agrees on the name or the ID number (shared contacts of
-   households and outlets are correlated, which the independence assumption ignores).
-5. `er_components` (clustering): connected components of accepted pairs by iterative
+   (Fellegi & Sunter, 1969, "A theory for record linkage", JASA 64:1183). Fuzzy measures are
+   rapidfuzz's (edit-distance ratio of names, token-set ratio of places) over Arrow batches.
+   A pair is accepted at `threshold` bits when it also passes a gate: the name agrees, or
+   the ID number does, or two personal contacts (phone, account, exact address) do, or a
+   similar name comes with the same place. Shared contacts of outlets, warehouses and
+   recruited senders are correlated, which the independence assumption ignores.
+5. `er_labels` (clustering): connected components of accepted pairs by iterative
    min-label propagation, as Splink's connected_components does: each profile takes the
    smallest label among itself and its neighbours until no label changes.
 6. `entity_id` of every mention = the smallest mention_id of its component (deterministic).
