@@ -167,3 +167,24 @@ def test_the_error_is_one_line_naming_file_line_and_problem(tmp_path, default_te
     assert "\n" not in message
     assert message.startswith(f"catalogue {path}, line {line_of(text, 'window_days = 0')}: ")
     assert "window_days must be greater than 0" in message
+
+
+def cover_names() -> set[str]:
+    return {name.lower() for k in load_catalogue().covers.values() for names in k.names.values() for name in names}
+
+
+def test_shipped_covers_hold_the_cover_forms_of_the_domain():
+    forms = {"ferrous alloy", "nickel powder", "alloy powder", "metal sample", "ordinary goods",
+             "镍粉", "铁合金", "合金粉", "ni powder", "fe alloy"}
+    assert forms <= cover_names()
+
+
+def test_shipped_covers_hold_no_plain_shopping_word():
+    assert not {"goods", "merchandise", "items", "products", "gift", "parts", "sample"} & cover_names()
+
+
+def test_a_zero_minimum_concealment_excess_is_refused(tmp_path, default_text):
+    text = edited(default_text, "concealment_min_excess_kg = 0.1", "concealment_min_excess_kg = 0")
+    with pytest.raises(CatalogueError, match="concealment_min_excess_kg must be greater than 0") as err:
+        load_catalogue(write(tmp_path, text))
+    assert err.value.line == line_of(text, "concealment_min_excess_kg = 0")

@@ -213,6 +213,42 @@ def test_description_naming_the_controlled_metal_is_not_a_cover(world):
     assert "cover_description" not in got and got["controlled_match"][0] == "dysprosium"
 
 
+NI_POWDER = parcel("ni_powder", declared_description="Ni powder 500g")
+FE_ALLOY = parcel("fe_alloy", declared_description="Fe alloy lumps")
+GENERAL_MERCHANDISE = parcel("general_merchandise", declared_description="General Merchandise")
+MERCHANDISE = parcel("merchandise", declared_description="sports merchandise, goods for fans")
+MINI_POWDER = parcel("mini_powder", declared_description="Uni mini powder puff")
+DY_FE_ALLOY = parcel("dy_fe_alloy", declared_description="Dy-Fe alloy")
+
+
+def test_symbol_and_noun_form_of_a_cover_is_recognised(world, catalogue):
+    commodity, strength, evidence = world.signals(NI_POWDER)["cover_description"]
+    assert "nickel powder" in evidence and strength == pytest.approx(catalogue.covers["nickel_powder"].strength)
+
+
+def test_fe_alloy_is_the_ferro_alloy_cover(world):
+    assert "ferro-alloys" in world.signals(FE_ALLOY)["cover_description"][2]
+
+
+def test_general_merchandise_is_the_weakest_cover(world, catalogue):
+    strength = world.signals(GENERAL_MERCHANDISE)["cover_description"][1]
+    assert strength == pytest.approx(catalogue.covers["ordinary_goods"].strength)
+    assert strength <= min(k.strength for k in catalogue.covers.values())
+
+
+def test_plain_shopping_words_are_no_cover(world):
+    assert world.signals(MERCHANDISE) == {}
+
+
+def test_a_symbol_inside_another_word_makes_no_cover(world):
+    assert world.signals(MINI_POWDER) == {}
+
+
+def test_symbol_alloy_naming_a_controlled_metal_is_no_cover(world):
+    got = world.signals(DY_FE_ALLOY)
+    assert "cover_description" not in got and got["controlled_match"][0] == "dysprosium"
+
+
 # --- heading_mismatch --------------------------------------------------------------------------
 
 DY_UNDER_COVER = parcel("dy_under_cover", declared_description="dysprosium metal", hs_code="72029980")
@@ -250,6 +286,41 @@ def test_cover_goods_under_their_own_heading_is_no_mismatch(world):
 
 def test_no_heading_declared_is_no_mismatch(world):
     assert "heading_mismatch" not in world.signals(DY_NO_HEADING)
+
+
+GE_UNDER_4_DIGITS = parcel("ge_under_4_digits", declared_description="germanium oxide", hs_code="2825")
+GE_UNDER_10_DIGITS = parcel("ge_under_10_digits", declared_description="germanium oxide", hs_code="2825600010")
+GE_UNDER_RARE_EARTHS = parcel("ge_under_rare_earths", declared_description="germanium oxide", hs_code="2846")
+GE_UNDER_OTHER_2825 = parcel("ge_under_other_2825", declared_description="germanium oxide", hs_code="282550")
+POWDER_UNDER_2825 = parcel("powder_under_2825", declared_description="powder", hs_code="2825")
+DIAMOND_UNDER_2818 = parcel("diamond_under_2818", declared_description="diamond powder", hs_code="2818")
+
+
+def test_a_less_precise_form_of_the_right_heading_is_no_mismatch(world):
+    got = world.signals(GE_UNDER_4_DIGITS)
+    assert "heading_mismatch" not in got and "less precise form of 282560" in got["controlled_match"][2]
+
+
+def test_a_national_extension_of_the_right_heading_is_no_mismatch(world):
+    assert "heading_mismatch" not in world.signals(GE_UNDER_10_DIGITS)
+
+
+def test_another_controlled_heading_is_still_a_mismatch(world):
+    assert world.signals(GE_UNDER_RARE_EARTHS)["heading_mismatch"][0] == "germanium"
+
+
+def test_a_sibling_subheading_is_still_a_mismatch(world):
+    assert "heading_mismatch" in world.signals(GE_UNDER_OTHER_2825)
+
+
+def test_a_less_precise_code_alone_claims_no_controlled_heading(world):
+    assert world.signals(POWDER_UNDER_2825) == {}
+
+
+def test_a_less_precise_form_of_a_cover_heading_is_not_taken_for_the_cover(world, catalogue):
+    # 2818 is aluminium oxides; only 2818.10 (artificial corundum) is the abrasive cover of diamond powder
+    strength = world.signals(DIAMOND_UNDER_2818)["heading_mismatch"][1]
+    assert strength == pytest.approx(catalogue.signals.mismatch_other_heading_strength)
 
 
 # --- value_per_kg_anomaly ----------------------------------------------------------------------
