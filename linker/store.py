@@ -158,12 +158,16 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE parcels DROP COLUMN row_hash")
 
 
+# Queries here use fetchall(): in DuckDB 2 a half-read result (fetchone) left on the connection
+# makes a later con.register() fail with ResourceInUseException.
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
             [name],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -172,7 +176,7 @@ def column_exists(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bo
         con.execute(
             "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ? AND table_schema = 'main'",
             [table, column],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -196,13 +200,14 @@ def status(con: duckdb.DuckDBPyConnection) -> StoreStatus:
     def count(table: str, where: str = "") -> int | None:
         if not table_exists(con, table):
             return None
-        return int(con.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0])
+        return int(con.execute(f"SELECT count(*) FROM {table} {where}").fetchall()[0][0])
 
     last_run = None
     if table_exists(con, "runs"):
         row = con.execute(
             "SELECT run_id, kind, status, started_at, finished_at FROM runs ORDER BY started_at DESC LIMIT 1"
-        ).fetchone()
+        ).fetchall()
+        row = row[0] if row else None
         if row:
             last_run = {
                 "run_id": row[0],
