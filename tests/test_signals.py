@@ -379,20 +379,23 @@ def hidden_strength(s, declared: float, gross: float) -> float:
     return r * r / (r * r + s.concealment_half_strength_ratio ** 2)
 
 
+SHIPPED = load_catalogue().signals  # parcels at the edges below are placed relative to its allowance
 HEAVY = parcel("heavy", declared_weight_kg=1.0, gross_weight_kg=4.0)
 BOOKS = parcel("books", declared_description="books", declared_weight_kg=2.0, gross_weight_kg=2.3)
 DOCUMENT = parcel("document", declared_description="documents", declared_weight_kg=0.1, gross_weight_kg=0.25)
 TEA_SET = parcel("tea_set", declared_description="ceramic tea set", declared_weight_kg=0.6, gross_weight_kg=1.0)
 NOTHING_DECLARED = parcel("nothing_declared", declared_weight_kg=0.0, gross_weight_kg=0.6)
+KILO_HIDDEN = parcel("kilo_hidden", declared_weight_kg=1.0, gross_weight_kg=1.0 + allowance(SHIPPED, 1.0) + 1.0)
 # The same 0.5 kg beyond the allowance on light and on heavy declared contents.
-LIGHT_GAP = parcel("light_gap", declared_weight_kg=0.5, gross_weight_kg=0.5 + 0.2 + 0.5)
-HEAVY_GAP = parcel("heavy_gap", declared_weight_kg=5.0, gross_weight_kg=5.0 + 0.65 + 0.5)
-# Excess over the allowance (0.15 + 10% of 1 kg with the shipped catalogue) just below and just
-# above the minimum, and a ladder of growing excess on the same declared weight.
-BELOW_MINIMUM = parcel("below_minimum", declared_weight_kg=1.0, gross_weight_kg=1.0 + 0.25 + 0.09)
-ABOVE_MINIMUM = parcel("above_minimum", declared_weight_kg=1.0, gross_weight_kg=1.0 + 0.25 + 0.11)
-LADDER = [parcel(f"ladder_{g}", declared_weight_kg=1.0, gross_weight_kg=g)
-          for g in (1.36, 1.38, 1.40, 1.50, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0)]
+LIGHT_GAP = parcel("light_gap", declared_weight_kg=0.5, gross_weight_kg=0.5 + allowance(SHIPPED, 0.5) + 0.5)
+HEAVY_GAP = parcel("heavy_gap", declared_weight_kg=5.0, gross_weight_kg=5.0 + allowance(SHIPPED, 5.0) + 0.5)
+# Excess over the allowance just below and just above the minimum, and a ladder of growing
+# excess on the same declared weight.
+EDGE = 1.0 + allowance(SHIPPED, 1.0) + SHIPPED.concealment_min_excess_kg
+BELOW_MINIMUM = parcel("below_minimum", declared_weight_kg=1.0, gross_weight_kg=round(EDGE - 0.01, 3))
+ABOVE_MINIMUM = parcel("above_minimum", declared_weight_kg=1.0, gross_weight_kg=round(EDGE + 0.01, 3))
+LADDER = [parcel(f"ladder_{k}", declared_weight_kg=1.0, gross_weight_kg=round(EDGE + k, 3))
+          for k in (0.01, 0.03, 0.05, 0.15, 0.4, 0.65, 1.15, 1.65, 2.65, 4.65)]
 
 
 def test_gross_weight_far_above_declared_is_concealment(world, catalogue):
@@ -411,9 +414,13 @@ def test_packaging_that_outweighs_a_tiny_item_is_not_concealment(world):
     assert "concealment" not in world.signals(DOCUMENT)
 
 
-def test_four_hundred_grams_over_a_small_declared_parcel_is_meaningful_but_not_conclusive(world, catalogue):
-    strength = world.signals(TEA_SET)["concealment"][1]
-    assert SEED_CONFIDENCE <= strength < catalogue.signals.name_match_strength
+def test_four_hundred_grams_over_a_small_declared_parcel_is_a_weak_row_that_seeds_nothing(world):
+    # a gift box and filling can weigh that much: evidence to add to others, not a start on its own
+    assert 0 < world.signals(TEA_SET)["concealment"][1] < SEED_CONFIDENCE
+
+
+def test_a_kilo_unexplained_on_a_kilo_declared_is_a_seed(world):
+    assert world.signals(KILO_HIDDEN)["concealment"][1] >= SEED_CONFIDENCE
 
 
 def test_weight_with_nothing_declared_is_strong_concealment(world):
