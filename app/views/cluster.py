@@ -32,10 +32,22 @@ labels = {
     r.cluster_id: f"#{r.rank} · {r.cluster_id} · {r.commodity or 'no commodity'} · {r.parcels} parcels"
     for r in queue.itertuples()
 }
-index = ids.index(requested) if requested in ids else 0
-cluster_id = st.selectbox("Cluster", ids, index=index, format_func=labels.get, key=f"pick_{requested}")
 if requested and requested not in ids:
     st.warning(f"No cluster {requested!r} in the current snapshot; showing the top of the queue.")
+if requested not in ids:
+    requested = ids[0]
+
+
+def picked() -> None:
+    st.session_state["cluster_id"] = st.session_state["cluster_pick"]
+    st.query_params["cluster"] = st.session_state["cluster_pick"]
+
+
+# The picker follows the cluster asked for from elsewhere (queue, search, a link); a pick made
+# here updates that request in its callback, so the two never disagree on the next run.
+if st.session_state.get("cluster_pick") != requested:
+    st.session_state["cluster_pick"] = requested
+cluster_id = st.selectbox("Cluster", ids, format_func=labels.get, key="cluster_pick", on_change=picked)
 st.query_params["cluster"] = cluster_id
 st.session_state["cluster_id"] = cluster_id
 if st.session_state.get("viewing_cluster") != cluster_id:
