@@ -134,3 +134,14 @@ def test_audit_log_page_is_for_investigators_only(app):
     app.switch_page("views/audit.py").run()
     assert not app.exception and app.title[0].value == "Audit log"
     assert "login" in set(app.dataframe[0].value["action"])
+
+
+def test_cluster_picker_follows_each_pick_and_logs_each_view(app, store_path):
+    log_in(app, "ana", "correct horse")
+    app.switch_page("views/cluster.py").run()
+    app.selectbox(key="cluster_pick").select(RING_B).run()
+    assert app.title[0].value == f"Cluster {RING_B}"
+    app.selectbox(key="cluster_pick").select(RING_A).run()
+    assert app.title[0].value == f"Cluster {RING_A}"
+    views = [e["target"] for e in cases.audit_log(cases.cases_db_path(store_path), user="ana", action="view_cluster")]
+    assert views[:3] == [RING_A, RING_B, RING_A]
