@@ -23,12 +23,13 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 
 venv: $(STAMP)
 
-# The browser test drives Debian's Chromium (browser downloads do not work here).
+# The browser test drives Debian's Chromium (browser downloads do not work here); a CJK font
+# makes the Chinese names in its screenshots readable.
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if [ ! -x $(CHROMIUM) ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto.*cjk"; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "installing Debian's chromium for the browser test"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			echo "installing Debian's chromium and a CJK font for the browser test"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 		else \
 			echo "chromium missing and cannot be installed here (need root and apt-get): the browser test will fail"; \
 		fi; \
