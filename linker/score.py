@@ -367,6 +367,9 @@ def summarise(row: dict) -> str:
         parts.append(f"to one forwarding address in {row['dest_name']}")
     elif row.get("receiver_addresses") == 1:
         parts.append(f"to one address in {row['dest_name']}")
+    elif row.get("receivers") == 1:
+        addresses = row.get("receiver_addresses") or 0
+        parts.append(f"to one receiver at {addresses} addresses" if addresses > 1 else "to one receiver")
     elif row.get("receivers"):
         parts.append(f"to {row['receivers']} receivers")
     sentence = ", ".join(parts) + f": {row['ratio']:.1f}x the {row['window_days']}-day {row['commodity_label']} threshold"
@@ -398,7 +401,7 @@ def _evidence(row: dict) -> dict[str, str]:
         + (f"; declared as {row['declared_as']}" if row.get("declared_as") else ""),
         "split": f"{row['goods_parcels']} parcels of {row['commodity_label']}, {100 * (row['small_share'] or 0):.0f}% each under "
         f"{row['split_small_fraction']:g} of the threshold, weight variation {row['weight_cv']:.2f}, {100 * (row['round_under_share'] or 0):.0f}% just under "
-        f"a round weight, to {row['goods_receivers']} receivers",
+        f"a round weight, to {row['goods_receivers']} receiver{'s' if row['goods_receivers'] != 1 else ''}",
         "identity_churn": f"{row.get('max_names') or 1} names, {row.get('churn_phones') or 0} phones and {row.get('churn_ids') or 0} ID numbers "
         f"behind one {(row.get('churn_kind') or 'identifier').replace('_', ' ')}",
         "channel_switching": f"{row['carriers']} carriers, {row['acceptance_points']} acceptance points",
