@@ -194,6 +194,22 @@ def synth(
     out.print(summary.describe())
 
 
+def run_dashboard(path: Path, port: int, address: Optional[str]) -> None:
+    """Run the dashboard server in the foreground until it stops or Ctrl-C."""
+    from linker import serve as serving
+
+    # Streamlit's own log lines go to stderr so that stdout holds only the address printed before.
+    proc = serving.start(path, port, address, stdout=sys.stderr)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)
+        raise
+    if code:
+        raise UserError(f"the dashboard server stopped with exit code {code}")
+
+
 @app.command()
 def demo(
     workdir: Path = typer.Option(Path("demo"), "--dir", help="Folder for the demo's data, store and reports."),
@@ -207,7 +223,6 @@ def demo(
     Example: linker demo --parcels 50000 --port 8502
     """
     from linker import demo as demo_module
-    from linker import serve as serving
 
     setup = demo_module.prepare(workdir, parcels=parcels, seed=seed, console=err, progress=interactive())
     out.print(setup.nightly_summary)
@@ -230,15 +245,7 @@ def demo(
         return
     out.print(f"dashboard: http://localhost:{port}  login: {demo_module.DEMO_USER} / {demo_module.DEMO_PASSWORD}  (Ctrl-C stops it)")
     sys.stdout.flush()
-    proc = serving.start(setup.db, port, "127.0.0.1", stdout=sys.stderr)
-    try:
-        code = proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)
-        raise
-    if code:
-        raise UserError(f"the dashboard server stopped with exit code {code}")
+    run_dashboard(setup.db, port, "127.0.0.1")
 
 
 @app.command()
@@ -258,16 +265,7 @@ def serve(
         err.print(f"[yellow]warning[/yellow] {warning}")
     out.print(f"dashboard for {path} at http://{address or 'localhost'}:{port}  (Ctrl-C stops it)")
     sys.stdout.flush()
-    # Streamlit's own log lines go to stderr so that stdout holds only the address above.
-    proc = serving.start(path, port, address, stdout=sys.stderr)
-    try:
-        code = proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)
-        raise
-    if code:
-        raise UserError(f"the dashboard server stopped with exit code {code}")
+    run_dashboard(path, port, address)
 
 
 @app.command()
