@@ -176,8 +176,11 @@ def name_key(norm: str | None) -> str | None:
     return " ".join(sorted(norm.split())) if norm else None
 
 
-def _hanzi_address(match: re.Match) -> str:
-    run = match.group()
+@lru_cache(maxsize=1 << 17)
+def hanzi_address_reading(run: str) -> str:
+    """Latin reading of a run of hanzi in an address: place-type suffixes as the English word
+    (路 road, 市 city), the place name before each read from the readings table or by pypinyin.
+    Runs repeat across addresses (province, city, district, street), so they are cached."""
     parts: list[str] = []
     pos = 0
     for m in _HANZI_SUFFIX_RE.finditer(run):
@@ -188,6 +191,25 @@ def _hanzi_address(match: re.Match) -> str:
     if pos < len(run):
         parts.append("".join(_pinyin(run[pos:])))
     return " " + " ".join(p for p in parts if p) + " "
+
+
+def _hanzi_address(match: re.Match) -> str:
+    return hanzi_address_reading(match.group())
+
+
+@lru_cache(maxsize=1 << 18)
+def address_token_words(token: str) -> str:
+    """The words one address token stands for: a hanzi run read in latin, an abbreviation
+    expanded, run-together pinyin split into syllables; space-separated."""
+    if _HAN_RUN.search(token):
+        tokens = _NON_WORD.sub(" ", _HAN_RUN.sub(_hanzi_address, token)).replace("_", " ").split()
+    else:
+        tokens = [token]
+    out: list[str] = []
+    for t in tokens:
+        for word in ABBREVIATIONS.get(t, t).split():
+            out.extend(split_syllables(word))
+    return " ".join(out)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -214,9 +236,7 @@ def normalise_address(raw: str | None) -> tuple[str | None, str | None, str | No
     raw_tokens = _NON_WORD.sub(" ", text).replace("_", " ").split()
     tokens: list[str] = []
     for t in raw_tokens:
-        t = ABBREVIATIONS.get(t, t)
-        for word in t.split():
-            tokens.extend(split_syllables(word))
+        tokens.extend(address_token_words(t).split())
     if not tokens and not units:
         return (None, None, None)
     norm = " ".join(tokens) or None
@@ -256,6 +276,319 @@ def canonical_identifier(raw: str | None) -> str | None:
     return text or None
 
 
+# --- Phones: the shapes phonenumbers would read without choices, decided in SQL -------------
+
+_PHONE_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+                "voicemail", "fixed_line", "mobile")
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _desc_sql(desc, col: str) -> str | None:
+    """`phonenumbers._is_number_matching_desc` as SQL: length among the possible lengths (when
+    listed) and a full match of the national number pattern."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    lengths = [n for n in desc.possible_length if n > 0]
+    if desc.possible_length and not lengths:  # (-1,): no numbers of this type
+        return None
+    test = f"regexp_full_match({col}, {_sql_str(desc.national_number_pattern)})"
+    return f"(length({col}) IN ({', '.join(map(str, lengths))}) AND {test})" if lengths else test
+
+
+@lru_cache(maxsize=None)
+def _phone_region(region: str) -> dict | None:
+    """What the SQL fast path needs of one region, or None where it does not apply.
+
+    `valid` is `phonenumbers.is_valid_number` as SQL over a national significant number `nsn`
+    with this region's country code. phonenumbers first picks the region of the number
+    (`region_code_for_number`): the only region of its country code, else the first in the
+    list (the main one: US for +1, RU for +7) that claims it by leading digits or, having
+    none, by pattern. The fast path knows only that first step: numbers the main region does
+    not claim are left to phonenumbers. Then the number is valid when it matches the general
+    description, a possible length, and one number type of that region.
+    """
+    try:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    except Exception:  # unknown region code
+        return None
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ()) if meta else ()
+    main = phonenumbers.PhoneMetadata.metadata_for_region(regions[0]) if regions else None
+    if main is None:
+        return None
+    general = _desc_sql(main.general_desc, "nsn")
+    types = [t for t in (_desc_sql(getattr(main, name, None), "nsn") for name in _PHONE_TYPES) if t]
+    if not general or not types:
+        return None
+    lengths = [n for n in main.general_desc.possible_length if n > 0]
+    local = list(main.general_desc.possible_length_local_only)
+    claims = [f"length(nsn) IN ({', '.join(map(str, lengths))})" if lengths else "TRUE"]
+    if local:
+        claims.append(f"length(nsn) NOT IN ({', '.join(map(str, local))})")
+    if len(regions) > 1 and main.leading_digits:
+        claims.append(f"regexp_matches(nsn, {_sql_str('^(?:' + main.leading_digits + ')')})")
+    patterns = [d.national_number_pattern for d in (main.general_desc, meta.general_desc,
+                                                     *(getattr(main, n, None) for n in _PHONE_TYPES))
+                if d is not None and d.national_number_pattern]
+    if main.leading_digits:
+        patterns.append(main.leading_digits)
+
+    def prefix(m) -> dict:
+        p = m.national_prefix_for_parsing or None
+        return {"pattern": p, "groups": re.compile(p).groups if p else 0,
+                "transform": bool(m.national_prefix_transform_rule)}
+
+    return {
+        "patterns": patterns,
+        "cc": str(meta.country_code),
+        "intl": meta.international_prefix,
+        "prefix": prefix(meta),
+        "main_prefix": prefix(main),
+        "own_general": _desc_sql(meta.general_desc, "@col@"),
+        "own_local": list(meta.general_desc.possible_length_local_only),
+        "valid": f"{general} AND {' AND '.join(claims)} AND ({' OR '.join(types)})",
+    }
+
+
+def _regex_ok(con: duckdb.DuckDBPyConnection, pattern: str | None) -> bool:
+    """phonenumbers' patterns are Java-style; the fast path uses only those RE2 accepts."""
+    if not pattern:
+        return True
+    try:
+        con.execute(f"SELECT regexp_matches('0', {_sql_str(pattern)})").fetchall()
+        return True
+    except duckdb.Error:
+        return False
+
+
+def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> None:
+    """Create `target` (phone_clean, country, e164) with the phones of `source` that the fast
+    path reads exactly as `normalise_phone` (phonenumbers) would; all of them valid numbers.
+
+    Three shapes of a cleaned number (digits, maybe a leading '+'):
+    - '+' and a country code (found as phonenumbers finds it; country codes are prefix-free);
+    - a national number in the party's country, starting neither with the international
+      prefix nor with the country code;
+    - the country code without '+' ("8613800138000" in CN), taken as phonenumbers takes it: the
+      whole does not fit the country's general pattern and the rest after the code is valid.
+    A national prefix (0 in CN, 8 in RU) is stripped where phonenumbers strips it: the region's
+    prefix pattern matches at the start and what remains is a valid number that still fits the
+    region's own general pattern. Anything else (a prefix that rewrites the number, a number
+    valid only with its prefix, an invalid number, a region other than the main one of a shared
+    country code) is left to phonenumbers. One small statement per region keeps the regular
+    expressions constant, which DuckDB compiles once.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} (phone_clean VARCHAR, country VARCHAR, e164 VARCHAR)")
+    countries = {r[0] for r in con.execute(f"SELECT DISTINCT country FROM {source} WHERE country <> ''").fetchall()}
+    heads = {r[0] for r in con.execute(
+        f"""SELECT DISTINCT unnest([substr(phone_clean, 2, 1), substr(phone_clean, 2, 2), substr(phone_clean, 2, 3)])
+            FROM {source} WHERE starts_with(phone_clean, '+')"""
+    ).fetchall()}
+    by_cc = {}
+    for cc in sorted(heads - {None, ""}):
+        listed = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(cc)) if cc.isdigit() and cc[0] != "0" else None
+        if listed and listed[0] != "001":
+            by_cc[cc] = listed[0]
+    regions = {r: info for r in sorted(countries | set(by_cc.values())) if (info := _phone_region(r))}
+    regions = {r: i for r, i in regions.items()
+               if all(_regex_ok(con, p) for p in (i["intl"], i["prefix"]["pattern"], i["main_prefix"]["pattern"], *i["patterns"]))}
+    ccs = [(cc, r) for cc, r in by_cc.items() if r in regions]
+    national = [(r, regions[r]["cc"]) for r in sorted(countries) if r in regions]
+    if not ccs and not national:
+        return
+    shaped = []
+    if ccs:
+        values = ", ".join(f"({_sql_str(cc)}, {_sql_str(r)})" for cc, r in ccs)
+        shaped.append(
+            f"""SELECT s.phone_clean, s.country, c.cc, c.region, '+' AS shape, substr(s.phone_clean, length(c.cc) + 2) AS body
+                FROM {source} s JOIN (VALUES {values}) c(cc, region)
+                  ON c.cc IN (substr(s.phone_clean, 2, 1), substr(s.phone_clean, 2, 2), substr(s.phone_clean, 2, 3))
+                WHERE starts_with(s.phone_clean, '+')"""
+        )
+    if national:
+        values = ", ".join(f"({_sql_str(r)}, {_sql_str(cc)})" for r, cc in national)
+        shaped.append(
+            f"""SELECT s.phone_clean, s.country, c.cc, c.region,
+                       CASE WHEN starts_with(s.phone_clean, c.cc) THEN 'cc' ELSE 'national' END AS shape,
+                       CASE WHEN starts_with(s.phone_clean, c.cc) THEN substr(s.phone_clean, length(c.cc) + 1)
+                            ELSE s.phone_clean END AS body
+                FROM {source} s JOIN (VALUES {values}) c(region, cc) ON c.region = s.country
+                WHERE regexp_full_match(s.phone_clean, '[0-9]+')"""
+        )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE phone_shaped AS {' UNION ALL '.join(shaped)}")
+    present = {r[0] for r in con.execute("SELECT DISTINCT region FROM phone_shaped").fetchall()}
+
+    def stripped(prefix: dict) -> str:
+        """The national number after phonenumbers' prefix stripping, or NULL where a prefix
+        would rewrite it (a transform rule whose last group took part in the match)."""
+        if not prefix["pattern"]:
+            return "body"
+        anchored = _sql_str("^(?:" + prefix["pattern"] + ")")
+        body = f"substr(body, length(regexp_extract(body, {anchored})) + 1)"
+        if prefix["transform"] and prefix["groups"]:
+            return f"CASE WHEN regexp_extract(body, {anchored}, {prefix['groups']}) <> '' THEN NULL ELSE {body} END"
+        return body
+
+    for region in sorted(present):
+        info = regions[region]
+        own = info["own_general"] or "TRUE"
+        own_fits = own.replace("@col@", "nsn")
+        if info["own_local"]:
+            own_fits += f" AND length(nsn) NOT IN ({', '.join(map(str, info['own_local']))})"
+        no_idd = f"NOT regexp_matches(phone_clean, {_sql_str('^(?:' + info['intl'] + ')')})" if info["intl"] else "TRUE"
+        # A national number is stripped with its own region's prefix, one after '+cc' with the
+        # main region's; after a bare country code the whole must not fit the region's general
+        # pattern and the rest must need no stripping (phonenumbers would strip it twice).
+        con.execute(
+            f"""
+            INSERT INTO {target}
+            WITH stripped AS (
+                SELECT phone_clean, country, cc, shape, body,
+                       CASE shape WHEN '+' THEN {stripped(info["main_prefix"])}
+                                  WHEN 'national' THEN CASE WHEN {no_idd} THEN {stripped(info["prefix"])} END
+                                  ELSE CASE WHEN {no_idd} AND NOT ({own.replace("@col@", "phone_clean")})
+                                            AND {stripped(info["prefix"])} = body AND {own.replace("@col@", "body")}
+                                            THEN body END
+                       END AS nsn
+                FROM phone_shaped WHERE region = {_sql_str(region)}
+            )
+            SELECT phone_clean, country, '+' || cc || nsn FROM stripped
+            WHERE nsn IS NOT NULL AND ({info["valid"]}) AND (shape <> 'national' OR nsn = body OR ({own_fits}))
+            """
+        )
+    con.execute("DROP TABLE phone_shaped")
+
+
+# --- Names and addresses: tokenised in SQL, only distinct tokens through Python -------------
+
+_HAN_RE2 = r"\x{3400}-\x{4dbf}\x{4e00}-\x{9fff}\x{f900}-\x{faff}"
+# Values made only of printable ASCII (and, for addresses, hanzi) after NFKC and case folding
+# take the SQL path; any other script, accents or control characters take the Python one.
+_PRINTABLE_ASCII = r"[\x{20}-\x{7e}]*"
+_ASCII_OR_HAN = rf"[\x{{20}}-\x{{7e}}{_HAN_RE2}]*"
+# The lookbehind of _LATIN_UNIT_RE ("not after a word character") as a consumed group, RE2
+# having no lookbehind; within the SQL path's alphabet a word character is [a-z0-9_] or hanzi.
+_LATIN_UNIT_RE2 = (
+    rf"(^|[^a-z0-9_{_HAN_RE2}])(?:" + "|".join(re.escape(m).replace(r"\ ", r"\s*") for m in _LATIN_MARKERS) + ")"
+    r"\s*[.:#-]?\s*(?:no\.?\s*)?([a-z]{0,3}-?\d[a-z0-9-]*)"
+    r"|#\s*([a-z]{0,3}-?\d[a-z0-9-]*)"
+)
+# _JOINERS as RE2: a hyphen or apostrophe between two letters joins them; applied twice, since
+# consecutive matches share a letter ("a-b-c").
+_JOINERS_RE2 = r"([a-z])['-]([a-z])"
+
+
+def _sql_list(words) -> str:
+    return "[" + ", ".join(_sql_str(w) for w in sorted(words)) + "]::VARCHAR[]"
+
+
+def _joined(expr: str) -> str:
+    once = f"regexp_replace({expr}, {_sql_str(_JOINERS_RE2)}, '\\1\\2', 'g')"
+    return f"regexp_replace({once}, {_sql_str(_JOINERS_RE2)}, '\\1\\2', 'g')"
+
+
+def _names_sql(source: str) -> str:
+    """(input, norm, key) of the plain-ASCII names of `source`: normalise_name in SQL.
+
+    Lower case, hyphens and apostrophes inside words removed, tokens of letters and digits,
+    honorifics and company suffixes dropped unless nothing else is left, then every token
+    through split_syllables (a Python UDF over the distinct tokens only)."""
+    stop = _sql_list(HONORIFICS | COMPANY_SUFFIXES)
+    return f"""
+    CREATE OR REPLACE TEMP TABLE nm_tokens AS
+    WITH t AS (
+        SELECT input, list_filter(regexp_split_to_array({_joined('lower(input)')}, '[^a-z0-9]+'), lambda x: x <> '') AS toks
+        FROM {source} WHERE regexp_full_match(input, {_sql_str(_PRINTABLE_ASCII)})
+    ), kept AS (
+        SELECT input, toks, list_filter(toks, lambda x: NOT list_contains({stop}, x)) AS kept FROM t
+    ), chosen AS (SELECT input, CASE WHEN len(kept) > 0 THEN kept ELSE toks END AS toks FROM kept)
+    SELECT input, unnest(toks) AS tok, generate_subscripts(toks, 1) AS pos FROM chosen;
+    CREATE OR REPLACE TEMP TABLE nm_words AS
+    SELECT tok, linker_syllables(tok) AS words
+    FROM (SELECT DISTINCT tok FROM nm_tokens WHERE regexp_full_match(tok, '[a-z]{{4,}}'));
+    CREATE OR REPLACE TEMP TABLE nm_out AS
+    WITH agg AS (
+        SELECT t.input, string_agg(coalesce(w.words, t.tok), ' ' ORDER BY t.pos) AS norm
+        FROM nm_tokens t LEFT JOIN nm_words w USING (tok) GROUP BY t.input
+    )
+    SELECT s.input, nullif(a.norm, '') AS norm,
+           nullif(array_to_string(list_sort(string_split(a.norm, ' ')), ' '), '') AS key
+    FROM {source} s LEFT JOIN agg a USING (input)
+    WHERE regexp_full_match(s.input, {_sql_str(_PRINTABLE_ASCII)});
+    DROP TABLE nm_tokens; DROP TABLE nm_words;
+    """
+
+
+def _addresses_sql(source: str) -> str:
+    """(input, norm, key, unit) of the addresses of `source` written in ASCII and hanzi:
+    normalise_address in SQL.
+
+    1. NFKC and case folding (a Python UDF, for the non-ASCII values only).
+    2. Units: the hanzi form (1201室) and then the latin form (Suite 450, #450) are cut out with
+       RE2 versions of the same patterns and kept apart.
+    3. Tokens: hanzi runs become tokens of their own, hyphens and apostrophes inside words are
+       removed, the rest splits on anything but letters, digits and hanzi.
+    4. Every distinct token that is not a number goes once through address_token_words
+       (hanzi reading, abbreviation, pinyin syllables); the words are put back in order.
+    5. address_key = the sorted distinct words without stopwords (all of them when only
+       stopwords are left); address_unit = the sorted distinct units without dashes, '/'-joined.
+    """
+    han_run = f"[{_HAN_RE2}]+"
+    hanzi_unit = _HANZI_UNIT_RE.pattern
+    stop = _sql_list(ADDRESS_STOPWORDS)
+    spaced_runs = f"regexp_replace(text, {_sql_str('(' + han_run + ')')}, ' \\1 ', 'g')"
+    split_tokens = _sql_str(f"[^a-z0-9{_HAN_RE2}]+")
+    return f"""
+    CREATE OR REPLACE TEMP TABLE ad_text AS
+    WITH folded AS (
+        SELECT input, CASE WHEN regexp_full_match(input, {_sql_str(_PRINTABLE_ASCII)}) THEN lower(input) END AS text
+        FROM {source}
+    ), folded2 AS (
+        SELECT input, coalesce(text, linker_fold(input)) AS text FROM folded
+    ), eligible AS (
+        SELECT input, text FROM folded2 WHERE regexp_full_match(text, {_sql_str(_ASCII_OR_HAN)})
+    ), hanzi_units AS (
+        SELECT input, regexp_extract_all(text, {_sql_str(hanzi_unit)}, 1) AS units_h,
+               regexp_replace(text, {_sql_str(hanzi_unit)}, ' ', 'g') AS text
+        FROM eligible
+    ), latin_units AS (
+        SELECT input, list_concat(units_h, regexp_extract_all(text, {_sql_str(_LATIN_UNIT_RE2)}, 2),
+                                  regexp_extract_all(text, {_sql_str(_LATIN_UNIT_RE2)}, 3)) AS units,
+               regexp_replace(text, {_sql_str(_LATIN_UNIT_RE2)}, '\\1 ', 'g') AS text
+        FROM hanzi_units
+    )
+    SELECT input,
+           list_filter(regexp_split_to_array(
+               {_joined(spaced_runs)}, {split_tokens}), lambda x: x <> '') AS toks,
+           list_filter(list_transform(units, lambda u: replace(trim(u, '-'), '-', '')), lambda u: u IS NOT NULL AND u <> '') AS units
+    FROM latin_units;
+    CREATE OR REPLACE TEMP TABLE ad_tokens AS
+    SELECT input, unnest(toks) AS tok, generate_subscripts(toks, 1) AS pos FROM ad_text;
+    CREATE OR REPLACE TEMP TABLE ad_words AS
+    SELECT tok, linker_address_words(tok) AS words
+    FROM (SELECT DISTINCT tok FROM ad_tokens WHERE NOT regexp_full_match(tok, '[0-9]+'));
+    CREATE OR REPLACE TEMP TABLE ad_out AS
+    WITH agg AS (
+        SELECT t.input, string_agg(coalesce(w.words, t.tok), ' ' ORDER BY t.pos) AS norm
+        FROM ad_tokens t LEFT JOIN ad_words w USING (tok) GROUP BY t.input
+    ), words AS (
+        SELECT x.input, x.units, list_filter(string_split(a.norm, ' '), lambda w: w <> '') AS words
+        FROM ad_text x LEFT JOIN agg a USING (input)
+    ), keyed AS (
+        SELECT input, units, words, list_distinct(list_filter(words, lambda w: NOT list_contains({stop}, w))) AS kept
+        FROM words
+    )
+    SELECT input,
+           nullif(array_to_string(words, ' '), '') AS norm,
+           nullif(array_to_string(list_sort(CASE WHEN len(kept) > 0 THEN kept ELSE list_distinct(words) END), ' '), '') AS key,
+           nullif(array_to_string(list_sort(list_distinct(units)), '/'), '') AS unit
+    FROM keyed;
+    DROP TABLE ad_text; DROP TABLE ad_tokens; DROP TABLE ad_words;
+    """
+
+
 # --- Arrow UDFs: one call per batch of distinct values -------------------------------------
 
 _NAME_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string())])
@@ -289,6 +622,16 @@ def _canonical_udf(raw: pa.ChunkedArray) -> pa.Array:
     return pa.array([canonical_identifier(v) for v in raw.to_pylist()], pa.string())
 
 
+def _str_udf(fn):
+    def udf(raw: pa.ChunkedArray) -> pa.Array:
+        return pa.array([None if v is None else fn(v) for v in raw.to_pylist()], pa.string())
+    return udf
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Make the normalisers callable from SQL on this connection (idempotent)."""
     udfs = [
@@ -301,6 +644,9 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
         ),
         ("linker_phone", _phone_udf, ["VARCHAR", "VARCHAR"], duckdb.struct_type({"e164": "VARCHAR", "valid": "BOOLEAN"})),
         ("linker_identifier", _canonical_udf, ["VARCHAR"], "VARCHAR"),
+        ("linker_syllables", _str_udf(lambda t: " ".join(split_syllables(t))), ["VARCHAR"], "VARCHAR"),
+        ("linker_address_words", _str_udf(address_token_words), ["VARCHAR"], "VARCHAR"),
+        ("linker_fold", _str_udf(_fold), ["VARCHAR"], "VARCHAR"),
     ]
     for name, fn, args, ret in udfs:
         try:
@@ -310,13 +656,138 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
         con.create_function(name, fn, args, ret, type="arrow", null_handling="special", side_effects=False)
 
 
+# --- The persistent cache ------------------------------------------------------------------
+
+# What each normalised value was turned into, kept in the store between runs: the nightly job
+# re-runs everything over every parcel, and only values never seen before are normalised again.
+CACHE_TABLES = {
+    "name": "norm_cache_name (input VARCHAR, norm VARCHAR, key VARCHAR)",
+    "address": "norm_cache_address (input VARCHAR, norm VARCHAR, key VARCHAR, unit VARCHAR)",
+    "phone": "norm_cache_phone (input VARCHAR, country VARCHAR, e164 VARCHAR, valid BOOLEAN)",
+    "identifier": "norm_cache_identifier (input VARCHAR, norm VARCHAR)",
+}
+
+
+def normaliser_version() -> str:
+    """Fingerprint of everything an output depends on: this module's code, the word tables,
+    and the versions of phonenumbers and pypinyin. A cache made by another version is dropped."""
+    import hashlib
+    import importlib.metadata as md
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted(DATA_DIR.glob("*.toml")) + [DATA_DIR / "pinyin_syllables.txt"]:
+        digest.update(path.read_bytes())
+    for package in ("phonenumbers", "pypinyin"):
+        digest.update(md.version(package).encode())
+    return digest.hexdigest()[:16]
+
+
+def _ensure_cache(con: duckdb.DuckDBPyConnection) -> None:
+    version = normaliser_version()
+    con.execute("CREATE TABLE IF NOT EXISTS norm_cache_version (version VARCHAR)")
+    stored = [r[0] for r in con.execute("SELECT version FROM norm_cache_version").fetchall()]
+    if stored != [version]:
+        for ddl in CACHE_TABLES.values():
+            con.execute(f"DROP TABLE IF EXISTS {ddl.split()[0]}")
+        con.execute("DELETE FROM norm_cache_version")
+        con.execute("INSERT INTO norm_cache_version VALUES (?)", [version])
+    for ddl in CACHE_TABLES.values():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {ddl}")
+
+
+def clear_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget every cached normalisation (the next run normalises every value again)."""
+    for ddl in CACHE_TABLES.values():
+        con.execute(f"DROP TABLE IF EXISTS {ddl.split()[0]}")
+    con.execute("DROP TABLE IF EXISTS norm_cache_version")
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return int(con.execute(sql).fetchall()[0][0])
+
+
+def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE new_name AS
+           SELECT DISTINCT name_raw AS input FROM mention_raw m
+           WHERE name_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_name c WHERE c.input = m.name_raw)"""
+    )
+    con.execute(_names_sql("new_name"))
+    con.execute("INSERT INTO norm_cache_name SELECT input, norm, key FROM nm_out")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE nm_rest AS SELECT input FROM new_name ANTI JOIN nm_out USING (input);
+           INSERT INTO norm_cache_name SELECT input, n.norm, n.key FROM (SELECT input, linker_name(input) AS n FROM nm_rest)"""
+    )
+    report = {"new": _count(con, "SELECT count(*) FROM new_name"), "python": _count(con, "SELECT count(*) FROM nm_rest")}
+    con.execute("DROP TABLE new_name; DROP TABLE nm_out; DROP TABLE nm_rest")
+    return report
+
+
+def _fill_addresses(con: duckdb.DuckDBPyConnection) -> dict:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE new_address AS
+           SELECT DISTINCT address_raw AS input FROM mention_raw m
+           WHERE address_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_address c WHERE c.input = m.address_raw)"""
+    )
+    con.execute(_addresses_sql("new_address"))
+    con.execute("INSERT INTO norm_cache_address SELECT input, norm, key, unit FROM ad_out")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE ad_rest AS SELECT input FROM new_address ANTI JOIN ad_out USING (input);
+           INSERT INTO norm_cache_address
+           SELECT input, a.norm, a.key, a.unit FROM (SELECT input, linker_address(input) AS a FROM ad_rest)"""
+    )
+    report = {"new": _count(con, "SELECT count(*) FROM new_address"), "python": _count(con, "SELECT count(*) FROM ad_rest")}
+    con.execute("DROP TABLE new_address; DROP TABLE ad_out; DROP TABLE ad_rest")
+    return report
+
+
+def _fill_phones(con: duckdb.DuckDBPyConnection) -> dict:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE new_phone AS
+           SELECT DISTINCT phone_clean, coalesce(country, '') AS country FROM mention_raw m
+           WHERE phone_clean IS NOT NULL AND phone_clean NOT IN ('', '+')
+             AND NOT EXISTS (SELECT 1 FROM norm_cache_phone c
+                             WHERE c.input = m.phone_clean AND c.country = coalesce(m.country, ''))"""
+    )
+    _phone_fast(con, "new_phone", "ph_fast")
+    con.execute("INSERT INTO norm_cache_phone SELECT phone_clean, country, e164, TRUE FROM ph_fast")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE ph_rest AS SELECT phone_clean, country FROM new_phone ANTI JOIN ph_fast USING (phone_clean, country);
+           INSERT INTO norm_cache_phone
+           SELECT phone_clean, country, p.e164, p.valid
+           FROM (SELECT phone_clean, country, linker_phone(phone_clean, nullif(country, '')) AS p FROM ph_rest)"""
+    )
+    report = {"new": _count(con, "SELECT count(*) FROM new_phone"), "python": _count(con, "SELECT count(*) FROM ph_rest")}
+    con.execute("DROP TABLE new_phone; DROP TABLE ph_fast; DROP TABLE ph_rest")
+    return report
+
+
+def _fill_identifiers(con: duckdb.DuckDBPyConnection) -> dict:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE new_identifier AS
+           SELECT DISTINCT input FROM (SELECT id_number_raw AS input FROM mention_raw UNION ALL SELECT account_raw FROM mention_raw) m
+           WHERE input IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_identifier c WHERE c.input = m.input)"""
+    )
+    ascii_only = f"regexp_full_match(input, {_sql_str(_PRINTABLE_ASCII)})"
+    con.execute(
+        f"""INSERT INTO norm_cache_identifier
+            SELECT input, nullif(regexp_replace(upper(input), '[^0-9A-Z]', '', 'g'), '') FROM new_identifier WHERE {ascii_only};
+            INSERT INTO norm_cache_identifier
+            SELECT input, linker_identifier(input) FROM new_identifier WHERE NOT {ascii_only}"""
+    )
+    report = {"new": _count(con, "SELECT count(*) FROM new_identifier"),
+              "python": _count(con, f"SELECT count(*) FROM new_identifier WHERE NOT {ascii_only}")}
+    con.execute("DROP TABLE new_identifier")
+    return report
+
+
 # --- The stage ------------------------------------------------------------------------------
 
 def _mentions_sql() -> str:
     """Two mentions per parcel. mention_id = 2*parcel_seq (+1 for the receiver), so ids are
     stable across runs for the same load. Phones are first stripped to digits and a leading
     '+' in SQL, with the 00 international prefix read as '+', which collapses most of the
-    ways a number is written before the (slower) phonenumbers pass over distinct values."""
+    ways a number is written before the distinct values are read."""
     phone = (
         "CASE WHEN {c} IS NULL THEN NULL ELSE "
         "regexp_replace(regexp_replace(trim({c}), '[^0-9+]', '', 'g'), '^(\\+|00)', '+') END"
@@ -336,63 +807,45 @@ def _mentions_sql() -> str:
     """
 
 
-def build_party_mentions(con: duckdb.DuckDBPyConnection) -> int:
+def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = None) -> int:
     """(Re)create `party_mentions` from `parcels`; returns the number of mentions.
 
-    Each distinct name, address, (phone, country) and identifier is normalised once and joined
-    back; `profile_id` and `entity_id` are left NULL for `linker.resolve.resolve_entities`.
+    Each distinct name, address, (phone, country) and identifier not yet in the normalisation
+    cache (`norm_cache_*`) is normalised once, by SQL where the value has a common shape and by
+    the Python functions above otherwise, and stored; the mentions are then joined to the cache.
+    `profile_id` and `entity_id` are left NULL for `linker.resolve.resolve_entities`. When
+    `report` is given it receives, per kind, how many values were new and how many of those
+    went through Python.
     """
     register_udfs(con)
+    _ensure_cache(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE mention_raw AS {_mentions_sql()}")
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE norm_names AS
-        SELECT name_raw, linker_name(name_raw) AS n
-        FROM (SELECT DISTINCT name_raw FROM mention_raw WHERE name_raw IS NOT NULL)
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE norm_addresses AS
-        SELECT address_raw, linker_address(address_raw) AS a
-        FROM (SELECT DISTINCT address_raw FROM mention_raw WHERE address_raw IS NOT NULL)
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE norm_phones AS
-        SELECT phone_clean, country, linker_phone(phone_clean, country) AS p
-        FROM (SELECT DISTINCT phone_clean, country FROM mention_raw
-              WHERE phone_clean IS NOT NULL AND phone_clean <> '' AND phone_clean <> '+')
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE norm_identifiers AS
-        SELECT raw, linker_identifier(raw) AS norm
-        FROM (SELECT id_number_raw AS raw FROM mention_raw WHERE id_number_raw IS NOT NULL
-              UNION SELECT account_raw FROM mention_raw WHERE account_raw IS NOT NULL)
-        """
-    )
+    counts = {
+        "name": _fill_names(con),
+        "address": _fill_addresses(con),
+        "phone": _fill_phones(con),
+        "identifier": _fill_identifiers(con),
+    }
+    if report is not None:
+        report.update(counts)
     con.execute(
         """
         CREATE OR REPLACE TABLE party_mentions AS
         SELECT m.mention_id, m.parcel_seq, m.parcel_id, m.carrier, m.role,
-               m.name_raw, n.n.norm AS name_norm, n.n.key AS name_key,
-               m.phone_raw, p.p.e164 AS phone_e164, p.p.valid AS phone_valid,
+               m.name_raw, n.norm AS name_norm, n.key AS name_key,
+               m.phone_raw, p.e164 AS phone_e164, p.valid AS phone_valid,
                i.norm AS id_number_norm, acc.norm AS account_norm,
-               m.address_raw, a.a.norm AS address_norm, a.a.key AS address_key, a.a.unit AS address_unit,
+               m.address_raw, a.norm AS address_norm, a.key AS address_key, a.unit AS address_unit,
                m.country,
                CAST(NULL AS BIGINT) AS profile_id, CAST(NULL AS BIGINT) AS entity_id
         FROM mention_raw m
-        LEFT JOIN norm_names n USING (name_raw)
-        LEFT JOIN norm_addresses a USING (address_raw)
-        LEFT JOIN norm_identifiers i ON i.raw = m.id_number_raw
-        LEFT JOIN norm_identifiers acc ON acc.raw = m.account_raw
-        LEFT JOIN norm_phones p ON p.phone_clean = m.phone_clean AND p.country IS NOT DISTINCT FROM m.country
+        LEFT JOIN norm_cache_name n ON n.input = m.name_raw
+        LEFT JOIN norm_cache_address a ON a.input = m.address_raw
+        LEFT JOIN norm_cache_identifier i ON i.input = m.id_number_raw
+        LEFT JOIN norm_cache_identifier acc ON acc.input = m.account_raw
+        LEFT JOIN norm_cache_phone p ON p.input = m.phone_clean AND p.country = coalesce(m.country, '')
         ORDER BY m.mention_id
         """
     )
-    for temp in ("mention_raw", "norm_names", "norm_addresses", "norm_phones", "norm_identifiers"):
-        con.execute(f"DROP TABLE IF EXISTS {temp}")
-    return int(con.execute("SELECT count(*) FROM party_mentions").fetchall()[0][0])
+    con.execute("DROP TABLE IF EXISTS mention_raw")
+    return _count(con, "SELECT count(*) FROM party_mentions")
