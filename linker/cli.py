@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Optional
@@ -195,17 +196,31 @@ def synth(
 
 
 def run_dashboard(path: Path, port: int, address: Optional[str]) -> None:
-    """Run the dashboard server in the foreground until it stops or Ctrl-C."""
+    """Run the dashboard server in the foreground until it stops, Ctrl-C or SIGTERM.
+
+    Stopping this process stops the server too: systemd, cron wrappers and `kill` send SIGTERM,
+    which would otherwise end this process and leave Streamlit listening on the port.
+    """
+    import signal
+
     from linker import serve as serving
 
+    def stop(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     # Streamlit's own log lines go to stderr so that stdout holds only the address printed before.
     proc = serving.start(path, port, address, stdout=sys.stderr)
     try:
         code = proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)
-        raise
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        signal.signal(signal.SIGTERM, previous)
     if code:
         raise UserError(f"the dashboard server stopped with exit code {code}")
 
