@@ -352,12 +352,13 @@ def _phone_region(region: str) -> dict | None:
     }
 
 
-def _regex_ok(con: duckdb.DuckDBPyConnection, pattern: str | None) -> bool:
+@lru_cache(maxsize=None)
+def _regex_ok(pattern: str | None) -> bool:
     """phonenumbers' patterns are Java-style; the fast path uses only those RE2 accepts."""
     if not pattern:
         return True
     try:
-        con.execute(f"SELECT regexp_matches('0', {_sql_str(pattern)})").fetchall()
+        duckdb.execute(f"SELECT regexp_matches('0', {_sql_str(pattern)})").fetchall()
         return True
     except duckdb.Error:
         return False
@@ -393,7 +394,7 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
             by_cc[cc] = listed[0]
     regions = {r: info for r in sorted(countries | set(by_cc.values())) if (info := _phone_region(r))}
     regions = {r: i for r, i in regions.items()
-               if all(_regex_ok(con, p) for p in (i["intl"], i["prefix"]["pattern"], i["main_prefix"]["pattern"], *i["patterns"]))}
+               if all(_regex_ok(p) for p in (i["intl"], i["prefix"]["pattern"], i["main_prefix"]["pattern"], *i["patterns"]))}
     ccs = [(cc, r) for cc, r in by_cc.items() if r in regions]
     national = [(r, regions[r]["cc"]) for r in sorted(countries) if r in regions]
     if not ccs and not national:
@@ -468,6 +469,7 @@ _HAN_RE2 = r"\x{3400}-\x{4dbf}\x{4e00}-\x{9fff}\x{f900}-\x{faff}"
 # take the SQL path; any other script, accents or control characters take the Python one.
 _PRINTABLE_ASCII = r"[\x{20}-\x{7e}]*"
 _ASCII_OR_HAN = rf"[\x{{20}}-\x{{7e}}{_HAN_RE2}]*"
+_ASCII_OR_UNIFIED_HAN = r"[\x{20}-\x{7e}\x{3400}-\x{4dbf}\x{4e00}-\x{9fff}]*"
 # The lookbehind of _LATIN_UNIT_RE ("not after a word character") as a consumed group, RE2
 # having no lookbehind; within the SQL path's alphabet a word character is [a-z0-9_] or hanzi.
 _LATIN_UNIT_RE2 = (
@@ -522,7 +524,7 @@ def _names_sql(source: str) -> str:
 
 
 def _addresses_sql(source: str) -> str:
-    """(input, norm, key, unit) of the addresses of `source` written in ASCII and hanzi:
+    """(input, norm, key, unit) of the addresses of `source` (id, input) written in latin and hanzi:
     normalise_address in SQL.
 
     1. NFKC and case folding (a Python UDF, for the non-ASCII values only).
@@ -537,47 +539,55 @@ def _addresses_sql(source: str) -> str:
     """
     han_run = f"[{_HAN_RE2}]+"
     hanzi_unit = _HANZI_UNIT_RE.pattern
-    stop = _sql_list(ADDRESS_STOPWORDS)
     spaced_runs = f"regexp_replace(text, {_sql_str('(' + han_run + ')')}, ' \\1 ', 'g')"
     split_tokens = _sql_str(f"[^a-z0-9{_HAN_RE2}]+")
+    stop_in = ", ".join(_sql_str(w) for w in sorted(ADDRESS_STOPWORDS))
     return f"""
+    -- ASCII and unified hanzi are their own NFKC form and fold by lower(), only the rest
+    -- goes through Python, and accents are stripped as normalise_address strips them.
+    CREATE OR REPLACE TEMP TABLE ad_folded AS
+    SELECT id, strip_accents(linker_fold(input)) AS text
+    FROM {source} WHERE NOT regexp_full_match(input, {_sql_str(_ASCII_OR_UNIFIED_HAN)});
     CREATE OR REPLACE TEMP TABLE ad_text AS
     WITH folded AS (
-        SELECT input, CASE WHEN regexp_full_match(input, {_sql_str(_PRINTABLE_ASCII)}) THEN lower(input) END AS text
-        FROM {source}
-    ), folded2 AS (
-        SELECT input, coalesce(text, linker_fold(input)) AS text FROM folded
+        SELECT s.id, s.input, coalesce(f.text, lower(s.input)) AS text FROM {source} s LEFT JOIN ad_folded f USING (id)
     ), eligible AS (
-        SELECT input, text FROM folded2 WHERE regexp_full_match(text, {_sql_str(_ASCII_OR_HAN)})
+        SELECT id, input, text FROM folded WHERE regexp_full_match(text, {_sql_str(_ASCII_OR_HAN)})
     ), hanzi_units AS (
-        SELECT input, regexp_extract_all(text, {_sql_str(hanzi_unit)}, 1) AS units_h,
+        SELECT id, input, regexp_extract_all(text, {_sql_str(hanzi_unit)}, 1) AS units_h,
                regexp_replace(text, {_sql_str(hanzi_unit)}, ' ', 'g') AS text
         FROM eligible
     ), latin_units AS (
-        SELECT input, list_concat(units_h, regexp_extract_all(text, {_sql_str(_LATIN_UNIT_RE2)}, 2),
+        SELECT id, input, list_concat(units_h, regexp_extract_all(text, {_sql_str(_LATIN_UNIT_RE2)}, 2),
                                   regexp_extract_all(text, {_sql_str(_LATIN_UNIT_RE2)}, 3)) AS units,
                regexp_replace(text, {_sql_str(_LATIN_UNIT_RE2)}, '\\1 ', 'g') AS text
         FROM hanzi_units
     )
-    SELECT input,
+    SELECT id, input,
            list_filter(regexp_split_to_array(
                {_joined(spaced_runs)}, {split_tokens}), lambda x: x <> '') AS toks,
            list_filter(list_transform(units, lambda u: replace(trim(u, '-'), '-', '')), lambda u: u IS NOT NULL AND u <> '') AS units
     FROM latin_units;
     CREATE OR REPLACE TEMP TABLE ad_tokens AS
-    SELECT input, unnest(toks) AS tok, generate_subscripts(toks, 1) AS pos FROM ad_text;
+    SELECT id, tok, pos FROM (SELECT id, unnest(toks) AS tok, generate_subscripts(toks, 1) AS pos FROM ad_text)
+    WHERE NOT regexp_full_match(tok, '[0-9]+');
     CREATE OR REPLACE TEMP TABLE ad_words AS
-    SELECT tok, linker_address_words(tok) AS words
-    FROM (SELECT DISTINCT tok FROM ad_tokens WHERE NOT regexp_full_match(tok, '[0-9]+'));
+    SELECT tok, linker_address_words(tok) AS words FROM (SELECT DISTINCT tok FROM ad_tokens);
+    -- Only the tokens whose words differ from the token itself are put back.
+    DELETE FROM ad_words WHERE words = tok;
     CREATE OR REPLACE TEMP TABLE ad_out AS
-    WITH agg AS (
-        SELECT t.input, string_agg(coalesce(w.words, t.tok), ' ' ORDER BY t.pos) AS norm
-        FROM ad_tokens t LEFT JOIN ad_words w USING (tok) GROUP BY t.input
+    WITH changed AS (
+        SELECT t.id, list(t.pos) AS positions, list(w.words) AS words
+        FROM ad_tokens t JOIN ad_words w USING (tok) GROUP BY t.id
     ), words AS (
-        SELECT x.input, x.units, list_filter(string_split(a.norm, ' '), lambda w: w <> '') AS words
-        FROM ad_text x LEFT JOIN agg a USING (input)
+        SELECT x.input, x.units,
+               CASE WHEN c.id IS NULL THEN x.toks
+                    ELSE list_filter(flatten(list_transform(x.toks, lambda t, i:
+                             string_split(coalesce(c.words[list_position(c.positions, i)], t), ' '))), lambda w: w <> '')
+               END AS words
+        FROM ad_text x LEFT JOIN changed c USING (id)
     ), keyed AS (
-        SELECT input, units, words, list_distinct(list_filter(words, lambda w: NOT list_contains({stop}, w))) AS kept
+        SELECT input, units, words, list_distinct(list_filter(words, lambda w: w NOT IN ({stop_in}))) AS kept
         FROM words
     )
     SELECT input,
@@ -585,7 +595,7 @@ def _addresses_sql(source: str) -> str:
            nullif(array_to_string(list_sort(CASE WHEN len(kept) > 0 THEN kept ELSE list_distinct(words) END), ' '), '') AS key,
            nullif(array_to_string(list_sort(list_distinct(units)), '/'), '') AS unit
     FROM keyed;
-    DROP TABLE ad_text; DROP TABLE ad_tokens; DROP TABLE ad_words;
+    DROP TABLE ad_folded; DROP TABLE ad_text; DROP TABLE ad_tokens; DROP TABLE ad_words;
     """
 
 
@@ -702,6 +712,24 @@ def clear_cache(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS norm_cache_version")
 
 
+def _execute(con: duckdb.DuckDBPyConnection, script: str) -> None:
+    """Run the statements of `script` in order. Those that call a Python UDF run on one
+    DuckDB thread: several threads calling Python only contend for its interpreter lock,
+    which made them several times slower than one."""
+    for statement in script.split(";\n"):
+        if not statement.strip():
+            continue
+        if "linker_" not in statement:
+            con.execute(statement)
+            continue
+        threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+        con.execute("SET threads = 1")
+        try:
+            con.execute(statement)
+        finally:
+            con.execute(f"SET threads = {int(threads)}")
+
+
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(con.execute(sql).fetchall()[0][0])
 
@@ -712,9 +740,10 @@ def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
            SELECT DISTINCT name_raw AS input FROM mention_raw m
            WHERE name_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_name c WHERE c.input = m.name_raw)"""
     )
-    con.execute(_names_sql("new_name"))
+    _execute(con, _names_sql("new_name"))
     con.execute("INSERT INTO norm_cache_name SELECT input, norm, key FROM nm_out")
-    con.execute(
+    _execute(
+        con,
         """CREATE OR REPLACE TEMP TABLE nm_rest AS SELECT input FROM new_name ANTI JOIN nm_out USING (input);
            INSERT INTO norm_cache_name SELECT input, n.norm, n.key FROM (SELECT input, linker_name(input) AS n FROM nm_rest)"""
     )
@@ -726,12 +755,14 @@ def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
 def _fill_addresses(con: duckdb.DuckDBPyConnection) -> dict:
     con.execute(
         """CREATE OR REPLACE TEMP TABLE new_address AS
-           SELECT DISTINCT address_raw AS input FROM mention_raw m
-           WHERE address_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_address c WHERE c.input = m.address_raw)"""
+           SELECT row_number() OVER () AS id, input FROM (
+               SELECT DISTINCT address_raw AS input FROM mention_raw m
+               WHERE address_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_address c WHERE c.input = m.address_raw))"""
     )
-    con.execute(_addresses_sql("new_address"))
+    _execute(con, _addresses_sql("new_address"))
     con.execute("INSERT INTO norm_cache_address SELECT input, norm, key, unit FROM ad_out")
-    con.execute(
+    _execute(
+        con,
         """CREATE OR REPLACE TEMP TABLE ad_rest AS SELECT input FROM new_address ANTI JOIN ad_out USING (input);
            INSERT INTO norm_cache_address
            SELECT input, a.norm, a.key, a.unit FROM (SELECT input, linker_address(input) AS a FROM ad_rest)"""
@@ -751,7 +782,8 @@ def _fill_phones(con: duckdb.DuckDBPyConnection) -> dict:
     )
     _phone_fast(con, "new_phone", "ph_fast")
     con.execute("INSERT INTO norm_cache_phone SELECT phone_clean, country, e164, TRUE FROM ph_fast")
-    con.execute(
+    _execute(
+        con,
         """CREATE OR REPLACE TEMP TABLE ph_rest AS SELECT phone_clean, country FROM new_phone ANTI JOIN ph_fast USING (phone_clean, country);
            INSERT INTO norm_cache_phone
            SELECT phone_clean, country, p.e164, p.valid
@@ -769,7 +801,8 @@ def _fill_identifiers(con: duckdb.DuckDBPyConnection) -> dict:
            WHERE input IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_identifier c WHERE c.input = m.input)"""
     )
     ascii_only = f"regexp_full_match(input, {_sql_str(_PRINTABLE_ASCII)})"
-    con.execute(
+    _execute(
+        con,
         f"""INSERT INTO norm_cache_identifier
             SELECT input, nullif(regexp_replace(upper(input), '[^0-9A-Z]', '', 'g'), '') FROM new_identifier WHERE {ascii_only};
             INSERT INTO norm_cache_identifier
@@ -844,7 +877,6 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
         LEFT JOIN norm_cache_identifier i ON i.input = m.id_number_raw
         LEFT JOIN norm_cache_identifier acc ON acc.input = m.account_raw
         LEFT JOIN norm_cache_phone p ON p.input = m.phone_clean AND p.country = coalesce(m.country, '')
-        ORDER BY m.mention_id
         """
     )
     con.execute("DROP TABLE IF EXISTS mention_raw")
