@@ -712,7 +712,7 @@ def clear_cache(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS norm_cache_version")
 
 
-def _execute(con: duckdb.DuckDBPyConnection, script: str) -> None:
+def execute_script(con: duckdb.DuckDBPyConnection, script: str) -> None:
     """Run the statements of `script` in order. Those that call a Python UDF run on one
     DuckDB thread: several threads calling Python only contend for its interpreter lock,
     which made them several times slower than one."""
@@ -740,9 +740,9 @@ def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
            SELECT DISTINCT name_raw AS input FROM mention_raw m
            WHERE name_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_name c WHERE c.input = m.name_raw)"""
     )
-    _execute(con, _names_sql("new_name"))
+    execute_script(con, _names_sql("new_name"))
     con.execute("INSERT INTO norm_cache_name SELECT input, norm, key FROM nm_out")
-    _execute(
+    execute_script(
         con,
         """CREATE OR REPLACE TEMP TABLE nm_rest AS SELECT input FROM new_name ANTI JOIN nm_out USING (input);
            INSERT INTO norm_cache_name SELECT input, n.norm, n.key FROM (SELECT input, linker_name(input) AS n FROM nm_rest)"""
@@ -759,9 +759,9 @@ def _fill_addresses(con: duckdb.DuckDBPyConnection) -> dict:
                SELECT DISTINCT address_raw AS input FROM mention_raw m
                WHERE address_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_address c WHERE c.input = m.address_raw))"""
     )
-    _execute(con, _addresses_sql("new_address"))
+    execute_script(con, _addresses_sql("new_address"))
     con.execute("INSERT INTO norm_cache_address SELECT input, norm, key, unit FROM ad_out")
-    _execute(
+    execute_script(
         con,
         """CREATE OR REPLACE TEMP TABLE ad_rest AS SELECT input FROM new_address ANTI JOIN ad_out USING (input);
            INSERT INTO norm_cache_address
@@ -782,7 +782,7 @@ def _fill_phones(con: duckdb.DuckDBPyConnection) -> dict:
     )
     _phone_fast(con, "new_phone", "ph_fast")
     con.execute("INSERT INTO norm_cache_phone SELECT phone_clean, country, e164, TRUE FROM ph_fast")
-    _execute(
+    execute_script(
         con,
         """CREATE OR REPLACE TEMP TABLE ph_rest AS SELECT phone_clean, country FROM new_phone ANTI JOIN ph_fast USING (phone_clean, country);
            INSERT INTO norm_cache_phone
@@ -801,7 +801,7 @@ def _fill_identifiers(con: duckdb.DuckDBPyConnection) -> dict:
            WHERE input IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_identifier c WHERE c.input = m.input)"""
     )
     ascii_only = f"regexp_full_match(input, {_sql_str(_PRINTABLE_ASCII)})"
-    _execute(
+    execute_script(
         con,
         f"""INSERT INTO norm_cache_identifier
             SELECT input, nullif(regexp_replace(upper(input), '[^0-9A-Z]', '', 'g'), '') FROM new_identifier WHERE {ascii_only};

@@ -53,6 +53,8 @@ import numpy as np
 import pyarrow as pa
 from rapidfuzz import fuzz, process
 
+from linker.normalise import execute_script
+
 CONFIG_PATH = Path(__file__).parent / "resolution.toml"
 
 
@@ -165,30 +167,57 @@ def _freq_sql() -> str:
     parts.append(
         "SELECT 'name', name_key, count(*)::DOUBLE FROM er_profiles WHERE name_key IS NOT NULL GROUP BY 2"
     )
-    return "CREATE OR REPLACE TEMP TABLE er_freq AS " + " UNION ALL ".join(parts)
+    # Each profile carries the frequency of each of its own values, so that comparing a pair
+    # needs no join beyond the two profiles.
+    return "CREATE OR REPLACE TEMP TABLE er_freq AS " + " UNION ALL ".join(parts) + """;
+    CREATE OR REPLACE TEMP TABLE er_profiles AS
+    SELECT p.*, fn.dn AS name_dn, fp.dn AS phone_dn, fi.dn AS id_dn, fa.dn AS account_dn,
+           fpl.dn AS place_dn, fpu.dn AS place_unit_dn
+    FROM er_profiles p
+    LEFT JOIN er_freq fn ON fn.field = 'name' AND fn.value = p.name_key
+    LEFT JOIN er_freq fp ON fp.field = 'phone' AND fp.value = p.phone
+    LEFT JOIN er_freq fi ON fi.field = 'id_number' AND fi.value = p.id_number
+    LEFT JOIN er_freq fa ON fa.field = 'account' AND fa.value = p.account
+    LEFT JOIN er_freq fpl ON fpl.field = 'place' AND fpl.value = p.address_key
+    LEFT JOIN er_freq fpu ON fpu.field = 'place_unit' AND fpu.value = p.address_key || '#' || p.unit;
+    """
 
 
 def _blocking_sql(cfg: dict) -> str:
-    """Candidate pairs: profiles sharing a key of some rule, in blocks no bigger than the cap."""
+    """Candidate pairs: profiles sharing a key of some rule, in blocks no bigger than the cap.
+
+    Keys are hashed to 64-bit integers and rules numbered, so that the self-join and the
+    grouping work on integers; the rules that proposed a pair are kept as a bit set (decoded
+    into names for the evidence of accepted links only). A hash collision can only add a
+    candidate pair, which is then scored like any other."""
     block = cfg["blocking"]
-    keys = []
-    for rule in block["rules"]:
+    keys, caps = [], []
+    for i, rule in enumerate(block["rules"]):
         cap = int(rule.get("max_block", block["max_block"]))
+        caps.append(f"WHEN {i} THEN {cap}")
         keys.append(
-            f"SELECT DISTINCT '{rule['name']}' AS rule, {cap} AS cap, key, profile_id "
+            f"SELECT DISTINCT {i}::TINYINT AS rule, hash(key) AS key, profile_id "
             f"FROM (SELECT profile_id, {rule['key']} AS key FROM er_profiles) WHERE key IS NOT NULL"
         )
     return f"""
     CREATE OR REPLACE TEMP TABLE er_keys AS {" UNION ALL ".join(keys)};
     CREATE OR REPLACE TEMP TABLE er_pairs AS
     WITH sized AS (
-        SELECT rule, key, profile_id, count(*) OVER (PARTITION BY rule, key) AS n, cap FROM er_keys
-    ), kept AS (SELECT rule, key, profile_id FROM sized WHERE n BETWEEN 2 AND cap)
-    SELECT l.profile_id AS profile_l, r.profile_id AS profile_r, list(DISTINCT l.rule ORDER BY l.rule) AS rules
+        SELECT rule, key, profile_id, count(*) OVER (PARTITION BY rule, key) AS n FROM er_keys
+    ), kept AS (
+        SELECT rule, key, profile_id FROM sized WHERE n BETWEEN 2 AND CASE rule {" ".join(caps)} END
+    )
+    SELECT l.profile_id AS profile_l, r.profile_id AS profile_r, bit_or(1::INTEGER << l.rule::INTEGER) AS rules
     FROM kept l JOIN kept r ON l.rule = r.rule AND l.key = r.key AND l.profile_id < r.profile_id
     GROUP BY 1, 2;
     DROP TABLE er_keys;
     """
+
+
+def _rule_names_sql(cfg: dict, bits: str) -> str:
+    """The names of the blocking rules in the bit set `bits` (see _blocking_sql)."""
+    names = ", ".join(f"'{rule['name']}'" for rule in cfg["blocking"]["rules"])
+    return f"list_filter([{names}], lambda name, i: ({bits} >> (i - 1)) & 1 = 1)"
 
 
 def _scores_sql(cfg: dict) -> str:
@@ -217,7 +246,14 @@ def _scores_sql(cfg: dict) -> str:
         )
 
     return f"""
-    CREATE OR REPLACE TEMP TABLE er_scores AS
+    -- The fuzzy measures are Python UDFs: they run once per distinct pair of values, in
+    -- statements of their own (on one DuckDB thread, see normalise.execute_script).
+    CREATE OR REPLACE TEMP TABLE er_name_sim AS
+    SELECT a, b, linker_name_similarity(a, b) AS sim FROM (
+        SELECT DISTINCT l.name_key AS a, r.name_key AS b
+        FROM er_pairs p JOIN er_profiles l ON l.profile_id = p.profile_l JOIN er_profiles r ON r.profile_id = p.profile_r
+        WHERE l.name_key <> r.name_key);
+    CREATE OR REPLACE TEMP TABLE er_gated AS
     WITH n AS (
         -- A small store is a sample of a large population: frequencies and the prior are taken
         -- against at least `min_population` names, or a tiny test store would trust nothing.
@@ -226,25 +262,21 @@ def _scores_sql(cfg: dict) -> str:
     ), f AS (
         SELECT p.profile_l, p.profile_r, p.rules,
                l.name_key AS name_l, r.name_key AS name_r,
-               linker_name_similarity(l.name_key, r.name_key) AS name_key_sim,
-               fn.dn AS name_dn,
-               l.phone AS phone_l, r.phone AS phone_r, fp.dn AS phone_dn,
-               l.id_number AS id_l, r.id_number AS id_r, fi.dn AS id_dn,
-               l.account AS account_l, r.account AS account_r, fa.dn AS account_dn,
+               ns.sim AS name_key_sim,
+               CASE WHEN l.name_key = r.name_key THEN l.name_dn END AS name_dn,
+               l.phone AS phone_l, r.phone AS phone_r, CASE WHEN l.phone = r.phone THEN l.phone_dn END AS phone_dn,
+               l.id_number AS id_l, r.id_number AS id_r, CASE WHEN l.id_number = r.id_number THEN l.id_dn END AS id_dn,
+               l.account AS account_l, r.account AS account_r,
+               CASE WHEN l.account = r.account THEN l.account_dn END AS account_dn,
                l.address_key AS place_l, r.address_key AS place_r, l.unit AS unit_l, r.unit AS unit_r,
-               fpl.dn AS place_dn, fpu.dn AS place_unit_dn,
+               CASE WHEN l.address_key = r.address_key THEN l.place_dn END AS place_dn,
+               CASE WHEN l.address_key = r.address_key AND l.unit = r.unit THEN l.place_unit_dn END AS place_unit_dn,
                n.n_names
         FROM er_pairs p
         JOIN er_profiles l ON l.profile_id = p.profile_l
         JOIN er_profiles r ON r.profile_id = p.profile_r
         CROSS JOIN n
-        LEFT JOIN er_freq fn ON fn.field = 'name' AND fn.value = l.name_key AND l.name_key = r.name_key
-        LEFT JOIN er_freq fp ON fp.field = 'phone' AND fp.value = l.phone AND l.phone = r.phone
-        LEFT JOIN er_freq fi ON fi.field = 'id_number' AND fi.value = l.id_number AND l.id_number = r.id_number
-        LEFT JOIN er_freq fa ON fa.field = 'account' AND fa.value = l.account AND l.account = r.account
-        LEFT JOIN er_freq fpl ON fpl.field = 'place' AND fpl.value = l.address_key AND l.address_key = r.address_key
-        LEFT JOIN er_freq fpu ON fpu.field = 'place_unit' AND fpu.value = l.address_key || '#' || l.unit
-             AND l.address_key = r.address_key AND l.unit = r.unit
+        LEFT JOIN er_name_sim ns ON ns.a = l.name_key AND ns.b = r.name_key
     ), name_sim AS (
         SELECT *, CASE WHEN name_l = name_r THEN 1.0 ELSE name_key_sim END AS name_sim FROM f
     ), levels AS (
@@ -267,16 +299,31 @@ def _scores_sql(cfg: dict) -> str:
           CASE WHEN account_l IS NULL OR account_r IS NULL THEN 'missing'
                WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level
         FROM name_sim
-    ), gated AS (
-        SELECT *, {gate} AS strong_gate, {gate} OR name_level = 'similar' AS compare_place FROM levels
-    ), place_soft AS (
+    )
+    SELECT *, {gate} AS strong_gate, {gate} OR name_level = 'similar' AS compare_place FROM levels;
+    -- Places whose house numbers conflict (each side has a number the other lacks) are
+    -- different places: 10 and 11 Jiefang Road are neighbours, not spellings of one address.
+    CREATE OR REPLACE TEMP TABLE er_place_sim AS
+    WITH pairs AS (
+        SELECT DISTINCT place_l AS a, place_r AS b FROM er_gated
+        WHERE compare_place AND place_l IS NOT NULL AND place_r IS NOT NULL AND place_l <> place_r
+    ), numbered AS (
+        SELECT a, b, list_filter(string_split(a, ' '), lambda t: regexp_full_match(t, '[0-9]+')) AS na,
+               list_filter(string_split(b, ' '), lambda t: regexp_full_match(t, '[0-9]+')) AS nb
+        FROM pairs
+    )
+    SELECT a, b, CASE WHEN len(na) > 0 AND len(nb) > 0 AND NOT (list_has_all(na, nb) OR list_has_all(nb, na))
+                      THEN 0.0 ELSE linker_place_similarity(a, b) END AS sim
+    FROM numbered;
+    CREATE OR REPLACE TEMP TABLE er_scores AS
+    WITH place_soft AS (
         -- Token-set similarity of the places (rapidfuzz token_set_ratio: shared tokens plus an
         -- edit-distance ratio of the rest; conflicting house numbers score 0), for gated
         -- pairs only: it is the costly measure.
-        SELECT *,
+        SELECT g.*,
           CASE WHEN NOT compare_place OR place_l IS NULL OR place_r IS NULL OR place_l = place_r THEN NULL
-               ELSE linker_place_similarity(place_l, place_r) END AS place_overlap
-        FROM gated
+               ELSE ps.sim END AS place_overlap
+        FROM er_gated g LEFT JOIN er_place_sim ps ON ps.a = g.place_l AND ps.b = g.place_r
     ), levels2 AS (
         SELECT *,
           CASE WHEN place_l IS NULL OR place_r IS NULL THEN 'missing'
@@ -321,37 +368,18 @@ def _scores_sql(cfg: dict) -> str:
 def _pairwise(scorer, scale: float):
     def udf(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
         lv, rv = left.to_pylist(), right.to_pylist()
-        scores = process.cpdist([x or "" for x in lv], [x or "" for x in rv], scorer=scorer, workers=1)
+        # rapidfuzz releases the interpreter lock and computes the batch on every core.
+        scores = process.cpdist([x or "" for x in lv], [x or "" for x in rv], scorer=scorer, workers=-1)
         mask = np.fromiter((x is None or y is None for x, y in zip(lv, rv)), dtype=bool, count=len(lv))
         return pa.array(scores.astype("float64") / scale, mask=mask)
     return udf
-
-
-def _numbers(text: str) -> set[str]:
-    return {t for t in text.split() if t.isdigit()}
-
-
-def _place_similarity(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
-    """Token-set similarity of two place keys, except that places whose house numbers
-    conflict (each side has a number the other lacks) are different places: 10 and 11
-    Jiefang Road are neighbours, not spellings of one address."""
-    lv, rv = left.to_pylist(), right.to_pylist()
-    scores = process.cpdist([x or "" for x in lv], [x or "" for x in rv], scorer=fuzz.token_set_ratio, workers=1) / 100.0
-    out = []
-    for x, y, score in zip(lv, rv, scores.tolist()):
-        if x is None or y is None:
-            out.append(None)
-            continue
-        nx, ny = _numbers(x), _numbers(y)
-        out.append(0.0 if nx and ny and not (nx <= ny or ny <= nx) else score)
-    return pa.array(out, pa.float64())
 
 
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Pairwise string similarities from rapidfuzz, one C call per Arrow batch (idempotent)."""
     for name, fn in (
         ("linker_name_similarity", _pairwise(fuzz.ratio, 100.0)),
-        ("linker_place_similarity", _place_similarity),
+        ("linker_place_similarity", _pairwise(fuzz.token_set_ratio, 100.0)),
     ):
         try:
             con.remove_function(name)
@@ -429,7 +457,7 @@ def resolve_entities(
 
     def stage(name: str, sql: str) -> None:
         started = time.perf_counter()
-        con.execute(sql)
+        execute_script(con, sql)
         stats.seconds[name] = round(time.perf_counter() - started, 3)
         if progress:
             progress(f"{name}: {stats.seconds[name]:.1f}s")
@@ -448,7 +476,7 @@ def resolve_entities(
     started = time.perf_counter()
     stats.iterations = _components(con, progress)
     stats.seconds["components"] = round(time.perf_counter() - started, 3)
-    stage("write", _write_sql())
+    stage("write", _write_sql(cfg))
     stats.mentions = _scalar(con, "SELECT count(*) FROM party_mentions")
     stats.profiles = _scalar(con, "SELECT count(*) FROM er_profiles")
     stats.candidate_pairs = _scalar(con, "SELECT count(*) FROM er_scores")
@@ -456,12 +484,13 @@ def resolve_entities(
     stats.entities = _scalar(con, "SELECT count(*) FROM entities")
     if not os.environ.get("LINKER_KEEP_WORK_TABLES"):  # kept for diagnosis when set
         for temp in ("er_mentions", "er_mention_profile", "er_profiles", "er_freq", "er_pairs", "er_scores",
+                     "er_name_sim", "er_gated", "er_place_sim",
                      "er_accepted", "er_edges", "er_labels"):
             con.execute(f"DROP TABLE IF EXISTS {temp}")
     return stats
 
 
-def _write_sql() -> str:
+def _write_sql(cfg: dict) -> str:
     """Entity of a mention = component label of its profile, or the profile itself when it
     has no accepted link. Links keep every field's level and weight as JSON evidence."""
     evidence_fields = ("name", "phone", "id_number", "account", "address")
@@ -485,7 +514,7 @@ def _write_sql() -> str:
     SELECT s.profile_l AS mention_id_l, s.profile_r AS mention_id_r,
            1 / (1 + pow(2, -s.match_weight)) AS match_probability,
            s.match_weight,
-           json_object('prior', round(s.prior_weight, 2), 'blocked_by', s.rules, {evidence}) AS evidence
+           json_object('prior', round(s.prior_weight, 2), 'blocked_by', {_rule_names_sql(cfg, 's.rules')}, {evidence}) AS evidence
     FROM er_scores s JOIN er_accepted a USING (profile_l, profile_r)
     ORDER BY 1, 2;
 
