@@ -136,3 +136,90 @@ def test_id_number_and_account_belong_to_the_sender_only(tmp_path):
     build_party_mentions(con)
     rows = dict((r[0], r[1:]) for r in con.execute("SELECT role, id_number_norm, account_norm FROM party_mentions").fetchall())
     assert rows == {"sender": ("11010519900101123X", "WX88231"), "receiver": (None, None)}
+
+
+# --- The SQL paths and the cache --------------------------------------------------------------
+
+TRICKY_NAMES = ["Wei-Ming O'Brien", "MR. JOHN SMITH", "Co Ltd", "  ", "a-b-c-d", "Zhang_Wei", "li  na 2",
+                "Huaxin Trading Co., Ltd.", "ouyang nana", "Jean-Pierre", "x'", "-", "张伟", "Ｚｈａｎｇ　Ｗｅｉ"]
+TRICKY_ADDRESSES = [
+    "123 Main St #450", "Ste. 450, 123 MAIN ST", "Suite-450 Main", "PO Box 77, 5 High St", "p o box 12", "unit5 #6",
+    "广东省深圳市南山区科技园路12号1201室", "北京市朝阳区建国路88号", "Room 1201, 12 Keji Rd", "Rm 406, Bldg 20, 513 Jiangnan West Ave",
+    "１２３ Ｍａｉｎ Ｓｔ． Ｓｕｉｔｅ ４５０", "Ringstraße 7, Köln", "ul. Gagarina, d. 13", "24-3-204 Chuangye Building", "#12suite 5",
+    "Apt 3B, 10 O'Connell St", "深圳市宝安区光明南街256号A座", "no.26 yanjiang east st", "1200 Industrial Ave Suite 4521, Wilmington DE",
+]
+
+
+def test_the_sql_paths_give_exactly_what_the_python_normalisers_give(tmp_path):
+    from linker import synth
+
+    world = synth.generate(600, seed=3).parcels
+    names = sorted(set(world["sender_name"].to_list() + world["receiver_name"].to_list() + TRICKY_NAMES))
+    addresses = sorted(set(world["sender_address"].to_list() + world["receiver_address"].to_list() + TRICKY_ADDRESSES))
+    con = _store(tmp_path, [parcel(parcel_id=f"T{i}", sender_name=names[i % len(names)], receiver_name=names[-1 - i % len(names)],
+                                   sender_address=addresses[i % len(addresses)], receiver_address=addresses[-1 - i % len(addresses)])
+                            for i in range(max(len(names), len(addresses)))])
+    report = {}
+    build_party_mentions(con, report=report)
+    assert report["address"]["python"] < report["address"]["new"] / 10  # the SQL path did the work
+    for raw, norm, key in con.execute("SELECT input, norm, key FROM norm_cache_name").fetchall():
+        assert (norm, key) == (normalise_name(raw), name_key(normalise_name(raw))), raw
+    for raw, norm, key, unit_ in con.execute("SELECT input, norm, key, unit FROM norm_cache_address").fetchall():
+        assert (norm, key, unit_) == normalise_address(raw), raw
+
+
+PHONE_REGIONS = ["CN", "US", "CA", "GB", "JE", "RU", "KZ", "JP", "DE", "IT", "BR", "AR", "IN", "AU", "KR", "FR", "AE"]
+
+
+def test_the_sql_phone_path_reads_every_shape_as_phonenumbers_does():
+    import random
+
+    import duckdb
+    import phonenumbers
+    from phonenumbers import PhoneNumberType as T
+
+    from linker.normalise import _phone_fast
+
+    rng = random.Random(7)
+    rows = set()
+    for region in PHONE_REGIONS:
+        cc = str(phonenumbers.country_code_for_region(region))
+        for kind in (T.MOBILE, T.FIXED_LINE, T.TOLL_FREE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            nsn = phonenumbers.national_significant_number(example)
+            for digits in {nsn, nsn[:-1], nsn + "5", "".join(str(rng.randrange(10)) if rng.random() < 0.2 else d for d in nsn)}:
+                for shape in ("+" + cc + digits, digits, "0" + digits, "8" + digits, cc + digits, "+" + cc + "0" + digits):
+                    rows.update({(shape, region), (shape, rng.choice(PHONE_REGIONS))})
+    con = duckdb.connect()
+    con.execute("CREATE TABLE src (phone_clean VARCHAR, country VARCHAR)")
+    con.executemany("INSERT INTO src VALUES (?, ?)", sorted(rows))
+    _phone_fast(con, "src", "fast")
+    fast = con.execute("SELECT phone_clean, country, e164 FROM fast").fetchall()
+    assert len(fast) > len(rows) / 5
+    assert [(p, c, e, True) for p, c, e in fast] == [(p, c, *normalise_phone(p, c)) for p, c, e in fast]
+
+
+def test_a_second_run_normalises_nothing_new_and_gives_the_same_mentions(tmp_path):
+    rows = [parcel(parcel_id=f"C{i}", sender_name=n, sender_address=f"{i} Jianguo Rd, Beijing", sender_phone=f"1380013{i:04d}")
+            for i, n in enumerate(["张伟", "ZHANG Wei", "Olga Ivanova", "Huaxin Co., Ltd."])]
+    con = _store(tmp_path, rows)
+    first_report, second_report = {}, {}
+    build_party_mentions(con, report=first_report)
+    first = con.execute("SELECT * FROM party_mentions ORDER BY mention_id").fetchall()
+    build_party_mentions(con, report=second_report)
+    assert all(v["new"] > 0 for k, v in first_report.items() if k != "identifier")
+    assert all(v["new"] == 0 for v in second_report.values())
+    assert con.execute("SELECT * FROM party_mentions ORDER BY mention_id").fetchall() == first
+
+
+def test_a_cache_made_by_another_version_of_the_normalisers_is_dropped(tmp_path):
+    con = _store(tmp_path, [parcel(parcel_id="V1")])
+    build_party_mentions(con)
+    con.execute("UPDATE norm_cache_version SET version = 'older'")
+    con.execute("UPDATE norm_cache_name SET norm = 'stale', key = 'stale'")
+    report = {}
+    build_party_mentions(con, report=report)
+    assert report["name"]["new"] > 0
+    assert con.execute("SELECT count(*) FROM party_mentions WHERE name_key = 'stale'").fetchall()[0][0] == 0
