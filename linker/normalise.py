@@ -13,9 +13,15 @@ compared directly by entity resolution (`linker/resolve.py`):
   own field, because at a forwarding warehouse that number is the real consignee;
 - ID numbers and payer accounts to upper-case alphanumerics.
 
-The work is set work in DuckDB: each distinct raw value is normalised once by a vectorised
-Arrow UDF (names, phones and addresses repeat a lot) and joined back to the mentions.
-The word tables live in `linker/data/*.toml` and `linker/data/pinyin_syllables.txt`.
+The Python functions below define what each form is. `build_party_mentions` computes the same
+forms as set work in DuckDB, because at a million parcels a Python call per distinct value is
+minutes: plain-ASCII names and ASCII/hanzi addresses are tokenised in SQL, with only the distinct
+tokens (hanzi runs, words that may be run-together pinyin) going through Python; phones in the
+common shapes are read in SQL with phonenumbers' own metadata (the patterns of each region), and
+only the other shapes go through phonenumbers. Tests hold both paths to identical output.
+Every result is kept in `norm_cache_*` tables in the store, so that a nightly run over all
+parcels normalises only the values it has never seen. The word tables live in
+`linker/data/*.toml` and `linker/data/pinyin_syllables.txt`.
 """
 
 from __future__ import annotations

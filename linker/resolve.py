@@ -19,7 +19,7 @@ The algorithm, stage by stage (each stage a named table):
 3. `er_pairs` (blocking): profiles that share a blocking key (phone, ID or a half of it,
    account, name key, name+phone, name+place, place+unit, a name token with a house number)
    are candidate pairs; keys held by more than the rule's `max_block` profiles are skipped
-   for that rule, so work stays linear.
+   for that rule, so work stays linear. Keys are hashed to integers for the self-join.
 4. `er_scores` (comparison): per field a level (exact, close, similar, different, missing)
    and its weight log2(m/u); the pair's score is the prior log2-odds plus the weights
    (Fellegi & Sunter, 1969, "A theory for record linkage", JASA 64:1183). Fuzzy measures are
