@@ -515,8 +515,7 @@ def _write_sql(cfg: dict) -> str:
            1 / (1 + pow(2, -s.match_weight)) AS match_probability,
            s.match_weight,
            json_object('prior', round(s.prior_weight, 2), 'blocked_by', {_rule_names_sql(cfg, 's.rules')}, {evidence}) AS evidence
-    FROM er_scores s JOIN er_accepted a USING (profile_l, profile_r)
-    ORDER BY 1, 2;
+    FROM er_scores s JOIN er_accepted a USING (profile_l, profile_r);
 
     CREATE OR REPLACE TABLE entities AS
     WITH named AS (
@@ -534,6 +533,5 @@ def _write_sql(cfg: dict) -> str:
            count(DISTINCT m.parcel_seq) AS parcels,
            list_sort(list_distinct(list(m.role))) AS roles
     FROM party_mentions m JOIN best b USING (entity_id)
-    GROUP BY m.entity_id, b.best_name
-    ORDER BY m.entity_id;
+    GROUP BY m.entity_id, b.best_name;
     """
