@@ -644,7 +644,7 @@ def _str_udf(fn):
     return udf
 
 
-def _fold(text: str) -> str:
+def _nfkc_casefold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
@@ -662,7 +662,7 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
         ("linker_identifier", _canonical_udf, ["VARCHAR"], "VARCHAR"),
         ("linker_syllables", _str_udf(lambda t: " ".join(split_syllables(t))), ["VARCHAR"], "VARCHAR"),
         ("linker_address_words", _str_udf(address_token_words), ["VARCHAR"], "VARCHAR"),
-        ("linker_fold", _str_udf(_fold), ["VARCHAR"], "VARCHAR"),
+        ("linker_fold", _str_udf(_nfkc_casefold), ["VARCHAR"], "VARCHAR"),
     ]
     for name, fn, args, ret in udfs:
         try:
