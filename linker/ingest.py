@@ -231,6 +231,18 @@ REJECT_REASONS = """CASE error_type::VARCHAR
     ELSE lower(replace(error_type::VARCHAR, '_', ' ')) END"""
 
 
+def _file_columns(con: duckdb.DuckDBPyConnection, path: Path, source: str, kind: str) -> tuple[dict[str, str], list[str]]:
+    """The file's columns mapped to the contract's, refusing the file when it cannot be read
+    or lacks a required column."""
+    try:
+        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    except duckdb.Error as exc:
+        raise IngestProblem(f"{path}: cannot be read as {kind} ({_first_line(exc)})") from None
+    mapping, extras = _column_map(columns)
+    _require_columns(path, mapping)
+    return mapping, extras
+
+
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     # RFC 4180 dialect, not sniffed: a sniffer guesses wrong exactly on the messy files that
     # matter (ragged rows, one-column files), and the contract says comma-separated.
@@ -240,12 +252,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     )
     source = f"read_csv({sql_str(path.as_posix())}, {dialect})"
     con.execute("DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans")
-    try:
-        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-    except duckdb.Error as exc:
-        raise IngestProblem(f"{path}: cannot be read as CSV ({_first_line(exc)})") from None
-    mapping, extras = _column_map(columns)
-    _require_columns(path, mapping)
+    mapping, extras = _file_columns(con, path, source, "CSV")
     select = f"SELECT row_number() OVER () + 1 AS source_line, {_stage_select(mapping, extras, sql_ident)}, NULL::VARCHAR AS raw FROM {source}"
     return Staged(select, finish=lambda: _csv_rejects(con, path))
 
@@ -290,12 +297,7 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     source = f"read_parquet({sql_str(path.as_posix())}, file_row_number = true)"
-    try:
-        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_str(path.as_posix())})").fetchall()]
-    except duckdb.Error as exc:
-        raise IngestProblem(f"{path}: cannot be read as Parquet ({_first_line(exc)})") from None
-    mapping, extras = _column_map(columns)
-    _require_columns(path, mapping)
+    mapping, extras = _file_columns(con, path, f"read_parquet({sql_str(path.as_posix())})", "Parquet")
     con.execute("CREATE OR REPLACE TEMP TABLE stage_rejects (source_line BIGINT, reason VARCHAR, raw VARCHAR, bad_encoding BOOLEAN)")
     value_of = lambda col: f"CAST({sql_ident(col)} AS VARCHAR)"  # noqa: E731
     return Staged(f"SELECT file_row_number + 1 AS source_line, {_stage_select(mapping, extras, value_of)}, NULL::VARCHAR AS raw FROM {source}")
