@@ -174,7 +174,7 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         f"""
         CREATE OR REPLACE TABLE {prefix}cluster_scores AS
         WITH base AS (
-            SELECT m.group_key, any_value(m.component_key) AS component_key,
+            SELECT m.group_key, min(m.component_key) AS component_key,
                    count(*) AS parcels,
                    count(DISTINCT m.sender_entity) AS senders,
                    count(DISTINCT m.receiver_entity) AS receivers,
