@@ -822,7 +822,7 @@ def _fill_identifiers(con: duckdb.DuckDBPyConnection) -> dict:
 
 # --- The stage ------------------------------------------------------------------------------
 
-def _mentions_sql() -> str:
+def _mentions_sql(where: str = "TRUE") -> str:
     """Two mentions per parcel. mention_id = 2*parcel_seq (+1 for the receiver), so ids are
     stable across runs for the same load. Phones are first stripped to digits and a leading
     '+' in SQL, with the 00 international prefix read as '+', which collapses most of the
@@ -837,17 +837,22 @@ def _mentions_sql() -> str:
            {phone.format(c='sender_phone')} AS phone_clean,
            sender_id_number AS id_number_raw, payer_account AS account_raw,
            sender_address AS address_raw, upper(origin_country) AS country
-    FROM parcels
+    FROM parcels WHERE {where}
     UNION ALL
     SELECT parcel_seq * 2 + 1, parcel_seq, parcel_id, carrier, 'receiver',
            receiver_name, receiver_phone, {phone.format(c='receiver_phone')},
            NULL, NULL, receiver_address, upper(dest_country)
-    FROM parcels
+    FROM parcels WHERE {where}
     """
 
 
-def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = None) -> int:
+def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = None, *, new_only: bool = False) -> int:
     """(Re)create `party_mentions` from `parcels`; returns the number of mentions.
+
+    With `new_only`, only the parcels loaded after the last mention (parcel_seq above the
+    highest in `party_mentions`; ingest numbers parcels in load order) get their mentions,
+    appended with NULL profile and entity for `resolve.resolve_new_mentions`, and the number
+    returned is of the new mentions.
 
     Each distinct name, address, (phone, country) and identifier not yet in the normalisation
     cache (`norm_cache_*`) is normalised once, by SQL where the value has a common shape and by
@@ -858,7 +863,11 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
     """
     register_udfs(con)
     _ensure_cache(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE mention_raw AS {_mentions_sql()}")
+    where = "TRUE"
+    if new_only:
+        watermark = con.execute("SELECT coalesce(max(parcel_seq), -1) FROM party_mentions").fetchall()[0][0]
+        where = f"parcel_seq > {int(watermark)}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE mention_raw AS {_mentions_sql(where)}")
     counts = {
         "name": _fill_names(con),
         "address": _fill_addresses(con),
@@ -868,8 +877,8 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
     if report is not None:
         report.update(counts)
     con.execute(
-        """
-        CREATE OR REPLACE TABLE party_mentions AS
+        f"""
+        {"INSERT INTO party_mentions BY NAME" if new_only else "CREATE OR REPLACE TABLE party_mentions AS"}
         SELECT m.mention_id, m.parcel_seq, m.parcel_id, m.carrier, m.role,
                m.name_raw, n.norm AS name_norm, n.key AS name_key,
                m.phone_raw, p.e164 AS phone_e164, p.valid AS phone_valid,
@@ -885,5 +894,6 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
         LEFT JOIN norm_cache_phone p ON p.input = m.phone_clean AND p.country = coalesce(m.country, '')
         """
     )
+    added = _count(con, "SELECT count(*) FROM mention_raw")
     con.execute("DROP TABLE IF EXISTS mention_raw")
-    return _count(con, "SELECT count(*) FROM party_mentions")
+    return added if new_only else _count(con, "SELECT count(*) FROM party_mentions")

@@ -169,18 +169,23 @@ def _freq_sql() -> str:
     )
     # Each profile carries the frequency of each of its own values, so that comparing a pair
     # needs no join beyond the two profiles.
-    return "CREATE OR REPLACE TEMP TABLE er_freq AS " + " UNION ALL ".join(parts) + """;
-    CREATE OR REPLACE TEMP TABLE er_profiles AS
+    return "CREATE OR REPLACE TABLE er_freq_state AS " + " UNION ALL ".join(parts) + f""";
+    CREATE OR REPLACE TEMP TABLE er_profiles AS {_with_dn_sql("er_profiles", "er_freq_state")};
+    """
+
+
+def _with_dn_sql(profiles: str, freq: str) -> str:
+    """The profiles of `profiles` with the frequency (dn) of each of their values from `freq`."""
+    return f"""
     SELECT p.*, fn.dn AS name_dn, fp.dn AS phone_dn, fi.dn AS id_dn, fa.dn AS account_dn,
            fpl.dn AS place_dn, fpu.dn AS place_unit_dn
-    FROM er_profiles p
-    LEFT JOIN er_freq fn ON fn.field = 'name' AND fn.value = p.name_key
-    LEFT JOIN er_freq fp ON fp.field = 'phone' AND fp.value = p.phone
-    LEFT JOIN er_freq fi ON fi.field = 'id_number' AND fi.value = p.id_number
-    LEFT JOIN er_freq fa ON fa.field = 'account' AND fa.value = p.account
-    LEFT JOIN er_freq fpl ON fpl.field = 'place' AND fpl.value = p.address_key
-    LEFT JOIN er_freq fpu ON fpu.field = 'place_unit' AND fpu.value = p.address_key || '#' || p.unit;
-    """
+    FROM {profiles} p
+    LEFT JOIN {freq} fn ON fn.field = 'name' AND fn.value = p.name_key
+    LEFT JOIN {freq} fp ON fp.field = 'phone' AND fp.value = p.phone
+    LEFT JOIN {freq} fi ON fi.field = 'id_number' AND fi.value = p.id_number
+    LEFT JOIN {freq} fa ON fa.field = 'account' AND fa.value = p.account
+    LEFT JOIN {freq} fpl ON fpl.field = 'place' AND fpl.value = p.address_key
+    LEFT JOIN {freq} fpu ON fpu.field = 'place_unit' AND fpu.value = p.address_key || '#' || p.unit"""
 
 
 def _blocking_sql(cfg: dict) -> str:
@@ -190,28 +195,36 @@ def _blocking_sql(cfg: dict) -> str:
     grouping work on integers; the rules that proposed a pair are kept as a bit set (decoded
     into names for the evidence of accepted links only). A hash collision can only add a
     candidate pair, which is then scored like any other."""
-    block = cfg["blocking"]
-    keys, caps = [], []
-    for i, rule in enumerate(block["rules"]):
-        cap = int(rule.get("max_block", block["max_block"]))
-        caps.append(f"WHEN {i} THEN {cap}")
-        keys.append(
-            f"SELECT DISTINCT {i}::TINYINT AS rule, hash(key) AS key, profile_id "
-            f"FROM (SELECT profile_id, {rule['key']} AS key FROM er_profiles) WHERE key IS NOT NULL"
-        )
     return f"""
-    CREATE OR REPLACE TEMP TABLE er_keys AS {" UNION ALL ".join(keys)};
+    CREATE OR REPLACE TABLE er_key_state AS {_keys_sql(cfg, "er_profiles")};
     CREATE OR REPLACE TEMP TABLE er_pairs AS
     WITH sized AS (
-        SELECT rule, key, profile_id, count(*) OVER (PARTITION BY rule, key) AS n FROM er_keys
+        SELECT rule, key, profile_id, count(*) OVER (PARTITION BY rule, key) AS n FROM er_key_state
     ), kept AS (
-        SELECT rule, key, profile_id FROM sized WHERE n BETWEEN 2 AND CASE rule {" ".join(caps)} END
+        SELECT rule, key, profile_id FROM sized WHERE n BETWEEN 2 AND {_cap_sql(cfg)}
     )
     SELECT l.profile_id AS profile_l, r.profile_id AS profile_r, bit_or(1::INTEGER << l.rule::INTEGER) AS rules
     FROM kept l JOIN kept r ON l.rule = r.rule AND l.key = r.key AND l.profile_id < r.profile_id
     GROUP BY 1, 2;
-    DROP TABLE er_keys;
     """
+
+
+def _keys_sql(cfg: dict, profiles: str) -> str:
+    """(rule, hashed key, profile_id) of every blocking rule for the profiles in `profiles`."""
+    keys = []
+    for i, rule in enumerate(cfg["blocking"]["rules"]):
+        keys.append(
+            f"SELECT DISTINCT {i}::TINYINT AS rule, hash(key) AS key, profile_id "
+            f"FROM (SELECT profile_id, {rule['key']} AS key FROM {profiles}) WHERE key IS NOT NULL"
+        )
+    return " UNION ALL ".join(keys)
+
+
+def _cap_sql(cfg: dict, rule: str = "rule") -> str:
+    """The largest block the rule in column `rule` pairs up, as a SQL expression."""
+    block = cfg["blocking"]
+    caps = " ".join(f"WHEN {i} THEN {int(r.get('max_block', block['max_block']))}" for i, r in enumerate(block["rules"]))
+    return f"CASE {rule} {caps} END"
 
 
 def _rule_names_sql(cfg: dict, bits: str) -> str:
@@ -220,10 +233,11 @@ def _rule_names_sql(cfg: dict, bits: str) -> str:
     return f"list_filter([{names}], lambda name, i: ({bits} >> (i - 1)) & 1 = 1)"
 
 
-def _scores_sql(cfg: dict) -> str:
+def _scores_sql(cfg: dict, n_names: float) -> str:
     """Per field a comparison level and its weight; the score is prior + the sum of weights.
 
-    Cheap equality levels come first. The gate: the name agrees (close or exact), or the ID
+    `n_names` is the population of names (see population()): the prior and the name
+    frequencies are taken against it. Cheap equality levels come first. The gate: the name agrees (close or exact), or the ID
     number does, or two personal contacts do, or a similar name comes with the same place. The
     costly fuzzy place comparison runs only for pairs that can still pass it (for the others
     the address level is 'not_compared'). Fuzzy measures are rapidfuzz's, over Arrow batches.
@@ -254,12 +268,7 @@ def _scores_sql(cfg: dict) -> str:
         FROM er_pairs p JOIN er_profiles l ON l.profile_id = p.profile_l JOIN er_profiles r ON r.profile_id = p.profile_r
         WHERE l.name_key <> r.name_key);
     CREATE OR REPLACE TEMP TABLE er_gated AS
-    WITH n AS (
-        -- A small store is a sample of a large population: frequencies and the prior are taken
-        -- against at least `min_population` names, or a tiny test store would trust nothing.
-        SELECT greatest((SELECT count(DISTINCT name_key) FROM er_profiles),
-                        {int(cfg['frequency']['min_population'])})::DOUBLE AS n_names
-    ), f AS (
+    WITH n AS (SELECT {float(n_names)!r}::DOUBLE AS n_names), f AS (
         SELECT p.profile_l, p.profile_r, p.rules,
                l.name_key AS name_l, r.name_key AS name_r,
                ns.sim AS name_key_sim,
@@ -466,7 +475,8 @@ def resolve_entities(
     stage("profiles", _profiles_sql())
     stage("frequencies", _freq_sql())
     stage("blocking", _blocking_sql(cfg))
-    stage("comparison", _scores_sql(cfg))
+    n_names = population(con, cfg, "er_profiles")
+    stage("comparison", _scores_sql(cfg, n_names))
     stage(
         "accept",
         f"""CREATE OR REPLACE TEMP TABLE er_accepted AS
@@ -476,7 +486,8 @@ def resolve_entities(
     started = time.perf_counter()
     stats.iterations = _components(con, progress)
     stats.seconds["components"] = round(time.perf_counter() - started, 3)
-    stage("write", _write_sql(cfg))
+    stage("write", _write_sql(cfg, n_names))
+    stage("state", _state_sql(cfg, n_names))
     stats.mentions = _scalar(con, "SELECT count(*) FROM party_mentions")
     stats.profiles = _scalar(con, "SELECT count(*) FROM er_profiles")
     stats.candidate_pairs = _scalar(con, "SELECT count(*) FROM er_scores")
@@ -490,7 +501,40 @@ def resolve_entities(
     return stats
 
 
-def _write_sql(cfg: dict) -> str:
+def population(con: duckdb.DuckDBPyConnection, cfg: dict, profiles: str) -> float:
+    """The population of names the prior and name frequencies are taken against: the distinct
+    name keys of the profiles, but at least `min_population` (a small store is a sample of a
+    large population: a tiny test store would otherwise trust nothing)."""
+    names = _scalar(con, f"SELECT count(DISTINCT name_key) FROM {profiles}")
+    return float(max(int(names), int(cfg["frequency"]["min_population"])))
+
+
+def config_fingerprint(cfg: dict) -> str:
+    """What a stored resolution depends on besides the data: the settings and this module's
+    code. A later run may extend the stored resolution only when this is unchanged."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _state_sql(cfg: dict, n_names: float) -> str:
+    """What an incremental run needs to extend this resolution (see resolve_new_mentions):
+    the profiles with their party, the blocking keys (`er_key_state`, written by blocking) and
+    value frequencies (`er_freq_state`, written by frequencies), and the population."""
+    return f"""
+    CREATE OR REPLACE TABLE er_profile_state AS
+    SELECT p.profile_id, p.name_key, p.phone, p.id_number, p.account, p.address_key, p.unit, p.mentions,
+           coalesce(l.label, p.profile_id) AS entity_id
+    FROM er_profiles p LEFT JOIN er_labels l ON l.node = p.profile_id;
+    CREATE OR REPLACE TABLE er_state AS
+    SELECT {float(n_names)!r}::DOUBLE AS population, '{config_fingerprint(cfg)}' AS fingerprint;
+    """
+
+
+def _write_sql(cfg: dict, n_names: float) -> str:
     """Entity of a mention = component label of its profile, or the profile itself when it
     has no accepted link. Links keep every field's level and weight as JSON evidence."""
     evidence_fields = ("name", "phone", "id_number", "account", "address")
@@ -514,14 +558,16 @@ def _write_sql(cfg: dict) -> str:
     SELECT s.profile_l AS mention_id_l, s.profile_r AS mention_id_r,
            1 / (1 + pow(2, -s.match_weight)) AS match_probability,
            s.match_weight,
-           json_object('prior', round(s.prior_weight, 2), 'blocked_by', {_rule_names_sql(cfg, 's.rules')}, {evidence}) AS evidence
+           json_object('prior', round(s.prior_weight, 2), 'blocked_by', {_rule_names_sql(cfg, 's.rules')}, {evidence}) AS evidence,
+           -- the name population the weights were taken against (see resolve_new_mentions)
+           {float(n_names)!r}::DOUBLE AS scored_population
     FROM er_scores s JOIN er_accepted a USING (profile_l, profile_r);
 
     CREATE OR REPLACE TABLE entities AS
     WITH named AS (
         SELECT entity_id, name_raw, count(*) AS n FROM party_mentions GROUP BY ALL
     ), best AS (
-        SELECT entity_id, arg_max(name_raw, n * 1e9 - length(name_raw)) AS best_name FROM named GROUP BY entity_id
+        SELECT entity_id, first(name_raw ORDER BY n DESC, length(name_raw), name_raw) AS best_name FROM named GROUP BY entity_id
     )
     SELECT m.entity_id, b.best_name,
            list_sort(list_distinct(list(m.name_raw)))[1:50] AS names,
@@ -534,4 +580,337 @@ def _write_sql(cfg: dict) -> str:
            list_sort(list_distinct(list(m.role))) AS roles
     FROM party_mentions m JOIN best b USING (entity_id)
     GROUP BY m.entity_id, b.best_name;
+    """
+
+
+# --- incremental resolution ------------------------------------------------------------------
+
+class NeedsFullResolution(Exception):
+    """The stored resolution cannot be extended (no state, other settings or code); the
+    message says why in one sentence."""
+
+
+def can_extend(con: duckdb.DuckDBPyConnection, cfg: dict | None = None) -> str | None:
+    """None when `resolve_new_mentions` can extend the stored resolution, else why not."""
+    cfg = cfg or load_config()
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    missing = {"er_state", "er_profile_state", "er_key_state", "er_freq_state", "entity_links"} - tables
+    if missing:
+        return "no stored resolution to extend"
+    if "scored_population" not in {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'entity_links'").fetchall()}:
+        return "the stored resolution predates incremental runs"
+    stored = con.execute("SELECT fingerprint FROM er_state").fetchall()
+    if not stored or stored[0][0] != config_fingerprint(cfg):
+        return "the resolution settings or code changed since the last full resolution"
+    if float(cfg["decision"]["prior_scale"]) < 1.0:
+        # With a prior scale under 1 a growing population raises some pair weights, which
+        # would need every rejected pair scored again.
+        return "prior_scale below 1 needs a full resolution when the population grows"
+    return None
+
+
+def resolve_new_mentions(
+    con: duckdb.DuckDBPyConnection,
+    progress: Callable[[str], None] | None = None,
+    config: dict | None = None,
+) -> ResolutionStats:
+    """Extend the stored resolution to the mentions that have none yet (profile_id NULL),
+    giving the parties a full `resolve_entities` would give on all mentions.
+
+    Why the result equals a full run: a pair's score depends only on the two profiles, the
+    frequency (dn) of the values they share, whether a block they share is within its cap,
+    and the name population N. So only these pairs need a new decision:
+
+    a. pairs with a new profile (a new combination of normalised fields);
+    b. candidate pairs that share an identifier value whose frequency changed (a new mention
+       carries it), unless the value was a shared outlet/warehouse value before and after
+       (it weighs `shared_weight` either way);
+    c. accepted links that share a name whose frequency changed (a name's frequency only
+       grows, so its weight only falls: a rejected pair stays rejected);
+    d. every pair of a profile in a block that outgrew its cap (its pairs may no longer be
+       candidates);
+    e. every other accepted link, against the grown population: with prior_scale 1 its
+       weight moves by -log2(N'/N) unless the names agree exactly (then the prior and the
+       name's frequency move together and cancel), and only downwards, so a link that falls
+       under the threshold is dropped and no rejected pair can rise.
+
+    The pairs of a, b, c, d are scored by the same SQL as a full run; the parties of every
+    profile touched are then recomputed as connected components over the links, inside
+    the touched parties only. Writes `party_mentions` (profile_id, entity_id),
+    `entity_links`, `entities`, the `er_*_state` tables and a temp table `_changed_parcels`
+    (parcel_seq of every parcel with a new mention or a mention whose party changed), for
+    the graph stage. Raises NeedsFullResolution when the stored state cannot be extended.
+    """
+    cfg = config or load_config()
+    why = can_extend(con, cfg)
+    if why:
+        raise NeedsFullResolution(why)
+    stats = ResolutionStats()
+    threshold = float(cfg["decision"]["threshold"])
+    scale = float(cfg["decision"]["prior_scale"])
+    shared = int(cfg["frequency"]["shared_max_names"])
+
+    def stage(name: str, sql: str) -> None:
+        started = time.perf_counter()
+        execute_script(con, sql)
+        stats.seconds[name] = round(time.perf_counter() - started, 3)
+        if progress:
+            progress(f"{name}: {stats.seconds[name]:.1f}s")
+
+    register_udfs(con)
+    tuple_cols = ("name_key", "phone", "id_number", "account", "address_key", "unit")
+    same_tuple = " AND ".join(f"p.{c} IS NOT DISTINCT FROM n.{c}" for c in tuple_cols[1:])
+    # 1. Profiles of the new mentions: an existing profile with the same fields, else the
+    #    smallest new mention of their combination (as a full run would number it).
+    stage("profiles", f"""
+    CREATE OR REPLACE TEMP TABLE ri_new AS
+    SELECT mention_id, parcel_seq, name_key,
+           CASE WHEN length(regexp_replace(phone_e164, '[^0-9]', '', 'g')) >= 6 THEN phone_e164 END AS phone,
+           id_number_norm AS id_number, account_norm AS account, address_key, address_unit AS unit
+    FROM party_mentions WHERE profile_id IS NULL;
+    CREATE OR REPLACE TEMP TABLE ri_new_mp AS
+    WITH matched AS (
+        SELECT n.*, p.profile_id AS existing
+        FROM ri_new n LEFT JOIN er_profile_state p ON p.name_key = n.name_key AND {same_tuple}
+    )
+    SELECT mention_id, existing IS NULL AS new_profile,
+           coalesce(existing, min(mention_id) OVER (PARTITION BY {", ".join(tuple_cols)},
+                                                    CASE WHEN name_key IS NULL THEN mention_id END)) AS profile_id
+    FROM matched;
+    CREATE OR REPLACE TEMP TABLE ri_new_profiles AS
+    SELECT mp.profile_id, any_value(n.name_key) AS name_key, any_value(n.phone) AS phone,
+           any_value(n.id_number) AS id_number, any_value(n.account) AS account,
+           any_value(n.address_key) AS address_key, any_value(n.unit) AS unit, count(*) AS mentions,
+           mp.profile_id AS entity_id
+    FROM ri_new n JOIN ri_new_mp mp USING (mention_id) WHERE mp.new_profile GROUP BY mp.profile_id;
+    CREATE OR REPLACE TEMP TABLE ri_grown AS
+    SELECT profile_id, count(*) AS added FROM ri_new_mp WHERE NOT new_profile GROUP BY profile_id;
+    UPDATE er_profile_state SET mentions = mentions + g.added FROM ri_grown g
+    WHERE er_profile_state.profile_id = g.profile_id;
+    INSERT INTO er_profile_state SELECT * FROM ri_new_profiles;
+    """)
+    # 2. Frequencies of the values the new mentions carry (the formula of _freq_sql).
+    value_exprs = {"phone": "phone", "id_number": "id_number", "account": "account",
+                   "place": "address_key", "place_unit": "address_key || '#' || unit"}
+    touched = " UNION ALL ".join(
+        f"SELECT '{f}' AS field, {e} AS value FROM er_profile_state p SEMI JOIN ri_touched_profiles t USING (profile_id) "
+        f"WHERE {e} IS NOT NULL" for f, e in value_exprs.items()
+    )
+    recount = " UNION ALL ".join(
+        f"""SELECT '{f}' AS field, value, sum(n)::DOUBLE / max(n) AS dn
+            FROM (SELECT {e} AS value, p.name_key, sum(p.mentions) AS n FROM er_profile_state p
+                  JOIN ri_touched_values t ON t.field = '{f}' AND t.value = {e.replace('address_key', 'p.address_key')}
+                  GROUP BY 1, 2)
+            GROUP BY value""" for f, e in value_exprs.items()
+    )
+    stage("frequencies", f"""
+    CREATE OR REPLACE TEMP TABLE ri_touched_profiles AS
+    SELECT profile_id FROM ri_new_profiles UNION SELECT profile_id FROM ri_grown;
+    CREATE OR REPLACE TEMP TABLE ri_touched_values AS
+    SELECT DISTINCT field, value FROM ({touched})
+    UNION SELECT DISTINCT 'name', name_key FROM ri_new_profiles WHERE name_key IS NOT NULL;
+    CREATE OR REPLACE TEMP TABLE ri_freq AS {recount}
+    UNION ALL
+    SELECT 'name', p.name_key, count(*)::DOUBLE FROM er_profile_state p
+    JOIN ri_touched_values t ON t.field = 'name' AND t.value = p.name_key GROUP BY p.name_key;
+    CREATE OR REPLACE TEMP TABLE ri_changed_values AS
+    SELECT f.field, f.value FROM ri_freq f LEFT JOIN er_freq_state o USING (field, value)
+    WHERE o.dn IS DISTINCT FROM f.dn
+      AND (f.field = 'name' OR o.dn IS NULL OR o.dn <= {shared} OR f.dn <= {shared});
+    DELETE FROM er_freq_state USING ri_freq f WHERE er_freq_state.field = f.field AND er_freq_state.value = f.value;
+    INSERT INTO er_freq_state SELECT field, value, dn FROM ri_freq;
+    """)
+    n_new = population(con, cfg, "er_profile_state")
+    if n_new * float(cfg["frequency"]["u_floor"]) > 1.0:
+        # the floor of a name's u binds: weights would no longer move with log2(N) alone
+        raise NeedsFullResolution("the name population passed 1/u_floor")
+    # 3. Blocking keys of the new profiles; blocks that outgrew their cap.
+    cap = _cap_sql(cfg)
+    stage("blocking", f"""
+    CREATE OR REPLACE TEMP TABLE ri_new_keys AS {_keys_sql(cfg, "ri_new_profiles")};
+    INSERT INTO er_key_state SELECT * FROM ri_new_keys;
+    CREATE OR REPLACE TEMP TABLE ri_blocks AS
+    SELECT k.rule, k.key, count(*) AS n, count(*) FILTER (WHERE nk.profile_id IS NOT NULL) AS added
+    FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_new_keys) b USING (rule, key)
+    LEFT JOIN ri_new_keys nk USING (rule, key, profile_id)
+    GROUP BY k.rule, k.key;
+    -- d. profiles of blocks that were paired up before and are over the cap now
+    CREATE OR REPLACE TEMP TABLE ri_crossed AS
+    SELECT DISTINCT k.profile_id FROM er_key_state k
+    JOIN ri_blocks b USING (rule, key)
+    WHERE b.n - b.added BETWEEN 2 AND {_cap_sql(cfg, 'b.rule')} AND b.n > {_cap_sql(cfg, 'b.rule')};
+    -- b. profiles carrying an identifier value whose frequency changed
+    CREATE OR REPLACE TEMP TABLE ri_value_profiles AS
+    {" UNION ".join(
+        f"SELECT p.profile_id, '{f}' AS field, c.value FROM er_profile_state p JOIN ri_changed_values c "
+        f"ON c.field = '{f}' AND c.value = {e}"
+        for f, e in {**{f: "p." + e for f, e in value_exprs.items() if f != "place_unit"},
+                     "place_unit": "p.address_key || '#' || p.unit", "name": "p.name_key"}.items())};
+    -- every profile whose pairs are looked at, and their keys with the current block sizes
+    CREATE OR REPLACE TEMP TABLE ri_focus AS
+    SELECT profile_id FROM ri_new_profiles UNION SELECT profile_id FROM ri_crossed
+    UNION SELECT profile_id FROM ri_value_profiles WHERE field <> 'name';
+    CREATE OR REPLACE TEMP TABLE ri_focus_keys AS
+    SELECT k.rule, k.key, k.profile_id FROM er_key_state k SEMI JOIN ri_focus USING (profile_id);
+    CREATE OR REPLACE TEMP TABLE ri_kept_blocks AS
+    SELECT rule, key FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_focus_keys) USING (rule, key)
+    GROUP BY rule, key HAVING count(*) BETWEEN 2 AND {_cap_sql(cfg)};
+    -- a + d: every candidate pair of a new or crossed profile
+    CREATE OR REPLACE TEMP TABLE ri_pairs AS
+    WITH fk AS (
+        SELECT f.* FROM ri_focus_keys f SEMI JOIN ri_kept_blocks USING (rule, key)
+        WHERE f.profile_id IN (SELECT profile_id FROM ri_new_profiles UNION SELECT profile_id FROM ri_crossed)
+    ), partners AS (
+        SELECT least(fk.profile_id, k.profile_id) AS profile_l, greatest(fk.profile_id, k.profile_id) AS profile_r
+        FROM fk JOIN er_key_state k USING (rule, key) WHERE k.profile_id <> fk.profile_id
+    ), b_pairs AS (
+        -- b: candidate pairs that share the changed value itself
+        SELECT DISTINCT least(l.profile_id, r.profile_id) AS profile_l, greatest(l.profile_id, r.profile_id) AS profile_r
+        FROM ri_value_profiles vl JOIN ri_value_profiles vr
+             ON vl.field = vr.field AND vl.value = vr.value AND vl.profile_id < vr.profile_id
+             AND vl.field <> 'name'
+        JOIN ri_focus_keys l ON l.profile_id = vl.profile_id
+        JOIN ri_focus_keys r ON r.profile_id = vr.profile_id AND r.rule = l.rule AND r.key = l.key
+        SEMI JOIN ri_kept_blocks kb ON kb.rule = l.rule AND kb.key = l.key
+    ), c_pairs AS (
+        -- c: accepted links between two profiles of a name whose frequency changed
+        SELECT e.mention_id_l AS profile_l, e.mention_id_r AS profile_r
+        FROM entity_links e
+        JOIN ri_value_profiles vl ON vl.profile_id = e.mention_id_l AND vl.field = 'name'
+        JOIN ri_value_profiles vr ON vr.profile_id = e.mention_id_r AND vr.field = 'name' AND vr.value = vl.value
+    ), d_links AS (
+        -- d: accepted links of a crossed profile, which may have lost their only block
+        SELECT e.mention_id_l AS profile_l, e.mention_id_r AS profile_r FROM entity_links e
+        WHERE e.mention_id_l IN (SELECT profile_id FROM ri_crossed) OR e.mention_id_r IN (SELECT profile_id FROM ri_crossed)
+    )
+    SELECT DISTINCT * FROM (SELECT * FROM partners UNION ALL SELECT * FROM b_pairs UNION ALL SELECT * FROM c_pairs
+                            UNION ALL SELECT * FROM d_links);
+    """)
+    # The rules that propose each pair now (none: no longer a candidate).
+    stage("candidates", f"""
+    CREATE OR REPLACE TEMP TABLE ri_pair_keys AS
+    SELECT k.rule, k.key, k.profile_id FROM er_key_state k
+    SEMI JOIN (SELECT profile_l AS profile_id FROM ri_pairs UNION SELECT profile_r FROM ri_pairs) USING (profile_id);
+    CREATE OR REPLACE TEMP TABLE ri_pair_blocks AS
+    SELECT rule, key FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_pair_keys) USING (rule, key)
+    GROUP BY rule, key HAVING count(*) BETWEEN 2 AND {_cap_sql(cfg)};
+    CREATE OR REPLACE TEMP TABLE er_pairs AS
+    SELECT p.profile_l, p.profile_r, bit_or(1::INTEGER << l.rule::INTEGER) AS rules
+    FROM ri_pairs p
+    JOIN ri_pair_keys l ON l.profile_id = p.profile_l
+    JOIN ri_pair_keys r ON r.profile_id = p.profile_r AND r.rule = l.rule AND r.key = l.key
+    SEMI JOIN ri_pair_blocks b ON b.rule = l.rule AND b.key = l.key
+    GROUP BY p.profile_l, p.profile_r;
+    CREATE OR REPLACE TEMP TABLE er_profiles AS {_with_dn_sql(
+        "(SELECT * EXCLUDE (entity_id) FROM er_profile_state SEMI JOIN "
+        "(SELECT profile_l AS profile_id FROM er_pairs UNION SELECT profile_r FROM er_pairs) USING (profile_id))",
+        "er_freq_state")};
+    """)
+    stage("comparison", _scores_sql(cfg, n_new))
+    # e. the other accepted links against the grown population
+    stage("accept", f"""
+    CREATE OR REPLACE TEMP TABLE er_accepted AS
+    SELECT profile_l, profile_r FROM er_scores WHERE gate_passed AND match_weight >= {threshold};
+    CREATE OR REPLACE TEMP TABLE ri_removed AS
+    SELECT e.mention_id_l AS profile_l, e.mention_id_r AS profile_r
+    FROM entity_links e SEMI JOIN ri_pairs p ON p.profile_l = e.mention_id_l AND p.profile_r = e.mention_id_r
+    UNION ALL
+    SELECT e.mention_id_l, e.mention_id_r FROM entity_links e
+    ANTI JOIN ri_pairs p ON p.profile_l = e.mention_id_l AND p.profile_r = e.mention_id_r
+    WHERE e.match_weight + (CASE WHEN e.evidence->>'$.name.level' = 'exact' THEN {1.0 - scale!r} ELSE {-scale!r} END)
+                         * log2({n_new!r} / e.scored_population) < {threshold};
+    """)
+    # 4. Parties of every touched profile, as components inside the touched parties.
+    stage("components", """
+    CREATE OR REPLACE TEMP TABLE ri_touched_entities AS
+    SELECT DISTINCT s.entity_id FROM er_profile_state s SEMI JOIN (
+        SELECT profile_l AS profile_id FROM ri_removed UNION SELECT profile_r FROM ri_removed
+        UNION SELECT profile_l FROM er_accepted UNION SELECT profile_r FROM er_accepted
+        UNION SELECT profile_id FROM ri_touched_profiles) USING (profile_id);
+    CREATE OR REPLACE TEMP TABLE ri_scope AS
+    SELECT profile_id, entity_id AS old_entity FROM er_profile_state SEMI JOIN ri_touched_entities USING (entity_id);
+    CREATE OR REPLACE TEMP TABLE ri_kept_links AS
+    SELECT e.mention_id_l AS profile_l, e.mention_id_r AS profile_r FROM entity_links e
+    SEMI JOIN ri_scope s ON s.profile_id = e.mention_id_l
+    ANTI JOIN ri_removed r ON r.profile_l = e.mention_id_l AND r.profile_r = e.mention_id_r
+    ANTI JOIN er_accepted a ON a.profile_l = e.mention_id_l AND a.profile_r = e.mention_id_r;
+    """)
+    con.execute("ALTER TABLE er_accepted RENAME TO ri_accepted_new")
+    con.execute("CREATE OR REPLACE TEMP TABLE er_accepted AS SELECT * FROM ri_kept_links UNION ALL SELECT * FROM ri_accepted_new")
+    started = time.perf_counter()
+    stats.iterations = _components(con, progress)
+    stats.seconds["components"] = stats.seconds.get("components", 0) + round(time.perf_counter() - started, 3)
+    con.execute("DROP TABLE er_accepted; ALTER TABLE ri_accepted_new RENAME TO er_accepted")
+    stage("write", _write_new_sql(cfg, n_new))
+    con.execute(f"UPDATE er_state SET population = {n_new!r}")
+    stats.mentions = _scalar(con, "SELECT count(*) FROM ri_new")
+    stats.profiles = _scalar(con, "SELECT count(*) FROM ri_new_profiles")
+    stats.candidate_pairs = _scalar(con, "SELECT count(*) FROM er_scores")
+    stats.links = _scalar(con, "SELECT count(*) FROM er_accepted")
+    stats.entities = _scalar(con, "SELECT count(*) FROM ri_touched_entities")
+    if not os.environ.get("LINKER_KEEP_WORK_TABLES"):
+        for temp in ("ri_new", "ri_new_mp", "ri_new_profiles", "ri_grown", "ri_touched_profiles", "ri_touched_values",
+                     "ri_freq", "ri_changed_values", "ri_new_keys", "ri_blocks", "ri_crossed", "ri_value_profiles",
+                     "ri_focus", "ri_focus_keys", "ri_kept_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
+                     "ri_removed", "ri_touched_entities", "ri_scope", "ri_kept_links", "er_pairs", "er_profiles",
+                     "er_scores", "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels"):
+            con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return stats
+
+
+def _write_new_sql(cfg: dict, n_names: float) -> str:
+    """The writes of an incremental resolution (see resolve_new_mentions)."""
+    evidence_fields = ("name", "phone", "id_number", "account", "address")
+    evidence = ", ".join(
+        f"'{f}', json_object('level', {f}_level, 'weight', round({f}_weight, 2))" for f in evidence_fields
+    )
+    return f"""
+    CREATE OR REPLACE TEMP TABLE ri_entity AS
+    SELECT s.profile_id, s.old_entity, coalesce(l.label, s.profile_id) AS entity_id
+    FROM ri_scope s LEFT JOIN er_labels l ON l.node = s.profile_id;
+    UPDATE er_profile_state SET entity_id = e.entity_id FROM ri_entity e
+    WHERE er_profile_state.profile_id = e.profile_id AND er_profile_state.entity_id <> e.entity_id;
+    -- new mentions, and old mentions whose party changed
+    CREATE OR REPLACE TEMP TABLE ri_mention_entity AS
+    SELECT mp.mention_id, mp.profile_id, e.entity_id FROM ri_new_mp mp JOIN ri_entity e USING (profile_id)
+    UNION ALL
+    SELECT m.mention_id, m.profile_id, e.entity_id FROM party_mentions m JOIN ri_entity e USING (profile_id)
+    WHERE m.entity_id IS NOT NULL AND e.entity_id <> e.old_entity;
+    CREATE OR REPLACE TEMP TABLE _changed_parcels AS
+    SELECT DISTINCT mention_id // 2 AS parcel_seq FROM ri_mention_entity;
+    UPDATE party_mentions SET profile_id = e.profile_id, entity_id = e.entity_id
+    FROM ri_mention_entity e WHERE party_mentions.mention_id = e.mention_id;
+
+    DELETE FROM entity_links USING ri_removed r
+    WHERE entity_links.mention_id_l = r.profile_l AND entity_links.mention_id_r = r.profile_r;
+    INSERT INTO entity_links
+    SELECT s.profile_l, s.profile_r, 1 / (1 + pow(2, -s.match_weight)), s.match_weight,
+           json_object('prior', round(s.prior_weight, 2), 'blocked_by', {_rule_names_sql(cfg, 's.rules')}, {evidence}),
+           {float(n_names)!r}::DOUBLE
+    FROM er_scores s JOIN er_accepted a USING (profile_l, profile_r);
+
+    DELETE FROM entities WHERE entity_id IN (SELECT entity_id FROM ri_touched_entities);
+    INSERT INTO entities
+    WITH touched AS (SELECT DISTINCT entity_id FROM ri_entity),
+    mentions AS (SELECT m.* FROM party_mentions m SEMI JOIN touched USING (entity_id)),
+    named AS (
+        SELECT entity_id, name_raw, count(*) AS n FROM mentions GROUP BY ALL
+    ), best AS (
+        SELECT entity_id, first(name_raw ORDER BY n DESC, length(name_raw), name_raw) AS best_name FROM named GROUP BY entity_id
+    )
+    SELECT m.entity_id, b.best_name,
+           list_sort(list_distinct(list(m.name_raw)))[1:50] AS names,
+           list_sort(list_distinct(list(m.phone_e164)))[1:50] AS phones,
+           list_sort(list_distinct(list(m.account_norm)))[1:50] AS accounts,
+           list_sort(list_distinct(list(m.id_number_norm)))[1:50] AS id_numbers,
+           list_sort(list_distinct(list(m.address_raw)))[1:50] AS addresses,
+           count(*) AS mentions,
+           count(DISTINCT m.parcel_seq) AS parcels,
+           list_sort(list_distinct(list(m.role))) AS roles
+    FROM mentions m JOIN best b USING (entity_id)
+    GROUP BY m.entity_id, b.best_name;
+    DROP TABLE ri_entity;
+    DROP TABLE ri_mention_entity;
     """

@@ -315,10 +315,11 @@ def _churn(con: duckdb.DuckDBPyConnection) -> None:
             FROM uses ANTI JOIN _hub_keys USING (kind, key) GROUP BY ALL
         )
         SELECT group_key,
-               arg_max(names, (names, phones + ids, kind)) AS max_names,
-               arg_max(role || ' ' || kind, (names, phones + ids, kind)) AS churn_kind,
-               arg_max(phones, (names, phones + ids, kind)) AS churn_phones,
-               arg_max(ids, (names, phones + ids, kind)) AS churn_ids
+               -- (role, kind, key) is unique within a cluster, so ties cannot pick rows at random
+               arg_max(names, (names, phones + ids, kind, role, key)) AS max_names,
+               arg_max(role || ' ' || kind, (names, phones + ids, kind, role, key)) AS churn_kind,
+               arg_max(phones, (names, phones + ids, kind, role, key)) AS churn_phones,
+               arg_max(ids, (names, phones + ids, kind, role, key)) AS churn_ids
         FROM per_identifier
         GROUP BY group_key
         """
