@@ -85,68 +85,81 @@ def graph_config(config: dict | None) -> dict:
     return merged
 
 
-def _identifier_uses_sql() -> str:
+def _identifier_uses_sql(mentions: str = "party_mentions") -> str:
     """One row per (parcel, identifier) with the party that used it on that parcel.
 
     Each use carries the party's entity and name key (parties are counted both ways).
     Phones, addresses and parties are shared across roles (a person who sends and receives is
     one node); ID numbers and accounts only exist on the sender side. The address node is the
     canonical address key plus its unit, so a forwarding warehouse's customers stay apart.
+    `mentions` names the mention rows to read (all of `party_mentions`, or a night's share).
     """
-    return """
+    return f"""
         SELECT parcel_seq, entity_id, name_key, 'party' AS kind, CAST(entity_id AS VARCHAR) AS key
-        FROM party_mentions WHERE entity_id IS NOT NULL
+        FROM {mentions} WHERE entity_id IS NOT NULL
         UNION ALL
         SELECT parcel_seq, entity_id, name_key, 'phone', phone_e164
-        FROM party_mentions WHERE phone_e164 IS NOT NULL AND phone_e164 <> ''
+        FROM {mentions} WHERE phone_e164 IS NOT NULL AND phone_e164 <> ''
         UNION ALL
         SELECT parcel_seq, entity_id, name_key, 'id_number', id_number_norm
-        FROM party_mentions WHERE role = 'sender' AND id_number_norm IS NOT NULL AND id_number_norm <> ''
+        FROM {mentions} WHERE role = 'sender' AND id_number_norm IS NOT NULL AND id_number_norm <> ''
         UNION ALL
         SELECT parcel_seq, entity_id, name_key, 'account', account_norm
-        FROM party_mentions WHERE role = 'sender' AND account_norm IS NOT NULL AND account_norm <> ''
+        FROM {mentions} WHERE role = 'sender' AND account_norm IS NOT NULL AND account_norm <> ''
         UNION ALL
         SELECT parcel_seq, entity_id, name_key, 'address', address_key || '#' || coalesce(address_unit, '')
-        FROM party_mentions WHERE address_key IS NOT NULL AND address_key <> ''
+        FROM {mentions} WHERE address_key IS NOT NULL AND address_key <> ''
         UNION ALL
         SELECT m.parcel_seq, m.entity_id, m.name_key, 'acceptance_point', p.acceptance_point
-        FROM party_mentions m JOIN parcels p USING (parcel_seq)
+        FROM {mentions} m JOIN parcels p USING (parcel_seq)
         WHERE m.role = 'sender' AND p.acceptance_point IS NOT NULL AND p.acceptance_point <> ''
     """
 
 
-def build_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, prefix: str = "") -> dict:
-    """Build `{prefix}graph_nodes` and `{prefix}graph_edges` from `party_mentions` and `parcels`.
+_USE_COLUMNS = "parcel_seq, entity_id, name_key, kind, key"
+_NODE_COLUMNS = "node_id, kind, key, entities, parcels, weight, hub"
 
+
+def _node_terms(cfg: dict) -> tuple[str, str, str]:
+    """SQL for an identifier's statistics over `uses` rows, its edge weight and its hub flag.
+
+    Weight falls with the log of how many distinct parties share the identifier: a phone of
+    one person weighs its kind's weight, one shared by 8 parties about a third of it. Parties
+    are counted as resolved entities or as distinct names, whichever is more, so that a
+    resolution that merged an outlet's walk-in customers into one party (they share its
+    phone) cannot hide the hub: that over-merged party is itself cut as a hub.
+    build_graph and update_graph share these terms, so an updated node equals a rebuilt one.
+    """
+    kind_weight, max_entities = cfg["kind_weight"], cfg["max_entities"]
+    cases_w = " ".join(f"WHEN '{k}' THEN {float(kind_weight.get(k, 1.0))}" for k in NODE_KINDS)
+    cases_n = " ".join(f"WHEN '{k}' THEN {int(max_entities.get(k, 1_000_000))}" for k in NODE_KINDS)
+    stats = ("greatest(count(DISTINCT entity_id), count(DISTINCT name_key)) AS entities, "
+             "count(DISTINCT parcel_seq) AS parcels")
+    weight = f"(CASE kind {cases_w} ELSE 1.0 END) / (1 + ln(greatest(entities, 1)))"
+    hub = f"entities > (CASE kind {cases_n} ELSE 1000000 END)"
+    return stats, weight, hub
+
+
+def build_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, prefix: str = "") -> dict:
+    """Build `{prefix}graph_uses`, `{prefix}graph_nodes` and `{prefix}graph_edges` from
+    `party_mentions` and `parcels`, from scratch.
+
+    graph_uses: parcel_seq, entity_id, name_key, kind, key - every identifier use, kept so that
+    `update_graph` can recount an identifier without re-reading every mention.
     graph_nodes: node_id (dense, after the parcel_seq range), kind, key, entities (distinct parties
     using it), parcels, weight (weight of each of its edges), hub (edges cut).
     graph_edges: parcel_seq, node_id, weight - only for non-hub identifiers on two or more parcels.
     Returns counts.
     """
-    cfg = graph_config(config)
-    kind_weight = cfg["kind_weight"]
-    max_entities = cfg["max_entities"]
-    cases_w = " ".join(f"WHEN '{k}' THEN {float(kind_weight.get(k, 1.0))}" for k in NODE_KINDS)
-    cases_n = " ".join(f"WHEN '{k}' THEN {int(max_entities.get(k, 1_000_000))}" for k in NODE_KINDS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _identifier_uses AS {_identifier_uses_sql()}")
-    # Weight falls with the log of how many distinct parties share the identifier: a phone of
-    # one person weighs its kind's weight, one shared by 8 parties about a third of it. Parties
-    # are counted as resolved entities or as distinct names, whichever is more, so that a
-    # resolution that merged an outlet's walk-in customers into one party (they share its
-    # phone) cannot hide the hub: that over-merged party is itself cut as a hub.
+    stats, weight, hub = _node_terms(graph_config(config))
+    con.execute(f"CREATE OR REPLACE TABLE {prefix}graph_uses AS {_identifier_uses_sql()}")
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {prefix}graph_nodes AS
-        WITH stats AS (
-            SELECT kind, key, greatest(count(DISTINCT entity_id), count(DISTINCT name_key)) AS entities,
-                   count(DISTINCT parcel_seq) AS parcels
-            FROM _identifier_uses GROUP BY kind, key
-        )
+        WITH stats AS (SELECT kind, key, {stats} FROM {prefix}graph_uses GROUP BY kind, key)
         SELECT (SELECT coalesce(max(parcel_seq), -1) + 1 FROM parcels)
                    + row_number() OVER (ORDER BY kind, key) - 1 AS node_id,
-               kind, key, entities, parcels,
-               (CASE kind {cases_w} ELSE 1.0 END) / (1 + ln(greatest(entities, 1))) AS weight,
-               entities > (CASE kind {cases_n} ELSE 1000000 END) AS hub
+               kind, key, entities, parcels, {weight} AS weight, {hub} AS hub
         FROM stats WHERE parcels >= 2
         """
     )
@@ -154,15 +167,115 @@ def build_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, p
         f"""
         CREATE OR REPLACE TABLE {prefix}graph_edges AS
         SELECT DISTINCT u.parcel_seq, n.node_id, n.weight
-        FROM _identifier_uses u JOIN {prefix}graph_nodes n USING (kind, key)
+        FROM {prefix}graph_uses u JOIN {prefix}graph_nodes n USING (kind, key)
         WHERE NOT n.hub
         ORDER BY u.parcel_seq, n.node_id
         """
     )
-    con.execute("DROP TABLE IF EXISTS _identifier_uses")
+    return _graph_counts(con, prefix)
+
+
+def _graph_counts(con: duckdb.DuckDBPyConnection, prefix: str = "") -> dict:
     nodes, hubs = con.execute(f"SELECT count(*), count(*) FILTER (WHERE hub) FROM {prefix}graph_nodes").fetchall()[0]
     edges = con.execute(f"SELECT count(*) FROM {prefix}graph_edges").fetchall()[0][0]
     return {"identifier_nodes": int(nodes), "hub_nodes": int(hubs), "edges": int(edges)}
+
+
+def update_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, changed: str = "_changed_parcels") -> dict:
+    """Bring `graph_uses`, `graph_nodes` and `graph_edges` up to date with `party_mentions` in
+    place, touching only what the parcels in `changed` (a table with a `parcel_seq` column:
+    parcels whose mentions are new or whose mentions' entity_id changed) can have changed.
+
+    The result equals a fresh `build_graph` compared by (kind, key) for nodes and by
+    (parcel_seq, kind, key, weight) for edges; only node ids differ: a key that already had a
+    node keeps its id, a new key gets a fresh id above every node id and parcel_seq so far.
+    So node ids are neither dense nor above every parcel_seq once new parcels arrive
+    (`detect_groups` does not rely on either).
+
+    An identifier's statistics depend only on its own uses, so only the identifiers a changed
+    parcel used before or uses now (the *touched* keys) can change:
+
+    1. the changed parcels' old uses name the keys they leave, their recomputed uses (from
+       `party_mentions` and `parcels.acceptance_point`) the keys they join;
+    2. their uses are replaced in `graph_uses`;
+    3. each touched key is recounted over all its uses in `graph_uses`: it may appear, change
+       weight, cross the hub threshold, or fall under two parcels and disappear;
+    4. the nodes of touched keys are replaced, and so are all their edges (a changed weight or
+       hub flag changes every edge of the node). A changed parcel's old and new edges all lead
+       to touched keys, so this rewrites the changed parcels' edges too.
+
+    Runs inside the caller's transaction (it neither begins nor commits) and needs the tables
+    of an earlier `build_graph`. Returns counts: touched keys, changed parcels, rewritten
+    nodes and edges, and the graph's totals as build_graph reports them.
+    """
+    missing = {"graph_uses", "graph_nodes", "graph_edges"} - {
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    if missing:
+        raise RuntimeError(f"update_graph needs a graph built by build_graph first (missing {', '.join(sorted(missing))})")
+    stats, weight, hub = _node_terms(graph_config(config))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ug_changed AS SELECT DISTINCT parcel_seq FROM {changed}")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ug_mentions AS
+        SELECT parcel_seq, entity_id, name_key, role, phone_e164, id_number_norm, account_norm, address_key, address_unit
+        FROM party_mentions WHERE parcel_seq IN (SELECT parcel_seq FROM _ug_changed)
+        """
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ug_uses AS {_identifier_uses_sql('_ug_mentions')}")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ug_touched AS
+        SELECT kind, key FROM graph_uses WHERE parcel_seq IN (SELECT parcel_seq FROM _ug_changed)
+        UNION
+        SELECT kind, key FROM _ug_uses
+        """
+    )
+    con.execute("DELETE FROM graph_uses WHERE parcel_seq IN (SELECT parcel_seq FROM _ug_changed)")
+    con.execute(f"INSERT INTO graph_uses ({_USE_COLUMNS}) SELECT {_USE_COLUMNS} FROM _ug_uses")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ug_old_nodes AS
+        SELECT n.node_id, n.kind, n.key FROM graph_nodes n SEMI JOIN _ug_touched t USING (kind, key)
+        """
+    )
+    # Fresh ids start above every node id and every parcel_seq there is now; parcels arriving
+    # later may pass them, which is why detect_groups maps ids to a local range.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ug_nodes AS
+        WITH stats AS (
+            SELECT kind, key, {stats} FROM graph_uses SEMI JOIN _ug_touched t USING (kind, key) GROUP BY kind, key
+        ),
+        kept AS (SELECT s.*, o.node_id AS old_id FROM stats s LEFT JOIN _ug_old_nodes o USING (kind, key) WHERE s.parcels >= 2),
+        base AS (SELECT greatest((SELECT coalesce(max(node_id), -1) FROM graph_nodes),
+                                 (SELECT coalesce(max(parcel_seq), -1) FROM parcels)) + 1 AS first_id)
+        SELECT CASE WHEN old_id IS NOT NULL THEN old_id
+                    ELSE (SELECT first_id FROM base)
+                         + row_number() OVER (PARTITION BY old_id IS NULL ORDER BY kind, key) - 1 END AS node_id,
+               kind, key, entities, parcels, {weight} AS weight, {hub} AS hub
+        FROM kept
+        """
+    )
+    con.execute("DELETE FROM graph_nodes WHERE node_id IN (SELECT node_id FROM _ug_old_nodes)")
+    con.execute(f"INSERT INTO graph_nodes ({_NODE_COLUMNS}) SELECT {_NODE_COLUMNS} FROM _ug_nodes")
+    con.execute("DELETE FROM graph_edges WHERE node_id IN (SELECT node_id FROM _ug_old_nodes)")
+    edges_rewritten = con.execute(
+        """
+        INSERT INTO graph_edges (parcel_seq, node_id, weight)
+        SELECT DISTINCT u.parcel_seq, n.node_id, n.weight
+        FROM graph_uses u JOIN _ug_nodes n USING (kind, key)
+        WHERE NOT n.hub
+        """
+    ).fetchall()[0][0]
+    counts = {
+        "changed_parcels": int(con.execute("SELECT count(*) FROM _ug_changed").fetchall()[0][0]),
+        "touched_keys": int(con.execute("SELECT count(*) FROM _ug_touched").fetchall()[0][0]),
+        "nodes_rewritten": int(con.execute("SELECT count(*) FROM _ug_nodes").fetchall()[0][0]),
+        "edges_rewritten": int(edges_rewritten),
+    }
+    for table in ("_ug_changed", "_ug_mentions", "_ug_uses", "_ug_touched", "_ug_old_nodes", "_ug_nodes"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return counts | _graph_counts(con)
 
 
 def connected_components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -260,9 +373,12 @@ class DetectReport:
     timings: dict = field(default_factory=dict)
 
 
-def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, prefix: str = "") -> DetectReport:
+def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, prefix: str = "",
+                  graph_prefix: str | None = None) -> DetectReport:
     """Operations grown from the parcels that carry goods signals; writes `{prefix}parcel_groups`
     (parcel_seq, group_key, component_key, community_split, seed) for groups of two or more parcels.
+    It reads `{graph_prefix}graph_nodes` and `{graph_prefix}graph_edges` (`graph_prefix` defaults
+    to `prefix`; an incremental run updates the graph in place but stages the groups).
 
     An investigator starts from the suspicious parcels and follows what ties them together, not
     from a partition of all traffic: in a realistic world almost every parcel is linked to every
@@ -289,6 +405,7 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
     component, so the same input always gives the same groups.
     """
     cfg = graph_config(config)
+    gp = prefix if graph_prefix is None else graph_prefix
     report = DetectReport()
     t0 = time.perf_counter()
     link_kinds = [k for k in cfg["link_kinds"] if k in NODE_KINDS]
@@ -304,7 +421,7 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _link_nodes AS
-        SELECT node_id, parcels FROM {prefix}graph_nodes
+        SELECT node_id, kind, key, parcels FROM {gp}graph_nodes
         WHERE NOT hub AND kind IN ({kinds_sql}) AND entities <= (CASE kind {caps or 'WHEN NULL THEN 0'} ELSE 0 END)
         """
     )
@@ -312,19 +429,34 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
         f"""
         CREATE OR REPLACE TEMP TABLE _seed_edges AS
         SELECT e.parcel_seq, e.node_id, e.weight
-        FROM {prefix}graph_edges e JOIN _seeds USING (parcel_seq) JOIN _link_nodes USING (node_id)
-        ORDER BY e.parcel_seq, e.node_id
+        FROM {gp}graph_edges e JOIN _seeds USING (parcel_seq) JOIN _link_nodes USING (node_id)
         """
     )
     report.seeds = int(con.execute("SELECT count(*) FROM _seeds").fetchall()[0][0])
-    first_identifier, n_nodes = con.execute(
-        f"SELECT (SELECT coalesce(max(parcel_seq), -1) + 1 FROM parcels), "
-        f"greatest((SELECT coalesce(max(parcel_seq), -1) + 1 FROM parcels), "
-        f"(SELECT coalesce(max(node_id), -1) + 1 FROM {prefix}graph_nodes))"
-    ).fetchall()[0]
-    edges = con.execute("SELECT parcel_seq, node_id, weight FROM _seed_edges").fetchnumpy()
+    # Parcels and identifiers share one index space here: parcels are their parcel_seq, the
+    # identifiers on seed edges follow after the last parcel, numbered in (kind, key) order.
+    # Node ids themselves are no use for that: update_graph leaves gaps, and parcels that
+    # arrived later can carry a parcel_seq equal to an older node's id. Numbering by
+    # (kind, key) is what a full build's node ids give, and it makes the Leiden input (node
+    # order, edge order) the same whichever way the graph was built, so the groups are too.
+    first_identifier = int(con.execute("SELECT coalesce(max(parcel_seq), -1) + 1 FROM parcels").fetchall()[0][0])
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _seed_nodes AS
+        SELECT node_id, row_number() OVER (ORDER BY kind, key) - 1 AS local_id
+        FROM _link_nodes WHERE node_id IN (SELECT node_id FROM _seed_edges)
+        """
+    )
+    n_nodes = first_identifier + int(con.execute("SELECT count(*) FROM _seed_nodes").fetchall()[0][0])
+    edges = con.execute(
+        f"""
+        SELECT e.parcel_seq, {first_identifier} + s.local_id AS node, e.weight
+        FROM _seed_edges e JOIN _seed_nodes s USING (node_id)
+        ORDER BY e.parcel_seq, node
+        """
+    ).fetchnumpy()
     src = np.asarray(edges["parcel_seq"], dtype=np.int64)
-    dst = np.asarray(edges["node_id"], dtype=np.int64)
+    dst = np.asarray(edges["node"], dtype=np.int64)
     weight = np.asarray(edges["weight"], dtype=np.float64)
     labels = connected_components(n_nodes, src, dst)
     report.timings["components_s"] = round(time.perf_counter() - t0, 3)
@@ -407,7 +539,7 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
         ),
         candidates AS (
             SELECT e.parcel_seq, d.group_key, count(*) AS links
-            FROM dedicated d JOIN {prefix}graph_edges e USING (node_id)
+            FROM dedicated d JOIN {gp}graph_edges e USING (node_id)
             ANTI JOIN _seeds s ON s.parcel_seq = e.parcel_seq
             GROUP BY e.parcel_seq, d.group_key
         ),
@@ -425,7 +557,7 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
         """
     )
     report.timings["attach_s"] = round(time.perf_counter() - t2, 3)
-    for table in ("_seeds", "_link_nodes", "_seed_edges", "_seed_groups"):
+    for table in ("_seeds", "_link_nodes", "_seed_edges", "_seed_nodes", "_seed_groups"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     report.groups, report.grouped_parcels, report.attached_parcels = (int(v) for v in con.execute(
         f"SELECT count(DISTINCT group_key), count(*), count(*) FILTER (WHERE NOT seed) FROM {prefix}parcel_groups"
