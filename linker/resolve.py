@@ -369,9 +369,20 @@ def _scores_sql(cfg: dict, n_names: float) -> str:
            strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close')) AS gate_passed,
            name_level, phone_level, id_number_level, account_level, address_level,
            name_weight, phone_weight, id_number_weight, account_weight, address_weight, prior_weight,
-           prior_weight + name_weight + phone_weight + id_number_weight + account_weight + address_weight AS match_weight
+           prior_weight + name_weight + phone_weight + id_number_weight + account_weight + address_weight AS match_weight,
+           {_population_terms_sql(cfg)} AS n_tf
     FROM weighted
     """
+
+
+def _population_terms_sql(cfg: dict) -> str:
+    """How many of a pair's weights rise with log2 of the name population: the levels whose
+    u is the value's frequency among all names (u = dn / N), not a per-value base rate."""
+    terms = [f"({name}_level = '{level}')::INT"
+             for name, levels in cfg["fields"].items()
+             for level, spec in levels.items()
+             if isinstance(spec, dict) and spec.get("u") == "tf" and "u_base" not in spec]
+    return " + ".join(terms) or "0"
 
 
 def _pairwise(scorer, scale: float):
@@ -522,13 +533,19 @@ def config_fingerprint(cfg: dict) -> str:
 
 def _state_sql(cfg: dict, n_names: float) -> str:
     """What an incremental run needs to extend this resolution (see resolve_new_mentions):
-    the profiles with their party, the blocking keys (`er_key_state`, written by blocking) and
-    value frequencies (`er_freq_state`, written by frequencies), and the population."""
+    the profiles with their party, every candidate pair with its score and the population it
+    was scored against (`er_pair_state`), the blocking keys (`er_key_state`, written by
+    blocking), the value frequencies (`er_freq_state`, written by frequencies) and the
+    population."""
     return f"""
     CREATE OR REPLACE TABLE er_profile_state AS
     SELECT p.profile_id, p.name_key, p.phone, p.id_number, p.account, p.address_key, p.unit, p.mentions,
            coalesce(l.label, p.profile_id) AS entity_id
     FROM er_profiles p LEFT JOIN er_labels l ON l.node = p.profile_id;
+    CREATE OR REPLACE TABLE er_pair_state AS
+    SELECT profile_l, profile_r, gate_passed, match_weight, n_tf::TINYINT AS n_tf,
+           {float(n_names)!r}::DOUBLE AS scored_population
+    FROM er_scores;
     CREATE OR REPLACE TABLE er_state AS
     SELECT {float(n_names)!r}::DOUBLE AS population, '{config_fingerprint(cfg)}' AS fingerprint;
     """
@@ -595,7 +612,7 @@ def can_extend(con: duckdb.DuckDBPyConnection, cfg: dict | None = None) -> str |
     cfg = cfg or load_config()
     tables = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
-    missing = {"er_state", "er_profile_state", "er_key_state", "er_freq_state", "entity_links"} - tables
+    missing = {"er_state", "er_profile_state", "er_pair_state", "er_key_state", "er_freq_state", "entity_links"} - tables
     if missing:
         return "no stored resolution to extend"
     if "scored_population" not in {r[0] for r in con.execute(
@@ -604,10 +621,6 @@ def can_extend(con: duckdb.DuckDBPyConnection, cfg: dict | None = None) -> str |
     stored = con.execute("SELECT fingerprint FROM er_state").fetchall()
     if not stored or stored[0][0] != config_fingerprint(cfg):
         return "the resolution settings or code changed since the last full resolution"
-    if float(cfg["decision"]["prior_scale"]) < 1.0:
-        # With a prior scale under 1 a growing population raises some pair weights, which
-        # would need every rejected pair scored again.
-        return "prior_scale below 1 needs a full resolution when the population grows"
     return None
 
 
@@ -727,7 +740,6 @@ def resolve_new_mentions(
         # the floor of a name's u binds: weights would no longer move with log2(N) alone
         raise NeedsFullResolution("the name population passed 1/u_floor")
     # 3. Blocking keys of the new profiles; blocks that outgrew their cap.
-    cap = _cap_sql(cfg)
     stage("blocking", f"""
     CREATE OR REPLACE TEMP TABLE ri_new_keys AS {_keys_sql(cfg, "ri_new_profiles")};
     INSERT INTO er_key_state SELECT * FROM ri_new_keys;
@@ -748,45 +760,34 @@ def resolve_new_mentions(
         f"ON c.field = '{f}' AND c.value = {e}"
         for f, e in {**{f: "p." + e for f, e in value_exprs.items() if f != "place_unit"},
                      "place_unit": "p.address_key || '#' || p.unit", "name": "p.name_key"}.items())};
-    -- every profile whose pairs are looked at, and their keys with the current block sizes
-    CREATE OR REPLACE TEMP TABLE ri_focus AS
-    SELECT profile_id FROM ri_new_profiles UNION SELECT profile_id FROM ri_crossed
-    UNION SELECT profile_id FROM ri_value_profiles WHERE field <> 'name';
-    CREATE OR REPLACE TEMP TABLE ri_focus_keys AS
-    SELECT k.rule, k.key, k.profile_id FROM er_key_state k SEMI JOIN ri_focus USING (profile_id);
-    CREATE OR REPLACE TEMP TABLE ri_kept_blocks AS
-    SELECT rule, key FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_focus_keys) USING (rule, key)
+    -- a: every candidate pair of a new profile, through the blocks it is in
+    CREATE OR REPLACE TEMP TABLE ri_new_blocks AS
+    SELECT rule, key FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_new_keys) USING (rule, key)
     GROUP BY rule, key HAVING count(*) BETWEEN 2 AND {_cap_sql(cfg)};
-    -- a + d: every candidate pair of a new or crossed profile
     CREATE OR REPLACE TEMP TABLE ri_pairs AS
-    WITH fk AS (
-        SELECT f.* FROM ri_focus_keys f SEMI JOIN ri_kept_blocks USING (rule, key)
-        WHERE f.profile_id IN (SELECT profile_id FROM ri_new_profiles UNION SELECT profile_id FROM ri_crossed)
-    ), partners AS (
-        SELECT least(fk.profile_id, k.profile_id) AS profile_l, greatest(fk.profile_id, k.profile_id) AS profile_r
-        FROM fk JOIN er_key_state k USING (rule, key) WHERE k.profile_id <> fk.profile_id
-    ), b_pairs AS (
-        -- b: candidate pairs that share the changed value itself
-        SELECT DISTINCT least(l.profile_id, r.profile_id) AS profile_l, greatest(l.profile_id, r.profile_id) AS profile_r
-        FROM ri_value_profiles vl JOIN ri_value_profiles vr
-             ON vl.field = vr.field AND vl.value = vr.value AND vl.profile_id < vr.profile_id
-             AND vl.field <> 'name'
-        JOIN ri_focus_keys l ON l.profile_id = vl.profile_id
-        JOIN ri_focus_keys r ON r.profile_id = vr.profile_id AND r.rule = l.rule AND r.key = l.key
-        SEMI JOIN ri_kept_blocks kb ON kb.rule = l.rule AND kb.key = l.key
-    ), c_pairs AS (
-        -- c: accepted links between two profiles of a name whose frequency changed
-        SELECT e.mention_id_l AS profile_l, e.mention_id_r AS profile_r
-        FROM entity_links e
-        JOIN ri_value_profiles vl ON vl.profile_id = e.mention_id_l AND vl.field = 'name'
-        JOIN ri_value_profiles vr ON vr.profile_id = e.mention_id_r AND vr.field = 'name' AND vr.value = vl.value
-    ), d_links AS (
-        -- d: accepted links of a crossed profile, which may have lost their only block
-        SELECT e.mention_id_l AS profile_l, e.mention_id_r AS profile_r FROM entity_links e
-        WHERE e.mention_id_l IN (SELECT profile_id FROM ri_crossed) OR e.mention_id_r IN (SELECT profile_id FROM ri_crossed)
+    WITH partners AS (
+        SELECT least(nk.profile_id, k.profile_id) AS profile_l, greatest(nk.profile_id, k.profile_id) AS profile_r
+        FROM ri_new_keys nk SEMI JOIN ri_new_blocks USING (rule, key)
+        JOIN er_key_state k USING (rule, key) WHERE k.profile_id <> nk.profile_id
+    ), value_pairs AS (
+        -- b: known pairs that share a value whose frequency changed
+        SELECT s.profile_l, s.profile_r FROM er_pair_state s
+        JOIN ri_value_profiles vl ON vl.profile_id = s.profile_l
+        JOIN ri_value_profiles vr ON vr.profile_id = s.profile_r AND vr.field = vl.field AND vr.value = vl.value
+    ), crossed_pairs AS (
+        -- d: known pairs of a profile in a block that outgrew its cap
+        SELECT profile_l, profile_r FROM er_pair_state
+        WHERE profile_l IN (SELECT profile_id FROM ri_crossed) OR profile_r IN (SELECT profile_id FROM ri_crossed)
+    ), known AS (
+        SELECT * FROM value_pairs UNION SELECT * FROM crossed_pairs
+    ), flipped AS (
+        -- e: known pairs whose decision the grown population turns, either way
+        SELECT profile_l, profile_r FROM er_pair_state s ANTI JOIN known USING (profile_l, profile_r)
+        WHERE gate_passed
+          AND (match_weight >= {threshold})
+              <> (match_weight + (n_tf - {scale!r}) * log2({n_new!r} / scored_population) >= {threshold})
     )
-    SELECT DISTINCT * FROM (SELECT * FROM partners UNION ALL SELECT * FROM b_pairs UNION ALL SELECT * FROM c_pairs
-                            UNION ALL SELECT * FROM d_links);
+    SELECT DISTINCT * FROM (SELECT * FROM partners UNION ALL SELECT * FROM known UNION ALL SELECT * FROM flipped);
     """)
     # The rules that propose each pair now (none: no longer a candidate).
     stage("candidates", f"""
@@ -813,14 +814,14 @@ def resolve_new_mentions(
     stage("accept", f"""
     CREATE OR REPLACE TEMP TABLE er_accepted AS
     SELECT profile_l, profile_r FROM er_scores WHERE gate_passed AND match_weight >= {threshold};
+    -- every pair looked at again has a new decision: its old link goes, its new score stays
     CREATE OR REPLACE TEMP TABLE ri_removed AS
     SELECT e.mention_id_l AS profile_l, e.mention_id_r AS profile_r
-    FROM entity_links e SEMI JOIN ri_pairs p ON p.profile_l = e.mention_id_l AND p.profile_r = e.mention_id_r
-    UNION ALL
-    SELECT e.mention_id_l, e.mention_id_r FROM entity_links e
-    ANTI JOIN ri_pairs p ON p.profile_l = e.mention_id_l AND p.profile_r = e.mention_id_r
-    WHERE e.match_weight + (CASE WHEN e.evidence->>'$.name.level' = 'exact' THEN {1.0 - scale!r} ELSE {-scale!r} END)
-                         * log2({n_new!r} / e.scored_population) < {threshold};
+    FROM entity_links e SEMI JOIN ri_pairs p ON p.profile_l = e.mention_id_l AND p.profile_r = e.mention_id_r;
+    DELETE FROM er_pair_state USING ri_pairs p
+    WHERE er_pair_state.profile_l = p.profile_l AND er_pair_state.profile_r = p.profile_r;
+    INSERT INTO er_pair_state
+    SELECT profile_l, profile_r, gate_passed, match_weight, n_tf, {n_new!r} FROM er_scores;
     """)
     # 4. Parties of every touched profile, as components inside the touched parties.
     stage("components", """
@@ -853,7 +854,7 @@ def resolve_new_mentions(
     if not os.environ.get("LINKER_KEEP_WORK_TABLES"):
         for temp in ("ri_new", "ri_new_mp", "ri_new_profiles", "ri_grown", "ri_touched_profiles", "ri_touched_values",
                      "ri_freq", "ri_changed_values", "ri_new_keys", "ri_blocks", "ri_crossed", "ri_value_profiles",
-                     "ri_focus", "ri_focus_keys", "ri_kept_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
+                     "ri_new_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
                      "ri_removed", "ri_touched_entities", "ri_scope", "ri_kept_links", "er_pairs", "er_profiles",
                      "er_scores", "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels"):
             con.execute(f"DROP TABLE IF EXISTS {temp}")
