@@ -633,23 +633,24 @@ def resolve_new_mentions(
     giving the parties a full `resolve_entities` would give on all mentions.
 
     Why the result equals a full run: a pair's score depends only on the two profiles, the
-    frequency (dn) of the values they share, whether a block they share is within its cap,
-    and the name population N. So only these pairs need a new decision:
+    frequency (dn) of the values they share, the blocks they share (and whether each is
+    within its cap) and the name population N. A full run keeps every candidate pair with its
+    score (`er_pair_state`), so only these pairs need a new decision:
 
-    a. pairs with a new profile (a new combination of normalised fields);
-    b. candidate pairs that share an identifier value whose frequency changed (a new mention
-       carries it), unless the value was a shared outlet/warehouse value before and after
+    a. pairs with a new profile (a new combination of normalised fields), found through the
+       blocks of the new profile's keys;
+    b. known pairs that share a value whose frequency changed (a new mention carries it),
+       unless it is an identifier that was a shared outlet/warehouse value before and after
        (it weighs `shared_weight` either way);
-    c. accepted links that share a name whose frequency changed (a name's frequency only
-       grows, so its weight only falls: a rejected pair stays rejected);
-    d. every pair of a profile in a block that outgrew its cap (its pairs may no longer be
-       candidates);
-    e. every other accepted link, against the grown population: with prior_scale 1 its
-       weight moves by -log2(N'/N) unless the names agree exactly (then the prior and the
-       name's frequency move together and cancel), and only downwards, so a link that falls
-       under the threshold is dropped and no rejected pair can rise.
+    c. known pairs of a profile in a block that outgrew its cap (they may be candidates no
+       more);
+    d. known pairs whose decision the grown population turns: the prior -log2(N) * scale
+       moves every weight, and each level whose u is a frequency among all names (an exact
+       name, a place without unit: u = dn / N) moves it back by log2(N'/N); the stored
+       weight plus that shift says, without scoring, whether a pair crosses the threshold
+       either way.
 
-    The pairs of a, b, c, d are scored by the same SQL as a full run; the parties of every
+    These pairs are scored by the same SQL as a full run; the parties of every
     profile touched are then recomputed as connected components over the links, inside
     the touched parties only. Writes `party_mentions` (profile_id, entity_id),
     `entity_links`, `entities`, the `er_*_state` tables and a temp table `_changed_parcels`

@@ -149,3 +149,51 @@ def test_changed_resolution_settings_refuse_to_extend_the_stored_resolution(tmp_
     assert "settings" in resolve.can_extend(con, cfg)
     with pytest.raises(resolve.NeedsFullResolution):
         resolve.resolve_new_mentions(con, config=cfg)
+
+
+def _two_step_with(tmp_path, cfg: dict, history_rows: list[dict], night_rows: list[dict], name: str):
+    history = write_csv(tmp_path / f"{name}_h.csv", history_rows)
+    night = write_csv(tmp_path / f"{name}_n.csv", night_rows)
+    con = store.connect(tmp_path / f"{name}_inc.duckdb")
+    _load(con, history)
+    normalise.build_party_mentions(con)
+    resolve.resolve_entities(con, config=cfg)
+    before = con.execute("SELECT count(*) FROM entity_links").fetchall()[0][0]
+    _load(con, night)
+    normalise.build_party_mentions(con, new_only=True)
+    resolve.resolve_new_mentions(con, config=cfg)
+    full = store.connect(tmp_path / f"{name}_full.duckdb")
+    _load(full, history, night)
+    normalise.build_party_mentions(full)
+    resolve.resolve_entities(full, config=cfg)
+    return con, full, before
+
+
+@pytest.mark.parametrize("direction", ["falls", "rises"])
+def test_a_link_near_the_threshold_follows_the_grown_name_population(tmp_path, direction):
+    # The prior is -log2(names): with twice the names every pair loses a bit, except the
+    # weights that are themselves frequencies among all names (an exact name, a place without
+    # its unit), which gain one each. A pair just over the threshold can fall under it, and one
+    # just under can rise over it, without any of its own values changing.
+    from tests.test_resolve import _filler
+
+    cfg = resolve.load_config()
+    cfg["frequency"]["min_population"] = 10
+    blank = {"sender_id_number": "", "payer_account": ""}
+    if direction == "falls":  # close name + same address: no population term, -1 bit
+        cfg["decision"]["threshold"] = 16.5
+        pair = [parcel(parcel_id="H1", sender_name="Li Xiaoming", sender_phone="", **blank,
+                       sender_address="18 Jiefang Road, Jianghan District, Wuhan"),
+                parcel(parcel_id="H2", sender_name="Li Xiaomin", sender_phone="", **blank,
+                       sender_address="18 Jiefang Road, Jianghan Dist, Wuhan City")]
+    else:  # same name, phone, and place with and without a unit: two population terms, +1 bit
+        cfg["decision"]["threshold"] = 21.5
+        pair = [parcel(parcel_id="H1", sender_name="Wang Fang", sender_phone="+86 13512345678", **blank,
+                       sender_address="Flat 5, 7 Xinhua Road, Chengdu"),
+                parcel(parcel_id="H2", sender_name="Wang Fang", sender_phone="+86 13512345678", **blank,
+                       sender_address="7 Xinhua Road, Chengdu")]
+    night = [_filler(i) for i in range(100, 140)]  # 80 new names: more than twice the population
+    con, full, before = _two_step_with(tmp_path, cfg, FILLER + pair, night, direction)
+    after = con.execute("SELECT count(*) FROM entity_links").fetchall()[0][0]
+    assert (before, after) == ((1, 0) if direction == "falls" else (0, 1))
+    assert_same_resolution(con, full)
