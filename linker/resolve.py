@@ -749,12 +749,12 @@ def resolve_new_mentions(
     FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_new_keys) b USING (rule, key)
     LEFT JOIN ri_new_keys nk USING (rule, key, profile_id)
     GROUP BY k.rule, k.key;
-    -- d. profiles of blocks that were paired up before and are over the cap now
+    -- c. profiles of blocks that were paired up before and are over the cap now
     CREATE OR REPLACE TEMP TABLE ri_crossed AS
     SELECT DISTINCT k.profile_id FROM er_key_state k
     JOIN ri_blocks b USING (rule, key)
     WHERE b.n - b.added BETWEEN 2 AND {_cap_sql(cfg, 'b.rule')} AND b.n > {_cap_sql(cfg, 'b.rule')};
-    -- b. profiles carrying an identifier value whose frequency changed
+    -- b. profiles carrying a value whose frequency changed
     CREATE OR REPLACE TEMP TABLE ri_value_profiles AS
     {" UNION ".join(
         f"SELECT p.profile_id, '{f}' AS field, c.value FROM er_profile_state p JOIN ri_changed_values c "
@@ -776,13 +776,13 @@ def resolve_new_mentions(
         JOIN ri_value_profiles vl ON vl.profile_id = s.profile_l
         JOIN ri_value_profiles vr ON vr.profile_id = s.profile_r AND vr.field = vl.field AND vr.value = vl.value
     ), crossed_pairs AS (
-        -- d: known pairs of a profile in a block that outgrew its cap
+        -- c: known pairs of a profile in a block that outgrew its cap
         SELECT profile_l, profile_r FROM er_pair_state
         WHERE profile_l IN (SELECT profile_id FROM ri_crossed) OR profile_r IN (SELECT profile_id FROM ri_crossed)
     ), known AS (
         SELECT * FROM value_pairs UNION SELECT * FROM crossed_pairs
     ), flipped AS (
-        -- e: known pairs whose decision the grown population turns, either way
+        -- d: known pairs whose decision the grown population turns, either way
         SELECT profile_l, profile_r FROM er_pair_state s ANTI JOIN known USING (profile_l, profile_r)
         WHERE gate_passed
           AND (match_weight >= {threshold})
@@ -811,7 +811,7 @@ def resolve_new_mentions(
         "er_freq_state")};
     """)
     stage("comparison", _scores_sql(cfg, n_new))
-    # e. the other accepted links against the grown population
+    # The new decisions replace the old ones of every pair looked at.
     stage("accept", f"""
     CREATE OR REPLACE TEMP TABLE er_accepted AS
     SELECT profile_l, profile_r FROM er_scores WHERE gate_passed AND match_weight >= {threshold};
