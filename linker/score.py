@@ -238,6 +238,17 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         """,
         {"newest": newest},
     )
+    # Sums and averages over a cluster's parcels come out of parallel aggregation in no fixed
+    # order, so their last bits vary between runs; an average of a few simple values often
+    # sits exactly on a rounding boundary (0.225), where that noise decides between "0.22"
+    # and "0.23" in an evidence line or a rank. Round every figure to 9 decimals once, here,
+    # so that every later decision and text sees the same numbers.
+    doubles = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND data_type = 'DOUBLE'",
+        [f"{prefix}cluster_scores"],
+    ).fetchall()]
+    if doubles:
+        con.execute(f"UPDATE {prefix}cluster_scores SET " + ", ".join(f'"{c}" = round("{c}", 9)' for c in doubles))
     con.execute(
         f"""
         ALTER TABLE {prefix}cluster_scores ADD COLUMN flagged BOOLEAN;
