@@ -100,12 +100,20 @@ def status(
         out.print(f"{key.replace('_', ' '):>17}: {shown}")
 
 
-@app.command()
-def run(db: Optional[Path] = DbOption) -> None:
-    """Analyse everything loaded: normalise, resolve entities, goods signals, graph, clusters, scores.
+FullOption = typer.Option(
+    False, "--full",
+    help="Analyse every parcel again instead of extending the last analysis to the parcels loaded since.",
+)
 
-    Results are swapped in at the end, so a failed run leaves the previous results intact; the
-    run is recorded in `linker runs`. Ends with the top clusters.
+
+@app.command()
+def run(db: Optional[Path] = DbOption, full: bool = FullOption) -> None:
+    """Analyse what is loaded: normalise, resolve entities, goods signals, graph, clusters, scores.
+
+    The last analysis is extended to the parcels loaded since (same parties and clusters as a
+    full run, in a fraction of the time); a first run, changed settings, catalogue or code, or
+    --full analyse everything. Results are swapped in at the end, so a failed run leaves the
+    previous results intact; the run is recorded in `linker runs`. Ends with the top clusters.
 
     Example: linker run --db store.duckdb
     """
@@ -129,7 +137,7 @@ def run(db: Optional[Path] = DbOption) -> None:
     if status_line:
         status_line.start()
     try:
-        result = run_analysis(path, on_stage=on_stage)
+        result = run_analysis(path, on_stage=on_stage, mode="full" if full else "auto")
     finally:
         if status_line:
             status_line.stop()
@@ -139,6 +147,10 @@ def run(db: Optional[Path] = DbOption) -> None:
         f"{c.get('clusters', 0):,} clusters, {c.get('flagged_clusters', 0):,} flagged, "
         f"{sum(result.timings.values()):.1f}s"
     )
+    if c.get("mode") == "incremental":
+        out.print(f"extended the last analysis: {c.get('changed_parcels', 0):,} parcels new or with a changed party")
+    else:
+        out.print(f"full analysis: {c.get('full_reason')}")
     con = store.connect(path, read_only=True)
     try:
         top = top_clusters(con, 10)
@@ -290,6 +302,7 @@ def nightly(
     db: Optional[Path] = DbOption,
     report_date: Optional[str] = typer.Option(None, "--date", help="Date of the report, YYYY-MM-DD (default: today, local time)."),
     force: bool = typer.Option(False, "--force", help="Analyse again even when no new file arrived."),
+    full: bool = FullOption,
     keep: int = typer.Option(3, "--keep", min=1, help="Snapshots to keep (the current one and any under 10 minutes old are always kept)."),
 ) -> None:
     """Ingest new files, run the analysis, publish a snapshot and write tonight's report.
@@ -304,7 +317,7 @@ def nightly(
 
     try:
         result = run_nightly(db_path(db), incoming, reports, report_date=report_date, force=force, keep=keep,
-                             progress=interactive(), console=err)
+                             progress=interactive(), console=err, full=full)
     except NightlyBusy as exc:
         err.print(f"error: {exc}")
         # SystemExit, not typer.Exit: with standalone_mode=False click returns Exit's code instead of exiting.

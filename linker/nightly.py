@@ -101,7 +101,14 @@ class NightlyResult:
 
     def describe(self) -> str:
         c = self.counts
-        what = "analysed" if self.analysed else "nothing new to analyse, kept the current results"
+        if not self.analysed:
+            what = "nothing new to analyse, kept the current results"
+        else:
+            pc = c.get("pipeline_counts") or {}
+            if pc.get("mode") == "incremental":
+                what = f"extended the last analysis ({pc.get('changed_parcels', 0):,} parcels new or with a changed party)"
+            else:
+                what = f"analysed in full ({pc.get('full_reason') or 'asked for'})"
         return (
             f"night {self.report_date}: {c.get('rows_loaded', 0):,} parcels loaded, {c.get('rows_quarantined', 0):,} quarantined, "
             f"{c.get('files_loaded', 0)} new files, {c.get('files_already_loaded', 0)} already loaded; {what}; "
@@ -210,12 +217,13 @@ def baseline_for(con: duckdb.DuckDBPyConnection, report_date: str) -> Baseline |
     return Baseline(row[0], row[1].isoformat(), int(row[2])) if row else None
 
 
-def run_pipeline(con: duckdb.DuckDBPyConnection, run_id: str) -> object:
-    """The analysis of `linker run`: normalise, resolve, signals, graph, detect, score. It swaps
-    its results in by one transaction at its end, so a failure leaves the previous ones."""
+def run_pipeline(con: duckdb.DuckDBPyConnection, run_id: str, mode: str = "auto") -> object:
+    """The analysis of `linker run`: normalise, resolve, signals, graph, detect, score, extending
+    the last analysis to the night's parcels where it can (`mode` "auto"). It swaps its
+    results in by one transaction at its end, so a failure leaves the previous ones."""
     from linker import pipeline
 
-    return pipeline.run_pipeline(con, run_id=run_id)
+    return pipeline.run_pipeline(con, run_id=run_id, mode=mode)
 
 
 def run_nightly(
@@ -230,8 +238,10 @@ def run_nightly(
     analyse: Analyse | None = None,
     progress: bool = False,
     console=None,
+    full: bool = False,
 ) -> NightlyResult:
-    """One night's job (see the module docstring). `force` re-analyses even when no file is new.
+    """One night's job (see the module docstring). `force` re-analyses even when no file is new;
+    `full` analyses every parcel again instead of extending the last analysis.
 
     Example:
         >>> run_nightly("store.duckdb", "incoming/", "reports/").describe()
@@ -245,7 +255,9 @@ def run_nightly(
         date.fromisoformat(report_date)
     except ValueError:
         raise NightlyError(f"--date must be YYYY-MM-DD, not {report_date!r}") from None
-    analyse = analyse or run_pipeline
+    if analyse is None:
+        def analyse(con: duckdb.DuckDBPyConnection, run_id: str) -> object:
+            return run_pipeline(con, run_id, mode="full" if full else "auto")
 
     with nightly_lock(db):
         run_id = new_run_id()

@@ -33,8 +33,11 @@ from linker import store
 STAGES = ("normalise", "resolve", "signals", "graph", "detect", "score", "publish")
 STAGE_PREFIX = "stage_"
 # Result tables built under STAGE_PREFIX and swapped in together.
-RESULT_TABLES = ("graph_nodes", "graph_edges", "parcel_groups", "parcel_clusters", "clusters",
+RESULT_TABLES = ("graph_nodes", "graph_edges", "graph_uses", "parcel_groups", "parcel_clusters", "clusters",
                  "cluster_signals", "party_entities")
+# What an incremental run rebuilds under staging names; the graph tables and party_entities
+# it changes in place, inside its transaction.
+INCREMENTAL_STAGED = ("parcel_groups", "parcel_clusters", "clusters", "cluster_signals")
 
 OnStage = Callable[[str, str, dict], None]  # (stage, "start" | "done", info)
 
@@ -98,6 +101,58 @@ class _RssSampler:
         self._thread.join()
 
 
+MODES = ("auto", "full", "incremental")
+
+STATE_DDL = """
+CREATE TABLE IF NOT EXISTS analysis_state (
+    fingerprint VARCHAR, parcels BIGINT, max_parcel_seq BIGINT, run_id VARCHAR, mode VARCHAR, full_run_id VARCHAR
+)
+"""
+
+
+def fingerprint(config: dict, catalogue) -> str:
+    """What stored working tables depend on besides the parcels: this package's code and
+    data files, the scoring settings and the catalogue. An incremental run extends the stored
+    analysis only when it is unchanged (an upgrade or a new setting means a full run)."""
+    import hashlib
+
+    from linker import normalise
+
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(here.glob("*.py")) + sorted(here.glob("*.toml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(normalise.normaliser_version().encode())
+    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+    digest.update(repr(catalogue).encode())
+    return digest.hexdigest()[:16]
+
+
+def full_run_reason(con: duckdb.DuckDBPyConnection, config: dict, catalogue) -> str | None:
+    """None when the stored analysis can be extended to the parcels loaded since; else why
+    the next run must analyse everything again, in a few words."""
+    from linker import resolve
+
+    if not store.table_exists(con, "analysis_state"):
+        return "no earlier analysis to extend"
+    state = con.execute("SELECT fingerprint, parcels, max_parcel_seq FROM analysis_state").fetchall()
+    if len(state) != 1:
+        return "no earlier analysis to extend"
+    fp, parcels, max_seq = state[0]
+    if fp != fingerprint(config, catalogue):
+        return "the code, settings or catalogue changed since the last analysis"
+    for table in ("party_mentions", "graph_uses", *RESULT_TABLES):
+        if not store.table_exists(con, table):
+            return f"the working table {table} is missing"
+    seen = con.execute("SELECT count(*) FROM parcels WHERE parcel_seq <= ?", [max_seq]).fetchall()[0][0]
+    if seen != parcels:
+        return "parcels analysed before are no longer as they were"
+    mentioned = con.execute("SELECT coalesce(max(parcel_seq), -1) FROM party_mentions").fetchall()[0][0]
+    if mentioned != max_seq:
+        return "the working tables are not those of the last analysis"
+    return resolve.can_extend(con)
+
+
 def run_pipeline(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -106,23 +161,55 @@ def run_pipeline(
     catalogue=None,
     on_stage: OnStage | None = None,
     seed: int = 42,
+    mode: str = "auto",
 ) -> RunResult:
-    """Run the analysis over every parcel in the store and publish its results.
+    """Run the analysis and publish its results.
+
+    `mode` "full" analyses every parcel; "incremental" extends the stored analysis to the
+    parcels loaded since (see `_run_incremental`) and fails if it cannot; "auto" (the
+    default) extends when it can and otherwise runs in full. `counts["mode"]` says which
+    ran and `counts["full_reason"]` why a full run was needed.
 
     Example:
         >>> con = store.connect("store.duckdb")
         >>> run_pipeline(con).counts["flagged_clusters"]
     """
-    from linker import graph, normalise, resolve, score, signals
+    from linker import score
     from linker.catalogue import load_catalogue
 
+    if mode not in MODES:
+        raise PipelineError(f"unknown run mode {mode!r}: use one of {', '.join(MODES)}")
     config = config or score.load_config()
     catalogue = catalogue or load_catalogue()
     result = RunResult(run_id or new_run_id())
     if not con.execute("SELECT count(*) FROM parcels").fetchall()[0][0]:
         raise PipelineError("the store holds no parcels: load some first with `linker ingest FILE`")
-    p = STAGE_PREFIX
+    reason = "a full run was asked for" if mode == "full" else full_run_reason(con, config, catalogue)
+    if mode == "incremental" and reason:
+        raise PipelineError(f"cannot extend the last analysis: {reason}; run it in full")
+    with _RssSampler() as sampler:
+        if reason is None:
+            try:
+                _run_incremental(con, result, config, catalogue, on_stage, sampler)
+            except _FallBack as exc:
+                if mode == "incremental":
+                    raise PipelineError(f"cannot extend the last analysis: {exc}; run it in full") from None
+                reason = str(exc)
+                result.timings.clear()
+                result.counts.clear()
+        if reason is not None:
+            _run_full(con, result, config, catalogue, on_stage, sampler, seed)
+    result.counts["mode"] = "full" if reason else "incremental"
+    result.counts["full_reason"] = reason
+    result.counts["parcels"] = int(con.execute("SELECT count(*) FROM parcels").fetchall()[0][0])
+    return result
 
+
+class _FallBack(Exception):
+    """The incremental run found it cannot extend the stored analysis (rolled back)."""
+
+
+def _stage_runner(result: RunResult, on_stage: OnStage | None, sampler: "_RssSampler"):
     def do(stage: str, fn: Callable[[], dict | int | object]) -> None:
         if on_stage:
             on_stage(stage, "start", {})
@@ -130,9 +217,13 @@ def run_pipeline(
         started = time.perf_counter()
         try:
             info = fn()
-        except PipelineError:
+        except (PipelineError, _FallBack):
             raise
         except Exception as exc:
+            from linker.resolve import NeedsFullResolution
+
+            if isinstance(exc, NeedsFullResolution):
+                raise _FallBack(str(exc)) from exc
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise PipelineError(f"the {stage} stage failed, previous results kept: {first}") from exc
         result.timings[stage] = round(time.perf_counter() - started, 3)
@@ -141,17 +232,71 @@ def run_pipeline(
             result.counts.update(info)
         if on_stage:
             on_stage(stage, "done", {"seconds": result.timings[stage], **(info if isinstance(info, dict) else {})})
+    return do
 
-    with _RssSampler() as sampler:
-        do("normalise", lambda: {"mentions": normalise.build_party_mentions(con)})
-        do("resolve", lambda: {"entities": resolve.resolve_entities(con, seed=seed).entities})
+
+def _run_full(con, result: RunResult, config: dict, catalogue, on_stage, sampler, seed: int) -> None:
+    """Every stage over every parcel; results built under staging names and swapped in."""
+    from linker import graph, normalise, resolve, signals
+
+    p = STAGE_PREFIX
+    do = _stage_runner(result, on_stage, sampler)
+    do("normalise", lambda: {"mentions": normalise.build_party_mentions(con)})
+    do("resolve", lambda: {"entities": resolve.resolve_entities(con, seed=seed).entities})
+    do("signals", lambda: {"parcel_signals": signals.compute_parcel_signals(con, catalogue)})
+    do("graph", lambda: graph.build_graph(con, config["graph"], prefix=p))
+    do("detect", lambda: _detect(con, config, p))
+    do("score", lambda: _score(con, config, result.run_id, p))
+    do("publish", lambda: _publish(con, p, state=(fingerprint(config, catalogue), result.run_id, "full")))
+
+
+def _run_incremental(con, result: RunResult, config: dict, catalogue, on_stage, sampler) -> None:
+    """Extend the stored analysis to the parcels loaded since, in one transaction.
+
+    New parcels get their mentions (normalise, values already normalised come from the
+    cache), the new mentions are resolved against the stored parties
+    (resolve.resolve_new_mentions: equal to a full resolution), the link graph is updated
+    where a parcel is new or one of its parties changed (graph.update_graph), and
+    detection and scoring, which are cheap next to these, run over the whole graph. A
+    failure rolls everything back: the store is as it was before the run.
+    """
+    from linker import graph, normalise, resolve, signals
+
+    p = STAGE_PREFIX
+    do = _stage_runner(result, on_stage, sampler)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # Detection and scoring read the graph under the staging names of a full run; here the
+        # graph is updated in place, so those names are views of it for this run.
+        for table in ("graph_nodes", "graph_edges", "graph_uses"):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {p}{table} AS SELECT * FROM main.{table}")
+        do("normalise", lambda: {"mentions": normalise.build_party_mentions(con, new_only=True)})
+        do("resolve", lambda: _resolve_new(con))
         do("signals", lambda: {"parcel_signals": signals.compute_parcel_signals(con, catalogue)})
-        do("graph", lambda: graph.build_graph(con, config["graph"], prefix=p))
+        do("graph", lambda: graph.update_graph(con, config["graph"], changed="_changed_parcels"))
         do("detect", lambda: _detect(con, config, p))
-        do("score", lambda: _score(con, config, result.run_id, p))
-        do("publish", lambda: _publish(con, p))
-    result.counts["parcels"] = int(con.execute("SELECT count(*) FROM parcels").fetchall()[0][0])
-    return result
+        do("score", lambda: _score(con, config, result.run_id, p, changed="_changed_parcels"))
+        do("publish", lambda: _publish(con, p, state=(fingerprint(config, catalogue), result.run_id, "incremental"),
+                                       tables=INCREMENTAL_STAGED, in_transaction=True))
+        con.execute("DROP TABLE IF EXISTS _changed_parcels")
+        for table in ("graph_nodes", "graph_edges", "graph_uses"):
+            con.execute(f"DROP VIEW IF EXISTS {p}{table}")
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        raise
+
+
+def _resolve_new(con) -> dict:
+    from linker import resolve
+
+    stats = resolve.resolve_new_mentions(con)
+    changed = int(con.execute("SELECT count(*) FROM _changed_parcels").fetchall()[0][0])
+    return {"new_mentions": stats.mentions, "touched_entities": stats.entities, "changed_parcels": changed,
+            "entities": int(con.execute("SELECT count(*) FROM entities").fetchall()[0][0])}
 
 
 def _detect(con, config: dict, prefix: str) -> dict:
@@ -163,37 +308,65 @@ def _detect(con, config: dict, prefix: str) -> dict:
             "large_components": report.large_components, "large_component_parcels": report.large_component_parcels}
 
 
-def _score(con, config: dict, run_id: str, prefix: str) -> dict:
+def _score(con, config: dict, run_id: str, prefix: str, changed: str | None = None) -> dict:
     from linker import score
 
     n = score.score_groups(con, config, prefix=prefix)
     lineage = score.finalise_clusters(con, config, run_id, prefix=prefix, previous="parcel_clusters")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {prefix}party_entities AS
-        SELECT parcel_seq, parcel_id, carrier, role, entity_id FROM party_mentions ORDER BY mention_id
-        """
-    )
+    if changed is None:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE {prefix}party_entities AS
+            SELECT parcel_seq, parcel_id, carrier, role, entity_id FROM party_mentions ORDER BY mention_id
+            """
+        )
+    else:  # in place, inside the incremental run's transaction: only the changed parcels
+        con.execute(f"DELETE FROM party_entities WHERE parcel_seq IN (SELECT parcel_seq FROM {changed})")
+        con.execute(
+            f"""
+            INSERT INTO party_entities
+            SELECT parcel_seq, parcel_id, carrier, role, entity_id FROM party_mentions
+            WHERE parcel_seq IN (SELECT parcel_seq FROM {changed}) ORDER BY mention_id
+            """
+        )
     flagged = con.execute(f"SELECT count(*) FROM {prefix}clusters WHERE flagged").fetchall()[0][0]
     return {"clusters": n, "flagged_clusters": int(flagged), "lineage": lineage}
 
 
-def _publish(con: duckdb.DuckDBPyConnection, prefix: str) -> dict:
-    """Swap the staged results in, all or nothing."""
+def _publish(con: duckdb.DuckDBPyConnection, prefix: str, *, state: tuple[str, str, str],
+             tables: tuple[str, ...] = RESULT_TABLES, in_transaction: bool = False) -> dict:
+    """Swap the staged results in and record what the working tables now hold
+    (`analysis_state`), all or nothing. `state` is (fingerprint, run_id, mode)."""
     from linker.score import LINEAGE_DDL
 
+    fp, run_id, mode = state
     con.execute(LINEAGE_DDL.format(name="cluster_lineage"))
-    con.execute("BEGIN TRANSACTION")
+    con.execute(STATE_DDL)
+    if not in_transaction:
+        con.execute("BEGIN TRANSACTION")
     try:
-        for table in RESULT_TABLES:
+        for table in tables:
             con.execute(f"DROP TABLE IF EXISTS {table}")
             con.execute(f"ALTER TABLE {prefix}{table} RENAME TO {table}")
         con.execute(f"INSERT INTO cluster_lineage SELECT * FROM {prefix}cluster_lineage_new")
         con.execute(f"DROP TABLE {prefix}cluster_lineage_new")
         con.execute("DROP TABLE IF EXISTS stage_cluster_scores")
-        con.execute("COMMIT")
+        full_run = run_id if mode == "full" else (
+            con.execute("SELECT max(full_run_id) FROM analysis_state").fetchall()[0][0])
+        con.execute("DELETE FROM analysis_state")
+        con.execute(
+            """
+            INSERT INTO analysis_state
+            SELECT ?, count(*), coalesce(max(parcel_seq), -1), ?, ?, ? FROM parcels
+            WHERE parcel_seq <= (SELECT coalesce(max(parcel_seq), -1) FROM party_mentions)
+            """,
+            [fp, run_id, mode, full_run],
+        )
+        if not in_transaction:
+            con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        if not in_transaction:
+            con.execute("ROLLBACK")
         raise
     return {}
 
@@ -226,6 +399,7 @@ def run(
     on_stage: OnStage | None = None,
     config: dict | None = None,
     catalogue=None,
+    mode: str = "auto",
 ) -> RunResult:
     """`linker run`: open the store, run the pipeline, record the run in `runs`, and publish
     the result as the current snapshot for the dashboard.
@@ -244,7 +418,7 @@ def run(
             [run_id, kind, _utcnow()],
         )
         try:
-            result = run_pipeline(con, run_id=run_id, config=config, catalogue=catalogue, on_stage=on_stage)
+            result = run_pipeline(con, run_id=run_id, config=config, catalogue=catalogue, on_stage=on_stage, mode=mode)
         except Exception as exc:
             try:
                 con.execute("ROLLBACK")

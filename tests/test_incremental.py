@@ -197,3 +197,118 @@ def test_a_link_near_the_threshold_follows_the_grown_name_population(tmp_path, d
     after = con.execute("SELECT count(*) FROM entity_links").fetchall()[0][0]
     assert (before, after) == ((1, 0) if direction == "falls" else (0, 1))
     assert_same_resolution(con, full)
+
+
+# --- the whole analysis ----------------------------------------------------------------------
+
+def _analysed(db: Path, *paths: Path, mode: str = "auto") -> pipeline.RunResult:
+    con = store.connect(db)
+    try:
+        _load(con, *paths)
+        return pipeline.run_pipeline(con, mode=mode)
+    finally:
+        con.close()
+
+
+RESULT_VIEWS = {
+    "graph nodes": "SELECT kind, key, entities, parcels, round(weight, 9), hub FROM graph_nodes",
+    "graph edges": "SELECT e.parcel_seq, n.kind, n.key, round(e.weight, 9) FROM graph_edges e JOIN graph_nodes n USING (node_id)",
+    "graph uses": "SELECT * FROM graph_uses",
+    "groups": "SELECT parcel_seq, group_key, component_key, community_split, seed FROM parcel_groups",
+    "clusters": "SELECT group_key, rank, score, flagged, commodity, est_controlled_kg, parcels, senders, receivers, "
+                "summary, first_seen, last_seen FROM clusters",
+    "cluster members": "SELECT c.group_key, pc.parcel_seq, pc.est_controlled_kg FROM parcel_clusters pc JOIN clusters c USING (cluster_id)",
+    "signals": "SELECT c.group_key, s.signal, s.strength, s.evidence FROM cluster_signals s JOIN clusters c USING (cluster_id)",
+    "party entities": "SELECT * FROM party_entities",
+    "parcel signals": "SELECT * FROM parcel_signals",
+}
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    ca, cb = store.connect(a, read_only=True), store.connect(b, read_only=True)
+    try:
+        assert_same_resolution(ca, cb)
+        for name, sql in RESULT_VIEWS.items():
+            left, right = _rows(ca, sql), _rows(cb, sql)
+            assert left == right, f"{name} differ: {len(set(left) ^ set(right))} rows"
+    finally:
+        ca.close()
+        cb.close()
+
+
+def test_a_night_extends_the_analysis_to_the_results_of_a_full_run(tmp_path, world):
+    history, night = world
+    first = _analysed(tmp_path / "inc.duckdb", history)
+    assert first.counts["mode"] == "full" and first.counts["full_reason"] == "no earlier analysis to extend"
+    second = _analysed(tmp_path / "inc.duckdb", night)
+    assert second.counts["mode"] == "incremental", second.counts.get("full_reason")
+    assert second.counts["changed_parcels"] >= 300
+    full = _analysed(tmp_path / "full.duckdb", history, night)
+    assert full.counts["mode"] == "full"
+    assert full.counts["flagged_clusters"] == second.counts["flagged_clusters"] > 0
+    assert_same_results(tmp_path / "inc.duckdb", tmp_path / "full.duckdb")
+
+
+def test_changed_settings_make_the_next_run_a_full_one(tmp_path, world):
+    from linker import score
+
+    history, night = world
+    _analysed(tmp_path / "s.duckdb", history)
+    config = score.load_config()
+    config["flag"]["min_score"] = float(config["flag"]["min_score"]) + 1
+    con = store.connect(tmp_path / "s.duckdb")
+    try:
+        _load(con, night)
+        result = pipeline.run_pipeline(con, config=config)
+        assert result.counts["mode"] == "full"
+        assert "settings" in result.counts["full_reason"]
+        with pytest.raises(pipeline.PipelineError, match="cannot extend"):
+            pipeline.run_pipeline(con, mode="incremental")  # default settings differ from the last run's
+    finally:
+        con.close()
+
+
+def test_a_failed_incremental_run_leaves_the_store_as_it_was_and_the_next_one_succeeds(tmp_path, world, monkeypatch):
+    from linker import graph
+
+    history, night = world
+    db = tmp_path / "s.duckdb"
+    _analysed(db, history)
+    con = store.connect(db)
+    _load(con, night)
+    con.close()
+    con = store.connect(db, read_only=True)
+    before = {name: _rows(con, sql) for name, sql in {**RESOLUTION_VIEWS, **RESULT_VIEWS}.items()}
+    state = con.execute("SELECT * FROM analysis_state").fetchall()
+    con.close()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(graph, "update_graph", broken)
+    with pytest.raises(pipeline.PipelineError, match="graph stage failed.*disk full"):
+        pipeline.run(db)
+    con = store.connect(db, read_only=True)
+    after = {name: _rows(con, sql) for name, sql in {**RESOLUTION_VIEWS, **RESULT_VIEWS}.items()}
+    assert con.execute("SELECT * FROM analysis_state").fetchall() == state
+    assert con.execute("SELECT status FROM runs ORDER BY started_at DESC LIMIT 1").fetchall() == [("failed",)]
+    con.close()
+    assert after == before
+    monkeypatch.undo()
+    # the night's parcels are still loaded and wait for the next run
+    result = pipeline.run(db)
+    assert result.counts["mode"] == "incremental"
+    assert result.counts["new_mentions"] == 2 * 300
+
+
+def test_linker_run_full_analyses_everything_again(tmp_path, world):
+    history, _ = world
+    db = tmp_path / "s.duckdb"
+    _analysed(db, history)
+    cmd = [sys.executable, "-m", "linker", "run", "--db", str(db)]
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "extended the last analysis: 0 parcels" in again.stdout
+    full = subprocess.run(cmd + ["--full"], capture_output=True, text=True)
+    assert full.returncode == 0, full.stderr
+    assert "full analysis: a full run was asked for" in full.stdout
