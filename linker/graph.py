@@ -192,17 +192,21 @@ def update_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, 
     So node ids are neither dense nor above every parcel_seq once new parcels arrive
     (`detect_groups` does not rely on either).
 
-    An identifier's statistics depend only on its own uses, so only the identifiers a changed
-    parcel used before or uses now (the *touched* keys) can change:
+    An identifier's statistics depend only on its own uses, so only the identifiers whose uses
+    changed (the *touched* keys) can change:
 
-    1. the changed parcels' old uses name the keys they leave, their recomputed uses (from
-       `party_mentions` and `parcels.acceptance_point`) the keys they join;
-    2. their uses are replaced in `graph_uses`;
-    3. each touched key is recounted over all its uses in `graph_uses`: it may appear, change
-       weight, cross the hub threshold, or fall under two parcels and disappear;
-    4. the nodes of touched keys are replaced, and so are all their edges (a changed weight or
-       hub flag changes every edge of the node). A changed parcel's old and new edges all lead
-       to touched keys, so this rewrites the changed parcels' edges too.
+    1. the changed parcels' uses are recomputed (from `party_mentions` and
+       `parcels.acceptance_point`); a key is touched when a use of it was dropped or added,
+       compared with the parcels' stored uses as whole rows (a re-resolved receiver leaves its
+       sender's account and acceptance point untouched);
+    2. the changed parcels' uses are replaced in `graph_uses`;
+    3. each touched key is recounted over all its uses: it may appear, change weight, cross
+       the hub threshold, or fall under two parcels and disappear;
+    4. the nodes of touched keys are replaced (a kept key keeps its node_id);
+    5. edges: a node that appeared, disappeared or changed weight or hub flag has all its edges
+       rewritten; a touched node that stayed the same only has its edges from the changed
+       parcels rewritten. Edges of changed parcels to untouched keys are unchanged (their uses
+       were the same before).
 
     Runs inside the caller's transaction (it neither begins nor commits) and needs the tables
     of an earlier `build_graph`. Returns counts: touched keys, changed parcels, rewritten
@@ -223,11 +227,19 @@ def update_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, 
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ug_uses AS {_identifier_uses_sql('_ug_mentions')}")
     con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ug_old_uses AS
+        SELECT {_USE_COLUMNS} FROM graph_uses WHERE parcel_seq IN (SELECT parcel_seq FROM _ug_changed)
         """
+    )
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE _ug_touched AS
-        SELECT kind, key FROM graph_uses WHERE parcel_seq IN (SELECT parcel_seq FROM _ug_changed)
-        UNION
-        SELECT kind, key FROM _ug_uses
+        SELECT DISTINCT kind, key FROM (
+            (SELECT {_USE_COLUMNS} FROM _ug_old_uses EXCEPT ALL SELECT {_USE_COLUMNS} FROM _ug_uses)
+            UNION ALL
+            (SELECT {_USE_COLUMNS} FROM _ug_uses EXCEPT ALL SELECT {_USE_COLUMNS} FROM _ug_old_uses)
+        )
         """
     )
     con.execute("DELETE FROM graph_uses WHERE parcel_seq IN (SELECT parcel_seq FROM _ug_changed)")
@@ -235,7 +247,15 @@ def update_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, 
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _ug_old_nodes AS
-        SELECT n.node_id, n.kind, n.key FROM graph_nodes n SEMI JOIN _ug_touched t USING (kind, key)
+        SELECT n.node_id, n.kind, n.key, n.weight, n.hub FROM graph_nodes n SEMI JOIN _ug_touched t USING (kind, key)
+        """
+    )
+    # Every use of a touched key, read once from the big table: the counts and the rewritten
+    # edges both come from it.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ug_key_uses AS
+        SELECT {_USE_COLUMNS} FROM graph_uses SEMI JOIN _ug_touched t USING (kind, key)
         """
     )
     # Fresh ids start above every node id and every parcel_seq there is now; parcels arriving
@@ -243,9 +263,7 @@ def update_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, 
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ug_nodes AS
-        WITH stats AS (
-            SELECT kind, key, {stats} FROM graph_uses SEMI JOIN _ug_touched t USING (kind, key) GROUP BY kind, key
-        ),
+        WITH stats AS (SELECT kind, key, {stats} FROM _ug_key_uses GROUP BY kind, key),
         kept AS (SELECT s.*, o.node_id AS old_id FROM stats s LEFT JOIN _ug_old_nodes o USING (kind, key) WHERE s.parcels >= 2),
         base AS (SELECT greatest((SELECT coalesce(max(node_id), -1) FROM graph_nodes),
                                  (SELECT coalesce(max(parcel_seq), -1) FROM parcels)) + 1 AS first_id)
@@ -256,15 +274,34 @@ def update_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, 
         FROM kept
         """
     )
+    # Nodes whose every edge changes (new, gone, reweighted, hub flag flipped) by their old
+    # and new ids; the other touched nodes are `steady`.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ug_steady AS
+        SELECT n.node_id FROM _ug_nodes n JOIN _ug_old_nodes o USING (node_id)
+        WHERE n.weight = o.weight AND n.hub = o.hub
+        """
+    )
     con.execute("DELETE FROM graph_nodes WHERE node_id IN (SELECT node_id FROM _ug_old_nodes)")
     con.execute(f"INSERT INTO graph_nodes ({_NODE_COLUMNS}) SELECT {_NODE_COLUMNS} FROM _ug_nodes")
-    con.execute("DELETE FROM graph_edges WHERE node_id IN (SELECT node_id FROM _ug_old_nodes)")
+    con.execute(
+        """
+        DELETE FROM graph_edges
+        WHERE node_id IN (SELECT node_id FROM _ug_old_nodes)
+          AND (node_id NOT IN (SELECT node_id FROM _ug_steady) OR parcel_seq IN (SELECT parcel_seq FROM _ug_changed))
+        """
+    )
     edges_rewritten = con.execute(
         """
         INSERT INTO graph_edges (parcel_seq, node_id, weight)
         SELECT DISTINCT u.parcel_seq, n.node_id, n.weight
-        FROM graph_uses u JOIN _ug_nodes n USING (kind, key)
-        WHERE NOT n.hub
+        FROM _ug_key_uses u JOIN _ug_nodes n USING (kind, key)
+        WHERE NOT n.hub AND n.node_id NOT IN (SELECT node_id FROM _ug_steady)
+        UNION ALL
+        SELECT DISTINCT u.parcel_seq, n.node_id, n.weight
+        FROM _ug_uses u JOIN _ug_nodes n USING (kind, key)
+        WHERE NOT n.hub AND n.node_id IN (SELECT node_id FROM _ug_steady)
         """
     ).fetchall()[0][0]
     counts = {
@@ -273,7 +310,8 @@ def update_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, 
         "nodes_rewritten": int(con.execute("SELECT count(*) FROM _ug_nodes").fetchall()[0][0]),
         "edges_rewritten": int(edges_rewritten),
     }
-    for table in ("_ug_changed", "_ug_mentions", "_ug_uses", "_ug_touched", "_ug_old_nodes", "_ug_nodes"):
+    for table in ("_ug_changed", "_ug_mentions", "_ug_uses", "_ug_old_uses", "_ug_touched", "_ug_key_uses",
+                  "_ug_old_nodes", "_ug_nodes", "_ug_steady"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return counts | _graph_counts(con)
 
