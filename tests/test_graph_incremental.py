@@ -244,3 +244,24 @@ def test_detection_can_stage_its_groups_while_reading_the_graph_updated_in_place
     graph.detect_groups(con, CONFIG)
     graph.detect_groups(con, CONFIG, prefix="stage_", graph_prefix="")
     assert groups(con, "stage_") == groups(con) != []
+
+
+def test_two_nights_in_a_row_give_the_graph_of_a_fresh_build(con, tmp_path):
+    graph.update_graph(con, CONFIG)
+    first_night_top = con.execute("SELECT max(node_id) FROM graph_nodes").fetchall()[0][0]
+    con.execute("CREATE TABLE night_one_mentions AS SELECT mention_id, entity_id FROM party_mentions")
+    second = ring_rows("LAST", n=6, start=T0 + timedelta(days=40))
+    second += [sender(f"NEW{i}", "Ma Lin", "13655556666", "武汉市江汉区解放大道5号", "MACC", hour=60 + i) for i in range(2, 4)]
+    second += [sender(f"TWO{i}", "Gao Yan", "13522223333", "长沙市岳麓区麓山路8号", "GACC", hour=70 + i) for i in range(2)]
+    ingest_paths(con, [write_csv(tmp_path / "second.csv", second)])
+    analyse(con)
+    con.execute(
+        """CREATE OR REPLACE TABLE _changed_parcels AS
+           SELECT DISTINCT m.parcel_seq FROM party_mentions m LEFT JOIN night_one_mentions o USING (mention_id)
+           WHERE o.mention_id IS NULL OR o.entity_id IS DISTINCT FROM m.entity_id"""
+    )
+    graph.update_graph(con, CONFIG)
+    graph.build_graph(con, CONFIG, prefix="fresh_")
+    assert nodes(con) == nodes(con, "fresh_")
+    assert edges(con) == edges(con, "fresh_")
+    assert con.execute("SELECT min(node_id) FROM graph_nodes WHERE kind = 'account' AND key = 'GACC'").fetchall()[0][0] > first_night_top
