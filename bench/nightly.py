@@ -46,7 +46,9 @@ db, incoming, reports, day = sys.argv[1:5]
 t0 = time.perf_counter()
 r = run_nightly(db, incoming, reports, report_date=day)
 c = r.counts
+pc = c.get("pipeline_counts") or {}
 print(json.dumps({"seconds": round(time.perf_counter() - t0, 2), "analysed": r.analysed,
+                  "mode": pc.get("mode"), "full_reason": pc.get("full_reason"), "stages": c.get("pipeline_timings"),
                   "ingest_s": c.get("ingest_s"), "analyse_s": c.get("analyse_s"), "publish_s": c.get("publish_s"),
                   "report_s": c.get("report_s"), "rows_loaded": c.get("rows_loaded"), "parcels": c.get("parcels"),
                   "flagged": c.get("flagged_clusters"),
@@ -99,7 +101,40 @@ def nightly(db: Path, incoming: Path, reports: Path, day: str) -> dict:
 
 def show(label: str, r: dict) -> None:
     steps = "  ".join(f"{k[:-2]} {r[k]:>7.1f}s" for k in ("ingest_s", "analyse_s", "publish_s", "report_s") if r.get(k) is not None)
-    print(f"  {label:<9} {r['seconds']:>8.1f}s  ({steps})  parcels {r['parcels']:,}  flagged {r['flagged']}  peak {r['peak_rss_mb']:,} MB", flush=True)
+    mode = f"  [{r['mode']}]" if r.get("mode") else ""
+    print(f"  {label:<9} {r['seconds']:>8.1f}s  ({steps})  parcels {r['parcels']:,}  flagged {r['flagged']}  "
+          f"peak {r['peak_rss_mb']:,} MB{mode}", flush=True)
+    if r.get("stages"):
+        print("            stages: " + "  ".join(f"{k} {v:.1f}s" for k, v in r["stages"].items()), flush=True)
+
+
+# What must be equal between the extended store and the fully analysed one (ids of clusters
+# may differ: they are matched against each store's own history).
+SAME = {
+    "parties": "SELECT mention_id, profile_id, entity_id FROM {db}.party_mentions",
+    "links": "SELECT mention_id_l, mention_id_r FROM {db}.entity_links",
+    "graph nodes": "SELECT kind, key, entities, parcels, hub FROM {db}.graph_nodes",
+    "groups": "SELECT parcel_seq, group_key, component_key, seed FROM {db}.parcel_groups",
+    "clusters": "SELECT group_key, rank, score, flagged, est_controlled_kg, parcels, summary FROM {db}.clusters",
+    "signals": "SELECT c.group_key, s.signal, s.strength, s.evidence FROM {db}.cluster_signals s JOIN {db}.clusters c USING (cluster_id)",
+}
+
+
+def compare(a: Path, b: Path) -> dict:
+    """Rows in one store's results and not the other's, per table (0 everywhere: identical)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    out = {}
+    for name, sql in SAME.items():
+        left, right = sql.format(db="a"), sql.format(db="b")
+        out[name] = con.execute(
+            f"SELECT (SELECT count(*) FROM (({left}) EXCEPT ALL ({right}))) + (SELECT count(*) FROM (({right}) EXCEPT ALL ({left})))"
+        ).fetchall()[0][0]
+    con.close()
+    return out
 
 
 def main() -> None:
@@ -141,8 +176,12 @@ def main() -> None:
         os.link(night_file, full / "incoming" / night_file.name)
         r_full = nightly(full / "store.duckdb", full / "incoming", full / "reports", "2026-01-02")
         show("full", r_full)
-        print(f"  full / nightly = {r_full['seconds'] / r_inc['seconds']:.2f}x; full / re-run = {r_full['seconds'] / r_again['seconds']:.1f}x")
-        results[k] = {"nightly": r_inc, "rerun": r_again, "full": r_full}
+        diff = compare(inc / "store.duckdb", full / "store.duckdb")
+        print(f"  full / nightly = {r_full['seconds'] / r_inc['seconds']:.2f}x (analysis alone "
+              f"{r_full['analyse_s'] / r_inc['analyse_s']:.2f}x); full / re-run = {r_full['seconds'] / r_again['seconds']:.1f}x")
+        print("  rows differing between the nightly and the full store: "
+              + ", ".join(f"{name} {n}" for name, n in diff.items()), flush=True)
+        results[k] = {"nightly": r_inc, "rerun": r_again, "full": r_full, "differing_rows": diff}
         shutil.rmtree(inc, ignore_errors=True)
         shutil.rmtree(full, ignore_errors=True)
     (args.work / f"results_{args.base}.json").write_text(json.dumps(results, indent=2))

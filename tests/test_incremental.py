@@ -312,3 +312,50 @@ def test_linker_run_full_analyses_everything_again(tmp_path, world):
     full = subprocess.run(cmd + ["--full"], capture_output=True, text=True)
     assert full.returncode == 0, full.stderr
     assert "full analysis: a full run was asked for" in full.stdout
+
+
+PAUSED_RUN = r"""
+import sys, time
+from pathlib import Path
+from linker import pipeline
+db, marker = sys.argv[1:3]
+def on_stage(stage, event, info):
+    if stage == "graph" and event == "start":  # parties resolved and written, graph not yet
+        Path(marker).write_text("in the graph stage")
+        time.sleep(120)
+pipeline.run(db, on_stage=on_stage)
+"""
+
+
+def test_a_run_killed_inside_the_incremental_transaction_leaves_the_last_analysis_and_the_next_run_completes_it(tmp_path, world):
+    import signal
+    import time
+
+    history, night = world
+    db = tmp_path / "s.duckdb"
+    _analysed(db, history)
+    con = store.connect(db)
+    _load(con, night)
+    con.close()
+    marker = tmp_path / "marker"
+    victim = subprocess.Popen([sys.executable, "-c", PAUSED_RUN, str(db), str(marker)], cwd=Path(__file__).parent.parent)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert victim.poll() is None, "the run ended before its graph stage"
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+    con = store.connect(db, read_only=True)
+    try:
+        # nothing of the night's analysis was kept: no mention, no party, no state of it
+        assert con.execute("SELECT count(*) FROM party_mentions").fetchall()[0][0] == 2 * 3000
+        assert con.execute("SELECT max_parcel_seq, parcels FROM analysis_state").fetchall()[0][1] == 3000
+    finally:
+        con.close()
+    resumed = pipeline.run(db)
+    assert resumed.counts["mode"] == "incremental"
+    _analysed(tmp_path / "full.duckdb", history, night)
+    assert_same_results(db, tmp_path / "full.duckdb")
