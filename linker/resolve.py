@@ -544,7 +544,8 @@ def _state_sql(cfg: dict, n_names: float) -> str:
     FROM er_profiles p LEFT JOIN er_labels l ON l.node = p.profile_id;
     CREATE OR REPLACE TABLE er_pair_state AS
     SELECT profile_l, profile_r, gate_passed, match_weight, n_tf::TINYINT AS n_tf,
-           {float(n_names)!r}::DOUBLE AS scored_population
+           {float(n_names)!r}::DOUBLE AS scored_population,
+           gate_passed AND match_weight >= {float(cfg['decision']['threshold'])} AS accepted
     FROM er_scores;
     CREATE OR REPLACE TABLE er_state AS
     SELECT {float(n_names)!r}::DOUBLE AS population, '{config_fingerprint(cfg)}' AS fingerprint;
@@ -615,8 +616,9 @@ def can_extend(con: duckdb.DuckDBPyConnection, cfg: dict | None = None) -> str |
     missing = {"er_state", "er_profile_state", "er_pair_state", "er_key_state", "er_freq_state", "entity_links"} - tables
     if missing:
         return "no stored resolution to extend"
-    if "scored_population" not in {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'entity_links'").fetchall()}:
+    columns = {(r[0], r[1]) for r in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall()}
+    if not {("entity_links", "scored_population"), ("er_pair_state", "accepted")} <= columns:
         return "the stored resolution predates incremental runs"
     stored = con.execute("SELECT fingerprint FROM er_state").fetchall()
     if not stored or stored[0][0] != config_fingerprint(cfg):
@@ -730,7 +732,7 @@ def resolve_new_mentions(
     SELECT 'name', p.name_key, count(*)::DOUBLE FROM er_profile_state p
     JOIN ri_touched_values t ON t.field = 'name' AND t.value = p.name_key GROUP BY p.name_key;
     CREATE OR REPLACE TEMP TABLE ri_changed_values AS
-    SELECT f.field, f.value FROM ri_freq f LEFT JOIN er_freq_state o USING (field, value)
+    SELECT f.field, f.value, o.dn AS dn_old, f.dn AS dn_new FROM ri_freq f LEFT JOIN er_freq_state o USING (field, value)
     WHERE o.dn IS DISTINCT FROM f.dn
       AND (f.field = 'name' OR o.dn IS NULL OR o.dn <= {shared} OR f.dn <= {shared});
     DELETE FROM er_freq_state USING ri_freq f WHERE er_freq_state.field = f.field AND er_freq_state.value = f.value;
@@ -754,13 +756,33 @@ def resolve_new_mentions(
     SELECT DISTINCT k.profile_id FROM er_key_state k
     JOIN ri_blocks b USING (rule, key)
     WHERE b.n - b.added BETWEEN 2 AND {_cap_sql(cfg, 'b.rule')} AND b.n > {_cap_sql(cfg, 'b.rule')};
-    -- b. profiles carrying a value whose frequency changed
+    -- b. profiles carrying an identifier value whose frequency changed
     CREATE OR REPLACE TEMP TABLE ri_value_profiles AS
-    {" UNION ".join(
+    {" UNION ALL ".join(
         f"SELECT p.profile_id, '{f}' AS field, c.value FROM er_profile_state p JOIN ri_changed_values c "
         f"ON c.field = '{f}' AND c.value = {e}"
         for f, e in {**{f: "p." + e for f, e in value_exprs.items() if f != "place_unit"},
-                     "place_unit": "p.address_key || '#' || p.unit", "name": "p.name_key"}.items())};
+                     "place_unit": "p.address_key || '#' || p.unit"}.items())};
+    -- b. known pairs that share such a value (two steps: the planner would otherwise pair up
+    --    the profiles of each value first, hundreds of millions of rows)
+    CREATE OR REPLACE TEMP TABLE ri_value_left AS
+    SELECT s.profile_l, s.profile_r, v.field, v.value FROM er_pair_state s JOIN ri_value_profiles v ON v.profile_id = s.profile_l;
+    CREATE OR REPLACE TEMP TABLE ri_value_pairs AS
+    SELECT DISTINCT l.profile_l, l.profile_r FROM ri_value_left l
+    SEMI JOIN ri_value_profiles v ON v.profile_id = l.profile_r AND v.field = l.field AND v.value = l.value;
+    -- A name's frequency only grows, and the weight of an exact name is log2(m N / dn): the
+    -- pairs of one name lose log2(dn'/dn) each, applied to their stored weight without scoring.
+    CREATE OR REPLACE TEMP TABLE ri_name_profiles AS
+    SELECT p.profile_id, p.name_key, log2(c.dn_new / c.dn_old) AS loss
+    FROM er_profile_state p JOIN ri_changed_values c ON c.field = 'name' AND c.value = p.name_key
+    WHERE c.dn_old IS NOT NULL;
+    CREATE OR REPLACE TEMP TABLE ri_name_left AS
+    SELECT s.profile_l, s.profile_r, n.name_key, n.loss FROM er_pair_state s JOIN ri_name_profiles n ON n.profile_id = s.profile_l;
+    CREATE OR REPLACE TEMP TABLE ri_name_loss AS
+    SELECT l.profile_l, l.profile_r, l.loss FROM ri_name_left l
+    SEMI JOIN ri_name_profiles n ON n.profile_id = l.profile_r AND n.name_key = l.name_key;
+    UPDATE er_pair_state SET match_weight = match_weight - d.loss FROM ri_name_loss d
+    WHERE er_pair_state.profile_l = d.profile_l AND er_pair_state.profile_r = d.profile_r;
     -- a: every candidate pair of a new profile, through the blocks it is in
     CREATE OR REPLACE TEMP TABLE ri_new_blocks AS
     SELECT rule, key FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_new_keys) USING (rule, key)
@@ -770,23 +792,17 @@ def resolve_new_mentions(
         SELECT least(nk.profile_id, k.profile_id) AS profile_l, greatest(nk.profile_id, k.profile_id) AS profile_r
         FROM ri_new_keys nk SEMI JOIN ri_new_blocks USING (rule, key)
         JOIN er_key_state k USING (rule, key) WHERE k.profile_id <> nk.profile_id
-    ), value_pairs AS (
-        -- b: known pairs that share a value whose frequency changed
-        SELECT s.profile_l, s.profile_r FROM er_pair_state s
-        JOIN ri_value_profiles vl ON vl.profile_id = s.profile_l
-        JOIN ri_value_profiles vr ON vr.profile_id = s.profile_r AND vr.field = vl.field AND vr.value = vl.value
     ), crossed_pairs AS (
         -- c: known pairs of a profile in a block that outgrew its cap
         SELECT profile_l, profile_r FROM er_pair_state
         WHERE profile_l IN (SELECT profile_id FROM ri_crossed) OR profile_r IN (SELECT profile_id FROM ri_crossed)
     ), known AS (
-        SELECT * FROM value_pairs UNION SELECT * FROM crossed_pairs
+        SELECT * FROM ri_value_pairs UNION SELECT * FROM crossed_pairs
     ), flipped AS (
-        -- d: known pairs whose decision the grown population turns, either way
+        -- d: known pairs whose decision the grown population (or a name's loss) turns, either way
         SELECT profile_l, profile_r FROM er_pair_state s ANTI JOIN known USING (profile_l, profile_r)
-        WHERE gate_passed
-          AND (match_weight >= {threshold})
-              <> (match_weight + (n_tf - {scale!r}) * log2({n_new!r} / scored_population) >= {threshold})
+        WHERE accepted <> (gate_passed
+                           AND match_weight + (n_tf - {scale!r}) * log2({n_new!r} / scored_population) >= {threshold})
     )
     SELECT DISTINCT * FROM (SELECT * FROM partners UNION ALL SELECT * FROM known UNION ALL SELECT * FROM flipped);
     """)
@@ -815,32 +831,39 @@ def resolve_new_mentions(
     stage("accept", f"""
     CREATE OR REPLACE TEMP TABLE er_accepted AS
     SELECT profile_l, profile_r FROM er_scores WHERE gate_passed AND match_weight >= {threshold};
-    -- every pair looked at again has a new decision: its old link goes, its new score stays
+    -- links whose pair was looked at again and is now rejected, and pairs newly accepted
     CREATE OR REPLACE TEMP TABLE ri_removed AS
     SELECT e.mention_id_l AS profile_l, e.mention_id_r AS profile_r
-    FROM entity_links e SEMI JOIN ri_pairs p ON p.profile_l = e.mention_id_l AND p.profile_r = e.mention_id_r;
+    FROM entity_links e SEMI JOIN ri_pairs p ON p.profile_l = e.mention_id_l AND p.profile_r = e.mention_id_r
+    ANTI JOIN er_accepted a ON a.profile_l = e.mention_id_l AND a.profile_r = e.mention_id_r;
+    CREATE OR REPLACE TEMP TABLE ri_added AS
+    SELECT a.profile_l, a.profile_r FROM er_accepted a
+    ANTI JOIN entity_links e ON a.profile_l = e.mention_id_l AND a.profile_r = e.mention_id_r;
     DELETE FROM er_pair_state USING ri_pairs p
     WHERE er_pair_state.profile_l = p.profile_l AND er_pair_state.profile_r = p.profile_r;
     INSERT INTO er_pair_state
-    SELECT profile_l, profile_r, gate_passed, match_weight, n_tf, {n_new!r} FROM er_scores;
+    SELECT profile_l, profile_r, gate_passed, match_weight, n_tf, {n_new!r},
+           gate_passed AND match_weight >= {threshold} FROM er_scores;
     """)
     # 4. Parties of every touched profile, as components inside the touched parties.
     stage("components", """
     CREATE OR REPLACE TEMP TABLE ri_touched_entities AS
     SELECT DISTINCT s.entity_id FROM er_profile_state s SEMI JOIN (
         SELECT profile_l AS profile_id FROM ri_removed UNION SELECT profile_r FROM ri_removed
-        UNION SELECT profile_l FROM er_accepted UNION SELECT profile_r FROM er_accepted
+        UNION SELECT profile_l FROM ri_added UNION SELECT profile_r FROM ri_added
         UNION SELECT profile_id FROM ri_touched_profiles) USING (profile_id);
     CREATE OR REPLACE TEMP TABLE ri_scope AS
     SELECT profile_id, entity_id AS old_entity FROM er_profile_state SEMI JOIN ri_touched_entities USING (entity_id);
+    -- the links inside the touched parties after tonight: the old ones not rejected, the new ones
     CREATE OR REPLACE TEMP TABLE ri_kept_links AS
     SELECT e.mention_id_l AS profile_l, e.mention_id_r AS profile_r FROM entity_links e
     SEMI JOIN ri_scope s ON s.profile_id = e.mention_id_l
     ANTI JOIN ri_removed r ON r.profile_l = e.mention_id_l AND r.profile_r = e.mention_id_r
-    ANTI JOIN er_accepted a ON a.profile_l = e.mention_id_l AND a.profile_r = e.mention_id_r;
+    UNION ALL
+    SELECT a.profile_l, a.profile_r FROM ri_added a SEMI JOIN ri_scope s ON s.profile_id = a.profile_l;
     """)
     con.execute("ALTER TABLE er_accepted RENAME TO ri_accepted_new")
-    con.execute("CREATE OR REPLACE TEMP TABLE er_accepted AS SELECT * FROM ri_kept_links UNION ALL SELECT * FROM ri_accepted_new")
+    con.execute("CREATE OR REPLACE TEMP TABLE er_accepted AS SELECT * FROM ri_kept_links")
     started = time.perf_counter()
     stats.iterations = _components(con, progress)
     stats.seconds["components"] = stats.seconds.get("components", 0) + round(time.perf_counter() - started, 3)
@@ -855,6 +878,7 @@ def resolve_new_mentions(
     if not os.environ.get("LINKER_KEEP_WORK_TABLES"):
         for temp in ("ri_new", "ri_new_mp", "ri_new_profiles", "ri_grown", "ri_touched_profiles", "ri_touched_values",
                      "ri_freq", "ri_changed_values", "ri_new_keys", "ri_blocks", "ri_crossed", "ri_value_profiles",
+                     "ri_value_left", "ri_value_pairs", "ri_name_profiles", "ri_name_left", "ri_name_loss", "ri_added",
                      "ri_new_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
                      "ri_removed", "ri_touched_entities", "ri_scope", "ri_kept_links", "er_pairs", "er_profiles",
                      "er_scores", "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels"):
@@ -885,7 +909,8 @@ def _write_new_sql(cfg: dict, n_names: float) -> str:
     UPDATE party_mentions SET profile_id = e.profile_id, entity_id = e.entity_id
     FROM ri_mention_entity e WHERE party_mentions.mention_id = e.mention_id;
 
-    DELETE FROM entity_links USING ri_removed r
+    -- every link whose pair was scored again gets its new evidence; rejected ones go
+    DELETE FROM entity_links USING ri_pairs r
     WHERE entity_links.mention_id_l = r.profile_l AND entity_links.mention_id_r = r.profile_r;
     INSERT INTO entity_links
     SELECT s.profile_l, s.profile_r, 1 / (1 + pow(2, -s.match_weight)), s.match_weight,

@@ -66,6 +66,9 @@ RESOLUTION_VIEWS = {
     "profiles": "SELECT * FROM er_profile_state",
     "frequencies": "SELECT * FROM er_freq_state",
     "keys": "SELECT * FROM er_key_state",
+    # every candidate pair, its decision, and its weight brought to tonight's population
+    "pairs": "SELECT profile_l, profile_r, gate_passed, accepted, round(match_weight + (n_tf - 1.0) "
+             "* log2((SELECT population FROM er_state) / scored_population), 6) FROM er_pair_state",
 }
 
 
