@@ -626,42 +626,57 @@ def cluster_graph(con: duckdb.DuckDBPyConnection, cluster_id: str) -> nx.Graph:
     >>> sorted({kind for kind, _ in g.nodes})  # doctest: +SKIP
     ['account', 'address', 'parcel', 'party', 'phone']
     """
+    return cluster_graphs(con, [cluster_id])[cluster_id]
+
+
+def cluster_graphs(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -> dict[str, nx.Graph]:
+    """`cluster_graph` of several clusters, read in one pass over the stored identifier uses
+    (`graph_uses`; a store from before it existed derives them from `party_mentions`): the
+    nightly report draws fifty clusters, and a scan per cluster was most of its time."""
+    ids = list(dict.fromkeys(cluster_ids))
+    graphs = {cid: nx.Graph(cluster_id=cid) for cid in ids}
+    if not ids:
+        return graphs
     parcels = con.execute(
         """
-        SELECT p.parcel_seq, p.parcel_id, p.carrier, p.accepted_at, p.declared_description,
+        SELECT c.cluster_id, p.parcel_seq, p.parcel_id, p.carrier, p.accepted_at, p.declared_description,
                p.declared_weight_kg, p.hs_code
         FROM parcel_clusters c JOIN parcels p USING (parcel_seq)
-        WHERE c.cluster_id = ? ORDER BY p.parcel_seq
+        WHERE list_contains(?::VARCHAR[], c.cluster_id) ORDER BY c.cluster_id, p.parcel_seq
         """,
-        [cluster_id],
+        [ids],
     ).fetchall()
-    g = nx.Graph(cluster_id=cluster_id)
-    for seq, pid, carrier, at, desc, kg, hs in parcels:
-        g.add_node(("parcel", seq), kind="parcel", parcel_id=pid, carrier=carrier, accepted_at=at,
-                   declared_description=desc, declared_weight_kg=kg, hs_code=hs, label=pid)
+    for cid, seq, pid, carrier, at, desc, kg, hs in parcels:
+        graphs[cid].add_node(("parcel", seq), kind="parcel", parcel_id=pid, carrier=carrier, accepted_at=at,
+                             declared_description=desc, declared_weight_kg=kg, hs_code=hs, label=pid)
     if not parcels:
-        return g
+        return graphs
+    has_uses = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'graph_uses' AND table_schema = 'main'"
+    ).fetchall()[0][0]
+    source = "SELECT * FROM graph_uses" if has_uses else _identifier_uses_sql()
     uses = con.execute(
         f"""
-        WITH members AS (SELECT parcel_seq FROM parcel_clusters WHERE cluster_id = ?),
-        uses AS ({_identifier_uses_sql()})
-        SELECT u.parcel_seq, u.kind, u.key, n.weight, coalesce(n.hub, false), coalesce(n.entities, 1),
+        WITH members AS (SELECT cluster_id, parcel_seq FROM parcel_clusters WHERE list_contains(?::VARCHAR[], cluster_id)),
+        uses AS ({source})
+        SELECT m.cluster_id, u.parcel_seq, u.kind, u.key, n.weight, coalesce(n.hub, false), coalesce(n.entities, 1),
                e.best_name
         FROM uses u
-        JOIN members USING (parcel_seq)
+        JOIN members m USING (parcel_seq)
         LEFT JOIN graph_nodes n USING (kind, key)
         LEFT JOIN entities e ON u.kind = 'party' AND e.entity_id = u.entity_id
-        ORDER BY u.parcel_seq, u.kind, u.key
+        ORDER BY m.cluster_id, u.parcel_seq, u.kind, u.key
         """,
-        [cluster_id],
+        [ids],
     ).fetchall()
-    for seq, kind, key, weight, hub, entities, best_name in uses:
+    for cid, seq, kind, key, weight, hub, entities, best_name in uses:
+        g = graphs[cid]
         node = (kind, key)
         label = best_name if kind == "party" and best_name else (key.rstrip("#") if kind == "address" else key)
         if node not in g:
             g.add_node(node, kind=kind, key=key, label=label, hub=bool(hub), entities=int(entities))
         g.add_edge(("parcel", seq), node, weight=float(weight) if weight is not None else 0.0, hub=bool(hub))
-    return g
+    return graphs
 
 
 def identifier_weight(kind: str, entities: int, config: dict | None = None) -> float:

@@ -472,11 +472,22 @@ def _environment() -> Environment:
     return env
 
 
+def network_graphs(con, cluster_ids: list[str]) -> dict[str, tuple[nx.Graph, str]]:
+    """`network_graph` of several clusters, read in one pass where the graph stage allows."""
+    try:
+        from linker.graph import cluster_graphs
+
+        return {cid: (g, "linker.graph") for cid, g in cluster_graphs(con, cluster_ids).items()}
+    except Exception:  # noqa: BLE001 - a picture must never cost the whole report
+        return {cid: network_graph(con, cid) for cid in cluster_ids}
+
+
 def render_html(con, facts: dict) -> str:
     pictures = {}
+    graphs = network_graphs(con, [d["cluster"]["cluster_id"] for d in facts["details"]])
     for d in facts["details"]:
         cid = d["cluster"]["cluster_id"]
-        g, source = network_graph(con, cid)
+        g, source = graphs[cid]
         pictures[cid] = {
             "network": Markup(render_network_svg(g)),
             "network_nodes": g.number_of_nodes(),
