@@ -253,17 +253,18 @@ def _run_full(con, result: RunResult, config: dict, catalogue, on_stage, sampler
 def _run_incremental(con, result: RunResult, config: dict, catalogue, on_stage, sampler) -> None:
     """Extend the stored analysis to the parcels loaded since, in one transaction.
 
-    New parcels get their mentions (normalise, values already normalised come from the
-    cache), the new mentions are resolved against the stored parties
-    (resolve.resolve_new_mentions: equal to a full resolution), the link graph is updated
-    where a parcel is new or one of its parties changed (graph.update_graph), and
-    detection and scoring, which are cheap next to these, run over the whole graph. A
-    failure rolls everything back: the store is as it was before the run.
+    New parcels get their mentions (normalise; values already normalised come from the
+    cache) and their goods signals (each a property of one parcel); the new mentions are
+    resolved against the stored parties (resolve.resolve_new_mentions: equal to a full
+    resolution); the link graph is updated where a parcel is new or one of its parties
+    changed (graph.update_graph); detection and scoring, cheap next to these, run over the
+    whole graph. A failure rolls everything back: the store is as it was before the run.
     """
     from linker import graph, normalise, resolve, signals
 
     p = STAGE_PREFIX
     do = _stage_runner(result, on_stage, sampler)
+    analysed_to = int(con.execute("SELECT max_parcel_seq FROM analysis_state").fetchall()[0][0])
     con.execute("BEGIN TRANSACTION")
     try:
         # Detection and scoring read the graph under the staging names of a full run; here the
@@ -272,7 +273,7 @@ def _run_incremental(con, result: RunResult, config: dict, catalogue, on_stage, 
             con.execute(f"CREATE OR REPLACE TEMP VIEW {p}{table} AS SELECT * FROM main.{table}")
         do("normalise", lambda: {"mentions": normalise.build_party_mentions(con, new_only=True)})
         do("resolve", lambda: _resolve_new(con))
-        do("signals", lambda: {"parcel_signals": signals.compute_parcel_signals(con, catalogue)})
+        do("signals", lambda: {"parcel_signals": signals.compute_parcel_signals(con, catalogue, after_seq=analysed_to)})
         do("graph", lambda: graph.update_graph(con, config["graph"], changed="_changed_parcels"))
         do("detect", lambda: _detect(con, config, p))
         do("score", lambda: _score(con, config, result.run_id, p, changed="_changed_parcels"))

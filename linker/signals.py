@@ -74,15 +74,19 @@ def _lit(value) -> str:
     return f"{float(value)!r}::DOUBLE"
 
 
-def compute_parcel_signals(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> int:
+def compute_parcel_signals(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, *, after_seq: int | None = None) -> int:
     """(Re)create `parcel_signals`, `parcel_goods` and `catalogue_commodities` from `parcels`.
 
     Returns the number of rows of `parcel_signals`. Deterministic for the same parcels and
-    catalogue. Safe to run again: the three tables are replaced.
+    catalogue. Safe to run again: the three tables are replaced. With `after_seq`, only the
+    parcels with a higher parcel_seq (loaded since) are read and their rows appended: every
+    signal is a property of one parcel, so the tables end as a full run would leave them.
     """
     started = time.perf_counter()
     s = catalogue.signals
     _register_catalogue(con, catalogue)
+    where = "TRUE" if after_seq is None else f"parcel_seq > {int(after_seq)}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW sig_source AS SELECT * FROM parcels WHERE {where}")
     stages = [
         ("sig_term_keys", _term_keys_sql()),
         ("sig_descriptions", _descriptions_sql(s.symbol_context_pattern)),
@@ -105,17 +109,19 @@ def compute_parcel_signals(con: duckdb.DuckDBPyConnection, catalogue: Catalogue)
     ]
     for name, sql in stages:
         _materialise(con, name, sql)
-    con.execute(f"CREATE OR REPLACE TABLE parcel_goods AS SELECT * FROM ({_final_goods_sql(s)}) ORDER BY parcel_seq")
+    write = "CREATE OR REPLACE TABLE {} AS" if after_seq is None else "INSERT INTO {}"
+    con.execute(f"{write.format('parcel_goods')} SELECT * FROM ({_final_goods_sql(s)}) ORDER BY parcel_seq")
     con.execute(
-        "CREATE OR REPLACE TABLE parcel_signals AS SELECT parcel_seq, signal, commodity, strength::DOUBLE AS strength, "
+        f"{write.format('parcel_signals')} SELECT parcel_seq, signal, commodity, strength::DOUBLE AS strength, "
         f"evidence FROM ({_signals_sql(s)}) ORDER BY parcel_seq, signal, commodity NULLS FIRST, evidence"
     )
     con.execute(
         "CREATE OR REPLACE TABLE catalogue_commodities AS SELECT commodity, label, threshold_kg, window_days, "
         "price_usd_per_kg, generic, controlled_since FROM sig_commodities"
     )
-    n = con.execute("SELECT count(*) FROM parcel_signals").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM parcel_signals").fetchall()[0][0]
     _drop_stage_tables(con)
+    con.execute("DROP VIEW IF EXISTS sig_source")
     log.info("parcel signals: %d rows in %.1fs", n, time.perf_counter() - started)
     return int(n)
 
@@ -308,7 +314,7 @@ def _descriptions_sql(context_pattern: str) -> str:
     FROM (
         SELECT description, folded, sig_tokens(folded) AS toks
         FROM (SELECT description, sig_fold(description) AS folded
-              FROM (SELECT DISTINCT declared_description AS description FROM parcels))
+              FROM (SELECT DISTINCT declared_description AS description FROM sig_source))
     )
     """
 
@@ -445,7 +451,7 @@ def _parcels_sql() -> str:
                 THEN p.declared_value * r.usd / p.declared_weight_kg END AS usd_per_kg,
            upper(trim(p.origin_country)) AS origin, upper(trim(p.dest_country)) AS dest,
            nullif(upper(trim(p.declared_origin)), '') AS declared_origin
-    FROM parcels p
+    FROM sig_source p
     JOIN sig_descriptions d ON d.description = p.declared_description
     LEFT JOIN sig_rates r ON r.currency = upper(coalesce(nullif(trim(p.currency), ''), 'USD'))
     """
