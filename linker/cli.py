@@ -344,16 +344,19 @@ def runs(
         print(json.dumps(history, default=str))
         return
     table = Table(title=f"runs in {source}", title_justify="left")
-    for column in ("run", "kind", "status", "started (UTC)", "seconds", "loaded", "flagged", "error"):
+    for column in ("run", "kind", "status", "started (UTC)", "seconds", "analysis", "loaded", "flagged", "error"):
         table.add_column(column, justify="right" if column in ("seconds", "loaded", "flagged") else "left",
                          no_wrap=column != "error")
     colours = {"ok": "green", "failed": "red", "abandoned": "yellow", "running": "cyan"}
     for r in history:
         counts = r["counts"] or {}
+        analysis = counts.get("pipeline_counts") or counts  # a nightly job keeps its analysis' counts inside
+        mode = analysis.get("mode") or ("skipped" if counts.get("analysed") is False else "")
         table.add_row(
             r["run_id"], r["kind"], f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
             (r["started_at"] or "")[:16].replace("T", " "),
             "" if r["seconds"] is None else f"{r['seconds']:,.1f}",
+            mode,
             "" if counts.get("rows_loaded") is None else f"{counts['rows_loaded']:,}",
             "" if counts.get("flagged_clusters") is None else f"{counts['flagged_clusters']:,}",
             r["error"] or "",

@@ -3,6 +3,7 @@ clusters that a full analysis of everything gives."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -315,6 +316,11 @@ def test_linker_run_full_analyses_everything_again(tmp_path, world):
     full = subprocess.run(cmd + ["--full"], capture_output=True, text=True)
     assert full.returncode == 0, full.stderr
     assert "full analysis: a full run was asked for" in full.stdout
+    history = subprocess.run([sys.executable, "-m", "linker", "runs", "--db", str(db)], capture_output=True, text=True,
+                             env={**os.environ, "COLUMNS": "200"})
+    assert history.returncode == 0, history.stderr
+    rows = [[cell.strip() for cell in line.split("│")] for line in history.stdout.splitlines() if line.startswith("│")]
+    assert [row[6] for row in rows] == ["full", "incremental"]  # newest first, column "analysis"
 
 
 PAUSED_RUN = r"""
