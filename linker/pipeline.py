@@ -112,9 +112,11 @@ CREATE TABLE IF NOT EXISTS analysis_state (
 
 def fingerprint(config: dict, catalogue) -> str:
     """What stored working tables depend on besides the parcels: this package's code and
-    data files, the scoring settings and the catalogue. An incremental run extends the stored
-    analysis only when it is unchanged (an upgrade or a new setting means a full run)."""
+    data files, the versions of the engines behind them, the scoring settings and the
+    catalogue. An incremental run extends the stored analysis only when it is unchanged (an
+    upgrade or a new setting means a full run)."""
     import hashlib
+    import importlib.metadata as md
 
     from linker import normalise
 
@@ -123,6 +125,11 @@ def fingerprint(config: dict, catalogue) -> str:
     for path in sorted(here.glob("*.py")) + sorted(here.glob("*.toml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(normalise.normaliser_version().encode())
+    for package in ("duckdb", "rapidfuzz", "igraph", "numpy"):  # engines whose results feed the stored tables
+        try:
+            digest.update(f"{package}={md.version(package)}".encode())
+        except md.PackageNotFoundError:
+            digest.update(f"{package}=none".encode())
     digest.update(json.dumps(config, sort_keys=True, default=str).encode())
     digest.update(repr(catalogue).encode())
     return digest.hexdigest()[:16]
