@@ -1,9 +1,11 @@
 """`linker demo`: the whole product on a synthetic world, from nothing to a running dashboard.
 
-It synthesises parcels with known rings into `demo/incoming/`, runs the nightly job on them
-(ingest, analysis, snapshot, tonight's report), creates a demo investigator login, prints what
-was found beside the planted truth, and starts the dashboard. Re-running reuses the data and
-the store; the nightly job sees nothing new and keeps its results.
+It synthesises parcels with known rings and plays two nights of the nightly job: the first
+loads and analyses everything up to yesterday, the second the last day's parcels, extending
+the first night's analysis (as every night in production does) and reporting what changed.
+It creates a demo investigator login, prints what was found beside the planted truth, and
+starts the dashboard. Re-running reuses the data and the store; the nightly job sees nothing
+new and keeps its results.
 """
 
 from __future__ import annotations
@@ -30,33 +32,53 @@ class DemoSetup:
 
 
 def prepare(workdir: Path, parcels: int = 20_000, seed: int = 7, console=None, progress: bool = False) -> DemoSetup:
-    """Synthesise (once), run the nightly job, and create the demo login."""
-    import duckdb
+    """Synthesise (once), play the two nights of the nightly job, and create the demo login."""
+    from datetime import date, timedelta
+
     import polars as pl
 
     from linker import auth, store
     from linker.cases import cases_db_path, get_user
     from linker.nightly import run_nightly
     from linker.pipeline import top_clusters
-    from linker.synth import synthesise
+    from linker.synth import generate, write_parcels
 
     workdir = Path(workdir)
     incoming = workdir / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
-    parcels_file = incoming / f"parcels_{parcels}_{seed}.csv.gz"
+    history_file = incoming / f"parcels_{parcels}_{seed}_history.csv.gz"
+    night_file = incoming / f"parcels_{parcels}_{seed}_last_night.csv.gz"
+    held_back = workdir / "arriving" / night_file.name  # the last night's file, until it "arrives"
     truth_dir = workdir / "truth"
-    if not parcels_file.exists():
+    truth_file = truth_dir / f"parcels_{parcels}_{seed}.truth.parquet"
+    if not history_file.exists():
         if console:
             console.print(f"synthesising {parcels:,} parcels (seed {seed}) ...")
-        synthesise(parcels, parcels_file, seed=seed)
+        world = generate(parcels, seed=seed)
         # The truth stays out of the incoming folder: it is the answer key, not parcel data.
         truth_dir.mkdir(exist_ok=True)
-        for name in (f"parcels_{parcels}_{seed}.truth.parquet", f"parcels_{parcels}_{seed}.rings.csv"):
-            if (incoming / name).exists():
-                (incoming / name).replace(truth_dir / name)
+        world.truth.write_parquet(truth_file)
+        world.rings.write_csv(truth_dir / f"parcels_{parcels}_{seed}.rings.csv")
+        at = pl.col("accepted_at").str.to_datetime("%Y-%m-%dT%H:%M:%S%z", time_zone="UTC")
+        last_day = world.parcels.select(at.max()).item() - timedelta(days=1)
+        held_back.parent.mkdir(exist_ok=True)
+        write_parcels(world.parcels.filter(at > last_day), held_back)
+        write_parcels(world.parcels.filter(at <= last_day), history_file)
 
     db = workdir / "linker.duckdb"
-    result = run_nightly(db, incoming, workdir / "reports", progress=progress, console=console)
+    today = date.today()
+    results = []
+    if not night_file.exists():
+        if console:
+            console.print("night 1: everything up to yesterday")
+        results.append(run_nightly(db, incoming, workdir / "reports", report_date=(today - timedelta(days=1)).isoformat(),
+                                   progress=progress, console=console))
+        held_back.replace(night_file)
+        if console:
+            console.print("night 2: the last day's parcels arrive")
+    results.append(run_nightly(db, incoming, workdir / "reports", report_date=today.isoformat(),
+                               progress=progress, console=console))
+    result = results[-1]
 
     cases = cases_db_path(db)
     if get_user(cases, DEMO_USER) is None:
@@ -65,10 +87,10 @@ def prepare(workdir: Path, parcels: int = 20_000, seed: int = 7, console=None, p
     con = store.connect(db, read_only=True)
     try:
         top = top_clusters(con, 10)
-        rings, found = _rings_found(con, truth_dir / f"parcels_{parcels}_{seed}.truth.parquet")
+        rings, found = _rings_found(con, truth_file)
     finally:
         con.close()
-    return DemoSetup(workdir, db, parcels_file, result.report_dir, result.describe(), top, rings, found)
+    return DemoSetup(workdir, db, night_file, result.report_dir, "\n".join(r.describe() for r in results), top, rings, found)
 
 
 def _rings_found(con: "duckdb.DuckDBPyConnection", truth: Path) -> tuple[int, int]:
