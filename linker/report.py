@@ -103,7 +103,12 @@ def night_summary(con, baseline: Baseline | None) -> dict:
         [after],
     ).fetchone()
     st = store.status(con)
+    mode = None
+    if store.table_exists(con, "analysis_state"):
+        found = con.execute("SELECT mode FROM analysis_state").fetchall()
+        mode = found[0][0] if found else None
     return {
+        "analysis": mode,  # "incremental", "full", or None for a store analysed before it was recorded
         "files_loaded": int(night[0]),
         "rows_read": int(night[1]),
         "parcels_loaded": int(night[2]),

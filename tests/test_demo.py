@@ -47,6 +47,10 @@ def test_each_nights_report_opens_offline(demo_dir):
         # nothing fetched from elsewhere: no script, stylesheet, image or font from a URL
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.I)
         assert "@import" not in page and "url(http" not in page
+    first, second = ((folder / "reports" / d.isoformat() / "index.html").read_text()
+                     for d in (date.today() - timedelta(days=1), date.today()))
+    assert "Every parcel was analysed afresh" in first
+    assert "The analysis was extended to the new parcels" in second
 
 
 def test_running_the_demo_again_finds_nothing_new(demo_dir):
