@@ -248,6 +248,10 @@ def _run_full(con, result: RunResult, config: dict, catalogue, on_stage, sampler
 
     p = STAGE_PREFIX
     do = _stage_runner(result, on_stage, sampler)
+    # The working tables are rebuilt stage by stage, outside one transaction: until this run
+    # publishes, they are no analysis a later run could extend.
+    con.execute(STATE_DDL)
+    con.execute("DELETE FROM analysis_state")
     do("normalise", lambda: {"mentions": normalise.build_party_mentions(con)})
     do("resolve", lambda: {"entities": resolve.resolve_entities(con, seed=seed).entities})
     do("signals", lambda: {"parcel_signals": signals.compute_parcel_signals(con, catalogue)})

@@ -368,3 +368,24 @@ def test_a_run_killed_inside_the_incremental_transaction_leaves_the_last_analysi
     assert resumed.counts["mode"] == "incremental"
     _analysed(tmp_path / "full.duckdb", history, night)
     assert_same_results(db, tmp_path / "full.duckdb")
+
+
+def test_a_failed_full_run_leaves_nothing_to_extend_so_the_next_run_is_full_again(tmp_path, world, monkeypatch):
+    # A full run rebuilds the working tables one stage after the other; if it fails half way,
+    # they belong to no analysis and must not be extended.
+    from linker import resolve as resolve_module
+
+    history, _ = world
+    db = tmp_path / "s.duckdb"
+    _analysed(db, history)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(resolve_module, "resolve_entities", broken)
+    with pytest.raises(pipeline.PipelineError, match="resolve stage failed"):
+        pipeline.run(db, mode="full")
+    monkeypatch.undo()
+    result = pipeline.run(db)
+    assert result.counts["mode"] == "full"
+    assert result.counts["full_reason"] == "no earlier analysis to extend"
