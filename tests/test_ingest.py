@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import signal
@@ -125,6 +126,41 @@ def test_a_record_with_the_wrong_number_of_fields_is_quarantined_with_its_line(c
     assert quarantine_reasons(con) == {3: "fewer fields than the header has columns", 5: "more fields than the header has columns"}
     # The lines of the good records account for the rejected ones in between.
     assert dict(con.execute("SELECT parcel_id, source_line FROM parcels").fetchall()) == {"P1": 2, "P2": 4, "P3": 6}
+
+
+def test_line_numbers_of_a_file_read_in_parallel_are_the_records_positions(con, tmp_path):
+    # Big enough (about 25 MB) for DuckDB to split the file between threads; broken records and
+    # quoted line breaks spread through it. The expected line of every record is counted
+    # independently, by Python's csv module (header = record 1, a quoted line break is no new
+    # record). The connection is set up the way that would scramble an unguarded numbering.
+    con.execute("SET threads = 4")
+    con.execute("SET preserve_insertion_order = false")
+    rows = []
+    for i in range(40_000):
+        row = parcel(parcel_id=f"L{i:06d}", sender_address="Long Street " + "x" * 400)
+        if i % 997 == 0:
+            row["sender_address"] += "\nsecond line"
+        if i % 1009 == 0:
+            row["dest_country"] = "XX"
+        rows.append(row)
+    path = write_csv(tmp_path / "big.csv", rows)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    for at in range(len(lines) - 1000, 1000, -1500):
+        lines.insert(at, "only,three,fields")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    expected, ragged = {}, set()
+    with open(path, newline="", encoding="utf-8") as fh:
+        for number, record in enumerate(csv.reader(fh), start=1):
+            if len(record) == len(store.COLUMN_NAMES):
+                expected[record[0]] = number
+            else:
+                ragged.add(number)
+    ingest_paths(con, [path])
+    got = dict(con.execute("SELECT parcel_id, source_line FROM parcels").fetchall())
+    got |= dict(con.execute("SELECT parcel_id, source_line FROM quarantine WHERE parcel_id IS NOT NULL").fetchall())
+    assert len(got) == 40_000 and got == {k: v for k, v in expected.items() if k != "parcel_id"}
+    assert set(r[0] for r in con.execute("SELECT source_line FROM quarantine WHERE parcel_id IS NULL").fetchall()) == ragged
+    assert len(ragged) > 20
 
 
 def test_malformed_json_lines_are_quarantined_with_their_line(con, tmp_path):
