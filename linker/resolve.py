@@ -106,7 +106,7 @@ def _tf_w(level: dict, dn: str, cfg: dict, shared_cap: bool = True) -> str:
     name is weak evidence, never an outlet)."""
     freq = cfg["frequency"]
     if "u_base" in level:
-        u = f"{float(level['u_base'])} * coalesce({dn}, 1)"
+        u = f"({float(level['u_base'])} * coalesce({dn}, 1))"
     else:
         u = f"greatest(coalesce({dn}, 1) / n_names, {float(freq['u_floor'])})"
     tf = f"log2({level['m']} / {u})"
@@ -141,36 +141,66 @@ def _profiles_sql() -> str:
     """
 
 
-def _freq_sql() -> str:
-    """How many parties use each identifier value, as an *effective number of names*: the
-    mentions carrying the value divided by the mentions of its most frequent name key.
+IDENTIFIER_VALUES = (
+    ("phone", "phone"),
+    ("id_number", "id_number"),
+    ("account", "account"),
+    ("place", "address_key"),
+    ("place_unit", "address_key || '#' || unit"),
+)
 
-    Counting distinct name keys would count a shop's typos and spellings as so many people;
-    the effective number stays near 1 for a shop or a person however they write their name,
-    is a few for an organiser behind aliases or recruits paid by one account, and is in the
-    hundreds for an outlet's phone or a warehouse's street address. For names themselves the
-    number of profiles with the key is used (how common the name is)."""
-    parts = []
-    for field_name, expr in (
-        ("phone", "phone"),
-        ("id_number", "id_number"),
-        ("account", "account"),
-        ("place", "address_key"),
-        ("place_unit", "address_key || '#' || unit"),
-    ):
-        parts.append(
-            f"""SELECT '{field_name}' AS field, value, sum(n)::DOUBLE / max(n) AS dn
-            FROM (SELECT {expr} AS value, name_key, sum(mentions) AS n FROM er_profiles
-                  WHERE {expr} IS NOT NULL GROUP BY 1, 2)
-            GROUP BY value"""
-        )
-    parts.append(
-        "SELECT 'name', name_key, count(*)::DOUBLE FROM er_profiles WHERE name_key IS NOT NULL GROUP BY 2"
+
+def _freq_sql(cfg: dict) -> str:
+    """How many parties use each identifier value, as an *effective number of people*: the
+    mentions carrying the value divided by the mentions of its most frequent name key and of
+    the name keys that are spellings of it (name similarity at least the `close` ratio).
+
+    Counting distinct name keys would count a shop's typos and a person's two spellings as
+    so many people; the effective number stays at 1 for a shop or a person however they write
+    their name, is a few for an organiser behind aliases or recruits paid by one account, and
+    is in the hundreds for an outlet's phone or a warehouse's street address. For names
+    themselves the number of profiles with the key is used (how common the name is)."""
+    per_name = " UNION ALL ".join(
+        f"SELECT '{f}' AS field, {e} AS value, name_key, sum(mentions) AS n FROM er_profiles "
+        f"WHERE {e} IS NOT NULL GROUP BY ALL" for f, e in IDENTIFIER_VALUES
     )
     # Each profile carries the frequency of each of its own values, so that comparing a pair
     # needs no join beyond the two profiles.
-    return "CREATE OR REPLACE TABLE er_freq_state AS " + " UNION ALL ".join(parts) + f""";
+    return f"""
+    CREATE OR REPLACE TEMP TABLE er_value_names AS {per_name};
+    {_people_per_value_sql(cfg, "er_value_names", "er_freq_new")};
+    CREATE OR REPLACE TABLE er_freq_state AS
+    SELECT * FROM er_freq_new
+    UNION ALL SELECT 'name', name_key, count(*)::DOUBLE FROM er_profiles WHERE name_key IS NOT NULL GROUP BY 2;
+    DROP TABLE er_freq_new;
+    DROP TABLE er_value_names;
     CREATE OR REPLACE TEMP TABLE er_profiles AS {_with_dn_sql("er_profiles", "er_freq_state")};
+    """
+
+
+def _people_per_value_sql(cfg: dict, value_names: str, target: str) -> str:
+    """`target` (field, value, dn) from `value_names` (field, value, name_key, n): see
+    _freq_sql. The spellings are found by the name similarity of each value's other name keys
+    to its most frequent one (once per distinct pair of keys)."""
+    close = float(cfg["fields"]["name"]["close"]["ratio"])
+    return f"""
+    CREATE OR REPLACE TEMP TABLE er_top_name AS
+    SELECT field, value, arg_max(name_key, (n, name_key)) FILTER (WHERE name_key IS NOT NULL) AS top
+    FROM {value_names} GROUP BY field, value HAVING count(*) >= 2;
+    CREATE OR REPLACE TEMP TABLE er_spellings AS
+    SELECT a, b, linker_name_similarity(a, b) AS sim FROM (
+        SELECT DISTINCT t.top AS a, v.name_key AS b FROM {value_names} v JOIN er_top_name t USING (field, value)
+        WHERE v.name_key IS NOT NULL AND t.top IS NOT NULL AND v.name_key <> t.top);
+    CREATE OR REPLACE TEMP TABLE {target} AS
+    SELECT v.field, v.value,
+           -- one name group: 1; else all mentions over those of the top name and its spellings
+           sum(v.n)::DOUBLE / sum(v.n) FILTER (WHERE t.top IS NULL OR v.name_key = t.top OR s.sim >= {close}) AS dn
+    FROM {value_names} v
+    LEFT JOIN er_top_name t USING (field, value)
+    LEFT JOIN er_spellings s ON s.a = t.top AND s.b = v.name_key
+    GROUP BY v.field, v.value;
+    DROP TABLE er_top_name;
+    DROP TABLE er_spellings
     """
 
 
@@ -484,7 +514,7 @@ def resolve_entities(
 
     register_udfs(con)
     stage("profiles", _profiles_sql())
-    stage("frequencies", _freq_sql())
+    stage("frequencies", _freq_sql(cfg))
     stage("blocking", _blocking_sql(cfg))
     n_names = population(con, cfg, "er_profiles")
     stage("comparison", _scores_sql(cfg, n_names))
@@ -714,12 +744,11 @@ def resolve_new_mentions(
         f"SELECT '{f}' AS field, {e} AS value FROM er_profile_state p SEMI JOIN ri_touched_profiles t USING (profile_id) "
         f"WHERE {e} IS NOT NULL" for f, e in value_exprs.items()
     )
-    recount = " UNION ALL ".join(
-        f"""SELECT '{f}' AS field, value, sum(n)::DOUBLE / max(n) AS dn
-            FROM (SELECT {e} AS value, p.name_key, sum(p.mentions) AS n FROM er_profile_state p
-                  JOIN ri_touched_values t ON t.field = '{f}' AND t.value = {e.replace('address_key', 'p.address_key')}
-                  GROUP BY 1, 2)
-            GROUP BY value""" for f, e in value_exprs.items()
+    value_names = " UNION ALL ".join(
+        f"SELECT '{f}' AS field, {e.replace('address_key', 'p.address_key')} AS value, p.name_key, sum(p.mentions) AS n "
+        f"FROM er_profile_state p JOIN ri_touched_values t ON t.field = '{f}' "
+        f"AND t.value = {e.replace('address_key', 'p.address_key')} GROUP BY ALL"
+        for f, e in value_exprs.items()
     )
     stage("frequencies", f"""
     CREATE OR REPLACE TEMP TABLE ri_touched_profiles AS
@@ -727,7 +756,9 @@ def resolve_new_mentions(
     CREATE OR REPLACE TEMP TABLE ri_touched_values AS
     SELECT DISTINCT field, value FROM ({touched})
     UNION SELECT DISTINCT 'name', name_key FROM ri_new_profiles WHERE name_key IS NOT NULL;
-    CREATE OR REPLACE TEMP TABLE ri_freq AS {recount}
+    CREATE OR REPLACE TEMP TABLE ri_value_names AS {value_names};
+    {_people_per_value_sql(cfg, "ri_value_names", "ri_value_freq")};
+    CREATE OR REPLACE TEMP TABLE ri_freq AS SELECT * FROM ri_value_freq
     UNION ALL
     SELECT 'name', p.name_key, count(*)::DOUBLE FROM er_profile_state p
     JOIN ri_touched_values t ON t.field = 'name' AND t.value = p.name_key GROUP BY p.name_key;
@@ -756,32 +787,37 @@ def resolve_new_mentions(
     SELECT DISTINCT k.profile_id FROM er_key_state k
     JOIN ri_blocks b USING (rule, key)
     WHERE b.n - b.added BETWEEN 2 AND {_cap_sql(cfg, 'b.rule')} AND b.n > {_cap_sql(cfg, 'b.rule')};
-    -- b. profiles carrying an identifier value whose frequency changed
+    -- b. profiles carrying a value whose frequency changed. Where the value stays personal
+    --    (at most shared_max_names before and after), every weight it enters is log2(m / (u dn))
+    --    or log2(m N / dn) and the gate does not move: its pairs lose log2(dn'/dn), applied to
+    --    their stored weight without scoring (a name's frequency only grows; an identifier's
+    --    can fall too, and the pair gains). A value that becomes shared, or stops being
+    --    shared, changes weights and the gate: its pairs are scored again.
     CREATE OR REPLACE TEMP TABLE ri_value_profiles AS
     {" UNION ALL ".join(
-        f"SELECT p.profile_id, '{f}' AS field, c.value FROM er_profile_state p JOIN ri_changed_values c "
-        f"ON c.field = '{f}' AND c.value = {e}"
+        f"SELECT p.profile_id, '{f}' AS field, c.value, p.unit, "
+        f"(c.dn_old IS NOT NULL AND ({f == 'name'} OR (c.dn_old <= {shared} AND c.dn_new <= {shared}))) AS arithmetic, "
+        f"log2(c.dn_new / c.dn_old) AS loss "
+        f"FROM er_profile_state p JOIN ri_changed_values c ON c.field = '{f}' AND c.value = {e}"
         for f, e in {**{f: "p." + e for f, e in value_exprs.items() if f != "place_unit"},
-                     "place_unit": "p.address_key || '#' || p.unit"}.items())};
-    -- b. known pairs that share such a value (two steps: the planner would otherwise pair up
-    --    the profiles of each value first, hundreds of millions of rows)
+                     "place_unit": "p.address_key || '#' || p.unit", "name": "p.name_key"}.items())};
+    -- known pairs that share such a value (two steps: the planner would otherwise pair up the
+    -- profiles of each value first, hundreds of millions of rows)
     CREATE OR REPLACE TEMP TABLE ri_value_left AS
-    SELECT s.profile_l, s.profile_r, v.field, v.value FROM er_pair_state s JOIN ri_value_profiles v ON v.profile_id = s.profile_l;
+    SELECT s.profile_l, s.profile_r, v.field, v.value, v.unit AS unit_l, v.arithmetic, v.loss
+    FROM er_pair_state s JOIN ri_value_profiles v ON v.profile_id = s.profile_l;
+    CREATE OR REPLACE TEMP TABLE ri_value_shared AS
+    SELECT l.*, v.unit AS unit_r FROM ri_value_left l
+    JOIN ri_value_profiles v ON v.profile_id = l.profile_r AND v.field = l.field AND v.value = l.value;
     CREATE OR REPLACE TEMP TABLE ri_value_pairs AS
-    SELECT DISTINCT l.profile_l, l.profile_r FROM ri_value_left l
-    SEMI JOIN ri_value_profiles v ON v.profile_id = l.profile_r AND v.field = l.field AND v.value = l.value;
-    -- A name's frequency only grows, and the weight of an exact name is log2(m N / dn): the
-    -- pairs of one name lose log2(dn'/dn) each, applied to their stored weight without scoring.
-    CREATE OR REPLACE TEMP TABLE ri_name_profiles AS
-    SELECT p.profile_id, p.name_key, log2(c.dn_new / c.dn_old) AS loss
-    FROM er_profile_state p JOIN ri_changed_values c ON c.field = 'name' AND c.value = p.name_key
-    WHERE c.dn_old IS NOT NULL;
-    CREATE OR REPLACE TEMP TABLE ri_name_left AS
-    SELECT s.profile_l, s.profile_r, n.name_key, n.loss FROM er_pair_state s JOIN ri_name_profiles n ON n.profile_id = s.profile_l;
-    CREATE OR REPLACE TEMP TABLE ri_name_loss AS
-    SELECT l.profile_l, l.profile_r, l.loss FROM ri_name_left l
-    SEMI JOIN ri_name_profiles n ON n.profile_id = l.profile_r AND n.name_key = l.name_key;
-    UPDATE er_pair_state SET match_weight = match_weight - d.loss FROM ri_name_loss d
+    SELECT DISTINCT profile_l, profile_r FROM ri_value_shared WHERE NOT arithmetic;
+    -- The place's own frequency counts where the pair's units do not both exist (both
+    -- missing: same address; one missing: place without unit); same or different units
+    -- weigh by the place+unit frequency or not at all.
+    UPDATE er_pair_state SET match_weight = match_weight - d.loss
+    FROM (SELECT profile_l, profile_r, sum(loss) AS loss FROM ri_value_shared
+          WHERE arithmetic AND (field <> 'place' OR unit_l IS NULL OR unit_r IS NULL)
+          GROUP BY profile_l, profile_r) d
     WHERE er_pair_state.profile_l = d.profile_l AND er_pair_state.profile_r = d.profile_r;
     -- a: every candidate pair of a new profile, through the blocks it is in
     CREATE OR REPLACE TEMP TABLE ri_new_blocks AS
@@ -878,7 +914,7 @@ def resolve_new_mentions(
     if not os.environ.get("LINKER_KEEP_WORK_TABLES"):
         for temp in ("ri_new", "ri_new_mp", "ri_new_profiles", "ri_grown", "ri_touched_profiles", "ri_touched_values",
                      "ri_freq", "ri_changed_values", "ri_new_keys", "ri_blocks", "ri_crossed", "ri_value_profiles",
-                     "ri_value_left", "ri_value_pairs", "ri_name_profiles", "ri_name_left", "ri_name_loss", "ri_added",
+                     "ri_value_left", "ri_value_shared", "ri_value_pairs", "ri_added", "ri_value_names", "ri_value_freq",
                      "ri_new_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
                      "ri_removed", "ri_touched_entities", "ri_scope", "ri_kept_links", "er_pairs", "er_profiles",
                      "er_scores", "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels"):

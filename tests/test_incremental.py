@@ -185,18 +185,28 @@ def test_a_link_near_the_threshold_follows_the_grown_name_population(tmp_path, d
     cfg["frequency"]["min_population"] = 10
     blank = {"sender_id_number": "", "payer_account": ""}
     if direction == "falls":  # close name + same address: no population term, -1 bit
-        cfg["decision"]["threshold"] = 16.5
         pair = [parcel(parcel_id="H1", sender_name="Li Xiaoming", sender_phone="", **blank,
                        sender_address="18 Jiefang Road, Jianghan District, Wuhan"),
                 parcel(parcel_id="H2", sender_name="Li Xiaomin", sender_phone="", **blank,
                        sender_address="18 Jiefang Road, Jianghan Dist, Wuhan City")]
     else:  # same name, phone, and place with and without a unit: two population terms, +1 bit
-        cfg["decision"]["threshold"] = 21.5
         pair = [parcel(parcel_id="H1", sender_name="Wang Fang", sender_phone="+86 13512345678", **blank,
                        sender_address="Flat 5, 7 Xinhua Road, Chengdu"),
                 parcel(parcel_id="H2", sender_name="Wang Fang", sender_phone="+86 13512345678", **blank,
                        sender_address="7 Xinhua Road, Chengdu")]
     night = [_filler(i) for i in range(100, 140)]  # 80 new names: more than twice the population
+    # the threshold half a bit on the side of the pair's weight that the night moves it across
+    probe = store.connect(tmp_path / "probe.duckdb")
+    _load(probe, write_csv(tmp_path / "probe.csv", FILLER + pair))
+    normalise.build_party_mentions(probe)
+    resolve.resolve_entities(probe, config=cfg)
+    weight = probe.execute(
+        """SELECT s.match_weight FROM er_pair_state s
+           JOIN party_mentions a ON a.profile_id = s.profile_l AND a.role = 'sender' AND a.parcel_id IN ('H1', 'H2')
+           JOIN party_mentions b ON b.profile_id = s.profile_r AND b.role = 'sender' AND b.parcel_id IN ('H1', 'H2')"""
+    ).fetchall()[0][0]
+    probe.close()
+    cfg["decision"]["threshold"] = weight - 0.5 if direction == "falls" else weight + 0.5
     con, full, before = _two_step_with(tmp_path, cfg, FILLER + pair, night, direction)
     after = con.execute("SELECT count(*) FROM entity_links").fetchall()[0][0]
     assert (before, after) == ((1, 0) if direction == "falls" else (0, 1))

@@ -180,3 +180,37 @@ def test_resolving_before_normalisation_is_a_clear_error(tmp_path):
     con = store.connect(tmp_path / "s.duckdb")
     with pytest.raises(ResolutionError, match="normalisation"):
         resolve_entities(con)
+
+
+def test_an_identifier_weighs_less_the_more_names_use_it():
+    # u = u_base * dn: the chance that two different people hold one value grows with the number
+    # of names on it, so agreement on it is weaker evidence (log2(m / (u_base * dn))).
+    import math
+
+    import duckdb
+
+    from linker.resolve import _tf_w, load_config
+
+    cfg = load_config()
+    level = cfg["fields"]["phone"]["exact"]
+    one, four, many = duckdb.connect().execute(
+        f"SELECT {_tf_w(level, 'a', cfg)}, {_tf_w(level, 'b', cfg)}, {_tf_w(level, 'c', cfg)} "
+        "FROM (SELECT 1.0 AS a, 4.0 AS b, 100.0 AS c)"
+    ).fetchall()[0]
+    assert one == pytest.approx(math.log2(level["m"] / level["u_base"]))
+    assert four == pytest.approx(one - 2.0)
+    assert many == cfg["frequency"]["shared_weight"]
+
+
+def test_a_phone_counts_people_not_spellings(tmp_path):
+    rows = FILLER + [
+        parcel(parcel_id="S1", sender_name="Zhang Weiming", sender_phone="+86 13700002222"),
+        parcel(parcel_id="S2", sender_name="Zhang Weimin", sender_phone="+86 13700002222"),
+        parcel(parcel_id="R1", sender_name="Petrov Ivan", sender_phone="+86 13700003333"),
+        parcel(parcel_id="R2", sender_name="Sidorov Oleg", sender_phone="+86 13700003333"),
+    ]
+    con = _resolved(tmp_path, rows)
+    dn = dict(con.execute(
+        "SELECT value, dn FROM er_freq_state WHERE field = 'phone' AND value IN ('+8613700002222', '+8613700003333')"
+    ).fetchall())
+    assert dn == {"+8613700002222": 1.0, "+8613700003333": 2.0}
