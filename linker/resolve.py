@@ -11,11 +11,11 @@ The algorithm, stage by stage (each stage a named table):
    account, address key and unit) are one *profile*; a shop posting 300 identical parcels is
    one profile, not 300. Only profiles are compared, and every mention of a profile goes to
    the profile's party. `profile_id` is the smallest mention_id of the profile.
-2. `er_freq`: for every identifier value, how many parties use it, as an effective number of
-   names (mentions with the value / mentions of its most frequent name). This is the term
-   frequency of the Fellegi-Sunter model: u = u_base * that number, and above
-   `shared_max_names` the value is an outlet, courier or forwarding warehouse and weighs
-   nothing.
+2. `er_freq_state`: for every identifier value, how many people use it, as an effective
+   number (mentions with the value / mentions of its most frequent name and that name's
+   spellings). This is the term frequency of the Fellegi-Sunter model: u = u_base * that
+   number, so agreement on it weighs log2(m / (u_base * dn)), and above `shared_max_names`
+   the value is an outlet, courier or forwarding warehouse and weighs nothing.
 3. `er_pairs` (blocking): profiles that share a blocking key (phone, ID or a half of it,
    account, name key, name+phone, name+place, place+unit, a name token with a house number)
    are candidate pairs; keys held by more than the rule's `max_block` profiles are skipped
