@@ -293,21 +293,24 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             f"{path}: not UTF-8 ({bad_encoding:,} of {total:,} rows have invalid bytes, first at line {first}); "
             "convert it first, e.g. `iconv -f GB18030 -t UTF-8`"
         )
-    # Accepted record k was numbered k + 1, but sits at k + 1 + (rejected records before it).
+    # Accepted record k (from 1) was numbered k + 1, but sits at k + 1 + (rejected records before it).
     # With rejected lines L_1 < L_2 < ..., the j-th comes before record k exactly when
-    # L_j - (j - 1) <= k + 1, so an ASOF join on that shifted key counts them. The corrected
-    # numbers are kept in a table, so the join runs once, not in every use of stage_checked.
+    # L_j - (j - 1) <= k + 1, so an ASOF join on that shifted key counts them. The join sorts
+    # its sides, so it is run on the row positions alone (sorting the wide rows took longer
+    # than the whole check, and twice the memory); the rows then find their corrected line
+    # through a hash join on position, which streams them.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE stage_shift AS
         SELECT source_line - (j - 1) AS at_line, max(j) AS shift
         FROM (SELECT source_line, row_number() OVER (ORDER BY source_line) AS j FROM stage_rejects)
         GROUP BY ALL;
-        CREATE TEMP TABLE stage_shifted AS
-        SELECT c.* REPLACE (c.source_line + coalesce(s.shift, 0) AS source_line)
-        FROM stage_checked c ASOF LEFT JOIN stage_shift s ON c.source_line >= s.at_line;
-        CREATE OR REPLACE TEMP VIEW stage_checked AS SELECT * FROM stage_shifted;
-        DROP TABLE stage_rows;
+        CREATE OR REPLACE TEMP TABLE stage_shifted AS
+        SELECT c.row, c.source_line + coalesce(s.shift, 0) AS source_line
+        FROM (SELECT rowid AS row, rowid + 2 AS source_line FROM stage_rows) c
+        ASOF LEFT JOIN stage_shift s ON c.source_line >= s.at_line;
+        CREATE OR REPLACE TEMP VIEW stage_checked AS
+        SELECT s.source_line, c.* FROM stage_rows c JOIN stage_shifted s ON s.row = c.rowid;
         """
     )
 
