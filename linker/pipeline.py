@@ -110,8 +110,13 @@ CREATE TABLE IF NOT EXISTS analysis_state (
 """
 
 
+# The modules whose code decides what the working tables hold (ingest, reports, the CLI and
+# the dashboard do not: a change there needs no full run).
+ANALYSIS_MODULES = ("pipeline", "normalise", "resolve", "signals", "catalogue", "graph", "score")
+
+
 def fingerprint(config: dict, catalogue) -> str:
-    """What stored working tables depend on besides the parcels: this package's code and
+    """What stored working tables depend on besides the parcels: the analysis modules' code and
     data files, the versions of the engines behind them, the scoring settings and the
     catalogue. An incremental run extends the stored analysis only when it is unchanged (an
     upgrade or a new setting means a full run)."""
@@ -122,7 +127,7 @@ def fingerprint(config: dict, catalogue) -> str:
 
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(here.glob("*.py")) + sorted(here.glob("*.toml")):
+    for path in [here / f"{name}.py" for name in ANALYSIS_MODULES] + sorted(here.glob("*.toml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(normalise.normaliser_version().encode())
     for package in ("duckdb", "rapidfuzz", "igraph", "numpy"):  # engines whose results feed the stored tables
