@@ -16,19 +16,19 @@ Each measurement runs in its own process so that peak memory and caches do not c
     python bench/nightly.py                           # BASE 1,000,000, nights of 10k and 100k
     python bench/nightly.py --base 100000 --nights 1000 10000
 
-What it showed (this 2-core VM, 1,000,000 parcels of history, seed 11, 2026-11-22; single
-timings vary by up to 2x with the machine's load):
+What it showed (this 2-core VM, idle, 1,000,000 parcels of history, seed 11, 2026-11-22;
+single timings vary by up to 30% with the machine's load):
 
     night     nightly (analysis)     full (analysis)      full / nightly (analysis)   rows differing
-    10,000    39.6 s (28.8 s)        181.2 s (166.0 s)    4.6x (5.8x)                 0 in every table
-    100,000   84.0 s (71.0 s)        171.3 s (153.7 s)    2.0x (2.2x)                 0 in every table
+    10,000    33.4 s (23.5 s)        162.8 s (148.2 s)    4.9x (6.3x)                 0 in every table
+    100,000   72.9 s (60.5 s)        175.5 s (156.2 s)    2.4x (2.6x)                 0 in every table
 
 The nightly store's parties, links, graph, groups, clusters and evidence are row for row those
-of the full analysis. Of a 10k night's 29 s, resolution takes 13.5 s (re-deciding the pairs
-whose evidence changed), normalisation 3.2 s, the graph update 3.4 s, detection and scoring
-4.4 s over the whole graph, and committing the transaction about 4 s. A re-run or a night
-with no new file skips the analysis (27-30x cheaper than a full night; the report is
-rewritten). Publishing a snapshot (a kernel-side copy of the ~1 GB store) takes ~2 s.
+of the full analysis. Of a 10k night's 23.5 s, resolution takes 10.1 s (re-deciding the pairs
+whose evidence changed), normalisation 2.7 s, the graph update 3.5 s, detection and scoring
+4.1 s over the whole graph, and committing the transaction about 3 s. A re-run or a night
+with no new file skips the analysis (25x cheaper than a full night; the report is
+rewritten). Publishing a snapshot (a kernel-side copy of the ~1.4 GB store) takes ~2 s.
 """
 
 from __future__ import annotations
