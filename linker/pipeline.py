@@ -283,21 +283,16 @@ def _run_incremental(con, result: RunResult, config: dict, catalogue, on_stage, 
     analysed_to = int(con.execute("SELECT max_parcel_seq FROM analysis_state").fetchall()[0][0])
     con.execute("BEGIN TRANSACTION")
     try:
-        # Detection and scoring read the graph under the staging names of a full run; here the
-        # graph is updated in place, so those names are views of it for this run.
-        for table in ("graph_nodes", "graph_edges", "graph_uses"):
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {p}{table} AS SELECT * FROM main.{table}")
         do("normalise", lambda: {"mentions": normalise.build_party_mentions(con, new_only=True)})
         do("resolve", lambda: _resolve_new(con))
         do("signals", lambda: {"parcel_signals": signals.compute_parcel_signals(con, catalogue, after_seq=analysed_to)})
         do("graph", lambda: graph.update_graph(con, config["graph"], changed="_changed_parcels"))
-        do("detect", lambda: _detect(con, config, p))
-        do("score", lambda: _score(con, config, result.run_id, p, changed="_changed_parcels"))
+        # the graph is updated in place: detection and scoring read it without the staging prefix
+        do("detect", lambda: _detect(con, config, p, graph_prefix=""))
+        do("score", lambda: _score(con, config, result.run_id, p, changed="_changed_parcels", graph_prefix=""))
         do("publish", lambda: _publish(con, p, state=(fingerprint(config, catalogue), result.run_id, "incremental"),
                                        tables=INCREMENTAL_STAGED, in_transaction=True))
         con.execute("DROP TABLE IF EXISTS _changed_parcels")
-        for table in ("graph_nodes", "graph_edges", "graph_uses"):
-            con.execute(f"DROP VIEW IF EXISTS {p}{table}")
         con.execute("COMMIT")
     except BaseException:
         try:
@@ -316,19 +311,20 @@ def _resolve_new(con) -> dict:
             "entities": int(con.execute("SELECT count(*) FROM entities").fetchall()[0][0])}
 
 
-def _detect(con, config: dict, prefix: str) -> dict:
+def _detect(con, config: dict, prefix: str, graph_prefix: str | None = None) -> dict:
     from linker import graph
 
-    report = graph.detect_groups(con, config["graph"], prefix=prefix)
+    report = graph.detect_groups(con, config["graph"], prefix=prefix, graph_prefix=graph_prefix)
     return {"seeds": report.seeds, "components": report.components, "groups": report.groups,
             "grouped_parcels": report.grouped_parcels, "attached_parcels": report.attached_parcels,
             "large_components": report.large_components, "large_component_parcels": report.large_component_parcels}
 
 
-def _score(con, config: dict, run_id: str, prefix: str, changed: str | None = None) -> dict:
+def _score(con, config: dict, run_id: str, prefix: str, changed: str | None = None,
+           graph_prefix: str | None = None) -> dict:
     from linker import score
 
-    n = score.score_groups(con, config, prefix=prefix)
+    n = score.score_groups(con, config, prefix=prefix, graph_prefix=graph_prefix)
     lineage = score.finalise_clusters(con, config, run_id, prefix=prefix, previous="parcel_clusters")
     if changed is None:
         con.execute(

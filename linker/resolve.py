@@ -582,13 +582,46 @@ def _state_sql(cfg: dict, n_names: float) -> str:
     """
 
 
+def _links_sql(cfg: dict, n_names: float) -> str:
+    """The accepted pairs of `er_scores` as `entity_links` rows: every field's level and weight
+    as JSON evidence, and the name population the weights were taken against."""
+    evidence = ", ".join(
+        f"'{f}', json_object('level', {f}_level, 'weight', round({f}_weight, 2))"
+        for f in ("name", "phone", "id_number", "account", "address")
+    )
+    return f"""
+    SELECT s.profile_l AS mention_id_l, s.profile_r AS mention_id_r,
+           1 / (1 + pow(2, -s.match_weight)) AS match_probability,
+           s.match_weight,
+           json_object('prior', round(s.prior_weight, 2), 'blocked_by', {_rule_names_sql(cfg, 's.rules')}, {evidence}) AS evidence,
+           {float(n_names)!r}::DOUBLE AS scored_population
+    FROM er_scores s JOIN er_accepted a USING (profile_l, profile_r)"""
+
+
+def _entities_sql(mentions: str) -> str:
+    """One `entities` row per party of the mentions in `mentions` (all mentions of each)."""
+    return f"""
+    WITH src AS (SELECT * FROM {mentions}), named AS (
+        SELECT entity_id, name_raw, count(*) AS n FROM src GROUP BY ALL
+    ), best AS (
+        SELECT entity_id, first(name_raw ORDER BY n DESC, length(name_raw), name_raw) AS best_name FROM named GROUP BY entity_id
+    )
+    SELECT m.entity_id, b.best_name,
+           list_sort(list_distinct(list(m.name_raw)))[1:50] AS names,
+           list_sort(list_distinct(list(m.phone_e164)))[1:50] AS phones,
+           list_sort(list_distinct(list(m.account_norm)))[1:50] AS accounts,
+           list_sort(list_distinct(list(m.id_number_norm)))[1:50] AS id_numbers,
+           list_sort(list_distinct(list(m.address_raw)))[1:50] AS addresses,
+           count(*) AS mentions,
+           count(DISTINCT m.parcel_seq) AS parcels,
+           list_sort(list_distinct(list(m.role))) AS roles
+    FROM src m JOIN best b USING (entity_id)
+    GROUP BY m.entity_id, b.best_name"""
+
+
 def _write_sql(cfg: dict, n_names: float) -> str:
     """Entity of a mention = component label of its profile, or the profile itself when it
     has no accepted link. Links keep every field's level and weight as JSON evidence."""
-    evidence_fields = ("name", "phone", "id_number", "account", "address")
-    evidence = ", ".join(
-        f"'{f}', json_object('level', {f}_level, 'weight', round({f}_weight, 2))" for f in evidence_fields
-    )
     return f"""
     CREATE OR REPLACE TEMP TABLE er_mention_entity AS
     SELECT m.mention_id, m.profile_id, coalesce(l.label, m.profile_id) AS entity_id
@@ -602,32 +635,9 @@ def _write_sql(cfg: dict, n_names: float) -> str:
     FROM er_mention_entity e WHERE party_mentions.mention_id = e.mention_id;
     DROP TABLE er_mention_entity;
 
-    CREATE OR REPLACE TABLE entity_links AS
-    SELECT s.profile_l AS mention_id_l, s.profile_r AS mention_id_r,
-           1 / (1 + pow(2, -s.match_weight)) AS match_probability,
-           s.match_weight,
-           json_object('prior', round(s.prior_weight, 2), 'blocked_by', {_rule_names_sql(cfg, 's.rules')}, {evidence}) AS evidence,
-           -- the name population the weights were taken against (see resolve_new_mentions)
-           {float(n_names)!r}::DOUBLE AS scored_population
-    FROM er_scores s JOIN er_accepted a USING (profile_l, profile_r);
+    CREATE OR REPLACE TABLE entity_links AS {_links_sql(cfg, n_names)};
 
-    CREATE OR REPLACE TABLE entities AS
-    WITH named AS (
-        SELECT entity_id, name_raw, count(*) AS n FROM party_mentions GROUP BY ALL
-    ), best AS (
-        SELECT entity_id, first(name_raw ORDER BY n DESC, length(name_raw), name_raw) AS best_name FROM named GROUP BY entity_id
-    )
-    SELECT m.entity_id, b.best_name,
-           list_sort(list_distinct(list(m.name_raw)))[1:50] AS names,
-           list_sort(list_distinct(list(m.phone_e164)))[1:50] AS phones,
-           list_sort(list_distinct(list(m.account_norm)))[1:50] AS accounts,
-           list_sort(list_distinct(list(m.id_number_norm)))[1:50] AS id_numbers,
-           list_sort(list_distinct(list(m.address_raw)))[1:50] AS addresses,
-           count(*) AS mentions,
-           count(DISTINCT m.parcel_seq) AS parcels,
-           list_sort(list_distinct(list(m.role))) AS roles
-    FROM party_mentions m JOIN best b USING (entity_id)
-    GROUP BY m.entity_id, b.best_name;
+    CREATE OR REPLACE TABLE entities AS {_entities_sql("party_mentions")};
     """
 
 
@@ -738,8 +748,7 @@ def resolve_new_mentions(
     INSERT INTO er_profile_state SELECT * FROM ri_new_profiles;
     """)
     # 2. Frequencies of the values the new mentions carry (the formula of _freq_sql).
-    value_exprs = {"phone": "phone", "id_number": "id_number", "account": "account",
-                   "place": "address_key", "place_unit": "address_key || '#' || unit"}
+    value_exprs = dict(IDENTIFIER_VALUES)
     touched = " UNION ALL ".join(
         f"SELECT '{f}' AS field, {e} AS value FROM er_profile_state p SEMI JOIN ri_touched_profiles t USING (profile_id) "
         f"WHERE {e} IS NOT NULL" for f, e in value_exprs.items()
@@ -924,10 +933,6 @@ def resolve_new_mentions(
 
 def _write_new_sql(cfg: dict, n_names: float) -> str:
     """The writes of an incremental resolution (see resolve_new_mentions)."""
-    evidence_fields = ("name", "phone", "id_number", "account", "address")
-    evidence = ", ".join(
-        f"'{f}', json_object('level', {f}_level, 'weight', round({f}_weight, 2))" for f in evidence_fields
-    )
     return f"""
     CREATE OR REPLACE TEMP TABLE ri_entity AS
     SELECT s.profile_id, s.old_entity, coalesce(l.label, s.profile_id) AS entity_id
@@ -948,32 +953,11 @@ def _write_new_sql(cfg: dict, n_names: float) -> str:
     -- every link whose pair was scored again gets its new evidence; rejected ones go
     DELETE FROM entity_links USING ri_pairs r
     WHERE entity_links.mention_id_l = r.profile_l AND entity_links.mention_id_r = r.profile_r;
-    INSERT INTO entity_links
-    SELECT s.profile_l, s.profile_r, 1 / (1 + pow(2, -s.match_weight)), s.match_weight,
-           json_object('prior', round(s.prior_weight, 2), 'blocked_by', {_rule_names_sql(cfg, 's.rules')}, {evidence}),
-           {float(n_names)!r}::DOUBLE
-    FROM er_scores s JOIN er_accepted a USING (profile_l, profile_r);
+    INSERT INTO entity_links {_links_sql(cfg, n_names)};
 
     DELETE FROM entities WHERE entity_id IN (SELECT entity_id FROM ri_touched_entities);
-    INSERT INTO entities
-    WITH touched AS (SELECT DISTINCT entity_id FROM ri_entity),
-    mentions AS (SELECT m.* FROM party_mentions m SEMI JOIN touched USING (entity_id)),
-    named AS (
-        SELECT entity_id, name_raw, count(*) AS n FROM mentions GROUP BY ALL
-    ), best AS (
-        SELECT entity_id, first(name_raw ORDER BY n DESC, length(name_raw), name_raw) AS best_name FROM named GROUP BY entity_id
-    )
-    SELECT m.entity_id, b.best_name,
-           list_sort(list_distinct(list(m.name_raw)))[1:50] AS names,
-           list_sort(list_distinct(list(m.phone_e164)))[1:50] AS phones,
-           list_sort(list_distinct(list(m.account_norm)))[1:50] AS accounts,
-           list_sort(list_distinct(list(m.id_number_norm)))[1:50] AS id_numbers,
-           list_sort(list_distinct(list(m.address_raw)))[1:50] AS addresses,
-           count(*) AS mentions,
-           count(DISTINCT m.parcel_seq) AS parcels,
-           list_sort(list_distinct(list(m.role))) AS roles
-    FROM mentions m JOIN best b USING (entity_id)
-    GROUP BY m.entity_id, b.best_name;
+    INSERT INTO entities {_entities_sql(
+        "(SELECT m.* FROM party_mentions m SEMI JOIN (SELECT DISTINCT entity_id FROM ri_entity) USING (entity_id))")};
     DROP TABLE ri_entity;
     DROP TABLE ri_mention_entity;
     """

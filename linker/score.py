@@ -92,9 +92,10 @@ def _sql_list(values) -> str:
     return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
 
 
-def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = "") -> int:
+def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = "", graph_prefix: str | None = None) -> int:
     """Score the groups in `{prefix}parcel_groups`; write `{prefix}cluster_scores` (one row per
-    cluster, keyed by group_key). Reads `parcel_goods`, `parcel_signals` and
+    cluster, keyed by group_key). Hubs come from `{graph_prefix}graph_nodes` (default: `prefix`;
+    an incremental run updates the graph in place, so it passes ""). Reads `parcel_goods`, `parcel_signals` and
     `catalogue_commodities` (signals.py). Returns the number of clusters."""
     sig = config["signals"]
     weights = config["weights"]
@@ -157,7 +158,8 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         """
     )
     _worst_windows(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _hub_keys AS SELECT kind, key FROM {prefix}graph_nodes WHERE hub")
+    gp = prefix if graph_prefix is None else graph_prefix
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _hub_keys AS SELECT kind, key FROM {gp}graph_nodes WHERE hub")
     _churn(con)
     con.execute(
         f"""

@@ -224,6 +224,19 @@ def _analysed(db: Path, *paths: Path, mode: str = "auto") -> pipeline.RunResult:
         con.close()
 
 
+def _analysed_with_night_waiting(tmp_path: Path, world) -> Path:
+    """A store with the history analysed and the night loaded but not analysed yet."""
+    history, night = world
+    db = tmp_path / "s.duckdb"
+    _analysed(db, history)
+    con = store.connect(db)
+    try:
+        _load(con, night)
+    finally:
+        con.close()
+    return db
+
+
 RESULT_VIEWS = {
     "graph nodes": "SELECT kind, key, entities, parcels, round(weight, 9), hub FROM graph_nodes",
     "graph edges": "SELECT e.parcel_seq, n.kind, n.key, round(e.weight, 9) FROM graph_edges e JOIN graph_nodes n USING (node_id)",
@@ -285,12 +298,7 @@ def test_changed_settings_make_the_next_run_a_full_one(tmp_path, world):
 def test_a_failed_incremental_run_leaves_the_store_as_it_was_and_the_next_one_succeeds(tmp_path, world, monkeypatch):
     from linker import graph
 
-    history, night = world
-    db = tmp_path / "s.duckdb"
-    _analysed(db, history)
-    con = store.connect(db)
-    _load(con, night)
-    con.close()
+    db = _analysed_with_night_waiting(tmp_path, world)
     con = store.connect(db, read_only=True)
     before = {name: _rows(con, sql) for name, sql in {**RESOLUTION_VIEWS, **RESULT_VIEWS}.items()}
     state = con.execute("SELECT * FROM analysis_state").fetchall()
@@ -350,12 +358,7 @@ def test_a_run_killed_inside_the_incremental_transaction_leaves_the_last_analysi
     import signal
     import time
 
-    history, night = world
-    db = tmp_path / "s.duckdb"
-    _analysed(db, history)
-    con = store.connect(db)
-    _load(con, night)
-    con.close()
+    db = _analysed_with_night_waiting(tmp_path, world)
     marker = tmp_path / "marker"
     victim = subprocess.Popen([sys.executable, "-c", PAUSED_RUN, str(db), str(marker)], cwd=Path(__file__).parent.parent)
     try:
@@ -376,7 +379,7 @@ def test_a_run_killed_inside_the_incremental_transaction_leaves_the_last_analysi
         con.close()
     resumed = pipeline.run(db)
     assert resumed.counts["mode"] == "incremental"
-    _analysed(tmp_path / "full.duckdb", history, night)
+    _analysed(tmp_path / "full.duckdb", *world)
     assert_same_results(db, tmp_path / "full.duckdb")
 
 
