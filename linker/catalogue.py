@@ -75,6 +75,11 @@ class SignalSettings:
     transit_countries: tuple[str, ...]
     unknown_threshold_kg: float
     unknown_window_days: int
+    # Optional (a catalogue written before they existed keeps these defaults): relabelling
+    # wording that denies or restates the goods' origin (RE2, case-insensitive), and how
+    # strongly it says the declaration is false.
+    relabel_pattern: str | None = None
+    relabel_strength: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,18 @@ class Commodity:
     generic: bool = False
     match_strength: float | None = None  # None: signals.name_match_strength
     transit_countries: tuple[str, ...] | None = None  # None: signals.transit_countries
+    articles_exempt: bool = False  # a finished article naming it is not this commodity (toys with magnets)
+
+
+@dataclass(frozen=True)
+class FinishedArticles:
+    """Finished consumer articles (toys, fridge magnets, jewellery, parts): a description that
+    names one describes goods made of a material, not the material, so cover names in it and
+    the commodities marked `articles_exempt` do not count. `pattern` (RE2, case-insensitive)
+    recognises a sold set of pieces ("35pcs") where the description has no material word."""
+
+    names: dict[str, tuple[str, ...]]
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,7 @@ class Catalogue:
     usd_per_unit: dict[str, float]
     covers: dict[str, CoverGoods]
     commodities: dict[str, Commodity]
+    articles: FinishedArticles | None = None
 
     def threshold_for(self, commodity: str) -> tuple[float, int]:
         """(threshold_kg, window_days) of a commodity id, or of `unknown` goods."""
@@ -166,12 +184,13 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
 # --- validation --------------------------------------------------------------------------------
 
 _TOP_KEYS = {"version", "signals", "usd_per_unit", "covers", "commodities"}
+_TOP_OPTIONAL = {"articles"}
 _COVER_KEYS = {"label", "names", "headings", "price_usd_per_kg", "strength"}
 _COMMODITY_REQUIRED = {
     "label", "names", "symbols", "ambiguous_symbols", "headings", "covers",
     "threshold_kg", "window_days", "price_usd_per_kg",
 }
-_COMMODITY_OPTIONAL = {"controlled_since", "generic", "match_strength", "transit_countries"}
+_COMMODITY_OPTIONAL = {"controlled_since", "generic", "match_strength", "transit_countries", "articles_exempt"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -305,7 +324,7 @@ class _Validator:
     # --- sections ---
 
     def catalogue(self, data: dict) -> Catalogue:
-        self.keys(data, (), _TOP_KEYS)
+        self.keys(data, (), _TOP_KEYS, _TOP_OPTIONAL)
         if data["version"] != FORMAT_VERSION:
             self.fail(("version",), f"version must be {FORMAT_VERSION}, not {data['version']!r}")
         signals = self.signal_settings(self.table(data["signals"], ("signals",)))
@@ -324,20 +343,31 @@ class _Validator:
             self.fail(("commodities",), "the catalogue lists no commodity")
         if UNKNOWN in commodities:
             self.fail(("commodities", UNKNOWN), f"{UNKNOWN!r} is reserved for goods of no known commodity")
-        return Catalogue(self.path, signals, rates, covers, commodities)
+        articles = None
+        if "articles" in data:
+            entry = self.table(data["articles"], ("articles",))
+            self.keys(entry, ("articles",), {"names"}, {"pattern"})
+            articles = FinishedArticles(
+                names=self.names(entry["names"], ("articles", "names")),
+                pattern=self.regex(entry["pattern"], ("articles", "pattern")) if "pattern" in entry else None,
+            )
+        return Catalogue(self.path, signals, rates, covers, commodities, articles)
 
     def signal_settings(self, data: dict) -> SignalSettings:
         fields = {f.name: f for f in dataclasses.fields(SignalSettings)}
-        self.keys(data, ("signals",), set(fields))
+        optional = {n for n, f in fields.items() if f.default is not dataclasses.MISSING}
+        self.keys(data, ("signals",), set(fields) - optional, optional)
         values = {}
         for name, f in fields.items():
             keys = ("signals", name)
+            if name not in data:
+                continue  # an optional setting left out keeps its default
             raw = data[name]
             if f.type == "int":
                 values[name] = self.number(raw, keys, integer=True, positive=name in _POSITIVE)
             elif f.type == "float":
                 values[name] = self.number(raw, keys, positive=name in _POSITIVE, unit_range=name.endswith("_strength"))
-            elif f.type == "str":
+            elif f.type in ("str", "str | None"):
                 values[name] = self.regex(raw, keys)
             elif name == "transit_countries":
                 values[name] = self.strings(raw, keys, _COUNTRY, "an ISO 3166 alpha-2 country code")
@@ -385,6 +415,9 @@ class _Validator:
         generic = entry.get("generic", False)
         if not isinstance(generic, bool):
             self.fail(keys + ("generic",), f"{'.'.join(keys)}.generic must be true or false")
+        exempt = entry.get("articles_exempt", False)
+        if not isinstance(exempt, bool):
+            self.fail(keys + ("articles_exempt",), f"{'.'.join(keys)}.articles_exempt must be true or false")
         since = entry.get("controlled_since")
         transit = entry.get("transit_countries")
         match_strength = entry.get("match_strength")
@@ -403,4 +436,5 @@ class _Validator:
             generic=generic,
             match_strength=None if match_strength is None else self.number(match_strength, keys + ("match_strength",), unit_range=True),
             transit_countries=None if transit is None else self.strings(transit, keys + ("transit_countries",), _COUNTRY, "an ISO 3166 alpha-2 country code"),
+            articles_exempt=exempt,
         )

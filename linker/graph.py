@@ -46,6 +46,7 @@ DEFAULT_GRAPH_CONFIG: dict = {
     "attach_min_seed_share": 0.5,
     "link_kinds": ["party", "phone", "id_number", "account", "address"],
     "max_component_parcels": 400,
+    "warehouse_min_units": 5,
     "leiden_resolution": 1.0,
     "seed": 42,
     "kind_weight": {
@@ -456,10 +457,12 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
         SELECT DISTINCT parcel_seq FROM parcel_goods WHERE confidence >= {float(cfg['seed_min_confidence'])}
         """
     )
+    _warehouse_shared(con, int(cfg["warehouse_min_units"]))
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _link_nodes AS
         SELECT node_id, kind, key, parcels FROM {gp}graph_nodes
+        ANTI JOIN _warehouse_shared USING (kind, key)
         WHERE NOT hub AND kind IN ({kinds_sql}) AND entities <= (CASE kind {caps or 'WHEN NULL THEN 0'} ELSE 0 END)
         """
     )
@@ -595,12 +598,47 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
         """
     )
     report.timings["attach_s"] = round(time.perf_counter() - t2, 3)
-    for table in ("_seeds", "_link_nodes", "_seed_edges", "_seed_nodes", "_seed_groups"):
+    for table in ("_seeds", "_link_nodes", "_seed_edges", "_seed_nodes", "_seed_groups", "_warehouse_shared"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     report.groups, report.grouped_parcels, report.attached_parcels = (int(v) for v in con.execute(
         f"SELECT count(DISTINCT group_key), count(*), count(*) FILTER (WHERE NOT seed) FROM {prefix}parcel_groups"
     ).fetchall()[0])
     return report
+
+
+def _warehouse_shared(con: duckdb.DuckDBPyConnection, min_units: int) -> None:
+    """`_warehouse_shared(kind, key)`: identifiers that stand for a forwarding warehouse, not for
+    one of its customers, so that they link nothing and attach nothing.
+
+    A forwarding warehouse abroad receives for thousands of customers at one street address;
+    the customer code, box or suite in the address is the consignee, and customers of one
+    warehouse are strangers (DOMAIN.md). A warehouse is recognised by the number of distinct
+    customer codes behind one street address (at least `min_units` receiver units), not by a
+    list of names. At a warehouse, a parcel can join an operation only through its own customer
+    code (the address node with that unit); cut are:
+    - the warehouse's street address without a customer code;
+    - every receiver party and phone used there with two or more customer codes: the desk's
+      phone, the warehouse's own name written as the receiver, a party that resolution merged
+      across customers. A customer's own phone and name, used with its one code, still link.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _warehouse_shared AS
+        WITH warehouses AS (
+            SELECT address_key FROM party_mentions
+            WHERE role = 'receiver' AND address_key IS NOT NULL AND address_key <> '' AND address_unit IS NOT NULL
+            GROUP BY address_key HAVING count(DISTINCT address_unit) >= {int(min_units)}
+        ), uses AS (
+            SELECT m.address_key, m.address_unit, u.kind, u.key
+            FROM party_mentions m JOIN warehouses w USING (address_key)
+            CROSS JOIN LATERAL (VALUES ('party', CAST(m.entity_id AS VARCHAR)), ('phone', m.phone_e164)) AS u(kind, key)
+            WHERE m.role = 'receiver' AND u.key IS NOT NULL AND u.key <> ''
+        )
+        SELECT kind, key FROM uses GROUP BY kind, key, address_key HAVING count(DISTINCT address_unit) >= 2
+        UNION
+        SELECT 'address', address_key || '#' FROM warehouses
+        """
+    )
 
 
 def _min_per_label(labels: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -112,6 +112,9 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
             SELECT parcel_seq,
                    max(strength) FILTER (WHERE signal IN (SELECT unnest({_sql_list(sig['declaration_signals'])}))) AS decl,
                    max(strength) FILTER (WHERE signal IN (SELECT unnest({_sql_list(sig['routing_signals'])}))) AS routing,
+                   max(strength) FILTER (WHERE signal = 'false_origin') AS false_origin,
+                   -- the commodity the parcel's own signals point at, where its goods are unidentified
+                   arg_max(commodity, (strength, commodity)) FILTER (WHERE commodity IS NOT NULL AND commodity <> 'unknown') AS hint,
                    count(*) AS n_signals
             FROM parcel_signals WHERE strength > 0 GROUP BY parcel_seq
         )
@@ -124,7 +127,10 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                CASE WHEN e.basis LIKE 'cover%' AND k.threshold_kg > u.threshold_kg THEN 'unknown'
                     ELSE coalesce(e.commodity, 'unknown') END AS commodity,
                coalesce(e.est_controlled_kg, 0) AS est_kg, g.seed,
-               coalesce(s.decl, 0) AS decl, coalesce(s.routing, 0) AS routing, coalesce(s.n_signals, 0) AS n_signals,
+               CASE WHEN e.commodity IS NOT NULL AND e.commodity <> 'unknown' THEN e.commodity ELSE s.hint END AS hint,
+               p.origin_country,
+               coalesce(s.decl, 0) AS decl, coalesce(s.routing, 0) AS routing, coalesce(s.false_origin, 0) AS false_origin,
+               coalesce(s.n_signals, 0) AS n_signals,
                ms.entity_id AS sender_entity, ms.name_key AS sender_name,
                mr.entity_id AS receiver_entity, mr.name_key AS receiver_name,
                mr.address_key AS receiver_address_key, mr.address_unit AS receiver_unit
@@ -148,15 +154,32 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
     )
     con.execute("DELETE FROM _members WHERE group_key NOT IN (SELECT group_key FROM _candidates)")
 
-    # The main commodity of a cluster: the one with the most estimated kg.
+    # The commodity a cluster is scored as: the one with the most estimated kg, against whose
+    # threshold the worst window is measured (unidentified goods against the `unknown` one). The
+    # commodity it is shown as: that one, or, where it is unidentified, the best supported
+    # commodity the parcels' own signals point at (most kg, then most parcels), since "nickel
+    # powder" is a cover for rare earths even when its kg are held against the stricter threshold
+    # for unidentified goods; `unknown` only where nothing points anywhere.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _main_commodity AS
-        SELECT group_key, arg_max(commodity, (kg, commodity)) AS commodity
-        FROM (SELECT group_key, commodity, sum(est_kg) AS kg FROM _members GROUP BY ALL)
-        GROUP BY group_key
+        WITH scored AS (
+            SELECT group_key, arg_max(commodity, (kg, commodity)) AS commodity
+            FROM (SELECT group_key, commodity, sum(est_kg) AS kg FROM _members GROUP BY ALL)
+            GROUP BY group_key
+        ), hinted AS (
+            SELECT group_key, arg_max(hint, (kg, n, hint)) AS hint
+            FROM (SELECT group_key, hint, sum(est_kg) AS kg, count(*) AS n FROM _members
+                  WHERE hint IS NOT NULL GROUP BY ALL)
+            GROUP BY group_key
+        )
+        SELECT s.group_key, s.commodity,
+               CASE WHEN s.commodity = 'unknown' THEN coalesce(h.hint, 'unknown') ELSE s.commodity END AS shown_commodity
+        FROM scored s LEFT JOIN hinted h USING (group_key)
         """
     )
+    _retail(con, config["retail"], float(flag["strong_declaration"]))
+    _reexport(con)
     _worst_windows(con)
     gp = prefix if graph_prefix is None else graph_prefix
     con.execute(f"CREATE OR REPLACE TEMP TABLE _hub_keys AS SELECT kind, key FROM {gp}graph_nodes WHERE hub")
@@ -192,6 +215,7 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                    -- as context have no goods signal by definition and would only dilute it)
                    avg(m.decl) FILTER (WHERE m.seed) AS declaration,
                    avg(m.routing) AS transit_share,
+                   avg(CASE WHEN m.false_origin >= {float(sig['origin_min_strength'])} THEN 1 ELSE 0 END) FILTER (WHERE m.seed) AS origin_share,
                    avg(CASE WHEN m.receiver_address_key IN (SELECT address_key FROM _forwarders) THEN 1 ELSE 0 END) AS forwarder_share,
                    count(DISTINCT m.receiver_address_key || '#' || coalesce(m.receiver_unit, '')) AS receiver_addresses,
                    -- split signature, over the parcels of the main commodity
@@ -209,7 +233,10 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
             GROUP BY m.group_key
         ),
         strengths AS (
-            SELECT b.*, {small} AS split_small_fraction, c.commodity, k.label AS commodity_label, k.threshold_kg, k.window_days,
+            SELECT b.*, {small} AS split_small_fraction, c.commodity AS scored_commodity, c.shown_commodity AS commodity,
+                   ks.label AS commodity_label, k.label AS scored_label, k.threshold_kg, k.window_days,
+                   rt.retail, rt.buyers, rt.one_off_buyers, rt.buyer_countries, rt.top_receiver_share, rt.false_share,
+                   rt.retail_goods, coalesce(rx.reexport, false) AS reexport, rx.reexport_via,
                    coalesce(w.window_kg, 0) AS est_controlled_kg, w.window_parcels, w.window_start, w.window_end,
                    coalesce(w.window_kg, 0) / k.threshold_kg AS ratio,
                    least(1.0, coalesce(w.window_kg, 0) / k.threshold_kg) AS s_quantity,
@@ -223,19 +250,27 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                    h.max_names, h.churn_kind, h.churn_phones, h.churn_ids,
                    0.7 * least(1.0, (b.carriers - 1) / {float(sig['channel_full_carriers']) - 1})
                      + 0.3 * least(1.0, greatest(b.acceptance_points - 1, 0) / {float(sig['channel_full_points']) - 1}) AS s_channel_switching,
-                   greatest(b.transit_share, b.forwarder_share) AS s_routing,
+                   greatest(b.transit_share, b.forwarder_share, CASE WHEN rx.reexport THEN 1.0 ELSE 0.0 END) AS s_routing,
                    pow(0.5, greatest(0, date_diff('second', b.last_seen, $newest::TIMESTAMP)) / 86400.0
                        / {float(sig['recency_half_life_days'])}) AS s_recency
             FROM base b
             JOIN _main_commodity c USING (group_key)
             JOIN catalogue_commodities k ON k.commodity = c.commodity
+            JOIN catalogue_commodities ks ON ks.commodity = c.shown_commodity
             LEFT JOIN _worst_window w USING (group_key)
             LEFT JOIN _churn_max h USING (group_key)
+            LEFT JOIN _retail rt USING (group_key)
+            LEFT JOIN _reexport rx USING (group_key)
         )
         SELECT *,
                100 * ({' + '.join(f'{float(weights[s])} * s_{s}' for s in SIGNALS)}) / {sum(float(weights[s]) for s in SIGNALS)} AS score,
+               -- evasion: the strongest pattern that tells an operation from trade - the splitting
+               -- signature, identity churn, a demonstrably false declaration, goods whose origin is
+               -- disguised on most parcels (false origin, relabelling), or a re-export route
                greatest(s_split, s_identity_churn,
-                        CASE WHEN s_declaration >= {float(flag['strong_declaration'])} THEN s_declaration ELSE 0 END) AS evasion
+                        CASE WHEN s_declaration >= {float(flag['strong_declaration'])} THEN s_declaration ELSE 0 END,
+                        CASE WHEN coalesce(origin_share, 0) >= {float(flag['min_origin_share'])} THEN origin_share ELSE 0 END,
+                        CASE WHEN reexport THEN 1.0 ELSE 0 END) AS evasion
         FROM strengths
         """,
         {"newest": newest},
@@ -257,7 +292,8 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         UPDATE {prefix}cluster_scores SET flagged = score >= {float(flag['min_score'])}
             AND ratio >= {float(flag['min_ratio'])} AND coalesce(window_parcels, 0) >= {int(flag['min_window_parcels'])}
             AND s_declaration >= {float(flag['min_declaration'])}
-            AND evasion >= {float(flag['min_evasion'])};
+            AND evasion >= {float(flag['min_evasion'])}
+            AND NOT coalesce(retail, false);
         """
     )
     return int(con.execute(f"SELECT count(*) FROM {prefix}cluster_scores").fetchall()[0][0])
@@ -293,6 +329,70 @@ def _worst_windows(con: duckdb.DuckDBPyConnection) -> None:
             GROUP BY group_key
             """
         )
+
+
+def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float) -> None:
+    """`_retail`: per cluster, the shape of its trade, and whether it is a shop's (`retail`).
+
+    A web shop of fridge magnets, jewellery or alloy parts posts hundreds of small parcels under
+    its name's many spellings and its staff's names, from one account or warehouse - the same
+    convergence on the sending side that an operation shows - but to hundreds of buyers who each
+    buy once or twice, in many countries, with declarations that fit the goods. An operation is
+    the opposite on the receiving side: few receivers who recur (DOMAIN.md). So a cluster is a
+    retail pattern when, over its goods-carrying parcels:
+    - at least `min_buyers` distinct receivers, and at least `min_one_off_share` of the parcels
+      go to receivers who got at most `one_off_max_parcels` of them;
+    - no receiver holds more than `max_top_receiver_share` of the parcels;
+    - they go to at least `min_countries` countries;
+    - at most `max_false_share` of them carry a demonstrably false declaration (a weight gap,
+      a heading that contradicts the description, a price far off; strength >= the flag's
+      strong_declaration): a shop's goods are what it says they are.
+    Such a cluster stays in the queue unflagged, with the reason in its summary."""
+    one_off = int(cfg["one_off_max_parcels"])
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _retail AS
+        WITH per_receiver AS (
+            SELECT group_key, receiver_entity, count(*) AS n FROM _members WHERE seed GROUP BY ALL
+        ), receivers AS (
+            SELECT group_key, count(*) AS buyers, count(*) FILTER (WHERE n <= {one_off}) AS one_off_buyers,
+                   sum(n) FILTER (WHERE n <= {one_off}) / sum(n) AS one_off_share, max(n) / sum(n) AS top_receiver_share
+            FROM per_receiver GROUP BY group_key
+        ), goods AS (
+            SELECT group_key, count(DISTINCT dest_country) AS buyer_countries,
+                   avg(CASE WHEN decl >= {float(strong_declaration)} THEN 1 ELSE 0 END) AS false_share,
+                   mode(lower(trim(declared_description)) ORDER BY lower(trim(declared_description))) AS retail_goods
+            FROM _members WHERE seed GROUP BY group_key
+        )
+        SELECT r.group_key, r.buyers, r.one_off_buyers, coalesce(r.one_off_share, 0) AS one_off_share,
+               r.top_receiver_share, g.buyer_countries, g.false_share, g.retail_goods,
+               r.buyers >= {int(cfg['min_buyers'])}
+               AND coalesce(r.one_off_share, 0) >= {float(cfg['min_one_off_share'])}
+               AND r.top_receiver_share <= {float(cfg['max_top_receiver_share'])}
+               AND g.buyer_countries >= {int(cfg['min_countries'])}
+               AND g.false_share <= {float(cfg['max_false_share'])} AS retail
+        FROM receivers r JOIN goods g USING (group_key)
+        """
+    )
+
+
+def _reexport(con: duckdb.DuckDBPyConnection) -> None:
+    """`_reexport`: clusters holding a re-export route - a party that received parcels in a
+    country and sent parcels on from that same country (the destination of one leg is the
+    origin of a later one). Transshipment through a third country looks exactly so where both
+    legs are in the data; resolution is role-blind, so the consignee and the onward sender are
+    one party when their names and contacts agree."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _reexport AS
+        SELECT a.group_key, true AS reexport, min(a.dest_country) AS reexport_via
+        FROM _members a
+        JOIN _members b ON b.group_key = a.group_key AND b.sender_entity = a.receiver_entity
+                       AND b.origin_country = a.dest_country AND b.accepted_at >= a.accepted_at
+        WHERE a.dest_country <> a.origin_country AND b.parcel_seq <> a.parcel_seq
+        GROUP BY a.group_key
+        """
+    )
 
 
 def _churn(con: duckdb.DuckDBPyConnection) -> None:
@@ -386,7 +486,21 @@ def summarise(row: dict) -> str:
         parts.append(f"to one receiver at {addresses} addresses" if addresses > 1 else "to one receiver")
     elif row.get("receivers"):
         parts.append(f"to {row['receivers']} receivers")
-    sentence = ", ".join(parts) + f": {row['ratio']:.1f}x the {row['window_days']}-day {row['commodity_label']} threshold"
+    if row.get("reexport") and row.get("reexport_via"):
+        parts.append(f"re-exported onward from {_country_name(row['reexport_via'])}")
+    scored_label = row.get("scored_label") or row["commodity_label"]
+    if scored_label != row["commodity_label"]:
+        # held against the threshold for unidentified goods; the signals point at a commodity
+        threshold = f"the {row['window_days']}-day threshold for {scored_label} (signals point to {row['commodity_label']})"
+    else:
+        threshold = f"the {row['window_days']}-day {row['commodity_label']} threshold"
+    sentence = ", ".join(parts) + f": {row['ratio']:.1f}x {threshold}"
+    if row.get("retail") and not row.get("flagged"):
+        countries = row.get("buyer_countries") or 0
+        goods = f" of '{row['retail_goods']}'" if row.get("retail_goods") else ""
+        return (f"Not flagged, retail pattern: {row.get('one_off_buyers') or 0} one-off buyers in {countries} "
+                f"countr{'ies' if countries != 1 else 'y'}, {row['parcels']} parcels{goods} declared consistently "
+                f"with their weight and price ({row['ratio']:.1f}x {threshold})")
     if not row.get("flagged"):
         sentence += "; not flagged: declarations look consistent" if (row.get("s_declaration") or 0) < 0.2 else "; not flagged"
     return sentence
@@ -419,7 +533,9 @@ def _evidence(row: dict) -> dict[str, str]:
         "identity_churn": f"{row.get('max_names') or 1} names, {row.get('churn_phones') or 0} phones and {row.get('churn_ids') or 0} ID numbers "
         f"behind one {(row.get('churn_kind') or 'identifier').replace('_', ' ')}",
         "channel_switching": f"{row['carriers']} carriers, {row['acceptance_points']} acceptance points",
-        "routing": f"{100 * (row['transit_share'] or 0):.0f}% transit/origin signal, {100 * (row['forwarder_share'] or 0):.0f}% to forwarding warehouses",
+        "routing": f"{100 * (row['transit_share'] or 0):.0f}% transit/origin signal, {100 * (row['forwarder_share'] or 0):.0f}% to forwarding warehouses"
+        + (f", {100 * (row.get('origin_share') or 0):.0f}% with a disguised origin" if row.get("origin_share") else "")
+        + (f", re-exported from {row['reexport_via']}" if row.get("reexport") else ""),
         "recency": f"last parcel {row['last_seen']:%Y-%m-%d}",
     }
 
@@ -478,6 +594,7 @@ def finalise_clusters(con: duckdb.DuckDBPyConnection, config: dict, run_id: str,
                round(s.ratio, 3) AS ratio, round(s.evasion, 3) AS evasion, s.commodity_label, s.window_days,
                s.window_start, s.window_end, s.window_parcels, s.sender_names, s.carriers, s.acceptance_points,
                s.dest_country, round(s.declared_kg, 3) AS declared_kg, i.status AS id_status,
+               coalesce(s.retail, false) AS retail, s.scored_commodity,
                s.group_key, s.component_key, '{run_id}' AS run_id
         FROM {prefix}cluster_scores s JOIN _ranked_t r USING (group_key) JOIN _cluster_ids i USING (group_key)
         ORDER BY r.rank

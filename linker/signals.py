@@ -89,7 +89,7 @@ def compute_parcel_signals(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
     con.execute(f"CREATE OR REPLACE TEMP VIEW sig_source AS SELECT * FROM parcels WHERE {where}")
     stages = [
         ("sig_term_keys", _term_keys_sql()),
-        ("sig_descriptions", _descriptions_sql(s.symbol_context_pattern)),
+        ("sig_descriptions", _descriptions_sql(s.symbol_context_pattern, s.relabel_pattern)),
         ("sig_desc_tokens", _desc_tokens_sql()),
     ]
     for name, sql in stages:
@@ -97,6 +97,7 @@ def compute_parcel_signals(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
     _register_fuzzy_matches(con, catalogue)
     stages = [
         ("sig_desc_hits", _desc_hits_sql(s)),
+        ("sig_article_desc", _article_desc_sql(catalogue.articles.pattern if catalogue.articles else None)),
         ("sig_controlled_desc", _controlled_desc_sql()),
         ("sig_cover_desc", _cover_desc_sql()),
         ("sig_parcels", _parcels_sql()),
@@ -184,6 +185,10 @@ def _register_catalogue(con, cat: Catalogue) -> None:
         for lang, names in k.names.items():
             for name in names:
                 add("cover", k.id, name, lang, "han" if _HAN.search(name) else "words", k.strength)
+    if cat.articles is not None:
+        for lang, names in cat.articles.names.items():
+            for name in names:
+                add("article", "article", name, lang, "han" if _HAN.search(name) else "words", 1.0)
     _create(con, "sig_terms", pa.table(terms))
 
     headings = {"owner_kind": [], "owner": [], "heading": []}
@@ -208,11 +213,12 @@ def _register_catalogue(con, cat: Catalogue) -> None:
                 "price_usd_per_kg": [c.price_usd_per_kg for c in commodities] + [None],
                 "generic": [c.generic for c in commodities] + [False],
                 "controlled_since": [c.controlled_since for c in commodities] + [None],
+                "articles_exempt": [c.articles_exempt for c in commodities] + [False],
             },
             schema=pa.schema(
                 [("commodity", pa.string()), ("label", pa.string()), ("threshold_kg", pa.float64()),
                  ("window_days", pa.int32()), ("price_usd_per_kg", pa.float64()), ("generic", pa.bool_()),
-                 ("controlled_since", pa.string())]
+                 ("controlled_since", pa.string()), ("articles_exempt", pa.bool_())]
             ),
         ),
     )
@@ -302,11 +308,14 @@ def _term_keys_sql() -> str:
     """
 
 
-def _descriptions_sql(context_pattern: str) -> str:
+def _descriptions_sql(context_pattern: str, relabel_pattern: str | None = None) -> str:
     """Distinct descriptions, folded and tokenised once, with a flag for a chemical context
-    (a purity, a grade or a material word) that lets a bare element symbol count."""
+    (a purity, a grade or a material word) that lets a bare element symbol count, and the
+    relabelling wording it carries, if any (`relabel`: the text as found)."""
+    relabel = (f"nullif(regexp_extract(folded, {_lit(relabel_pattern)}, 0), '')" if relabel_pattern
+               else "NULL::VARCHAR")
     return f"""
-    SELECT description, row_number() OVER (ORDER BY description) AS desc_id, folded, toks,
+    SELECT description, row_number() OVER (ORDER BY description) AS desc_id, folded, toks, {relabel} AS relabel,
            ' ' || array_to_string(toks, ' ') || ' ' AS tokens_case,
            ' ' || lower(array_to_string(toks, ' ')) || ' ' AS tokens_lower,
            regexp_matches(folded, {_lit(context_pattern)}, 'i') AS has_context,
@@ -342,6 +351,7 @@ def _register_fuzzy_matches(con, cat: Catalogue) -> None:
     names = con.execute(
         f"""SELECT DISTINCT owner_kind, owner, term, lower(toks[1]) FROM sig_term_keys
             WHERE mode = 'words' AND n_tokens = 1 AND length(toks[1]) >= {s.fuzzy_min_length}
+              AND owner_kind <> 'article'
             ORDER BY ALL"""
     ).fetchall()
     never = sorted(set(s.fuzzy_never))
@@ -422,6 +432,25 @@ def _controlled_desc_sql() -> str:
     )
     SELECT desc_id, commodity, how, matched, strength FROM best b
     WHERE NOT (generic AND EXISTS (SELECT 1 FROM best o WHERE o.desc_id = b.desc_id AND NOT o.generic))
+      -- a finished article is not the material it is made of (fridge magnets, diamond saw blades)
+      AND NOT (b.commodity IN (SELECT commodity FROM sig_commodities WHERE articles_exempt)
+               AND b.desc_id IN (SELECT desc_id FROM sig_article_desc))
+    """
+
+
+def _article_desc_sql(pattern: str | None) -> str:
+    """Descriptions of finished consumer articles (`[articles]` of the catalogue): a named
+    article ("fridge magnets", 磁力片, "zinc alloy earrings"), or a sold set of pieces ("35pcs")
+    where the description has no material word (powder, ingot, oxide, ...). Such goods are made
+    of a material, not the material itself, so covers and `articles_exempt` commodities named in
+    them do not count: a cover-word resemblance alone never makes controlled kg."""
+    pieces = (f"UNION SELECT desc_id, regexp_extract(folded, {_lit(pattern)}, 0) FROM sig_descriptions "
+              f"WHERE NOT has_context AND regexp_matches(folded, {_lit(pattern)})") if pattern else ""
+    return f"""
+    SELECT desc_id, min(matched) AS article FROM (
+        SELECT desc_id, matched FROM sig_desc_hits WHERE owner_kind = 'article'
+        {pieces}
+    ) GROUP BY desc_id
     """
 
 
@@ -431,6 +460,7 @@ def _cover_desc_sql() -> str:
     SELECT desc_id, owner AS cover, matched, strength FROM (
         SELECT *, row_number() OVER (PARTITION BY desc_id ORDER BY strength DESC, length(matched) DESC, owner) AS rn
         FROM sig_desc_hits WHERE owner_kind = 'cover'
+          AND desc_id NOT IN (SELECT desc_id FROM sig_article_desc)
     ) WHERE rn = 1
     """
 
@@ -507,6 +537,10 @@ def _parcel_heading_only_sql() -> str:
         FROM sig_parcel_headings ph JOIN sig_commodities c ON c.commodity = ph.owner
         WHERE ph.owner_kind = 'commodity' AND ph.within
           AND ph.parcel_seq NOT IN (SELECT parcel_seq FROM sig_parcel_named)
+          -- a finished article under a heading of articles (8505.11 magnets, whichever metal)
+          AND NOT (ph.heading IN (SELECT h2.heading FROM sig_headings h2 JOIN sig_commodities c2 ON c2.commodity = h2.owner
+                                  WHERE h2.owner_kind = 'commodity' AND c2.articles_exempt)
+                   AND ph.parcel_seq IN (SELECT parcel_seq FROM sig_parcels WHERE desc_id IN (SELECT desc_id FROM sig_article_desc)))
     )
     SELECT parcel_seq, min(heading) AS heading,
            CASE WHEN count(DISTINCT owner) = 1 THEN min(owner)
@@ -530,6 +564,9 @@ def _parcel_cover_sql(s) -> str:
         SELECT parcel_seq, owner AS cover, 'heading' AS via, heading AS matched, NULL::DOUBLE AS strength,
                row_number() OVER (PARTITION BY parcel_seq ORDER BY length(heading) DESC, owner) AS rn
         FROM sig_parcel_headings WHERE owner_kind = 'cover' AND within
+          -- a finished article under the heading that fits it (fridge magnets, 8505.19) is no cover
+          AND parcel_seq NOT IN (SELECT parcel_seq FROM sig_parcels
+                                 WHERE desc_id IN (SELECT desc_id FROM sig_article_desc))
     )
     SELECT x.parcel_seq, x.cover, x.via, x.matched, coalesce(x.strength, {_lit(s.cover_heading_strength)}) AS strength,
            k.label, k.price_usd_per_kg, a.commodity, a.candidates
@@ -583,19 +620,25 @@ def _parcel_concealment_sql(s) -> str:
 
 def _parcel_goods_sql() -> str:
     """Per parcel, what controlled goods it probably carries: the named primary commodity, else
-    the commodity of its controlled heading, else of its cover, else (concealment only) unknown."""
+    the commodity of its controlled heading, else of its cover, else unknown: goods relabelled
+    (a material - powder, metal, oxide, ingot ... - whose description argues a non-Chinese
+    origin; no finished article) or concealed (a weight gap only)."""
     return """
     SELECT p.parcel_seq, p.dest, p.declared_kg, p.usd_per_kg,
            n.commodity AS named, n.strength AS named_strength,
            h.commodity AS by_heading, h.heading,
            k.commodity AS by_cover, k.strength AS cover_strength,
-           x.hidden_kg, x.strength AS concealment_strength
+           x.hidden_kg, x.strength AS concealment_strength,
+           CASE WHEN d.relabel IS NOT NULL AND d.has_context
+                     AND p.desc_id NOT IN (SELECT desc_id FROM sig_article_desc) THEN d.relabel END AS relabelled
     FROM sig_parcels p
+    JOIN sig_descriptions d USING (desc_id)
     LEFT JOIN (SELECT * FROM sig_parcel_named WHERE is_primary) n USING (parcel_seq)
     LEFT JOIN sig_parcel_heading_only h USING (parcel_seq)
     LEFT JOIN sig_parcel_cover k USING (parcel_seq)
     LEFT JOIN sig_parcel_concealment x USING (parcel_seq)
     WHERE n.commodity IS NOT NULL OR h.commodity IS NOT NULL OR k.commodity IS NOT NULL OR x.hidden_kg IS NOT NULL
+       OR (d.relabel IS NOT NULL AND d.has_context AND p.desc_id NOT IN (SELECT desc_id FROM sig_article_desc))
     """
 
 
@@ -612,19 +655,25 @@ def _final_goods_sql(s) -> str:
     return f"""
     SELECT parcel_seq,
            coalesce(named, by_heading, by_cover, 'unknown') AS commodity,
-           CASE WHEN coalesce(named, by_heading, by_cover) IS NULL THEN hidden_kg
-                ELSE declared_kg + coalesce(hidden_kg, 0) END AS est_controlled_kg,
+           CASE WHEN coalesce(named, by_heading, by_cover) IS NOT NULL THEN declared_kg + coalesce(hidden_kg, 0)
+                WHEN relabelled IS NOT NULL THEN declared_kg + coalesce(hidden_kg, 0)
+                ELSE hidden_kg END AS est_controlled_kg,
            CASE WHEN named IS NOT NULL THEN 'declared' WHEN by_heading IS NOT NULL THEN 'heading'
-                WHEN by_cover IS NOT NULL THEN 'cover' ELSE 'concealed' END
-           || CASE WHEN hidden_kg IS NOT NULL AND coalesce(named, by_heading, by_cover) IS NOT NULL
+                WHEN by_cover IS NOT NULL THEN 'cover' WHEN relabelled IS NOT NULL THEN 'relabelled' ELSE 'concealed' END
+           || CASE WHEN hidden_kg IS NOT NULL AND coalesce(named, by_heading, by_cover, relabelled) IS NOT NULL
                    THEN '+concealed' ELSE '' END AS basis,
+           -- relabelled material is half as sure a seed as the wording is of a false declaration:
+           -- it says the origin is hidden, not what the material is
            greatest(coalesce(named_strength, 0),
                     CASE WHEN by_heading IS NOT NULL THEN {_lit(s.heading_match_strength)} ELSE 0 END,
-                    coalesce(cover_strength, 0), coalesce(concealment_strength, 0)) AS confidence,
+                    coalesce(cover_strength, 0), coalesce(concealment_strength, 0),
+                    CASE WHEN relabelled IS NOT NULL THEN {_lit(s.relabel_strength / 2)} ELSE 0 END) AS confidence,
            concat_ws('; ',
                      CASE WHEN named IS NOT NULL THEN printf('declared as %s', c.label) END,
                      CASE WHEN named IS NULL AND by_heading IS NOT NULL THEN printf('controlled heading %s', heading) END,
                      CASE WHEN named IS NULL AND by_heading IS NULL AND by_cover IS NOT NULL THEN 'described as cover goods' END,
+                     CASE WHEN coalesce(named, by_heading, by_cover) IS NULL AND relabelled IS NOT NULL
+                          THEN printf('material relabelled (''%s'')', relabelled) END,
                      CASE WHEN hidden_kg IS NOT NULL THEN printf('%.2f kg unexplained by the declared weight', hidden_kg) END
            ) AS evidence
     FROM sig_parcel_goods LEFT JOIN sig_commodities c ON c.commodity = named
@@ -701,11 +750,20 @@ def _signals_sql(s) -> str:
                   x.gross_kg, x.declared_kg, x.hidden_kg, x.allowance_kg)
     FROM sig_parcel_concealment x LEFT JOIN parcel_goods g USING (parcel_seq)
     UNION ALL
+    -- false_origin: a declared origin other than the posting country, or relabelling wording in
+    -- the description (one row with the stronger of the two and both pieces of evidence)
     SELECT p.parcel_seq, 'false_origin', g.commodity,
-           CASE WHEN g.parcel_seq IS NULL THEN {_lit(s.false_origin_strength)} ELSE {_lit(s.false_origin_goods_strength)} END,
-           printf('declared origin %s, posted in %s', p.declared_origin, p.origin)
-    FROM sig_parcels p LEFT JOIN parcel_goods g USING (parcel_seq)
-    WHERE p.declared_origin IS NOT NULL AND p.declared_origin <> p.origin
+           greatest(CASE WHEN p.declared_origin IS NULL OR p.declared_origin = p.origin THEN 0
+                         WHEN g.parcel_seq IS NULL THEN {_lit(s.false_origin_strength)}
+                         ELSE {_lit(s.false_origin_goods_strength)} END,
+                    -- wording on goods that carry no other signal (shoes "made in Vietnam") is weak
+                    CASE WHEN d.relabel IS NULL THEN 0 WHEN g.parcel_seq IS NULL THEN {_lit(s.false_origin_strength)}
+                         ELSE {_lit(s.relabel_strength)} END),
+           concat_ws('; ',
+                     CASE WHEN p.declared_origin <> p.origin THEN printf('declared origin %s, posted in %s', p.declared_origin, p.origin) END,
+                     CASE WHEN d.relabel IS NOT NULL THEN printf('the description says ''%s'' (relabelling), posted in %s', d.relabel, p.origin) END)
+    FROM sig_parcels p JOIN sig_descriptions d USING (desc_id) LEFT JOIN parcel_goods g USING (parcel_seq)
+    WHERE (p.declared_origin IS NOT NULL AND p.declared_origin <> p.origin) OR d.relabel IS NOT NULL
     UNION ALL
     SELECT g.parcel_seq, 'transshipment', g.commodity, {_lit(s.transshipment_strength)},
            printf('destination %s is a known transit country for %s', p.dest, c.label)

@@ -511,16 +511,67 @@ LICENSED = parcel(
 MAGNET_SHOP = parcel(
     "magnet_shop", declared_description="NdFeB fridge magnets N52, 100 pcs", hs_code="85051110",
     declared_weight_kg=0.8, gross_weight_kg=1.0, declared_value=45.0, dest_country="US")
+MAGNET_BLOCKS = parcel(
+    "magnet_blocks", declared_description="NdFeB block magnets N52 20x10x5mm", hs_code="85051110",
+    declared_weight_kg=0.8, gross_weight_kg=1.0, declared_value=45.0, dest_country="US")
+MAGNET_TILES = parcel(
+    "magnet_tiles", declared_description="Magnetic building tiles 35pcs", hs_code="8505.19",
+    declared_weight_kg=1.4, gross_weight_kg=1.7, declared_value=38.0, dest_country="DE")
+MAGNET_TOYS_ZH = parcel(
+    "magnet_toys_zh", declared_description="磁力片玩具 64片", hs_code="9503",
+    declared_weight_kg=1.1, gross_weight_kg=1.3, declared_value=29.0, dest_country="FR")
+ALLOY_PARTS = parcel(
+    "alloy_parts", declared_description="iron alloy bicycle parts", hs_code="871496",
+    declared_weight_kg=2.0, gross_weight_kg=2.3, declared_value=35.0, dest_country="US")
+DY_TOY = parcel(
+    "dy_toy", declared_description="dysprosium oxide toy set", hs_code="9503",
+    declared_weight_kg=0.5, gross_weight_kg=0.6, declared_value=10.0, dest_country="US")
+RELABELLED = parcel(
+    "relabelled", declared_description="metal powder, not of Chinese origin", hs_code="8112",
+    declared_weight_kg=0.9, gross_weight_kg=1.1, declared_value=20.0, dest_country="KZ")
+SHOES_MADE_IN_VN = parcel(
+    "shoes_vn", declared_description="sports shoes made in Vietnam", hs_code="6404",
+    declared_weight_kg=0.9, gross_weight_kg=1.2, declared_value=40.0, dest_country="US")
 
 
 def test_licensed_exporter_correctly_declaring_dysprosium_oxide_raises_only_the_match(world):
     assert set(world.signals(LICENSED)) == {"controlled_match"}
 
 
-def test_shop_selling_ndfeb_magnets_at_retail_raises_only_a_moderate_match(world, catalogue):
-    got = world.signals(MAGNET_SHOP)
+def test_shop_selling_ndfeb_magnet_blocks_at_retail_raises_only_a_moderate_match(world, catalogue):
+    got = world.signals(MAGNET_BLOCKS)
     assert set(got) == {"controlled_match"}
     assert got["controlled_match"][1] < catalogue.signals.name_match_strength
+
+
+def test_finished_magnet_articles_are_not_magnet_material(world):
+    # fridge magnets, magnetic building tiles and magnetic toys under 8505.11, 8505.19 or 9503
+    # (DOMAIN.md): not a controlled match, not a cover, no value anomaly against ferrite's price
+    for p in (MAGNET_SHOP, MAGNET_TILES, MAGNET_TOYS_ZH):
+        assert world.signals(p) == {}, p
+        assert world.goods(p) == [], p
+
+
+def test_a_cover_word_in_a_finished_article_makes_no_controlled_kg(world):
+    assert world.signals(ALLOY_PARTS) == {}
+    assert world.goods(ALLOY_PARTS) == []
+
+
+def test_a_finished_article_does_not_hide_a_named_controlled_metal(world):
+    assert "controlled_match" in world.signals(DY_TOY)
+
+
+def test_relabelling_wording_is_a_strong_false_origin_and_makes_material_a_seed(world, catalogue):
+    got = world.signals(RELABELLED)
+    assert got["false_origin"][1] == catalogue.signals.relabel_strength
+    assert "not of Chinese origin" in got["false_origin"][2]
+    assert world.goods(RELABELLED) == [("unknown", 0.9, "relabelled")]
+
+
+def test_relabelling_wording_on_ordinary_goods_is_weak(world, catalogue):
+    got = world.signals(SHOES_MADE_IN_VN)
+    assert got["false_origin"][1] == catalogue.signals.false_origin_strength
+    assert world.goods(SHOES_MADE_IN_VN) == []
 
 
 # --- parcel_goods and the tables as a whole ----------------------------------------------------
