@@ -43,6 +43,7 @@ CLUSTER_COLUMNS = (
     "parcels", "senders", "receivers", "first_seen", "last_seen", "summary",
 )
 MAX_DETAILED_CLUSTERS = 50
+MAX_LOOKALIKES_LISTED = 25
 MAX_PARCELS_LISTED = 200
 MAX_GRAPH_NODES = 120
 LAYOUT_SEED = 7
@@ -89,7 +90,7 @@ def _columns(con, table: str) -> set[str]:
 def _cluster_select(con) -> str:
     have = _columns(con, "clusters")
     # The contract's columns, plus the scoring stage's readable commodity name where it has one.
-    present = [c for c in (*CLUSTER_COLUMNS, "commodity_label") if c in have]
+    present = [c for c in (*CLUSTER_COLUMNS, "commodity_label", "retail") if c in have]
     return ", ".join(present)
 
 
@@ -464,6 +465,10 @@ def gather(
         "watch_hits": hits,
         "watchlist_size": len(watch_items),
         "flagged": flagged,
+        # unflagged clusters that look like honest trade, with the reason in their summary, so
+        # an investigator sees what was set aside and why (and can still open it)
+        "lookalikes": [c for c in clusters if c.get("retail") and not c.get("flagged")][:MAX_LOOKALIKES_LISTED],
+        "lookalikes_total": sum(1 for c in clusters if c.get("retail") and not c.get("flagged")),
         "details": details,
         "quality": quarantine_reasons(con, baseline),
     }

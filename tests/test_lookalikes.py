@@ -164,3 +164,17 @@ def test_a_re_export_route_through_a_transit_country_is_seen(tmp_path):
     assert cluster_of(analyse(tmp_path, first + onward + noise_rows(50), "again"), "LEG200000")["cluster_id"] is not None
     assert "re-exported onward from Kazakhstan" in cluster["summary"]
     assert cluster["signals"]["routing"] == 1.0
+
+
+def test_the_morning_report_lists_set_aside_lookalikes_with_their_reason(shops_db):
+    from linker import report
+
+    con = store.connect(shops_db, read_only=True)
+    try:
+        facts = report.gather(con, report_date="2026-03-30", run_id=None, baseline=None, watch_items=[])
+        html = report.render_html(con, facts)
+    finally:
+        con.close()
+    assert facts["lookalikes_total"] >= 1
+    assert all(not c["flagged"] and c["summary"].startswith("Not flagged, retail pattern") for c in facts["lookalikes"])
+    assert "Set aside as honest trade" in html and "one-off buyers in 12 countries" in html

@@ -96,7 +96,12 @@ def test_a_hanzi_address_meets_its_pinyin_form():
 
 
 @pytest.mark.parametrize("written, expected", [("Unit 12, 5 High St", "12"), ("PO Box 77, 5 High St", "77"),
-                                               ("广东省深圳市南山区科技园路12号1201室", "1201"), ("Room 1201, 12 Keji Rd", "1201")])
+                                               ("广东省深圳市南山区科技园路12号1201室", "1201"), ("Room 1201, 12 Keji Rd", "1201"),
+                                               # forwarding warehouses write the customer code many ways
+                                               ("12 Tole Bi St, ID: 48213, Almaty", "48213"),
+                                               ("12 Tole Bi St, Customer code CN48213", "cn48213"),
+                                               ("WH-48213, 12 Tole Bi St", "48213"), ("12 Tole Bi St, client 48213", "48213"),
+                                               ("ул. Абая 10, кв. 12, Алматы", "12"), ("10 Downing St, post code 050000", None)])
 def test_the_unit_suite_or_box_number_is_its_own_field(written, expected):
     assert unit(written) == expected
     assert expected not in (address_key(written) or "").split()
@@ -146,7 +151,8 @@ TRICKY_ADDRESSES = [
     "123 Main St #450", "Ste. 450, 123 MAIN ST", "Suite-450 Main", "PO Box 77, 5 High St", "p o box 12", "unit5 #6",
     "广东省深圳市南山区科技园路12号1201室", "北京市朝阳区建国路88号", "Room 1201, 12 Keji Rd", "Rm 406, Bldg 20, 513 Jiangnan West Ave",
     "１２３ Ｍａｉｎ Ｓｔ． Ｓｕｉｔｅ ４５０", "Ringstraße 7, Köln", "ul. Gagarina, d. 13", "24-3-204 Chuangye Building", "#12suite 5",
-    "Apt 3B, 10 O'Connell St", "深圳市宝安区光明南街256号A座", "no.26 yanjiang east st", "1200 Industrial Ave Suite 4521, Wilmington DE",
+    "Apt 3B, 10 O'Connell St", "深圳市宝安区光明南街256号A座", "12 Tole Bi St, Customer code CN48213", "WH-48213, 12 Tole Bi St",
+    "ул. Абая 10, кв. 12, Алматы", "12 Tole Bi St, ID: 48213", "no.26 yanjiang east st", "1200 Industrial Ave Suite 4521, Wilmington DE",
 ]
 
 
