@@ -221,8 +221,7 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
     phone_digits = _phone_digits(query)
     phone_e164 = None
     if phone_digits:
-        cleaned = re.sub(r"^(\+|00)", "+", re.sub(r"[^0-9+]", "", query))
-        phone_e164 = norm.normalise_phone(cleaned, "CN")[0]
+        phone_e164 = norm.normalise_phone(norm.clean_phone(query), "CN")[0]
     result.read_as = [
         f"name '{name_norm}'" if name_norm else None,
         f"phone {phone_e164}" if phone_e164 else None,

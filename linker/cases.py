@@ -341,7 +341,7 @@ def normalise_value(kind: str, value: str) -> str:
     if kind == "name":
         result = norm.name_key(norm.normalise_name(value))
     elif kind == "phone":
-        cleaned = re.sub(r"^(\+|00)", "+", re.sub(r"[^0-9+]", "", value.strip()))
+        cleaned = norm.clean_phone(value)
         result = norm.normalise_phone(cleaned, "CN")[0] if cleaned else None
     elif kind in ("account", "id_number"):
         result = norm.canonical_identifier(value)

@@ -3,8 +3,10 @@
 A parcel names two parties; each becomes one row of `party_mentions` whose fields can be
 compared directly by entity resolution (`linker/resolve.py`):
 
-- phones to E.164 with `phonenumbers`, read in the country the party is in (origin for the
-  sender, destination for the receiver); numbers it cannot accept are kept and marked invalid;
+- phones to E.164 with `phonenumbers`: the calling code the number carries ('+48', '0048',
+  '48-'), else the country the mention is in (origin for the sender, destination for the
+  receiver); numbers it cannot accept are kept and marked invalid, a national form invalid in
+  the mention's country without that country's calling code;
 - names to one latin, order-free form: NFKC, case folding, honorifics and company suffixes
   removed, hanzi transliterated with `pypinyin` (surnames read from a surname table), and run-
   together pinyin split into syllables, so that 张伟 / ZHANG Wei / Wei Zhang share `name_key`;
@@ -253,24 +255,93 @@ def normalise_address(raw: str | None) -> tuple[str | None, str | None, str | No
 
 _PHONE_CACHE_SIZE = 1 << 20
 
+# Country calling codes ("1", "7", "48", "86", "800", ...): a number written as one of them and a
+# dash ("48-696672022") keeps the dash through cleaning, because the dash says where the code ends.
+CALLING_CODES = frozenset(str(cc) for cc in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+_BLANKS = "[ \\t\\r\\n]*"
+# On the raw text: a calling code, a dash, then digits and the separators people put between them.
+_PHONE_DASHED = f"{_BLANKS}([1-9][0-9]{{0,2}}) *- *([0-9][0-9 .()/-]*){_BLANKS}"
+_PHONE_DASHED_RE = re.compile(_PHONE_DASHED)
+_CLEAN_DASHED_RE = re.compile(r"([1-9][0-9]{0,2})-([0-9]+)")
+
+
+def clean_phone(raw: str | None) -> str | None:
+    """A phone as written, reduced to the form the normaliser reads and the cache is keyed by:
+    digits and a leading '+' (a leading 00 is the international prefix and becomes '+'), except
+    that a number written as a country calling code and a dash ("48-696672022", "7-701-234-5678")
+    becomes the code, one dash and the digits after it ("48-696672022"), for `normalise_phone` to
+    decide. `_phone_clean_sql` is the same in SQL."""
+    if raw is None:
+        return None
+    dashed = _PHONE_DASHED_RE.fullmatch(raw)
+    if dashed and dashed.group(1) in CALLING_CODES:
+        return dashed.group(1) + "-" + re.sub(r"[^0-9]", "", dashed.group(2))
+    return re.sub(r"^(\+|00)", "+", re.sub(r"[^0-9+]", "", raw))
+
+
+def _phone_clean_sql(col: str) -> str:
+    """`clean_phone` as a SQL expression over column `col`."""
+    codes = ", ".join(_sql_str(cc) for cc in sorted(CALLING_CODES))
+    pattern = _sql_str(f"^(?:{_PHONE_DASHED})$")
+    return (
+        f"CASE WHEN {col} IS NULL THEN NULL "
+        f"WHEN list_contains([{codes}], regexp_extract({col}, {pattern}, 1)) "
+        f"THEN regexp_extract({col}, {pattern}, 1) || '-' || regexp_replace(regexp_extract({col}, {pattern}, 2), '[^0-9]', '', 'g') "
+        f"ELSE regexp_replace(regexp_replace({col}, '[^0-9+]', '', 'g'), '^(\\+|00)', '+') END"
+    )
+
+
+def _read_phone(cleaned: str, region: str | None) -> tuple[str, bool]:
+    """phonenumbers' reading of digits (maybe with '+') dialled from `region`. An invalid number
+    keeps the calling code only when the number itself carried one ('+', an international
+    prefix, the code without '+'); otherwise it is kept as its digits: the code would be the
+    mention's country's, glued onto a number that is not a number of that country."""
+    try:
+        parsed = phonenumbers.parse(cleaned, (region or "ZZ").upper(), keep_raw_input=True)
+    except phonenumbers.NumberParseException:
+        return (cleaned, False)
+    valid = phonenumbers.is_valid_number(parsed)
+    if not valid and parsed.country_code_source == phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY:
+        return (cleaned, False)
+    return (phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), valid)
+
 
 @lru_cache(maxsize=_PHONE_CACHE_SIZE)
 def normalise_phone(cleaned: str | None, region: str | None) -> tuple[str | None, bool | None]:
-    """(E.164 form, valid) of a phone already stripped to digits and a leading '+'.
+    """(E.164 form, valid) of a phone cleaned by `clean_phone` (digits, maybe a leading '+',
+    or a calling code, a dash and digits).
 
-    The number is read as dialled from `region` (the party's country), so a national form
-    ("13800138000" in CN, "020 7946 0958" in GB) and the international and 00-prefixed
-    forms meet. A number `phonenumbers` rejects is kept, as '+' and its digits when it
-    carried a country code and as its digits otherwise, with valid = false.
+    The country comes from the number's own prefix ('+48', '0048', '011 48' from the US,
+    '48-') and, for a national form, from `region`: the country of the mention itself
+    (origin_country for a sender, dest_country for a receiver), never any other. So a national
+    form ("13800138000" in CN, "020 7946 0958" in GB) and the international, 00-prefixed and
+    dash-prefixed forms of one number meet. A national form that is not a valid number of
+    `region` is kept as its digits with valid = false: at a forwarding warehouse in GB a Polish
+    customer writes his own "696 672 022", and '+44696672022' would be a British number nobody
+    has, that never meets his '+48696672022'. Other numbers phonenumbers rejects are kept as it
+    writes them (with their own calling code) or as written, with valid = false.
+
+    "48-696672022": on parcel forms people write their home number as the calling code, a dash
+    and the national number, without '+' or 00 (carriers' forms often have no room or no field
+    for the '+'); the same digits without the dash are, to phonenumbers, a national number of
+    the mention's country. It is read as international when '+48 696672022' is a valid number
+    (phonenumbers.is_valid_number) and either the mention's country has that calling code (a
+    Pole in Poland writing his code) or the digits are not a valid national number there (a
+    Pole at a British warehouse). When both readings are valid and the country differs, the
+    national reading wins: "212-555-0123" in the US is a New York number, not Moroccan.
     """
     if not cleaned:
         return (None, None)
-    try:
-        parsed = phonenumbers.parse(cleaned, (region or "ZZ").upper())
-    except phonenumbers.NumberParseException:
-        return (cleaned, False)
-    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return (e164, phonenumbers.is_valid_number(parsed))
+    dashed = _CLEAN_DASHED_RE.fullmatch(cleaned)
+    if dashed is None:
+        return _read_phone(cleaned, region)
+    code, rest = dashed.groups()
+    national = _read_phone(code + rest, region)
+    international = _read_phone("+" + code + rest, None)
+    agrees = bool(region) and str(phonenumbers.country_code_for_region(region.upper())) == code
+    if international[1] and (agrees or not national[1]):
+        return international
+    return national
 
 
 def canonical_identifier(raw: str | None) -> str | None:
@@ -380,6 +451,10 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
       prefix nor with the country code;
     - the country code without '+' ("8613800138000" in CN), taken as phonenumbers takes it: the
       whole does not fit the country's general pattern and the rest after the code is valid.
+    A calling code and a dash ("48-696672022", see `normalise_phone`) is read as '+' and the code
+    when the code is the party's country's and that reading is valid, and as the national number
+    of its digits when the code is another country's and that reading is valid (the national
+    reading wins then); the others are left to phonenumbers, like every invalid reading.
     A national prefix (0 in CN, 8 in RU) is stripped where phonenumbers strips it: the region's
     prefix pattern matches at the start and what remains is a valid number that still fits the
     region's own general pattern. Anything else (a prefix that rewrites the number, a number
@@ -389,9 +464,11 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE {target} (phone_clean VARCHAR, country VARCHAR, e164 VARCHAR)")
     countries = {r[0] for r in con.execute(f"SELECT DISTINCT country FROM {source} WHERE country <> ''").fetchall()}
+    dashed = "regexp_full_match(s.phone_clean, '[1-9][0-9]{0,2}-[0-9]+')"
     heads = {r[0] for r in con.execute(
         f"""SELECT DISTINCT unnest([substr(phone_clean, 2, 1), substr(phone_clean, 2, 2), substr(phone_clean, 2, 3)])
-            FROM {source} WHERE starts_with(phone_clean, '+')"""
+            FROM {source} WHERE starts_with(phone_clean, '+')
+            UNION SELECT DISTINCT split_part(phone_clean, '-', 1) FROM {source} s WHERE {dashed}"""
     ).fetchall()}
     by_cc = {}
     for cc in sorted(heads - {None, ""}):
@@ -405,24 +482,38 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
     national = [(r, regions[r]["cc"]) for r in sorted(countries) if r in regions]
     if not ccs and not national:
         return
+    # `digits`: the number without the dash of a dashed calling code, which only says where the
+    # code ends; the prefix and pattern tests below look at it.
     shaped = []
     if ccs:
         values = ", ".join(f"({_sql_str(cc)}, {_sql_str(r)})" for cc, r in ccs)
         shaped.append(
-            f"""SELECT s.phone_clean, s.country, c.cc, c.region, '+' AS shape, substr(s.phone_clean, length(c.cc) + 2) AS body
+            f"""SELECT s.phone_clean, s.country, s.phone_clean AS digits, c.cc, c.region, '+' AS shape,
+                       substr(s.phone_clean, length(c.cc) + 2) AS body
                 FROM {source} s JOIN (VALUES {values}) c(cc, region)
                   ON c.cc IN (substr(s.phone_clean, 2, 1), substr(s.phone_clean, 2, 2), substr(s.phone_clean, 2, 3))
                 WHERE starts_with(s.phone_clean, '+')"""
         )
+        own_codes = [(r, str(phonenumbers.country_code_for_region(r))) for r in sorted(countries)]
+        if own_codes:
+            own = ", ".join(f"({_sql_str(r)}, {_sql_str(cc)})" for r, cc in own_codes)
+            shaped.append(
+                f"""SELECT s.phone_clean, s.country, replace(s.phone_clean, '-', ''), c.cc, c.region, '+',
+                           split_part(s.phone_clean, '-', 2)
+                    FROM {source} s JOIN (VALUES {values}) c(cc, region) ON c.cc = split_part(s.phone_clean, '-', 1)
+                    JOIN (VALUES {own}) k(region, cc) ON k.region = s.country AND k.cc = c.cc
+                    WHERE {dashed}"""
+            )
     if national:
         values = ", ".join(f"({_sql_str(r)}, {_sql_str(cc)})" for r, cc in national)
         shaped.append(
-            f"""SELECT s.phone_clean, s.country, c.cc, c.region,
-                       CASE WHEN starts_with(s.phone_clean, c.cc) THEN 'cc' ELSE 'national' END AS shape,
-                       CASE WHEN starts_with(s.phone_clean, c.cc) THEN substr(s.phone_clean, length(c.cc) + 1)
-                            ELSE s.phone_clean END AS body
-                FROM {source} s JOIN (VALUES {values}) c(region, cc) ON c.region = s.country
-                WHERE regexp_full_match(s.phone_clean, '[0-9]+')"""
+            f"""SELECT phone_clean, country, digits, c.cc, c.region,
+                       CASE WHEN starts_with(digits, c.cc) THEN 'cc' ELSE 'national' END AS shape,
+                       CASE WHEN starts_with(digits, c.cc) THEN substr(digits, length(c.cc) + 1) ELSE digits END AS body
+                FROM (SELECT s.phone_clean, s.country, replace(s.phone_clean, '-', '') AS digits FROM {source} s
+                      WHERE regexp_full_match(s.phone_clean, '[0-9]+') OR {dashed}) s
+                JOIN (VALUES {values}) c(region, cc) ON c.region = s.country
+                WHERE NOT starts_with(phone_clean, c.cc || '-')"""
         )
     con.execute(f"CREATE OR REPLACE TEMP TABLE phone_shaped AS {' UNION ALL '.join(shaped)}")
     present = {r[0] for r in con.execute("SELECT DISTINCT region FROM phone_shaped").fetchall()}
@@ -444,7 +535,7 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
         own_fits = own.replace("@col@", "nsn")
         if info["own_local"]:
             own_fits += f" AND length(nsn) NOT IN ({', '.join(map(str, info['own_local']))})"
-        no_idd = f"NOT regexp_matches(phone_clean, {_sql_str('^(?:' + info['intl'] + ')')})" if info["intl"] else "TRUE"
+        no_idd = f"NOT regexp_matches(digits, {_sql_str('^(?:' + info['intl'] + ')')})" if info["intl"] else "TRUE"
         # A national number is stripped with its own region's prefix, one after '+cc' with the
         # main region's; after a bare country code the whole must not fit the region's general
         # pattern and the rest must need no stripping (phonenumbers would strip it twice).
@@ -452,10 +543,10 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
             f"""
             INSERT INTO {target}
             WITH stripped AS (
-                SELECT phone_clean, country, cc, shape, body,
+                SELECT phone_clean, country, digits, cc, shape, body,
                        CASE shape WHEN '+' THEN {stripped(info["main_prefix"])}
                                   WHEN 'national' THEN CASE WHEN {no_idd} THEN {stripped(info["prefix"])} END
-                                  ELSE CASE WHEN {no_idd} AND NOT ({own.replace("@col@", "phone_clean")})
+                                  ELSE CASE WHEN {no_idd} AND NOT ({own.replace("@col@", "digits")})
                                             AND {stripped(info["prefix"])} = body AND {own.replace("@col@", "body")}
                                             THEN body END
                        END AS nsn
@@ -824,23 +915,20 @@ def _fill_identifiers(con: duckdb.DuckDBPyConnection) -> dict:
 
 def _mentions_sql(where: str = "TRUE") -> str:
     """Two mentions per parcel. mention_id = 2*parcel_seq (+1 for the receiver), so ids are
-    stable across runs for the same load. Phones are first stripped to digits and a leading
-    '+' in SQL, with the 00 international prefix read as '+', which collapses most of the
-    ways a number is written before the distinct values are read."""
-    phone = (
-        "CASE WHEN {c} IS NULL THEN NULL ELSE "
-        "regexp_replace(regexp_replace(trim({c}), '[^0-9+]', '', 'g'), '^(\\+|00)', '+') END"
-    )
+    stable across runs for the same load. Phones are first cleaned in SQL (`clean_phone`: digits
+    and a leading '+', the 00 international prefix read as '+', a calling code written with a
+    dash kept apart), which collapses most of the ways a number is written before the distinct
+    values are read."""
     return f"""
     SELECT parcel_seq * 2 AS mention_id, parcel_seq, parcel_id, carrier, 'sender' AS role,
            sender_name AS name_raw, sender_phone AS phone_raw,
-           {phone.format(c='sender_phone')} AS phone_clean,
+           {_phone_clean_sql('sender_phone')} AS phone_clean,
            sender_id_number AS id_number_raw, payer_account AS account_raw,
            sender_address AS address_raw, upper(origin_country) AS country
     FROM parcels WHERE {where}
     UNION ALL
     SELECT parcel_seq * 2 + 1, parcel_seq, parcel_id, carrier, 'receiver',
-           receiver_name, receiver_phone, {phone.format(c='receiver_phone')},
+           receiver_name, receiver_phone, {_phone_clean_sql('receiver_phone')},
            NULL, NULL, receiver_address, upper(dest_country)
     FROM parcels WHERE {where}
     """

@@ -144,3 +144,11 @@ def test_cli_users_add_refuses_a_bad_role_in_one_line(tmp_path):
 def test_cli_serve_without_a_store_says_so_in_one_line(tmp_path):
     done = linker("serve", "--db", str(tmp_path / "missing.duckdb"))
     assert done.returncode == 1 and "no store at" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("written, value_norm", [("+86 138-0013-8000", "+8613800138000"), ("13800138000", "+8613800138000"),
+                                                 ("48-696672022", "+48696672022"), ("0048 696 672 022", "+48696672022"),
+                                                 ("696 672 022", "696672022")])
+def test_a_watched_phone_is_stored_as_the_data_stores_it(written, value_norm):
+    # A national number is read as Chinese; one that is no Chinese number gets no +86.
+    assert cases.normalise_value("phone", written) == value_norm

@@ -9,6 +9,7 @@ from linker.ingest import ingest_paths
 from linker.normalise import (
     build_party_mentions,
     canonical_identifier,
+    clean_phone,
     name_key,
     normalise_address,
     normalise_name,
@@ -81,6 +82,58 @@ def test_an_invalid_phone_is_kept_and_marked():
     assert e164 is not None and valid is False
 
 
+def test_a_national_form_that_is_no_number_of_the_mentions_country_gets_no_calling_code_of_it():
+    # A Polish customer of a British forwarding warehouse writes his own national number.
+    assert normalise_phone(clean_phone("696 672 022"), "GB") == ("696672022", False)
+    assert normalise_phone(clean_phone("696 672 022"), "PL") == ("+48696672022", True)
+    # A number that carries its own calling code keeps it, valid or not.
+    assert normalise_phone(clean_phone("+44 48 696672022"), "GB") == ("+4448696672022", False)
+
+
+@pytest.mark.parametrize("written, country", [("48-696672022", "PL"), ("48-696672022", "GB"), ("48 - 696 672 022", "CN"),
+                                              ("48-696-672-022", "GB"), ("48-696672022", None)])
+def test_a_calling_code_and_a_dash_is_read_as_international(written, country):
+    assert normalise_phone(clean_phone(written), country) == ("+48696672022", True)
+
+
+def test_a_dashed_calling_code_gives_way_to_a_valid_national_number_of_another_country():
+    # 212 is Morocco's code and New York's area code; "5550123" is no Moroccan number anyway,
+    # and 501 (Belize) is Arkansas: in the US the written number is American.
+    assert normalise_phone(clean_phone("212-555-0123"), "US")[0] == "+12125550123"
+    assert normalise_phone(clean_phone("501-376-1234"), "US")[0] == "+15013761234"
+    # Shared code +7: a Russian mobile written "7-..." by a receiver in Kazakhstan.
+    assert normalise_phone(clean_phone("7-912-345-6789"), "KZ") == ("+79123456789", True)
+
+
+@pytest.mark.parametrize("written, country, e164", [
+    ("020 7946 0958", "GB", "+442079460958"), ("07400 123456", "GB", "+447400123456"), ("+44 (0)20 7946 0958", "GB", "+442079460958"),
+    ("030 123456", "DE", "+4930123456"), ("01 23 45 67 89", "FR", "+33123456789"), ("06 12 34 56 78", "FR", "+33612345678"),
+    ("8 (912) 345-67-89", "RU", "+79123456789"), ("8 (771) 000 9998", "KZ", "+77710009998"), ("8 701 234 5678", "KZ", "+77012345678"),
+    ("13800138000", "CN", "+8613800138000"), ("138-0013-8000", "CN", "+8613800138000"), ("010 1234 5678", "CN", "+861012345678"),
+])
+def test_a_national_form_with_its_trunk_prefix_meets_its_international_form(written, country, e164):
+    assert normalise_phone(clean_phone(written), country) == (e164, True)
+
+
+TRICKY_PHONES = ["+86 138-0013-8000", "13800138000", "008613800138000", "(+86)13800138000", "86-13800138000", " 48 - 696 672 022 ",
+                 "48-696.672.022", "7-701-234-5678", "1-800-555-0199", "020-7946-0958", "138-0013-8000", "999-123", "0-123",
+                 "48-", "-48-696", "+48-696672022", "0048-696672022", "86-(10)12345678", "48-696672022\n", "\t7-9123456789", "x48-1"]
+
+
+def test_phones_are_cleaned_alike_in_sql_and_in_python():
+    import duckdb
+
+    from linker.normalise import _phone_clean_sql
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE raw (raw VARCHAR)")
+    con.executemany("INSERT INTO raw VALUES (?)", [(t,) for t in TRICKY_PHONES])
+    cleaned = dict(con.execute(f"SELECT raw, {_phone_clean_sql('raw')} FROM raw").fetchall())
+    assert cleaned == {t: clean_phone(t) for t in TRICKY_PHONES}
+    assert cleaned["48-696.672.022"] == "48-696672022" and cleaned["020-7946-0958"] == "02079460958"
+    assert cleaned["138-0013-8000"] == "13800138000"  # 138 is no calling code: a national number with dashes
+
+
 @pytest.mark.parametrize("written", ["123 Main Street, Suite 450", "１２３ Ｍａｉｎ Ｓｔ． Ｓｕｉｔｅ ４５０", "123 Main St #450", "Ste. 450, 123 MAIN ST"])
 def test_fullwidth_abbreviated_and_reordered_addresses_meet_with_their_suite_apart(written):
     assert address_key(written) == address_key("123 Main Street")
@@ -126,6 +179,20 @@ def test_party_mentions_has_a_sender_and_a_receiver_row_per_parcel(tmp_path):
         "SELECT p.parcel_seq, m.mention_id, m.role FROM party_mentions m JOIN parcels p USING (parcel_id, carrier) ORDER BY 2"
     ).fetchall()
     assert [(seq * 2 + (role == "receiver"), role) for seq, _, role in rows] == [(mid, role) for _, mid, role in rows]
+
+
+def test_one_phone_written_three_ways_is_stored_as_its_own_number_only(tmp_path):
+    """Issue 11: a Polish receiver's 696 672 022 was stored as +44696672022 (national form at his
+    British forwarding warehouse), +48696672022 and +4448696672022 ("48-696672022" there)."""
+    rows = [parcel(parcel_id=f"W{i}", dest_country=dest, receiver_phone=written)
+            for i, (written, dest) in enumerate([("696 672 022", "GB"), ("+48 696 672 022", "GB"), ("48-696672022", "GB"),
+                                                  ("696 672 022", "PL"), ("48-696672022", "PL"), ("0048696672022", "PL")])]
+    con = _store(tmp_path, rows)
+    build_party_mentions(con)
+    stored = con.execute("SELECT phone_raw, country, phone_e164, phone_valid FROM party_mentions WHERE role = 'receiver' ORDER BY mention_id").fetchall()
+    assert stored == [("696 672 022", "GB", "696672022", False), ("+48 696 672 022", "GB", "+48696672022", True),
+                      ("48-696672022", "GB", "+48696672022", True), ("696 672 022", "PL", "+48696672022", True),
+                      ("48-696672022", "PL", "+48696672022", True), ("0048696672022", "PL", "+48696672022", True)]
 
 
 def test_sender_phone_is_read_in_the_origin_and_receiver_phone_in_the_destination(tmp_path):
@@ -174,7 +241,7 @@ def test_the_sql_paths_give_exactly_what_the_python_normalisers_give(tmp_path):
         assert (norm, key, unit_) == normalise_address(raw), raw
 
 
-PHONE_REGIONS = ["CN", "US", "CA", "GB", "JE", "RU", "KZ", "JP", "DE", "IT", "BR", "AR", "IN", "AU", "KR", "FR", "AE"]
+PHONE_REGIONS = ["CN", "US", "CA", "GB", "JE", "RU", "KZ", "JP", "DE", "IT", "BR", "AR", "IN", "AU", "KR", "FR", "AE", "PL", "VN"]
 
 
 def test_the_sql_phone_path_reads_every_shape_as_phonenumbers_does():
@@ -196,7 +263,8 @@ def test_the_sql_phone_path_reads_every_shape_as_phonenumbers_does():
                 continue
             nsn = phonenumbers.national_significant_number(example)
             for digits in {nsn, nsn[:-1], nsn + "5", "".join(str(rng.randrange(10)) if rng.random() < 0.2 else d for d in nsn)}:
-                for shape in ("+" + cc + digits, digits, "0" + digits, "8" + digits, cc + digits, "+" + cc + "0" + digits):
+                for shape in ("+" + cc + digits, digits, "0" + digits, "8" + digits, cc + digits, "+" + cc + "0" + digits,
+                              cc + "-" + digits, cc + "-0" + digits, "011" + cc + digits):
                     rows.update({(shape, region), (shape, rng.choice(PHONE_REGIONS))})
     con = duckdb.connect()
     con.execute("CREATE TABLE src (phone_clean VARCHAR, country VARCHAR)")
@@ -204,7 +272,78 @@ def test_the_sql_phone_path_reads_every_shape_as_phonenumbers_does():
     _phone_fast(con, "src", "fast")
     fast = con.execute("SELECT phone_clean, country, e164 FROM fast").fetchall()
     assert len(fast) > len(rows) / 5
+    assert sum("-" in p for p, _, _ in fast) > 50  # the dashed shape is read in SQL too
     assert [(p, c, e, True) for p, c, e in fast] == [(p, c, *normalise_phone(p, c)) for p, c, e in fast]
+
+
+# Thirty-six countries; each example number of phonenumbers (mobile, fixed line) written as it is
+# written at home (national format, with its trunk prefix), as its bare national digits, with
+# +CC, 00CC and "CC-" at home and at a mention in GB and in CN, and with 011 from the US and CA.
+PHONE_COUNTRIES = ["PL", "CN", "GB", "US", "DE", "RU", "VN", "IN", "AE", "KZ", "FR", "JP", "KR", "IT", "ES", "NL", "BR", "AR",
+                   "MX", "CA", "AU", "TR", "TH", "MY", "SG", "ID", "PH", "HK", "TW", "UA", "SA", "EG", "NG", "ZA", "IL", "CH"]
+
+
+def _written_forms(region: str) -> list[tuple[str, str, str, str]]:
+    """(as written, mention's country, E.164, form) for the example numbers of `region`."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat as F
+    from phonenumbers import PhoneNumberType as T
+
+    cc = str(phonenumbers.country_code_for_region(region))
+    forms = []
+    for kind in (T.MOBILE, T.FIXED_LINE):
+        example = phonenumbers.example_number_for_type(region, kind)
+        e164, nsn = phonenumbers.format_number(example, F.E164), phonenumbers.national_significant_number(example)
+        forms += [(phonenumbers.format_number(example, F.NATIONAL), region, e164, "national"), (nsn, region, e164, "digits")]
+        for at in sorted({region, "GB", "CN"}):
+            forms += [(phonenumbers.format_number(example, F.INTERNATIONAL), at, e164, "+CC"),
+                      (f"00{cc} {nsn}", at, e164, "00"), (f"{cc}-{nsn}", at, e164, "CC-")]
+        if cc != "1":
+            forms += [(f"011 {cc} {nsn}", at, e164, "011") for at in ("US", "CA")]
+    return forms
+
+
+def _also_national_there(written: str, at: str, e164: str) -> bool:
+    """A "CC-" form whose digits are also a valid national number of the mention's country of
+    another calling code ("1-506-234-5678" at a mention in CN is the mobile 150 6234 5678): it
+    is read in the mention's country, as `normalise_phone` says."""
+    import phonenumbers
+
+    cleaned = clean_phone(written)
+    return ("-" in cleaned and normalise_phone(cleaned.replace("-", ""), at)[1]
+            and phonenumbers.country_code_for_region(at) != phonenumbers.parse(e164).country_code)
+
+
+def test_every_written_form_of_a_number_of_36_countries_gives_one_e164_in_python_and_in_sql():
+    import duckdb
+
+    from linker.normalise import _phone_fast
+
+    forms = [f for region in PHONE_COUNTRIES for f in _written_forms(region)]
+    assert len(forms) > 30 * 2 * 10
+    con = duckdb.connect()
+    con.execute("CREATE TABLE src (phone_clean VARCHAR, country VARCHAR)")
+    con.executemany("INSERT INTO src VALUES (?, ?)", sorted({(clean_phone(w), at) for w, at, _, _ in forms}))
+    _phone_fast(con, "src", "fast")
+    by_sql = {(p, c): e for p, c, e in con.execute("SELECT phone_clean, country, e164 FROM fast").fetchall()}
+    read, ambiguous = {}, []
+    for written, at, e164, form in forms:
+        got = normalise_phone(clean_phone(written), at)
+        sql = by_sql.get((clean_phone(written), at))
+        assert sql is None or (sql, True) == got, (written, at)
+        if _also_national_there(written, at, e164):
+            assert got == normalise_phone(clean_phone(written).replace("-", ""), at)
+            ambiguous.append((written, at))
+            continue
+        read.setdefault(e164, set()).add(got)
+    assert all(got == {(e164, True)} for e164, got in read.items()), {e: g for e, g in read.items() if g != {(e, True)}}
+    assert len(ambiguous) <= 6, ambiguous
+    assert len(by_sql) > len({(clean_phone(w), at) for w, at, _, _ in forms}) / 2  # SQL read most of them
+
+
+def test_a_dashed_number_that_is_also_a_national_number_of_the_mentions_country_is_read_there():
+    assert normalise_phone(clean_phone("1-506-234-5678"), "CN") == ("+8615062345678", True)
+    assert normalise_phone(clean_phone("1-506-234-5678"), "GB") == ("+15062345678", True)
 
 
 def test_a_second_run_normalises_nothing_new_and_gives_the_same_mentions(tmp_path):
@@ -229,3 +368,60 @@ def test_a_cache_made_by_another_version_of_the_normalisers_is_dropped(tmp_path)
     build_party_mentions(con, report=report)
     assert report["name"]["new"] > 0
     assert con.execute("SELECT count(*) FROM party_mentions WHERE name_key = 'stale'").fetchall()[0][0] == 0
+
+
+def test_the_phone_cache_never_hands_one_countrys_reading_to_a_mention_in_another(tmp_path):
+    rows = [parcel(parcel_id=f"K{i}", dest_country=dest, receiver_phone="696672022") for i, dest in enumerate(["PL", "GB", "PL"])]
+    con = _store(tmp_path, rows[:1])
+    build_party_mentions(con)
+    ingest_paths(con, [write_csv(tmp_path / "q.csv", rows[1:])])
+    report = {}
+    build_party_mentions(con, report=report, new_only=True)
+    assert report["phone"]["new"] == 1  # (696672022, GB) is new although 696672022 is cached for PL
+    stored = con.execute("SELECT country, phone_e164 FROM party_mentions WHERE role = 'receiver' ORDER BY mention_id").fetchall()
+    assert stored == [("PL", "+48696672022"), ("GB", "696672022"), ("PL", "+48696672022")]
+    assert sorted(con.execute("SELECT input, country, e164 FROM norm_cache_phone WHERE input = '696672022'").fetchall()) == [
+        ("696672022", "GB", "696672022"), ("696672022", "PL", "+48696672022")]
+
+
+def test_phones_cached_by_another_version_of_the_normaliser_are_read_again(tmp_path):
+    con = _store(tmp_path, [parcel(parcel_id="O1", dest_country="GB", receiver_phone="48-696672022")])
+    build_party_mentions(con)
+    # What the normaliser of issue 11 had cached: the dash lost and the digits read as British.
+    con.execute("UPDATE norm_cache_phone SET input = '48696672022', e164 = '+4448696672022', valid = FALSE WHERE country = 'GB'")
+    con.execute("UPDATE norm_cache_version SET version = 'before-issue-11'")
+    build_party_mentions(con)
+    assert con.execute("SELECT phone_e164 FROM party_mentions WHERE role = 'receiver'").fetchall() == [("+48696672022",)]
+    assert con.execute("SELECT count(*) FROM norm_cache_phone WHERE e164 = '+4448696672022'").fetchall() == [(0,)]
+
+
+def test_linker_ingest_and_run_store_one_e164_per_number_of_nine_countries(tmp_path):
+    """End to end through the CLI: each example number of nine countries in every written form,
+    at home and at mentions in GB and CN, is one E.164 form in party_mentions and one phone node."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    countries = ["PL", "CN", "GB", "US", "DE", "RU", "VN", "IN", "AE"]
+    forms = [f for region in countries for f in _written_forms(region) if f[3] != "011"]
+    forms += [f for f in _written_forms("PL") if f[3] == "011"][:2]
+    rows = []
+    for i, (written, at, e164, form) in enumerate(forms):
+        # Half as receivers (read in dest_country), half as senders (read in origin_country).
+        role = ("sender", "origin_country") if i % 2 else ("receiver", "dest_country")
+        rows.append(parcel(parcel_id=f"E{i:04d}", **{f"{role[0]}_phone": written, role[1]: at},
+                           **{"receiver_phone" if i % 2 else "sender_phone": ""}))
+    db = tmp_path / "e2e.duckdb"
+    for command in (["ingest", str(write_csv(tmp_path / "forms.csv", rows))], ["run"]):
+        proc = subprocess.run([sys.executable, "-m", "linker", *command, "--db", str(db)], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    stored = dict(con.execute(
+        """SELECT parcel_id, phone_e164 || '|' || phone_valid FROM party_mentions
+           WHERE phone_raw IS NOT NULL AND phone_raw <> ''""").fetchall())
+    expected = {f"E{i:04d}": e164 for i, (_, _, e164, _) in enumerate(forms)}
+    ambiguous = {p for p, (w, at, e164, _) in zip(expected, forms) if _also_national_there(w, at, e164)}
+    assert {p: v for p, v in stored.items() if p not in ambiguous} == {p: f"{e}|true" for p, e in expected.items() if p not in ambiguous}
+    nodes = {k for (k,) in con.execute("SELECT key FROM graph_nodes WHERE kind = 'phone'").fetchall()}
+    assert {e for p, e in expected.items() if p not in ambiguous} <= nodes
