@@ -76,7 +76,7 @@ def last_runs(con: duckdb.DuckDBPyConnection, n: int = 2) -> list[dict]:
         return []
     cur = con.execute(
         "SELECT run_id, status, started_at, finished_at FROM runs WHERE status IS NULL OR lower(status) IN ('ok', 'success', 'succeeded', 'done', 'finished') "
-        "ORDER BY started_at DESC LIMIT ?",
+        f"ORDER BY {store.newest_first(con)} LIMIT ?",
         [n],
     )
     return [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()]
@@ -101,6 +101,11 @@ def _lineage_sql(con: duckdb.DuckDBPyConnection) -> str:
     prev = next((c for c in ("other_parcels", "previous_parcels") if c in cols), None)
     if "run_id" in cols and "run_id" in columns(con, "clusters"):
         where = "WHERE run_id IN (SELECT DISTINCT run_id FROM clusters)"
+    elif "run_seq" in cols:  # the latest run by run order: run ids of one second tie
+        where = "WHERE run_seq = (SELECT max(run_seq) FROM cluster_lineage)"
+    elif "run_id" in cols and has_table(con, "runs") and "started_at" in columns(con, "runs"):
+        where = ("WHERE run_id = (SELECT l.run_id FROM cluster_lineage l LEFT JOIN runs r USING (run_id) "
+                 "ORDER BY r.started_at DESC NULLS LAST, l.run_id DESC LIMIT 1)")
     elif "run_id" in cols:
         where = "WHERE run_id = (SELECT max(run_id) FROM cluster_lineage)"
     else:

@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at  TIMESTAMP NOT NULL,
     finished_at TIMESTAMP,
     counts      JSON,
-    error       VARCHAR
+    error       VARCHAR,
+    run_seq     BIGINT  -- the order the runs started in: the latest run has the largest
 );
 """
 
@@ -159,6 +160,19 @@ def new_run_id(now: datetime | None = None) -> str:
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RUNS_DDL)
     con.execute(HISTORY_DDL)
+    store.ensure_run_seq(con)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> int:
+    """Record a run as 'running' in `runs`; returns its `run_seq`, the number that orders it
+    after every run before it (run ids can tie: they are times to the second)."""
+    con.execute(RUNS_DDL)
+    seq = store.next_run_seq(con)
+    con.execute(
+        "INSERT INTO runs (run_id, kind, status, started_at, run_seq) VALUES (?, ?, 'running', ?, ?)",
+        [run_id, kind, _utcnow(), seq],
+    )
+    return seq
 
 
 def _utcnow() -> datetime:
@@ -266,10 +280,7 @@ def run_nightly(
         try:
             ensure_tables(con)
             counts["abandoned_runs_marked"] = mark_abandoned(con)
-            con.execute(
-                "INSERT INTO runs (run_id, kind, status, started_at) VALUES (?, 'nightly', 'running', ?)",
-                [run_id, _utcnow()],
-            )
+            start_run(con, run_id, "nightly")
             # Checkpoint so the 'running' row is on disk even if we are killed next.
             con.execute("CHECKPOINT")
             t0 = time.perf_counter()
@@ -375,9 +386,9 @@ def list_runs(db_path: str | Path, limit: int = 50) -> tuple[list[dict], str]:
         if not store.table_exists(con, "runs"):
             return [], source
         rows = con.execute(
-            """SELECT run_id, kind, status, started_at, finished_at,
+            f"""SELECT run_id, kind, status, started_at, finished_at,
                       date_diff('millisecond', started_at, finished_at) / 1000.0 AS seconds, counts, error
-               FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?""",
+               FROM runs ORDER BY {store.newest_first(con)} LIMIT ?""",
             [limit],
         ).fetchall()
     finally:
