@@ -10,7 +10,10 @@ started meanwhile exits at once with a clear message):
 3. If the files in the store are exactly those behind the current snapshot, the analysis is
    not repeated (a re-run of the same night, or a night with nothing new). Otherwise run the
    pipeline on the working store, record its clusters in `run_clusters` (so later nights can
-   say what changed even after old snapshots are pruned) and publish a new snapshot.
+   say what changed even after old snapshots are pruned) and publish a new snapshot. In the
+   snapshot's copy of `runs` this run is already finished ('ok', with the counts known at that
+   moment), so a reader of the snapshot names it as the last run; the working store's row is
+   finished at step 5.
 4. Write `reports/<date>/` from the snapshot, compared with the run behind the latest report
    dated before tonight (so re-running a night compares with the same baseline and writes
    the same report), and note it in `nightly_reports`.
@@ -310,7 +313,18 @@ def run_nightly(
                         counts[f"pipeline_{name}"] = getattr(outcome, name)
                 record_run_clusters(con, run_id)
                 t2 = time.perf_counter()
-                current = snapshot.publish(db, run_id, con=con, keep=keep, grace_seconds=grace_seconds)
+                # The snapshot is this run's result: its own history says so (finished, with the
+                # counts known now), or the dashboard would name the run before it as the last.
+                finished = dict(counts, analysed=True, snapshot=f"{run_id}{snapshot.SUFFIX}")
+
+                def finish_in_copy(copy: duckdb.DuckDBPyConnection) -> None:
+                    copy.execute(
+                        "UPDATE runs SET status = 'ok', finished_at = ?, counts = ? WHERE run_id = ?",
+                        [_utcnow(), json.dumps(finished, default=str), run_id],
+                    )
+
+                current = snapshot.publish(db, run_id, con=con, keep=keep, grace_seconds=grace_seconds,
+                                           amend=finish_in_copy)
                 counts["publish_s"] = round(time.perf_counter() - t2, 3)
             shown_run = snapshot_run_id(current)
             counts["snapshot"] = current.name
