@@ -129,6 +129,18 @@ def test_cases_page_lists_the_watch_list(app, store_path):
     assert "+8613900139000" in set(watch["value_norm"])
 
 
+def test_a_phone_without_digits_is_refused_on_the_watch_list_form_with_the_reason(app, store_path):
+    log_in(app, "ana", "correct horse")
+    app.switch_page("views/cases.py").run()
+    before = cases.watchlist(cases.cases_db_path(store_path))
+    app.selectbox(key="watch_kind").select("phone")
+    app.text_input(key="watch_value").input("no phone")
+    next(b for b in app.button if b.label == "Add").click().run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["'no phone' is no phone to watch: it has no digits"]
+    assert cases.watchlist(cases.cases_db_path(store_path)) == before
+
+
 def test_audit_log_page_is_for_investigators_only(app):
     log_in(app, "ana", "correct horse")
     app.switch_page("views/audit.py").run()

@@ -55,9 +55,9 @@ else:
 if user.can_edit:
     with st.form("watch_add", border=True):
         c1, c2, c3 = st.columns([1, 2, 2])
-        kind = c1.selectbox("Kind", WATCH_KINDS)
-        value = c2.text_input("Value")
-        note = c3.text_input("Note")
+        kind = c1.selectbox("Kind", WATCH_KINDS, key="watch_kind")
+        value = c2.text_input("Value", key="watch_value")
+        note = c3.text_input("Note", key="watch_add_note")
         if st.form_submit_button("Add", icon=":material/add:"):
             try:
                 added = cases.watch_add(common.cases_path(), user, kind, value, note)

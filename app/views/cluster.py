@@ -166,8 +166,11 @@ with left:
             if watch_kind and user.can_edit:
                 watch_value = d["label"] if kind in ("entity", "address") else value
                 if st.button(f"Add {watch_kind} to watch list", key=f"watch_{node_id}", icon=":material/visibility:"):
-                    added = cases.watch_add(common.cases_path(), user, watch_kind, str(watch_value), f"from cluster {cluster_id}")
-                    st.toast("Added to the watch list" if added else "Already on the watch list")
+                    try:
+                        added = cases.watch_add(common.cases_path(), user, watch_kind, str(watch_value), f"from cluster {cluster_id}")
+                        st.toast("Added to the watch list" if added else "Already on the watch list")
+                    except CasesError as exc:
+                        st.error(str(exc))
 
 # ---------------------------------------------------------------- why, case
 with right:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import common, data
 from linker import cases, store
+from linker.cases import CasesError
 
 st.session_state["viewing_cluster"] = None
 user = common.current_user()
@@ -77,8 +78,11 @@ if event.selection.rows and user.can_edit:
         pick = st.selectbox("Value", options, format_func=lambda o: f"{o[0]}: {o[1]}")
         note = st.text_input("Note", key="watch_note")
         if st.button("Add to watch list", icon=":material/visibility:"):
-            added = cases.watch_add(common.cases_path(), user, pick[0], str(pick[1]), note)
-            st.toast("Added to the watch list" if added else "Already on the watch list")
+            try:
+                added = cases.watch_add(common.cases_path(), user, pick[0], str(pick[1]), note)
+                st.toast("Added to the watch list" if added else "Already on the watch list")
+            except CasesError as exc:
+                st.error(str(exc))
 
 with st.expander(f"Parcels ({len(result.parcels)})"):
     st.dataframe(result.parcels, hide_index=True)
