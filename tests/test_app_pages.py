@@ -99,6 +99,31 @@ def test_investigator_changes_case_status_with_a_note(app, store_path):
     assert cases.notes(db, RING_A)[-1]["text"] == "same account as the March case"
 
 
+def test_a_saved_note_leaves_the_box_so_the_next_save_does_not_add_it_again(app, store_path):
+    log_in(app, "ana", "correct horse")
+    app.session_state["cluster_id"] = RING_B
+    app.switch_page("views/cluster.py").run()
+    assert app.title[0].value == f"Cluster {RING_B}"
+    app.text_area[0].input("receiver is a known front company")
+    next(b for b in app.button if b.label == "Save").click().run()
+    app.selectbox[1].select("under review")
+    next(b for b in app.button if b.label == "Save").click().run()
+    assert not app.exception
+    db = cases.cases_db_path(store_path)
+    assert cases.get_case(db, RING_B).status == "under review"
+    assert [n["text"] for n in cases.notes(db, RING_B)].count("receiver is a known front company") == 1
+
+
+@pytest.mark.parametrize("selection", [{"rows": [1]}, {"cells": [[1, "summary"]]}], ids=["checkbox", "click on a cell"])
+def test_picking_a_queue_row_by_its_checkbox_or_a_click_on_any_cell_opens_that_cluster(app, selection):
+    log_in(app, "ana", "correct horse")
+    assert list(app.dataframe[0].value["cluster_id"])[1] == RING_B
+    app.session_state["queue_table"] = {"selection": {"rows": [], "columns": [], "cells": [], **selection}}
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == f"Cluster {RING_B}"
+
+
 def test_viewer_sees_the_cluster_but_cannot_change_the_case_nor_read_the_audit_log(app):
     log_in(app, "vic", "battery staple")
     app.switch_page("views/cluster.py").run()

@@ -121,3 +121,20 @@ def test_search_with_sql_in_it_finds_nothing_and_breaks_nothing(served, browser)
     page.get_by_role("link", name="Queue").click()
     page.get_by_role("heading", name="Queue").wait_for(timeout=30_000)
     page.get_by_text("clusters shown").wait_for(timeout=30_000)
+
+
+def test_a_click_on_a_row_of_the_queue_opens_that_cluster(served, browser):
+    url, _, _ = served
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    log_in(page, url, "correct horse")
+    page.get_by_text("clusters shown").wait_for(timeout=30_000)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for(timeout=30_000)
+    box = table.bounding_box()
+    # The second data row (below the header row), well right of the selection checkboxes: a
+    # plain click on the row, as an investigator makes it.
+    page.mouse.click(box["x"] + 420, box["y"] + 35 + 35 + 17)
+    heading = page.get_by_role("heading", name="Cluster C-")
+    heading.wait_for(timeout=30_000)
+    assert "Cluster C-" in heading.inner_text()
+

@@ -190,7 +190,8 @@ with right:
         )
     st.subheader("Case")
     editable = user.can_edit
-    with st.form(f"case_{cluster_id}", border=True):
+    # clear_on_submit: a saved note leaves the box, so the next Save (a status change) does not add it again
+    with st.form(f"case_{cluster_id}", border=True, clear_on_submit=True):
         c1, c2 = st.columns(2)
         new_status = c1.selectbox("Status", STATUSES, index=STATUSES.index(case.status), disabled=not editable)
         people = [""] + cases.user_names(common.cases_path())

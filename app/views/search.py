@@ -44,15 +44,16 @@ if result.clusters.empty:
     st.caption("The matching parties are in no cluster.")
 else:
     event = st.dataframe(
-        result.clusters, hide_index=True, on_select="rerun", selection_mode="single-row", key="search_clusters",
+        result.clusters, hide_index=True, on_select="rerun", selection_mode=common.OPEN_ON_CLICK, key="search_clusters",
         column_config={
             "score": common.score_column(),
             "summary": st.column_config.TextColumn("Why", width="large"),
             "matching_parcels": "Matching parcels",
         },
     )
-    if event.selection.rows:
-        common.open_cluster(result.clusters.iloc[event.selection.rows[0]]["cluster_id"])
+    row = common.clicked_row(event)
+    if row is not None and row < len(result.clusters):
+        common.open_cluster(result.clusters.iloc[row]["cluster_id"])
 
 st.subheader(f"Parties ({len(result.entities)})")
 ents = result.entities.drop(columns=["quality"])
