@@ -124,6 +124,24 @@ def status_of(cluster_ids) -> dict[str, cases.Case]:
     return {cid: every.get(cid) or cases.Case(cid, "new", None, None, None) for cid in cluster_ids}
 
 
+# A table whose rows open something: clicking any cell selects that cell (a click on a cell
+# of a row-selection table only focuses it), the checkbox at the left selects the row.
+OPEN_ON_CLICK = ["single-row", "single-cell"]
+
+
+def clicked_row(event) -> int | None:
+    """The position of the row picked in a table shown with `selection_mode=OPEN_ON_CLICK`:
+    the selected row, else the row of the selected cell; None when nothing is picked."""
+    selection = getattr(event, "selection", None)
+    if not selection:
+        return None
+    rows = selection.get("rows") or []
+    if rows:
+        return int(rows[0])
+    cells = selection.get("cells") or []
+    return int(cells[0][0]) if cells else None
+
+
 def open_cluster(cluster_id: str) -> None:
     """Go to the cluster page for one cluster."""
     st.session_state["cluster_id"] = cluster_id

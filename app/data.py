@@ -76,7 +76,7 @@ def last_runs(con: duckdb.DuckDBPyConnection, n: int = 2) -> list[dict]:
         return []
     cur = con.execute(
         "SELECT run_id, status, started_at, finished_at FROM runs WHERE status IS NULL OR lower(status) IN ('ok', 'success', 'succeeded', 'done', 'finished') "
-        "ORDER BY started_at DESC LIMIT ?",
+        f"ORDER BY {store.newest_first(con)} LIMIT ?",
         [n],
     )
     return [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()]
@@ -101,6 +101,11 @@ def _lineage_sql(con: duckdb.DuckDBPyConnection) -> str:
     prev = next((c for c in ("other_parcels", "previous_parcels") if c in cols), None)
     if "run_id" in cols and "run_id" in columns(con, "clusters"):
         where = "WHERE run_id IN (SELECT DISTINCT run_id FROM clusters)"
+    elif "run_seq" in cols:  # the latest run by run order: run ids of one second tie
+        where = "WHERE run_seq = (SELECT max(run_seq) FROM cluster_lineage)"
+    elif "run_id" in cols and has_table(con, "runs") and "started_at" in columns(con, "runs"):
+        where = ("WHERE run_id = (SELECT l.run_id FROM cluster_lineage l LEFT JOIN runs r USING (run_id) "
+                 "ORDER BY r.started_at DESC NULLS LAST, l.run_id DESC LIMIT 1)")
     elif "run_id" in cols:
         where = "WHERE run_id = (SELECT max(run_id) FROM cluster_lineage)"
     else:
@@ -193,20 +198,52 @@ def _phone_digits(text: str) -> str | None:
     return digits.lstrip("0") if not text.strip().startswith("+") else digits
 
 
+# Typo tolerance of one word of a name: none for one or two letters, one edit (Damerau-
+# Levenshtein: a swapped pair of letters is one) up to six letters, two beyond.
+def _word_edits(word: str) -> int:
+    return 0 if len(word) <= 2 else 1 if len(word) <= 6 else 2
+
+
+MAX_NAME_WORDS = 6
+
+
+def _loose(sql: str) -> str:
+    """An SQL expression: the normalised text `sql` without the e of ae, oe and ue.
+
+    The normalisers strip accents, so a written Müller is 'muller' and a transcribed Mueller
+    'mueller'; comparing both sides of an address in this form makes ü, ue and u meet (ß is
+    already 'ss' by case folding, other accents are gone)."""
+    return f"replace(replace(replace({sql}, 'ae', 'a'), 'oe', 'o'), 'ue', 'u')"
+
+
+def _unchanged_fragment(loose_words: list[str]) -> str | None:
+    """The longest piece of the words that `_loose` cannot have changed in the stored text: cut
+    after every a, o and u (where the stored text may have an e that the loose form lost). A
+    cheap `contains` on it keeps the loose comparison off most rows."""
+    pieces = [piece for word in loose_words for piece in re.split(r"(?<=[aou])", word)]
+    best = max(pieces, key=len, default="")
+    return best if len(best) >= 3 else None
+
+
 def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> SearchResult:
     """Find the parties and clusters a piece of text belongs to.
 
-    The text is normalised with the same `linker.normalise` functions as the data, then
-    tried as each kind of identifier at once, and whatever matches is reported with what it
-    matched on:
+    The text is normalised with the same `linker.normalise` functions as the data (NFKC, case
+    folding, accents stripped, hanzi in pinyin), then tried as each kind of identifier at
+    once, and whatever matches is reported with what it matched on:
     - parcel id: exact, case-insensitive;
-    - name: the order-free name key (so 张伟, ZHANG Wei and Wei Zhang meet), the key within one
-      edit (two for keys over 10 characters; Damerau-Levenshtein, so a swapped pair of letters is
-      one typo), or the normalised name containing the query (at least 3 characters). Not
-      Jaro-Winkler: its bonus for a common prefix makes every 'zhang ...' look like 'zhang wei';
+    - name: the order-free name key (so 张伟, ZHANG Wei and Wei Zhang meet); every word of the
+      query close to a word of the name (`_word_edits`: Kowalsky, Kovalski and Mueller find
+      Jan Kowalski and Anna Müller); or the normalised name containing the query (at least 3
+      characters). Words are compared by Damerau-Levenshtein over the distinct words of the
+      stored names, blocked on length and on a first or last letter in common (one edit
+      always keeps one of them), all in DuckDB. Not Jaro-Winkler: its bonus for a common prefix
+      makes every 'zhang ...' look like 'zhang wei';
     - phone: E.164 form, or the national digits as a suffix of it (any written format);
     - account and ID number: the canonical form, exactly or as a substring (>= 6 characters);
-    - address: the normalised address as a substring, or the same unit / suite number.
+    - address: in the loose form of `_loose` (ß/ss, ü/ue/u, accents and case alike), the query
+      as a substring of the normalised address, or every word of it in the address in any
+      order; with the same unit / suite number when the query has one.
     """
     query = (text or "").strip()
     result = SearchResult(query)
@@ -214,6 +251,7 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
         return result
     name_norm = norm.normalise_name(query)
     name_key = norm.name_key(name_norm)
+    name_words = list(dict.fromkeys(name_norm.split()))[:MAX_NAME_WORDS] if name_norm else []
     ident = norm.canonical_identifier(query)
     if ident and not any(ch.isdigit() for ch in ident):
         ident = None  # accounts and ID numbers carry digits; a plain word is a name or a place
@@ -229,33 +267,57 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
         f"address '{address_norm}'" if address_norm and len(address_norm) >= 4 else None,
     ]
     result.read_as = [r for r in result.read_as if r]
+    address_sub = address_norm if address_norm and len(address_norm) >= 4 else None
+    address_loose = con.execute(f"SELECT {_loose('?::VARCHAR')}", [address_sub]).fetchall()[0][0]
+    address_words = list(dict.fromkeys(address_loose.split())) if address_loose else []
 
     params = dict(
         name_key=name_key,
         name_sub=name_norm if name_norm and len(name_norm) >= 3 else None,
-        max_edits=1 if name_key and len(name_key) <= 10 else 2,
+        name_words=name_words,
+        name_edits=[_word_edits(w) for w in name_words],
+        name_chars=max(sum(map(len, name_words)), 1),
         phone_e164=phone_e164,
         phone_digits=phone_digits,
         ident=ident if ident and len(ident) >= 4 else None,
         ident_sub=ident if ident and len(ident) >= 6 else None,
-        address_sub=address_norm if address_norm and len(address_norm) >= 4 else None,
+        address_loose=address_loose,
+        address_words=address_words,
+        address_fragment=_unchanged_fragment(address_words),
         unit=address_unit,
         parcel_id=query.upper(),
     )
     matches = con.execute(
-        """WITH keys AS (
-            SELECT DISTINCT name_key FROM party_mentions
-            WHERE name_key IS NOT NULL AND abs(length(name_key) - length($name_key)) <= $max_edits),
+        f"""WITH query_words AS (
+            SELECT unnest($name_words::VARCHAR[]) AS word, unnest($name_edits::INTEGER[]) AS edits),
+        name_keys AS (SELECT DISTINCT name_key FROM party_mentions WHERE name_key IS NOT NULL AND len($name_words) > 0),
+        key_words AS (SELECT name_key, unnest(string_split(name_key, ' ')) AS word FROM name_keys),
+        candidates AS MATERIALIZED (
+            -- blocking: a length within the edits allowed and the first or the last letter kept
+            SELECT q.word AS query_word, w.word, q.edits
+            FROM (SELECT DISTINCT word FROM key_words) w JOIN query_words q
+              ON length(w.word) BETWEEN length(q.word) - q.edits AND length(q.word) + q.edits
+             AND (w.word[1] = q.word[1] OR w.word[-1] = q.word[-1])),
+        close_words AS MATERIALIZED (
+            SELECT query_word, word, damerau_levenshtein(word, query_word) AS edits_made FROM candidates
+            WHERE damerau_levenshtein(word, query_word) <= edits),
         name_hits AS (
-            SELECT name_key, 1 - damerau_levenshtein(name_key, $name_key) / greatest(length($name_key), 1) AS quality
-            FROM keys
-            WHERE $name_key IS NOT NULL AND name_key <> $name_key
-              AND damerau_levenshtein(name_key, $name_key) <= $max_edits),
+            -- names in which every word of the query has a close word; fewer edits rank higher
+            SELECT name_key, sum(edits_made) AS edits_made, any_value(extra_words) AS extra_words
+            FROM (SELECT kw.name_key, c.query_word, min(c.edits_made) AS edits_made,
+                         len(string_split(kw.name_key, ' ')) - len($name_words) AS extra_words
+                  FROM key_words kw JOIN close_words c USING (word) GROUP BY kw.name_key, c.query_word)
+            GROUP BY name_key HAVING count(*) = len($name_words) AND name_key <> coalesce($name_key, '')),
+        address_hits AS (
+            SELECT mention_id, address_unit, {_loose('address_norm')} AS loose FROM party_mentions
+            WHERE $address_loose IS NOT NULL AND ($address_fragment IS NULL OR contains(address_norm, $address_fragment))),
         hits AS (
             SELECT m.mention_id, 'name' AS matched_on, 1.0 AS quality FROM party_mentions m
                 WHERE $name_key IS NOT NULL AND m.name_key = $name_key
             UNION ALL
-            SELECT m.mention_id, 'name (similar)', h.quality FROM party_mentions m JOIN name_hits h USING (name_key)
+            SELECT m.mention_id, CASE WHEN h.edits_made > 0 THEN 'name (similar)' ELSE 'name (part)' END,
+                   0.85 * (1 - h.edits_made / $name_chars) + CASE WHEN h.extra_words = 0 THEN 0.1 ELSE 0 END
+            FROM party_mentions m JOIN name_hits h USING (name_key)
             UNION ALL
             SELECT mention_id, 'name (part)', 0.8 FROM party_mentions
                 WHERE $name_sub IS NOT NULL AND contains(name_norm, $name_sub) AND name_key <> $name_key
@@ -269,8 +331,8 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
             SELECT mention_id, 'id number', CASE WHEN id_number_norm = $ident THEN 1.0 ELSE 0.9 END FROM party_mentions
                 WHERE $ident IS NOT NULL AND (id_number_norm = $ident OR ($ident_sub IS NOT NULL AND contains(id_number_norm, $ident_sub)))
             UNION ALL
-            SELECT mention_id, 'address', 0.9 FROM party_mentions
-                WHERE $address_sub IS NOT NULL AND contains(address_norm, $address_sub)
+            SELECT mention_id, 'address', CASE WHEN contains(loose, $address_loose) THEN 0.9 ELSE 0.85 END FROM address_hits
+                WHERE (contains(loose, $address_loose) OR list_has_all(string_split(loose, ' '), $address_words::VARCHAR[]))
                   AND ($unit IS NULL OR address_unit = $unit)
             UNION ALL
             SELECT m.mention_id, 'parcel id', 1.0 FROM parcels p JOIN party_mentions m ON m.parcel_seq = p.parcel_seq

@@ -8,12 +8,17 @@ but cannot change cases (enforced again in `linker.cases`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app import common
 from linker import auth, store
 
-st.set_page_config(page_title="parcel-linker", page_icon=":material/travel_explore:", layout="wide")
+# The favicon is a file shipped with the app (sent inline as a data URL): a material or emoji
+# icon here would make every browser fetch it from an outside font or emoji host.
+ICON = Path(__file__).resolve().parent / "icon.svg"
+st.set_page_config(page_title="parcel-linker", page_icon=str(ICON), layout="wide")
 
 
 def oidc_configured() -> bool:

@@ -351,8 +351,14 @@ def normalise_value(kind: str, value: str) -> str:
     return result or _fallback_norm(kind, value)
 
 
+def has_anything_to_match(value_norm: str | None) -> bool:
+    """True when a canonical watch-list value holds a letter or digit to compare."""
+    return bool(value_norm) and any(ch.isalnum() for ch in value_norm)
+
+
 def watch_add(path: str | Path, user: User, kind: str, value: str, note: str | None = None) -> bool:
-    """Add a value to the watch list; False when it is already there."""
+    """Add a value to the watch list; False when it is already there. A value whose canonical
+    form has nothing to compare (a phone without digits) is refused with a CasesError."""
     _require_editor(user)
     if kind not in WATCH_KINDS:
         raise CasesError(f"kind must be one of {', '.join(WATCH_KINDS)}, not {kind!r}")
@@ -360,6 +366,11 @@ def watch_add(path: str | Path, user: User, kind: str, value: str, note: str | N
     if not value:
         raise CasesError("a watch-list value cannot be empty")
     value_norm = normalise_value(kind, value)
+    if not has_anything_to_match(value_norm):
+        # An empty canonical form would match every parcel without one and make each later
+        # digit-free phone "already on the watch list".
+        needs = "digits" if kind == "phone" else "letters or digits"
+        raise CasesError(f"{value!r} is no {kind.replace('_', ' ')} to watch: it has no {needs}")
     with connect(path) as con:
         cur = con.execute(
             "INSERT OR IGNORE INTO watchlist (kind, value, value_norm, added_by, added_at, note) VALUES (?, ?, ?, ?, ?, ?)",

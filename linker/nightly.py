@@ -10,7 +10,10 @@ started meanwhile exits at once with a clear message):
 3. If the files in the store are exactly those behind the current snapshot, the analysis is
    not repeated (a re-run of the same night, or a night with nothing new). Otherwise run the
    pipeline on the working store, record its clusters in `run_clusters` (so later nights can
-   say what changed even after old snapshots are pruned) and publish a new snapshot.
+   say what changed even after old snapshots are pruned) and publish a new snapshot. In the
+   snapshot's copy of `runs` this run is already finished ('ok', with the counts known at that
+   moment), so a reader of the snapshot names it as the last run; the working store's row is
+   finished at step 5.
 4. Write `reports/<date>/` from the snapshot, compared with the run behind the latest report
    dated before tonight (so re-running a night compares with the same baseline and writes
    the same report), and note it in `nightly_reports`.
@@ -49,7 +52,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at  TIMESTAMP NOT NULL,
     finished_at TIMESTAMP,
     counts      JSON,
-    error       VARCHAR
+    error       VARCHAR,
+    run_seq     BIGINT  -- the order the runs started in: the latest run has the largest
 );
 """
 
@@ -159,6 +163,19 @@ def new_run_id(now: datetime | None = None) -> str:
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RUNS_DDL)
     con.execute(HISTORY_DDL)
+    store.ensure_run_seq(con)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> int:
+    """Record a run as 'running' in `runs`; returns its `run_seq`, the number that orders it
+    after every run before it (run ids can tie: they are times to the second)."""
+    con.execute(RUNS_DDL)
+    seq = store.next_run_seq(con)
+    con.execute(
+        "INSERT INTO runs (run_id, kind, status, started_at, run_seq) VALUES (?, ?, 'running', ?, ?)",
+        [run_id, kind, _utcnow(), seq],
+    )
+    return seq
 
 
 def _utcnow() -> datetime:
@@ -266,10 +283,7 @@ def run_nightly(
         try:
             ensure_tables(con)
             counts["abandoned_runs_marked"] = mark_abandoned(con)
-            con.execute(
-                "INSERT INTO runs (run_id, kind, status, started_at) VALUES (?, 'nightly', 'running', ?)",
-                [run_id, _utcnow()],
-            )
+            start_run(con, run_id, "nightly")
             # Checkpoint so the 'running' row is on disk even if we are killed next.
             con.execute("CHECKPOINT")
             t0 = time.perf_counter()
@@ -299,7 +313,18 @@ def run_nightly(
                         counts[f"pipeline_{name}"] = getattr(outcome, name)
                 record_run_clusters(con, run_id)
                 t2 = time.perf_counter()
-                current = snapshot.publish(db, run_id, con=con, keep=keep, grace_seconds=grace_seconds)
+                # The snapshot is this run's result: its own history says so (finished, with the
+                # counts known now), or the dashboard would name the run before it as the last.
+                finished = dict(counts, analysed=True, snapshot=f"{run_id}{snapshot.SUFFIX}")
+
+                def finish_in_copy(copy: duckdb.DuckDBPyConnection) -> None:
+                    copy.execute(
+                        "UPDATE runs SET status = 'ok', finished_at = ?, counts = ? WHERE run_id = ?",
+                        [_utcnow(), json.dumps(finished, default=str), run_id],
+                    )
+
+                current = snapshot.publish(db, run_id, con=con, keep=keep, grace_seconds=grace_seconds,
+                                           amend=finish_in_copy)
                 counts["publish_s"] = round(time.perf_counter() - t2, 3)
             shown_run = snapshot_run_id(current)
             counts["snapshot"] = current.name
@@ -375,9 +400,9 @@ def list_runs(db_path: str | Path, limit: int = 50) -> tuple[list[dict], str]:
         if not store.table_exists(con, "runs"):
             return [], source
         rows = con.execute(
-            """SELECT run_id, kind, status, started_at, finished_at,
+            f"""SELECT run_id, kind, status, started_at, finished_at,
                       date_diff('millisecond', started_at, finished_at) / 1000.0 AS seconds, counts, error
-               FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?""",
+               FROM runs ORDER BY {store.newest_first(con)} LIMIT ?""",
             [limit],
         ).fetchall()
     finally:

@@ -361,7 +361,14 @@ def _publish(con: duckdb.DuckDBPyConnection, prefix: str, *, state: tuple[str, s
         for table in tables:
             con.execute(f"DROP TABLE IF EXISTS {table}")
             con.execute(f"ALTER TABLE {prefix}{table} RENAME TO {table}")
-        con.execute(f"INSERT INTO cluster_lineage SELECT * FROM {prefix}cluster_lineage_new")
+        # run_seq orders the lineage by run (the latest run's rows have the largest), as in `runs`
+        store.ensure_run_seq(con)
+        con.execute(
+            f"""INSERT INTO cluster_lineage (run_id, cluster_id, event, other_cluster_id, shared_parcels, parcels, other_parcels, run_seq)
+                SELECT run_id, cluster_id, event, other_cluster_id, shared_parcels, parcels, other_parcels, ?
+                FROM {prefix}cluster_lineage_new""",
+            [store.run_seq_of(con, run_id)],
+        )
         con.execute(f"DROP TABLE {prefix}cluster_lineage_new")
         con.execute("DROP TABLE IF EXISTS stage_cluster_scores")
         full_run = run_id if mode == "full" else (
@@ -420,16 +427,12 @@ def run(
     A failure marks the run 'failed' with its one-line error and raises PipelineError;
     the published results stay those of the last good run.
     """
-    from linker.nightly import RUNS_DDL
+    from linker.nightly import start_run
 
     con = store.connect(db_path)
     try:
-        con.execute(RUNS_DDL)
         run_id = new_run_id()
-        con.execute(
-            "INSERT INTO runs (run_id, kind, status, started_at) VALUES (?, ?, 'running', ?)",
-            [run_id, kind, _utcnow()],
-        )
+        start_run(con, run_id, kind)
         try:
             result = run_pipeline(con, run_id=run_id, config=config, catalogue=catalogue, on_stage=on_stage, mode=mode)
         except Exception as exc:

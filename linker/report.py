@@ -129,6 +129,23 @@ def clusters_table(con) -> list[dict]:
     return _clean(_rows(con, f"SELECT {_cluster_select(con)} FROM clusters ORDER BY {order}, cluster_id"))
 
 
+def _lineage_since_baseline(con) -> str:
+    """The lineage events of the runs after the one named `$baseline`, in run order (`run_seq`;
+    run ids are times to the second and two runs of one second sort by chance). A baseline run
+    the store does not know counts as before every run."""
+    if not store.table_exists(con, "cluster_lineage"):
+        return "SELECT NULL::VARCHAR AS cluster_id, NULL::VARCHAR AS event, NULL::VARCHAR AS other_cluster_id WHERE false"
+    if not store.column_exists(con, "cluster_lineage", "run_seq"):  # a copy made before run_seq
+        return "SELECT cluster_id, event, other_cluster_id FROM cluster_lineage WHERE run_id > $baseline"
+    known = ["(SELECT max(run_seq) FROM cluster_lineage WHERE run_id = $baseline)"]
+    if store.table_exists(con, "runs") and store.column_exists(con, "runs", "run_seq"):
+        known.insert(0, "(SELECT max(run_seq) FROM runs WHERE run_id = $baseline)")
+    return (
+        "SELECT cluster_id, event, other_cluster_id FROM cluster_lineage "
+        f"WHERE run_seq > coalesce({', '.join(known)}, 0)"
+    )
+
+
 def changes_since(con, baseline: Baseline | None) -> dict:
     """New flagged clusters, clusters that grew, crossed their threshold or stopped being flagged.
 
@@ -143,12 +160,8 @@ def changes_since(con, baseline: Baseline | None) -> dict:
         return {"new_flagged": new, "crossed_threshold": [], "grew": [], "no_longer_flagged": []}
     # Each query below sees the baseline's clusters under one name, and the lineage events
     # (score.assign_cluster_ids: cluster_id is the new id, other_cluster_id the old one) of the
-    # runs since the baseline; run ids sort by time.
-    lineage = (
-        "SELECT cluster_id, event, other_cluster_id FROM cluster_lineage WHERE run_id > $baseline"
-        if store.table_exists(con, "cluster_lineage")
-        else "SELECT NULL::VARCHAR AS cluster_id, NULL::VARCHAR AS event, NULL::VARCHAR AS other_cluster_id WHERE false"
-    )
+    # runs since the baseline.
+    lineage = _lineage_since_baseline(con)
     base = f"WITH baseline_clusters AS (SELECT * FROM run_clusters WHERE run_id = $baseline), lin AS ({lineage}) "
     params = {"baseline": baseline.run_id}
     new_flagged = _rows(

@@ -25,6 +25,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -147,6 +148,26 @@ def _checkpoint(db: Path, con: duckdb.DuckDBPyConnection | None) -> None:
         own.close()
 
 
+def _amend(partial: Path, amend: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
+    """Apply `amend` to the copy and fold its write-ahead log into it, so the file alone is the
+    snapshot again (only the file is renamed into place)."""
+    con = duckdb.connect(str(partial))
+    try:
+        amend(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    wal = partial.with_name(partial.name + ".wal")
+    if wal.exists():
+        wal.unlink()
+        raise store.StoreError(f"the snapshot copy {partial.name} kept a write-ahead log after its amendment")
+    fd = os.open(partial, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_pointer(db_path: str | Path, snapshot: Path) -> None:
     """Point readers at `snapshot` (a file inside the snapshots folder), atomically."""
     folder = snapshots_dir(db_path)
@@ -166,12 +187,18 @@ def publish(
     con: duckdb.DuckDBPyConnection | None = None,
     keep: int = KEEP_SNAPSHOTS,
     grace_seconds: float = GRACE_SECONDS,
+    amend: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> Path:
     """Copy the working store to a new snapshot named after `run_id` and make it the current one.
 
     Call it after a successful run, with no other process writing the store. Pass `con` if
     this process holds the store open for writing. Returns the snapshot's path. Publishing the
     same run id twice replaces that snapshot with a fresh copy.
+
+    `amend`, if given, is called with a writable connection to the copy before the copy is
+    checked and made current: what the copy should say that the working store cannot say yet
+    (the nightly job marks its own run finished there, while in the working store the run
+    goes on to write its report).
     """
     db = Path(db_path)
     if not db.is_file():
@@ -186,6 +213,8 @@ def publish(
     partial = folder / f"{final.name}{PARTIAL_MARK}{os.getpid()}"
     try:
         _copy_fsynced(db, partial)
+        if amend is not None:
+            _amend(partial, amend)
         # Open the copy once before anyone else can: a snapshot that DuckDB cannot read must
         # never become current.
         check = duckdb.connect(str(partial), read_only=True)

@@ -156,6 +156,80 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     # 0.1.0 development stores kept a content hash per parcel; it is now computed on demand.
     if column_exists(con, "parcels", "row_hash"):
         con.execute("ALTER TABLE parcels DROP COLUMN row_hash")
+    ensure_run_seq(con)
+
+
+# ---------------------------------------------------------------- the order of runs
+
+# Which run came last is decided by `run_seq`, a number each run takes when it starts, one more
+# than any before it. Never by run_id: an id is the start time to the second plus random hex,
+# so two runs started in the same second sort by chance.
+RUN_SEQ_TABLES = ("runs", "cluster_lineage")
+
+
+def ensure_run_seq(con: duckdb.DuckDBPyConnection) -> None:
+    """Give `runs` and `cluster_lineage` their `run_seq` column where a store made by an earlier
+    version lacks it, numbering the runs recorded so far in the order they started (a run known
+    only from its lineage rows by the time in its id)."""
+    missing = [t for t in RUN_SEQ_TABLES if table_exists(con, t) and not column_exists(con, t, "run_seq")]
+    if not missing:
+        return
+    for table in missing:
+        con.execute(f"ALTER TABLE {table} ADD COLUMN run_seq BIGINT")
+    known = [t for t in RUN_SEQ_TABLES if table_exists(con, t)]
+    has_runs = "runs" in known
+    ids = " UNION ".join(f"SELECT DISTINCT run_id FROM {t}" for t in known)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _run_order AS
+        WITH ids AS ({ids}),
+        started AS (
+            SELECT i.run_id,
+                   {"r.run_seq" if has_runs else "NULL::BIGINT"} AS run_seq,
+                   coalesce({"r.started_at" if has_runs else "NULL::TIMESTAMP"},
+                            try_strptime(left(i.run_id, 16), '%Y%m%dT%H%M%SZ')) AS started_at
+            FROM ids i {"LEFT JOIN runs r USING (run_id)" if has_runs else ""}
+        )
+        SELECT run_id, coalesce(run_seq, (SELECT coalesce(max(run_seq), 0) FROM started)
+                       + row_number() OVER (PARTITION BY run_seq IS NULL ORDER BY started_at NULLS FIRST, run_id)) AS run_seq
+        FROM started
+        """
+    )
+    for table in known:
+        con.execute(
+            f"UPDATE {table} SET run_seq = o.run_seq FROM _run_order o WHERE {table}.run_id = o.run_id AND {table}.run_seq IS NULL"
+        )
+    con.execute("DROP TABLE _run_order")
+
+
+def next_run_seq(con: duckdb.DuckDBPyConnection) -> int:
+    """The `run_seq` of a run starting now: one more than any recorded."""
+    ensure_run_seq(con)
+    tops = [
+        f"(SELECT max(run_seq) FROM {t})" for t in RUN_SEQ_TABLES if table_exists(con, t)
+    ]
+    if not tops:
+        return 1
+    return int(con.execute(f"SELECT coalesce(greatest({', '.join(tops)}), 0) + 1").fetchall()[0][0])
+
+
+def run_seq_of(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """The `run_seq` of the run `run_id`: its row in `runs` when it has one, else a new number
+    (an analysis run on its own, without a history row)."""
+    ensure_run_seq(con)
+    if table_exists(con, "runs"):
+        row = con.execute("SELECT run_seq FROM runs WHERE run_id = ?", [run_id]).fetchall()
+        if row and row[0][0] is not None:
+            return int(row[0][0])
+    return next_run_seq(con)
+
+
+def newest_first(con: duckdb.DuckDBPyConnection, table: str = "runs") -> str:
+    """ORDER BY terms that put the latest run first: `run_seq`, or in a read-only copy made
+    before it existed, the start time."""
+    if column_exists(con, table, "run_seq"):
+        return "run_seq DESC NULLS LAST"
+    return "started_at DESC, run_id DESC" if table == "runs" else "run_id DESC"
 
 
 # Queries here use fetchall(): in DuckDB 2 a half-read result (fetchone) left on the connection
@@ -205,7 +279,7 @@ def status(con: duckdb.DuckDBPyConnection) -> StoreStatus:
     last_run = None
     if table_exists(con, "runs"):
         row = con.execute(
-            "SELECT run_id, kind, status, started_at, finished_at FROM runs ORDER BY started_at DESC LIMIT 1"
+            f"SELECT run_id, kind, status, started_at, finished_at FROM runs ORDER BY {newest_first(con)} LIMIT 1"
         ).fetchall()
         row = row[0] if row else None
         if row:

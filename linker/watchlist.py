@@ -56,13 +56,15 @@ def load_watchlist(db_path: str | Path) -> list[WatchItem]:
     path = cases_path(db_path)
     if not path.is_file():
         return []
-    from linker.cases import watchlist
+    from linker.cases import has_anything_to_match, watchlist
 
-    return [
+    items = [
         WatchItem(r["kind"], r["value"], r["value_norm"] or normalise_value(r["kind"], r["value"]), r.get("added_by"), r.get("note"))
         for r in watchlist(path)
         if r["kind"] in FIELDS
     ]
+    # Entries added before empty values were refused would match every parcel lacking the field.
+    return [i for i in items if has_anything_to_match(i.value_norm)]
 
 
 def find_hits(con: duckdb.DuckDBPyConnection, items: list[WatchItem], new_parcels_where: str) -> list[dict]:

@@ -89,3 +89,60 @@ def test_dashboard_reads_the_latest_snapshot_once_one_is_published(tmp_path):
     with pytest.raises(duckdb.Error):
         con.execute("CREATE TABLE written_by_dashboard (x INT)")
     con.close()
+
+
+# ---------------------------------------------------------------- spelling tolerance, on a store built by the real stages
+
+SPELLED = {
+    "EE000000001CN": ("Jan Kowalski", "Bergstraße 1295, 8001 Zürich"),
+    "EE000000002CN": ("Anna Müller", "Müllerstraße 5, 10115 Berlin"),
+    "EE000000003CN": ("José Núñez", "Muellerweg 7, 3000 Bern"),
+    "EE000000004CN": ("Pavel Orlov", "Rue de l'Église 4, 1204 Genève"),
+}
+
+
+@pytest.fixture(scope="module")
+def spelled(tmp_path_factory):
+    from linker import pipeline, store
+    from linker.ingest import ingest_paths
+    from tests.conftest import parcel, write_csv
+
+    folder = tmp_path_factory.mktemp("spelled")
+    rows = [parcel(parcel_id=pid, sender_name=name, receiver_address=address) for pid, (name, address) in SPELLED.items()]
+    con = store.connect(folder / "s.duckdb")
+    ingest_paths(con, [write_csv(folder / "p.csv", rows)])
+    pipeline.run_pipeline(con)
+    yield con
+    con.close()
+
+
+def parcels_found(con, text: str) -> set[str]:
+    return set(data.search(con, text).parcels["parcel_id"]) if not data.search(con, text).empty else set()
+
+
+@pytest.mark.parametrize("text", ["Kowalsky", "Kovalski", "kowalska", "Jan Kowalsky", "KOWALSKI Jan", "Mueller", "Anna Mueller", "Nunes"])
+def test_a_name_with_one_or_two_typos_or_an_umlaut_written_out_finds_the_party(spelled, text):
+    found = data.search(spelled, text)
+    assert any(m.startswith("name") for ms in found.entities["matched_on"] for m in ms)
+    assert parcels_found(spelled, text) & {"EE000000001CN", "EE000000002CN", "EE000000003CN"}
+
+
+@pytest.mark.parametrize("text, parcel_id", [
+    ("Bergstrasse 1295", "EE000000001CN"),
+    ("BERGSTRASSE 1295", "EE000000001CN"),
+    ("1295 Bergstraße", "EE000000001CN"),
+    ("Zuerich", "EE000000001CN"),
+    ("Muellerstrasse 5", "EE000000002CN"),
+    ("Mullerstrasse 5", "EE000000002CN"),
+    ("MÜLLERSTRASSE 5", "EE000000002CN"),
+    ("Müllerweg 7", "EE000000003CN"),
+    ("Mullerweg 7", "EE000000003CN"),
+    ("rue de l'eglise 4, geneve", "EE000000004CN"),
+])
+def test_an_address_is_found_whatever_the_spelling_of_ss_umlauts_accents_case_and_word_order(spelled, text, parcel_id):
+    assert parcel_id in parcels_found(spelled, text)
+
+
+@pytest.mark.parametrize("text", ["Kowalczyk", "Bergweg 1295", "Orlova Street"])
+def test_a_different_name_or_address_is_not_found(spelled, text):
+    assert not parcels_found(spelled, text) & {"EE000000001CN", "EE000000004CN"}

@@ -99,6 +99,31 @@ def test_investigator_changes_case_status_with_a_note(app, store_path):
     assert cases.notes(db, RING_A)[-1]["text"] == "same account as the March case"
 
 
+def test_a_saved_note_leaves_the_box_so_the_next_save_does_not_add_it_again(app, store_path):
+    log_in(app, "ana", "correct horse")
+    app.session_state["cluster_id"] = RING_B
+    app.switch_page("views/cluster.py").run()
+    assert app.title[0].value == f"Cluster {RING_B}"
+    app.text_area[0].input("receiver is a known front company")
+    next(b for b in app.button if b.label == "Save").click().run()
+    app.selectbox[1].select("under review")
+    next(b for b in app.button if b.label == "Save").click().run()
+    assert not app.exception
+    db = cases.cases_db_path(store_path)
+    assert cases.get_case(db, RING_B).status == "under review"
+    assert [n["text"] for n in cases.notes(db, RING_B)].count("receiver is a known front company") == 1
+
+
+@pytest.mark.parametrize("selection", [{"rows": [1]}, {"cells": [[1, "summary"]]}], ids=["checkbox", "click on a cell"])
+def test_picking_a_queue_row_by_its_checkbox_or_a_click_on_any_cell_opens_that_cluster(app, selection):
+    log_in(app, "ana", "correct horse")
+    assert list(app.dataframe[0].value["cluster_id"])[1] == RING_B
+    app.session_state["queue_table"] = {"selection": {"rows": [], "columns": [], "cells": [], **selection}}
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == f"Cluster {RING_B}"
+
+
 def test_viewer_sees_the_cluster_but_cannot_change_the_case_nor_read_the_audit_log(app):
     log_in(app, "vic", "battery staple")
     app.switch_page("views/cluster.py").run()
@@ -127,6 +152,18 @@ def test_cases_page_lists_the_watch_list(app, store_path):
     assert not app.exception
     watch = app.dataframe[-1].value
     assert "+8613900139000" in set(watch["value_norm"])
+
+
+def test_a_phone_without_digits_is_refused_on_the_watch_list_form_with_the_reason(app, store_path):
+    log_in(app, "ana", "correct horse")
+    app.switch_page("views/cases.py").run()
+    before = cases.watchlist(cases.cases_db_path(store_path))
+    app.selectbox(key="watch_kind").select("phone")
+    app.text_input(key="watch_value").input("no phone")
+    next(b for b in app.button if b.label == "Add").click().run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["'no phone' is no phone to watch: it has no digits"]
+    assert cases.watchlist(cases.cases_db_path(store_path)) == before
 
 
 def test_audit_log_page_is_for_investigators_only(app):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -121,3 +122,40 @@ def test_search_with_sql_in_it_finds_nothing_and_breaks_nothing(served, browser)
     page.get_by_role("link", name="Queue").click()
     page.get_by_role("heading", name="Queue").wait_for(timeout=30_000)
     page.get_by_text("clusters shown").wait_for(timeout=30_000)
+
+
+def test_a_click_on_a_row_of_the_queue_opens_that_cluster(served, browser):
+    url, _, _ = served
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    log_in(page, url, "correct horse")
+    page.get_by_text("clusters shown").wait_for(timeout=30_000)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for(timeout=30_000)
+    box = table.bounding_box()
+    # The second data row (below the header row), well right of the selection checkboxes: a
+    # plain click on the row, as an investigator makes it.
+    page.mouse.click(box["x"] + 420, box["y"] + 35 + 35 + 17)
+    heading = page.get_by_role("heading", name="Cluster C-")
+    heading.wait_for(timeout=30_000)
+    assert "Cluster C-" in heading.inner_text()
+
+
+def test_the_dashboard_fetches_nothing_from_outside_the_server(served, browser):
+    url, _, _ = served
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    log_in(page, url, "correct horse")
+    page.get_by_text("clusters shown").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Cluster").click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    page.get_by_role("link", name="Search").click()
+    page.get_by_label("Name, phone").fill("Zhang")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("Read as").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Cases & watch list").click()
+    page.get_by_role("heading", name="Watch list", exact=True).wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # the favicon and late fonts are asked for after the first render
+    outside = sorted({u for u in requested
+                      if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in ("127.0.0.1", "localhost")})
+    assert requested and outside == []

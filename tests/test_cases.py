@@ -120,6 +120,23 @@ def test_watch_list_keeps_one_entry_per_canonical_value(cases_file):
     assert len(entries) == 1 and entries[0]["added_by"] == "ana" and entries[0]["note"] == "paid for ring C-1"
 
 
+def test_a_watch_list_value_with_nothing_to_match_on_is_refused_in_one_line(cases_file):
+    for kind, value in (("phone", "n/a"), ("phone", "none given"), ("name", "???")):
+        with pytest.raises(CasesError, match=r"is no (phone|name) to watch: it has no ") as refused:
+            cases.watch_add(cases_file, ANA, kind, value)
+        assert "\n" not in str(refused.value)
+    assert cases.watchlist(cases_file) == []
+
+
+def test_an_empty_watch_list_value_stored_by_an_earlier_version_matches_nothing(cases_file, tmp_path):
+    from linker.watchlist import load_watchlist
+
+    cases.watch_add(cases_file, ANA, "phone", "+86 138 0013 8000")
+    with cases.connect(cases_file) as con:
+        con.execute("INSERT INTO watchlist (kind, value, value_norm, added_by, added_at) VALUES ('phone', 'n/a', '', 'ana', '2026')")
+    assert [i.value for i in load_watchlist(tmp_path / "store.duckdb")] == ["+86 138 0013 8000"]
+
+
 def test_watch_list_rejects_unknown_kinds(cases_file):
     with pytest.raises(CasesError, match="kind must be one of"):
         cases.watch_add(cases_file, ANA, "email", "x@example.org")

@@ -313,7 +313,7 @@ def test_a_failed_incremental_run_leaves_the_store_as_it_was_and_the_next_one_su
     con = store.connect(db, read_only=True)
     after = {name: _rows(con, sql) for name, sql in {**RESOLUTION_VIEWS, **RESULT_VIEWS}.items()}
     assert con.execute("SELECT * FROM analysis_state").fetchall() == state
-    assert con.execute("SELECT status FROM runs ORDER BY started_at DESC LIMIT 1").fetchall() == [("failed",)]
+    assert con.execute("SELECT status FROM runs ORDER BY run_seq DESC LIMIT 1").fetchall() == [("failed",)]
     con.close()
     assert after == before
     monkeypatch.undo()

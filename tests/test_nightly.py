@@ -308,3 +308,34 @@ def test_a_kill_at_any_moment_leaves_a_complete_snapshot_and_report_or_the_previ
     assert not tonight.exists() or {p.name for p in tonight.iterdir()} == {"index.html", "clusters.csv", "report.json"}
     after = night("2026-03-02")
     assert parcels_in(after.snapshot) == 26 and snapshot.latest(night.db) == after.snapshot
+
+
+def test_the_snapshot_records_its_own_run_as_finished_and_the_dashboard_names_it_as_the_last_run(night, monkeypatch):
+    import bcrypt
+    from streamlit.testing.v1 import AppTest
+
+    from app import data
+    from linker import cases
+
+    write_night(night.incoming, 1)
+    night("2026-03-01")
+    write_night(night.incoming, 2)
+    result = night("2026-03-02")
+    con = duckdb.connect(str(result.snapshot), read_only=True)
+    try:
+        status, finished = con.execute("SELECT status, finished_at FROM runs WHERE run_id = ?", [result.run_id]).fetchone()
+        last = data.last_runs(con)[0]["run_id"]
+    finally:
+        con.close()
+    assert (status, finished is not None, last) == ("ok", True, result.run_id)
+
+    cases.add_user(cases.cases_db_path(night.db), "ana", "investigator", bcrypt.hashpw(b"correct horse", bcrypt.gensalt(4)).decode())
+    monkeypatch.setenv("LINKER_DB", str(night.db))
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.run()
+    at.text_input(key="login_name").input("ana")
+    at.text_input(key="login_password").input("correct horse")
+    at.button[0].click().run()
+    captions = [c.value for c in at.caption]
+    assert f"Reading snapshot `{result.run_id}`" in captions
+    assert any(c.startswith(f"Last run {result.run_id} finished") for c in captions)

@@ -54,6 +54,57 @@ def relabel(rows: list[dict], surname: str) -> None:
 
 BASE = ring_rows("RING") + shop_rows(40) + noise_rows(120)
 
+# The lineage of the run that ran last: by run order, never by run id (see ids_sorting_backwards).
+LATEST_LINEAGE = "FROM cluster_lineage WHERE run_seq = (SELECT max(run_seq) FROM cluster_lineage)"
+
+
+@pytest.fixture
+def ids_sorting_backwards(monkeypatch):
+    """Run ids as two runs started in the same second can get them: the later one sorts first
+    (the random part of the id decides). Whatever picks "the latest run" must not be fooled."""
+    ids = iter(f"20260301T020000Z-{tail}" for tail in ("ffffff", "cccccc", "999999", "666666", "333333", "000000"))
+    monkeypatch.setattr(pipeline, "new_run_id", lambda now=None: next(ids))
+    return ids
+
+
+def test_the_latest_run_is_the_one_that_ran_last_even_when_its_id_sorts_first(tmp_path, ids_sorting_backwards):
+    db = tmp_path / "s.duckdb"
+    load(db, BASE, "base")
+    first, second = pipeline.run(db).run_id, pipeline.run(db).run_id
+    assert second < first
+    con = store.connect(db, read_only=True)
+    try:
+        assert store.status(con).last_run["run_id"] == second
+        assert {r[0] for r in con.execute(f"SELECT DISTINCT run_id {LATEST_LINEAGE}").fetchall()} == {second}
+    finally:
+        con.close()
+    from linker.nightly import list_runs
+
+    assert [r["run_id"] for r in list_runs(db)[0]] == [second, first]
+
+
+def test_a_store_made_before_run_seq_numbers_its_runs_in_the_order_they_started(tmp_path):
+    db = tmp_path / "s.duckdb"
+    con = store.connect(db)
+    con.execute("CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, status VARCHAR NOT NULL, "
+                "started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, counts JSON, error VARCHAR)")
+    con.execute("INSERT INTO runs (run_id, kind, status, started_at) VALUES "
+                "('20260301T020000Z-ffffff', 'run', 'ok', TIMESTAMP '2026-03-01 02:00:00.1'), "
+                "('20260301T020000Z-000000', 'run', 'ok', TIMESTAMP '2026-03-01 02:00:00.7')")
+    con.execute("CREATE TABLE cluster_lineage (run_id VARCHAR, cluster_id VARCHAR, event VARCHAR, other_cluster_id VARCHAR, "
+                "shared_parcels BIGINT, parcels BIGINT, other_parcels BIGINT)")
+    con.execute("INSERT INTO cluster_lineage (run_id, cluster_id, event) VALUES "
+                "('20260301T020000Z-ffffff', 'C-000001', 'new'), ('20260301T020000Z-000000', 'C-000001', 'continued')")
+    con.close()
+    con = store.connect(db)  # the migration runs on every writable open
+    try:
+        assert con.execute("SELECT run_id, run_seq FROM runs ORDER BY run_seq").fetchall() == [
+            ("20260301T020000Z-ffffff", 1), ("20260301T020000Z-000000", 2)]
+        assert con.execute("SELECT event, run_seq FROM cluster_lineage ORDER BY run_seq").fetchall() == [("new", 1), ("continued", 2)]
+        assert store.next_run_seq(con) == 3
+    finally:
+        con.close()
+
 
 def test_ids_stay_the_same_when_the_same_data_is_run_again(tmp_path):
     db = tmp_path / "s.duckdb"
@@ -62,7 +113,7 @@ def test_ids_stay_the_same_when_the_same_data_is_run_again(tmp_path):
     first = query(db, "SELECT cluster_id, parcels, score FROM clusters ORDER BY cluster_id")
     pipeline.run(db)
     assert query(db, "SELECT cluster_id, parcels, score FROM clusters ORDER BY cluster_id") == first
-    assert {r[0] for r in query(db, "SELECT event FROM cluster_lineage WHERE run_id = (SELECT max(run_id) FROM runs)")} == {"continued"}
+    assert {r[0] for r in query(db, f"SELECT event {LATEST_LINEAGE}")} == {"continued"}
 
 
 def test_a_growing_ring_keeps_its_id_and_a_new_ring_gets_a_new_one(tmp_path):
@@ -86,7 +137,7 @@ def test_a_growing_ring_keeps_its_id_and_a_new_ring_gets_a_new_one(tmp_path):
     assert new_id.startswith("C-") and len(new_id) == 8
 
 
-def test_a_merge_is_recorded_in_the_lineage(tmp_path):
+def test_a_merge_is_recorded_in_the_lineage(tmp_path, ids_sorting_backwards):
     db = tmp_path / "s.duckdb"
     a = ring_rows("AAAA", n=12, account="ACC-A", suite="1")
     b = ring_rows("BBBB", n=12, account="ACC-B", suite="2", start=T0 + timedelta(days=3))
@@ -102,8 +153,31 @@ def test_a_merge_is_recorded_in_the_lineage(tmp_path):
     pipeline.run(db)
     merged = cluster_id_of(db, "AAAA00000")
     assert merged == cluster_id_of(db, "BBBB00000")
-    events = query(db, "SELECT event, cluster_id, other_cluster_id FROM cluster_lineage WHERE run_id = (SELECT max(run_id) FROM runs)")
+    events = query(db, f"SELECT event, cluster_id, other_cluster_id {LATEST_LINEAGE}")
     assert ("merged", merged, ({id_a, id_b} - {merged}).pop()) in events
+
+
+def test_the_report_after_a_merge_says_into_which_even_when_tonights_id_sorts_before_the_baselines(tmp_path, monkeypatch):
+    from linker import nightly
+
+    ids = iter(["20260301T020000Z-ffffff", "20260301T020000Z-000000"])  # two nights started in one second
+    monkeypatch.setattr(nightly, "new_run_id", lambda now=None: next(ids))
+    db, incoming, reports = tmp_path / "s.duckdb", tmp_path / "incoming", tmp_path / "reports"
+    incoming.mkdir()
+    a = ring_rows("AAAA", n=12, account="ACC-A", suite="1")
+    b = ring_rows("BBBB", n=12, account="ACC-B", suite="2", start=T0 + timedelta(days=3))
+    relabel(b, "Sultanov")
+    for r in b:
+        r["receiver_name"], r["receiver_phone"] = "Dana Sultan", "+7 701 555 0777"
+    write_csv(incoming / "n1.csv", a + b + noise_rows(50))
+    nightly.run_nightly(db, incoming, reports, report_date="2026-03-01")
+    id_a, id_b = cluster_id_of(db, "AAAA00000"), cluster_id_of(db, "BBBB00000")
+    write_csv(incoming / "n2.csv", ring_rows("BRDG", n=8, account="ACC-A", suite="2", start=T0 + timedelta(days=8)))
+    second = nightly.run_nightly(db, incoming, reports, report_date="2026-03-02")
+    merged = cluster_id_of(db, "AAAA00000")
+    gone = ({id_a, id_b} - {merged}).pop()
+    changes = json.loads((second.report_dir / "report.json").read_text())["changes"]
+    assert [(c["cluster_id"], c["merged_into"]) for c in changes["no_longer_flagged"]] == [(gone, merged)]
 
 
 def test_the_same_input_gives_the_same_results(tmp_path):
@@ -135,7 +209,7 @@ def test_a_failed_run_keeps_the_previous_results_and_records_the_failure(tmp_pat
         pipeline.run(db, config=broken)
     assert query(db, "SELECT * FROM clusters ORDER BY rank") == clusters
     assert query(db, "SELECT * FROM parcel_clusters ORDER BY parcel_seq") == members
-    status, error = query(db, "SELECT status, error FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1")[0]
+    status, error = query(db, "SELECT status, error FROM runs ORDER BY run_seq DESC LIMIT 1")[0]
     assert status == "failed" and "score stage failed" in error
     assert not query(db, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'stage_%'")
 

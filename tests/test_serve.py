@@ -44,3 +44,10 @@ def test_stopping_linker_serve_with_sigterm_stops_the_dashboard_server(tmp_path)
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_server_is_started_without_usage_statistics():
+    from linker.serve import command
+
+    cmd = command("store.duckdb", 8501)
+    assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"

@@ -35,15 +35,16 @@ else:
         frame = frame[frame["status"].isin(pick)]
     frame = frame.sort_values(["updated_at"], ascending=False)
     event = st.dataframe(
-        frame, hide_index=True, on_select="rerun", selection_mode="single-row", key="cases_table",
+        frame, hide_index=True, on_select="rerun", selection_mode=common.OPEN_ON_CLICK, key="cases_table",
         column_config={
             "score": common.score_column(),
             "summary": st.column_config.TextColumn("Why", width="large"),
             "in_current_run": st.column_config.CheckboxColumn("In current run", help="false: the cluster is gone from the latest run"),
         },
     )
-    if event.selection.rows:
-        common.open_cluster(frame.iloc[event.selection.rows[0]]["cluster_id"])
+    row = common.clicked_row(event)
+    if row is not None and row < len(frame):
+        common.open_cluster(frame.iloc[row]["cluster_id"])
 
 st.subheader("Watch list")
 st.caption("The nightly run reports new parcels that carry any of these values.")
@@ -55,9 +56,9 @@ else:
 if user.can_edit:
     with st.form("watch_add", border=True):
         c1, c2, c3 = st.columns([1, 2, 2])
-        kind = c1.selectbox("Kind", WATCH_KINDS)
-        value = c2.text_input("Value")
-        note = c3.text_input("Note")
+        kind = c1.selectbox("Kind", WATCH_KINDS, key="watch_kind")
+        value = c2.text_input("Value", key="watch_value")
+        note = c3.text_input("Note", key="watch_add_note")
         if st.form_submit_button("Add", icon=":material/add:"):
             try:
                 added = cases.watch_add(common.cases_path(), user, kind, value, note)

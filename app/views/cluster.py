@@ -166,8 +166,11 @@ with left:
             if watch_kind and user.can_edit:
                 watch_value = d["label"] if kind in ("entity", "address") else value
                 if st.button(f"Add {watch_kind} to watch list", key=f"watch_{node_id}", icon=":material/visibility:"):
-                    added = cases.watch_add(common.cases_path(), user, watch_kind, str(watch_value), f"from cluster {cluster_id}")
-                    st.toast("Added to the watch list" if added else "Already on the watch list")
+                    try:
+                        added = cases.watch_add(common.cases_path(), user, watch_kind, str(watch_value), f"from cluster {cluster_id}")
+                        st.toast("Added to the watch list" if added else "Already on the watch list")
+                    except CasesError as exc:
+                        st.error(str(exc))
 
 # ---------------------------------------------------------------- why, case
 with right:
@@ -187,7 +190,8 @@ with right:
         )
     st.subheader("Case")
     editable = user.can_edit
-    with st.form(f"case_{cluster_id}", border=True):
+    # clear_on_submit: a saved note leaves the box, so the next Save (a status change) does not add it again
+    with st.form(f"case_{cluster_id}", border=True, clear_on_submit=True):
         c1, c2 = st.columns(2)
         new_status = c1.selectbox("Status", STATUSES, index=STATUSES.index(case.status), disabled=not editable)
         people = [""] + cases.user_names(common.cases_path())

@@ -92,7 +92,7 @@ event = st.dataframe(
     shown[columns],
     hide_index=True,
     on_select="rerun",
-    selection_mode="single-row",
+    selection_mode=common.OPEN_ON_CLICK,
     key="queue_table",
     height=min(38 + 35 * max(len(shown), 1), 640),
     column_config={
@@ -116,6 +116,6 @@ event = st.dataframe(
         "cluster_id": "Cluster",
     },
 )
-rows = event.selection.rows if event is not None else []
-if rows:
-    common.open_cluster(shown.iloc[rows[0]]["cluster_id"])
+row = common.clicked_row(event)
+if row is not None and row < len(shown):
+    common.open_cluster(shown.iloc[row]["cluster_id"])

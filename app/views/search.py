@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import common, data
 from linker import cases, store
+from linker.cases import CasesError
 
 st.session_state["viewing_cluster"] = None
 user = common.current_user()
@@ -43,15 +44,16 @@ if result.clusters.empty:
     st.caption("The matching parties are in no cluster.")
 else:
     event = st.dataframe(
-        result.clusters, hide_index=True, on_select="rerun", selection_mode="single-row", key="search_clusters",
+        result.clusters, hide_index=True, on_select="rerun", selection_mode=common.OPEN_ON_CLICK, key="search_clusters",
         column_config={
             "score": common.score_column(),
             "summary": st.column_config.TextColumn("Why", width="large"),
             "matching_parcels": "Matching parcels",
         },
     )
-    if event.selection.rows:
-        common.open_cluster(result.clusters.iloc[event.selection.rows[0]]["cluster_id"])
+    row = common.clicked_row(event)
+    if row is not None and row < len(result.clusters):
+        common.open_cluster(result.clusters.iloc[row]["cluster_id"])
 
 st.subheader(f"Parties ({len(result.entities)})")
 ents = result.entities.drop(columns=["quality"])
@@ -77,8 +79,11 @@ if event.selection.rows and user.can_edit:
         pick = st.selectbox("Value", options, format_func=lambda o: f"{o[0]}: {o[1]}")
         note = st.text_input("Note", key="watch_note")
         if st.button("Add to watch list", icon=":material/visibility:"):
-            added = cases.watch_add(common.cases_path(), user, pick[0], str(pick[1]), note)
-            st.toast("Added to the watch list" if added else "Already on the watch list")
+            try:
+                added = cases.watch_add(common.cases_path(), user, pick[0], str(pick[1]), note)
+                st.toast("Added to the watch list" if added else "Already on the watch list")
+            except CasesError as exc:
+                st.error(str(exc))
 
 with st.expander(f"Parcels ({len(result.parcels)})"):
     st.dataframe(result.parcels, hide_index=True)
