@@ -13,8 +13,11 @@ How it works, in four steps:
    finished strings, so that one party can be written many ways.
 2. Plans. Every parcel is planned as a row of references to parties (whose name is written, whose
    address, whose phone, whose ID number, whose account paid) plus goods, weights, carrier and time.
-   Ordinary traffic and the look-alikes are planned in bulk with numpy; rings are planned by a Python
-   loop per ring (rings are few).
+   Ordinary traffic and the look-alikes are planned in bulk with numpy (a loop per shop, exporter or
+   trader, which are hundreds); rings are planned by a Python loop per ring (rings are few). The
+   look-alikes are what DOMAIN.md and issue 12 describe of real legitimate trade, at a hardness set by
+   `lookalike_strength` (see `Hardness`); their groups (shop, exporter, warehouse, outlet, trader) are
+   in the truth as `lookalike_kind` and `lookalike_group`, and their number grows with the traffic.
 3. Rendering. One vectorised polars pass writes every plan as the strings a carrier records:
    spelling variants, scripts, full-width letters, typos, phone formats, address orders, HS-code
    punctuation, currencies, empty optional fields. Ring rows and ordinary rows go through the same
@@ -111,6 +114,7 @@ class SynthSummary:
     ring_parcels: int
     lookalike_parcels: dict[str, int]
     files: list[Path] = field(default_factory=list)
+    lookalike_groups: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def describe(self) -> str:
@@ -121,6 +125,8 @@ class SynthSummary:
             f"{self.ring_parcels:,} ring parcels",
             f"look-alikes: {looks}",
         ]
+        if self.lookalike_groups:
+            lines.append("look-alike groups: " + ", ".join(f"{n:,} {k}" for k, n in self.lookalike_groups.items()))
         lines += [f"wrote {path}" for path in self.files]
         return "\n".join(lines)
 
@@ -746,7 +752,7 @@ def _shops(ctx: _Ctx, hard: Hardness, n: int) -> pl.DataFrame:
     # Buyers: each buys once, a few twice; they live in the shop's markets (6 to 25 countries).
     iso_all = _arr(list(W.COUNTRIES))
     iso_w = _weights([W.COUNTRIES[c][8] for c in iso_all])
-    n_buyers = [max(1, min(k, int(round(k * rng.uniform(0.78, 0.95))))) for k in sizes]
+    n_buyers = [max(1, min(k, int(round(k * rng.uniform(0.83, 0.97))))) for k in sizes]
     buyer_countries = []
     for nb in n_buyers:
         markets = rng.choice(len(iso_all), size=int(rng.integers(6, 26)), replace=False, p=iso_w)
@@ -1952,5 +1958,8 @@ def synthesise(n_parcels: int, out: Path, seed: int = 7, progress: bool = False,
         ring_parcels=counts.get("ring", 0),
         lookalike_parcels={k: counts.get(k, 0) for k in ("shop", "exporter", "forwarder_customer", "outlet_customer")},
         files=[out, truth_path, rings_path],
+        lookalike_groups=dict(world.truth.filter(pl.col("lookalike_group").is_not_null())
+                              .group_by("lookalike_kind").agg(pl.col("lookalike_group").n_unique())
+                              .sort("lookalike_kind").iter_rows()),
         seconds=time.perf_counter() - started,
     )
