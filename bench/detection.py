@@ -30,6 +30,12 @@ legitimate group touched, the top 25 all real operations.
     .venv/bin/python bench/detection.py                                  # 200k and 1M parcels
     .venv/bin/python bench/detection.py --parcels 50000                  # one quick size
     .venv/bin/python bench/detection.py --parcels 200000 --seeds 3 --lookalikes 2 --no-engines
+
+Issue 12, detection of commit baf4555 unchanged, 200k parcels, seed 2024 (look-alike strength 0 / 1 / 2):
+precision 0.984 / 0.769 / 0.589; false flags per 100k 0.5 / 9.0 / 22.0; top 25 real 25 / 24 / 24;
+recall (of 13 per typology) at strength 1: channel switching 13, concealment 12, false origin 12,
+recruited senders 10, splitting 12; groups touched at strength 1: cover-goods shops 7 of 9, magnet
+toy shops 6 of 14, warehouses 4 of 8, jewellery shops 1 of 8, alloy-parts shops 0 of 11.
 """
 
 from __future__ import annotations

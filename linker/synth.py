@@ -549,7 +549,7 @@ class _Ctx:
     fx_receiver_w: np.ndarray
     fx_receiver_country: np.ndarray
     fx_firms: np.ndarray
-    hard: "Hardness" = None  # type: ignore[assignment]
+    hard: Hardness | None = None  # set by generate()
 
 
 def _outbound(ctx: _Ctx, n: int, kind: str = "background") -> pl.DataFrame:
