@@ -196,14 +196,17 @@ def synth(
     parcels: int = typer.Option(..., "--parcels", min=1, help="How many parcels to generate."),
     out_file: Path = typer.Option(..., "--out", help="Output file: .csv, .csv.gz, .parquet, .jsonl or .jsonl.gz."),
     seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same world."),
+    lookalikes: float = typer.Option(
+        1.0, "--lookalikes", min=0.0,
+        help="Hardness of the legitimate look-alikes: 0 few and plain, 1 as real trade is, 2 harder."),
 ) -> None:
     """Generate a synthetic world with known smuggling rings; the truth is written beside it.
 
-    Example: linker synth --parcels 100000 --out data/parcels.csv.gz --seed 11
+    Example: linker synth --parcels 100000 --out data/parcels.csv.gz --seed 11 --lookalikes 2
     """
     from linker.synth import synthesise
 
-    summary = synthesise(parcels, out_file, seed=seed, progress=interactive())
+    summary = synthesise(parcels, out_file, seed=seed, progress=interactive(), lookalike_strength=lookalikes)
     out.print(summary.describe())
 
 

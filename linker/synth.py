@@ -13,8 +13,11 @@ How it works, in four steps:
    finished strings, so that one party can be written many ways.
 2. Plans. Every parcel is planned as a row of references to parties (whose name is written, whose
    address, whose phone, whose ID number, whose account paid) plus goods, weights, carrier and time.
-   Ordinary traffic and the look-alikes are planned in bulk with numpy; rings are planned by a Python
-   loop per ring (rings are few).
+   Ordinary traffic and the look-alikes are planned in bulk with numpy (a loop per shop, exporter or
+   trader, which are hundreds); rings are planned by a Python loop per ring (rings are few). The
+   look-alikes are what DOMAIN.md and issue 12 describe of real legitimate trade, at a hardness set by
+   `lookalike_strength` (see `Hardness`); their groups (shop, exporter, warehouse, outlet, trader) are
+   in the truth as `lookalike_kind` and `lookalike_group`, and their number grows with the traffic.
 3. Rendering. One vectorised polars pass writes every plan as the strings a carrier records:
    spelling variants, scripts, full-width letters, typos, phone formats, address orders, HS-code
    punctuation, currencies, empty optional fields. Ring rows and ordinary rows go through the same
@@ -30,6 +33,7 @@ the same seed gives byte-identical files.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -55,11 +59,12 @@ CONTRACT_COLUMNS = (
 TYPOLOGIES = ("splitting", "recruited_senders", "channel_switching", "concealment", "false_origin")
 ACTOR_KINDS = ("background", "shop", "exporter", "forwarder_customer", "outlet_customer", "ring")
 
-# Shares of traffic for the look-alikes and the rings (of all parcels).
-SHOP_SHARE = 0.025
-FORWARDER_SHARE = 0.04
+# Shares of traffic for the look-alikes and the rings (of all parcels); shops' and forwarders' shares
+# grow with the look-alike strength (see Hardness).
 OUTLET_SHARE = 0.03
 INBOUND_SHARE = 0.06
+THIRD_COUNTRY_SHARE = 0.012  # posted in a transit country to a third one (international networks)
+ORIGIN_STATEMENT_RATE = 0.01  # honest descriptions that state the goods' origin
 RING_SHARE_MAX = 0.018
 PARCELS_PER_RING_TYPOLOGY = 15_000  # one more ring of each typology per this many parcels
 
@@ -74,6 +79,9 @@ HABIT = 0.65
 TYPO_RATE = 0.03
 FULLWIDTH_RATE = 0.012
 
+# Company trades of ordinary firms (the later ones in COMPANY_TRADES are retail shops' trades).
+N_GENERAL_TRADES = 14
+
 KIND_CN_PERSON, KIND_CN_COMPANY, KIND_FX_PERSON, KIND_FX_COMPANY = "cn_person", "cn_company", "fx_person", "fx_company"
 ENTITY_PREFIX = {KIND_CN_PERSON: "CNP", KIND_CN_COMPANY: "CNC", KIND_FX_PERSON: "FXP", KIND_FX_COMPANY: "FXC"}
 
@@ -85,7 +93,7 @@ PLAN_SCHEMA = {
     "s_acct": pl.Int64, "r_ent": pl.Int64, "r_name": pl.Int64, "r_addr": pl.Int64, "r_phone": pl.Int64,
     "r_unit": pl.Int64, "description": pl.String, "hs": pl.String, "weight_kg": pl.Float64,
     "gross_kg": pl.Float64, "value_usd": pl.Float64, "category": pl.String, "declared_origin": pl.String,
-    "acceptance_point": pl.String,
+    "acceptance_point": pl.String, "lookalike_kind": pl.String, "lookalike_group": pl.String,
 }
 
 
@@ -106,6 +114,7 @@ class SynthSummary:
     ring_parcels: int
     lookalike_parcels: dict[str, int]
     files: list[Path] = field(default_factory=list)
+    lookalike_groups: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def describe(self) -> str:
@@ -116,6 +125,8 @@ class SynthSummary:
             f"{self.ring_parcels:,} ring parcels",
             f"look-alikes: {looks}",
         ]
+        if self.lookalike_groups:
+            lines.append("look-alike groups: " + ", ".join(f"{n:,} {k}" for k, n in self.lookalike_groups.items()))
         lines += [f"wrote {path}" for path in self.files]
         return "\n".join(lines)
 
@@ -259,12 +270,16 @@ def cn_people(rng: np.random.Generator, n: int, city: np.ndarray | None = None) 
 
 
 def cn_companies(rng: np.random.Generator, n: int, city: np.ndarray | None = None,
-                 trades: list[int] | None = None) -> pl.DataFrame:
-    """Chinese companies: 城市+字号+行业+有限公司, and its English forms."""
+                 trades: list[int] | None = None, brands: list | None = None,
+                 name_loyalty: float = HABIT) -> pl.DataFrame:
+    """Chinese companies: 城市+字号+行业+有限公司, its English forms, and the short names a firm goes
+    by (顺发磁性玩具, 顺发玩具店, Shunfa Toys). `name_loyalty` is how often a mention is written in the
+    firm's habitual way: low for a web shop whose name is typed by many staff into many systems."""
     if city is None:
         city = rng.choice(len(W.CITIES), size=n, p=CITY_W)
-    brand = rng.integers(len(W.COMPANY_BRANDS), size=n)
-    trade = rng.choice(trades if trades else len(W.COMPANY_TRADES), size=n)
+    brands = brands or W.COMPANY_BRANDS
+    brand = rng.integers(len(brands), size=n)
+    trade = rng.choice(trades if trades else N_GENERAL_TRADES, size=n)
     city_short = _arr([c[2].rstrip("市") for c in W.CITIES])[city]
     addr = _cn_addresses(rng, n, city, business=True)
     addr.pop("a_idarea")
@@ -273,14 +288,22 @@ def cn_companies(rng: np.random.Generator, n: int, city: np.ndarray | None = Non
     # Landlines: area code and an 8-digit local number, which starts with 2-8.
     local = _arr(["8", "6", "2", "3"])[rng.integers(4, size=n)] + _digits(rng, n, 7).to_numpy().astype(object)
     mobile = _cn_mobiles(rng, n).to_numpy().astype(object)
+    brand_hz, brand_py = _arr([b[0] for b in brands])[brand], _arr([b[1] for b in brands])[brand]
+    trade_hz, trade_en = _arr([t[0] for t in W.COMPANY_TRADES])[trade], _arr([t[1] for t in W.COMPANY_TRADES])[trade]
+    short = [W.TRADE_SHORT.get(t, (t, e)) for t, e in zip(trade_hz.tolist(), trade_en.tolist())]
+    store = rng.integers(len(W.STORE_WORDS), size=n)
     frame = {
         "kind": np.full(n, KIND_CN_COMPANY, dtype=object), "country": np.full(n, "CN", dtype=object),
-        "hz": city_short + _arr([b[0] for b in W.COMPANY_BRANDS])[brand] + _arr([t[0] for t in W.COMPANY_TRADES])[trade]
-        + "有限公司",
-        "fam": _arr([b[1] for b in W.COMPANY_BRANDS])[brand] + " " + _arr([t[1] for t in W.COMPANY_TRADES])[trade],
+        "hz": city_short + brand_hz + trade_hz + "有限公司",
+        "fam": brand_py + " " + trade_en,
         "giv": _choice_str(rng, W.CN_COMPANY_SUFFIXES_EN, n),
         "co_city": addr["a_city_en"],
-        "name_habit": rng.choice(5, size=n, p=[0.35, 0.35, 0.1, 0.1, 0.1]),
+        "co_brand_hz": brand_hz + trade_hz,
+        "co_store_hz": brand_hz + _arr([x[0] for x in short]) + _arr([w[0] for w in W.STORE_WORDS])[store],
+        "co_store_en": brand_py + " " + _arr([x[1] for x in short])
+        + np.where(rng.random(n) < 0.5, "", " " + _arr([w[1] for w in W.STORE_WORDS])[store]),
+        "name_habit": rng.choice(10, size=n, p=[0.3, 0.3, 0.08, 0.08, 0.08, 0.04, 0.04, 0.03, 0.03, 0.02]),
+        "name_loyal": np.full(n, name_loyalty),
         "phone_cc": np.full(n, "86", dtype=object),
         "phone_trunk": np.where(landline, "0", ""),
         "phone_nsn": np.where(landline, tel + local, mobile),
@@ -526,6 +549,7 @@ class _Ctx:
     fx_receiver_w: np.ndarray
     fx_receiver_country: np.ndarray
     fx_firms: np.ndarray
+    hard: Hardness | None = None  # set by generate()
 
 
 def _outbound(ctx: _Ctx, n: int, kind: str = "background") -> pl.DataFrame:
@@ -581,91 +605,317 @@ def _inbound(ctx: _Ctx, n: int) -> pl.DataFrame:
     )
 
 
-def _shops(ctx: _Ctx, n: int) -> tuple[pl.DataFrame, int]:
-    """Online shops: hundreds of correctly declared magnet or alloy-jewellery parcels to unrelated buyers."""
-    rng = ctx.rng
-    n_shops = max(2, round(n / 1250)) if n else 0
-    shops = ctx.pool.add(cn_companies(rng, n_shops, trades=[5, 6, 10]))
-    which = rng.choice(n_shops, size=n, p=_activity(rng, n_shops, 0.5)) if n else np.zeros(0, int)
-    product = rng.integers(len(W.SHOP_GOODS), size=n_shops)[which]
-    buyers = ctx.pool.add(fx_people(rng, _dest_countries(rng, n)))
-    shop_carriers = [rng.choice(["YunExpress", "Cainiao", "China Post", "EMS"], size=2, replace=False) for _ in range(n_shops)]
-    carriers = np.array([shop_carriers[w][int(rng.random() < 0.3)] for w in which], dtype=object)
-    desc, hs, kg, usd = np.empty(n, dtype=object), np.empty(n, dtype=object), np.zeros(n), np.zeros(n)
-    for j, (descs, code, lo, hi, plo, phi) in enumerate(W.SHOP_GOODS):
-        sel = np.flatnonzero(product == j)
-        desc[sel] = _choice_str(rng, descs, len(sel))
-        hs[sel] = code
+@dataclass(frozen=True)
+class Hardness:
+    """How hard the look-alikes are, from `lookalike_strength` (0: few and plain, 1: as real trade is,
+    2: harder than usual). Every figure grows with the strength; at 1 they are what the outside world
+    showed (issue 12): shops under a dozen spellings and their staff's names, hundreds of one-off
+    buyers, a fifth of shops selling goods whose words overlap cover declarations, warehouses with
+    hundreds of customers, customer codes in many forms."""
+
+    strength: float = 1.0
+
+    @property
+    def shop_share(self) -> float:  # of all parcels
+        return min(0.12, 0.01 + 0.03 * self.strength)
+
+    @property
+    def shop_median_parcels(self) -> float:  # a shop's parcels in the year: more buyers when harder
+        return 40 + 80 * self.strength
+
+    @property
+    def shop_name_loyalty(self) -> float:  # how often a shop's name is written its habitual way
+        return max(0.08, HABIT - 0.3 * self.strength)
+
+    @property
+    def staff_name_share(self) -> float:  # parcels sent under a staff member's own name
+        return min(0.5, 0.15 * self.strength)
+
+    @property
+    def staff_per_shop(self) -> float:
+        return 3 * self.strength
+
+    def shop_kind_weights(self) -> dict[str, float]:
+        w = {kind: spec[0] for kind, spec in W.SHOP_KINDS.items()}
+        w["cover_goods_shop"] *= self.strength  # the hardest kind: absent at 0, a third of shops at 2
+        return w
+
+    @property
+    def forwarder_share(self) -> float:
+        return min(0.15, 0.015 + 0.03 * self.strength)
+
+    @property
+    def customers_per_parcel(self) -> float:  # distinct customers per forwarded parcel
+        return min(0.9, 0.45 + 0.15 * self.strength)
+
+    @property
+    def forwarder_coverlike(self) -> float:  # customers' honest goods with cover-like words
+        return min(0.1, 0.015 * self.strength)
+
+    @property
+    def warehouse_name_share(self) -> float:  # receiver name is the warehouse's own, with the code
+        return min(0.3, 0.08 * self.strength)
+
+    @property
+    def exporters_per_parcel(self) -> float:
+        return (0.5 + 0.5 * self.strength) / 60_000
+
+    @property
+    def lab_exporter_share(self) -> float:
+        return min(0.5, 0.3 * self.strength)
+
+    @property
+    def transit_traders_per_parcel(self) -> float:  # honest traders in transit countries
+        return (0.5 + 0.5 * self.strength) / 40_000
+
+
+def _merge_columns(parts: list[dict[str, np.ndarray]]) -> pl.DataFrame:
+    """One plan frame from per-group column arrays (see `_columns`)."""
+    if not parts:
+        return _plan(0)
+    merged = {}
+    for name in PLAN_SCHEMA:
+        arrays = [p[name] for p in parts]
+        merged[name] = np.concatenate(arrays) if all(a.dtype == arrays[0].dtype for a in arrays) else \
+            np.concatenate([a.astype(object) for a in arrays])
+    return _plan(sum(len(p["actor_kind"]) for p in parts), **merged)
+
+
+def _days_from(rng: np.random.Generator, start: int, k: int) -> np.ndarray:
+    """k acceptance days at or after `start`, with the year's usual rhythm."""
+    w = DAY_W[start:]
+    return start + rng.choice(len(w), size=k, p=w / w.sum())
+
+
+_SET_SIZES = np.array([6, 8, 10, 12, 20, 24, 30, 32, 35, 36, 40, 48, 50, 60, 64, 72, 80, 100, 120, 150, 200])
+_PACK_GRAMS = np.array([50, 100, 200, 250, 500, 1000])
+
+
+def _shop_goods(rng: np.random.Generator, lines: list, line_w: np.ndarray, k: int) -> dict:
+    """Goods of one shop's k parcels: its product lines, sets of pieces that grow with the weight,
+    powders in whole packs, prices that fit the goods."""
+    pick = rng.choice(len(lines), size=k, p=line_w)
+    desc, hs = np.empty(k, dtype=object), np.empty(k, dtype=object)
+    kg, usd = np.zeros(k), np.zeros(k)
+    for j, (_, templates, codes, lo, hi, plo, phi) in enumerate(lines):
+        sel = np.flatnonzero(pick == j)
+        if not len(sel):
+            continue
+        # A shop files a line under one heading most of the time.
+        own = codes[int(rng.integers(len(codes)))]
+        hs[sel] = np.where(rng.random(len(sel)) < 0.85, own, _choice_str(rng, codes, len(sel)))
         kg[sel] = _log_uniform(rng, lo, hi, len(sel))
-        usd[sel] = kg[sel] * rng.uniform(plo, phi, size=len(sel))
-    s = shops[which]
-    # A shop hands its parcels in at its own one or two outlets.
-    point = _acceptance_points(rng, carriers, ctx.pool.column("a_tel", s), s)
-    return _plan(
-        n, actor_kind="shop", carrier=carriers, ts=_times(rng, rng.choice(YEAR_DAYS, size=n, p=DAY_W)),
-        origin_country="CN", dest_country=ctx.pool.column("country", buyers),
-        s_ent=s, s_name=s, s_addr=s, s_phone=s, s_id=-1, s_acct=s, r_ent=buyers, r_name=buyers, r_addr=buyers,
-        r_phone=buyers, description=desc, hs=hs, weight_kg=kg, gross_kg=kg + _packaging(rng, kg), value_usd=usd,
-        category="merchandise", declared_origin="CN", acceptance_point=point,
-    ), n_shops
+        usd[sel] = rng.uniform(plo, phi, size=len(sel))
+        tpl = _choice_str(rng, templates, len(sel))
+        pieces = _SET_SIZES[np.abs(_SET_SIZES[None, :] - (kg[sel] * rng.uniform(20, 50, size=len(sel)))[:, None]).argmin(axis=1)]
+        grams = _PACK_GRAMS[np.abs(_PACK_GRAMS[None, :] - kg[sel][:, None] * 1000).argmin(axis=1)]
+        packs = np.char.find(tpl.astype(str), "{g}") >= 0
+        count = rng.choice([1, 1, 1, 2, 3], size=len(sel))
+        kg[sel] = np.where(packs, grams / 1000 * count, kg[sel])
+        text = [t.replace("{n}", str(p)).replace("{g}", str(g)) + (f" x{m}" if "{g}" in t and m > 1 else "")
+                for t, p, g, m in zip(tpl.tolist(), pieces, grams, count)]
+        # A template may name its own heading ("316L stainless steel powder|720529").
+        hs[sel] = _arr([t.partition("|")[2] or h for t, h in zip(text, hs[sel].tolist())])
+        desc[sel] = _arr([t.partition("|")[0] for t in text])
+    return {"description": desc, "hs": hs, "weight_kg": kg, "value_usd": kg * usd}
 
 
-def _exporters(ctx: _Ctx, n_exporters: int) -> pl.DataFrame:
-    """Licensed exporters: a few large, correctly declared consignments of controlled materials."""
+def _shops(ctx: _Ctx, hard: Hardness, n: int) -> pl.DataFrame:
+    """Honest web shops (DOMAIN.md, issue 12): magnetic toys, jewellery and crafts, alloy parts, and
+    goods whose words overlap cover declarations (ferrite magnets, nickel powder for hobby and lab use,
+    alloy powder for 3D printing) at the right price for those goods. A shop appears under many
+    spellings of its name and under its staff's names, pays from one account or posts from one
+    warehouse, and sends to hundreds of buyers in many countries, each of whom buys once or twice."""
+    rng = ctx.rng
+    if n < 20:
+        return _plan(0)
+    sizes: list[int] = []
+    while sum(sizes) < n:
+        sizes.append(int(np.clip(rng.lognormal(np.log(hard.shop_median_parcels), 0.9), 15, 3000)))
+    sizes[-1] -= sum(sizes) - n
+    if sizes[-1] < 10 and len(sizes) > 1:
+        sizes[-2] += sizes.pop()
+    n_shops = len(sizes)
+    kinds_w = hard.shop_kind_weights()
+    kind_names = [k for k in W.SHOP_KINDS if kinds_w[k] > 0]
+    kinds = _choice_str(rng, kind_names, n_shops, p=_weights([kinds_w[k] for k in kind_names]))
+    cities = rng.choice(len(W.CITIES), size=n_shops, p=CITY_W)
+    shop_ids = np.zeros(n_shops, dtype=np.int64)
+    for kind in kind_names:
+        sel = np.flatnonzero(kinds == kind)
+        if len(sel):
+            shop_ids[sel] = ctx.pool.add(cn_companies(rng, len(sel), city=cities[sel], trades=W.SHOP_KINDS[kind][1],
+                                                      brands=W.SHOP_BRANDS, name_loyalty=hard.shop_name_loyalty))
+    n_staff = 1 + rng.poisson(hard.staff_per_shop, size=n_shops)
+    staff_all = ctx.pool.add(cn_people(rng, int(n_staff.sum()), city=np.repeat(cities, n_staff)))
+    staff_start = np.concatenate([[0], np.cumsum(n_staff)[:-1]])
+    # Buyers: each buys once, a few twice; they live in the shop's markets (6 to 25 countries).
+    iso_all = _arr(list(W.COUNTRIES))
+    iso_w = _weights([W.COUNTRIES[c][8] for c in iso_all])
+    n_buyers = [max(1, min(k, int(round(k * rng.uniform(0.83, 0.97))))) for k in sizes]
+    buyer_countries = []
+    for nb in n_buyers:
+        markets = rng.choice(len(iso_all), size=int(rng.integers(6, 26)), replace=False, p=iso_w)
+        buyer_countries.append(iso_all[rng.choice(markets, size=nb, p=_weights(iso_w[markets] * rng.uniform(0.3, 1.0, len(markets))))])
+    buyers_all = ctx.pool.add(fx_people(rng, np.concatenate(buyer_countries)))
+    buyer_start = np.concatenate([[0], np.cumsum(n_buyers)[:-1]])
+    parts = []
+    shop_carriers = ["YunExpress", "Cainiao", "China Post", "EMS", "SF", "JD", "DHL"]
+    for i, k in enumerate(sizes):
+        shop = int(shop_ids[i])
+        staff = staff_all[staff_start[i]: staff_start[i] + n_staff[i]]
+        buyers = buyers_all[buyer_start[i]: buyer_start[i] + n_buyers[i]]
+        again = rng.choice(len(buyers), size=k - len(buyers), replace=False) if k - len(buyers) <= len(buyers) \
+            else rng.integers(len(buyers), size=k - len(buyers))
+        r = np.concatenate([buyers, buyers[again]])[rng.permutation(k)]
+        kind = str(kinds[i])
+        lines = W.SHOP_KINDS[kind][2]
+        own_lines = rng.choice(len(lines), size=min(len(lines), int(rng.integers(1, 4))), replace=False,
+                               p=_weights([line[0] for line in lines]))
+        goods = _shop_goods(rng, [lines[j] for j in own_lines], _weights(rng.uniform(0.3, 1.0, len(own_lines))), k)
+        kg = goods.pop("weight_kg")
+        carriers_own = rng.choice(shop_carriers, size=int(rng.integers(2, 5)), replace=False)
+        carriers = _choice_str(rng, carriers_own.tolist(), k, p=_weights(rng.uniform(0.2, 1.0, len(carriers_own))))
+        # Who is on the label: the shop or the staff member who packed it; whose ID was registered,
+        # whose phone; one account pays for all, or one warehouse posts all (or both).
+        hand = staff[rng.integers(len(staff), size=k)]
+        staff_name = rng.random(k) < hard.staff_name_share
+        mode = rng.choice(3, p=[0.35, 0.25, 0.4])  # 0: one account, 1: one address, 2: both
+        s_name = np.where(staff_name, hand, shop)
+        s_addr = np.where((mode == 0) & (rng.random(k) < 0.35), hand, shop)
+        s_acct = np.where((mode == 1) & (rng.random(k) < 0.5), hand, shop)
+        s_phone = np.where(rng.random(k) < 0.4, hand, shop)
+        s_id = np.where(rng.random(k) < 0.6, hand, -1)
+        opened = int(rng.integers(0, 200)) if rng.random() < 0.3 else 0
+        category = _choice_str(rng, ["merchandise", "gift", "sample"], k,
+                               p=[0.8, 0.05, 0.15] if kind == "cover_goods_shop" else [0.9, 0.07, 0.03])
+        parts.append(_columns(
+            k, actor_kind="shop", lookalike_kind=kind, lookalike_group=f"SHOP-{i + 1:05d}", carrier=carriers,
+            ts=_times(rng, _days_from(rng, opened, k)), origin_country="CN", dest_country=ctx.pool.column("country", r),
+            s_ent=np.full(k, shop), s_name=s_name, s_addr=s_addr, s_phone=s_phone, s_id=s_id, s_acct=s_acct,
+            r_ent=r, r_name=r, r_addr=r, r_phone=r, weight_kg=kg, gross_kg=kg + _packaging(rng, kg),
+            category=category, declared_origin="CN",
+            acceptance_point=_acceptance_points(rng, carriers, ctx.pool.column("a_tel", np.full(k, shop)), np.full(k, shop)),
+            **goods))
+    return _merge_columns(parts)
+
+
+def _forwarder_receiver(rng: np.random.Generator, hard: Hardness, customer: np.ndarray, warehouse: np.ndarray):
+    """Who a parcel for a warehouse customer is addressed to: the customer's name (or now and then
+    the warehouse's own name, with the code), the customer's phone or the warehouse desk's, which
+    hundreds of customers share. Customers and smugglers using a suite are written alike."""
+    k = len(customer)
+    name = np.where(rng.random(k) < hard.warehouse_name_share, warehouse, customer)
+    phone = np.where(rng.random(k) < 0.5, customer, warehouse)
+    return name, phone
+
+
+def _forwarders(ctx: _Ctx, hard: Hardness, n: int, n_world: int) -> tuple[pl.DataFrame, _Warehouses]:
+    """Parcel-forwarding warehouses: one street address abroad, hundreds of customers who are strangers
+    to each other, told apart by a customer code written in the warehouse's way or another."""
+    rng = ctx.rng
+    n_wh = max(2, round(n_world / 25_000))
+    countries = _choice_str(rng, ["US", "US", "US", "DE", "GB", "JP", "KZ", "KZ", "NL", "AE", "PL", "KG"], n_wh)
+    frame = fx_companies(rng, countries, trades=["Logistics", "Forwarding", "Shipping", "Parcel Forwarding", "Express"])
+    prefixes = _choice_str(rng, ["CN", "WH", "A", "B", "K", "US", "EU", "PF", "M", "X"], n_wh)
+    prefixes = np.where(rng.random(n_wh) < 0.4, countries, prefixes)
+    frame = frame.with_columns(wh_prefix=pl.Series(prefixes.tolist(), dtype=pl.String),
+                               wh_habit=pl.Series(rng.integers(len(WAREHOUSE_CODE_STYLES), size=n_wh)))
+    wh = ctx.pool.add(frame)
+    n_customers = max(1, int(n * hard.customers_per_parcel))
+    size_w = _activity(rng, n_wh, 0.6)
+    cust_wh = rng.choice(n_wh, size=n_customers, p=size_w)
+    per_wh = np.bincount(cust_wh, minlength=n_wh)
+    # Codes: unique per warehouse; some left over for rings that use a suite.
+    suites = [list((rng.choice(98_000, size=min(98_000, int(c) + 200), replace=False) + 1000).tolist()) for c in per_wh]
+    cust_suite = np.array([suites[w].pop() for w in cust_wh], dtype=np.int64)
+    home = _dest_countries(rng, n_customers)
+    customers = ctx.pool.add(fx_people(rng, home))
+    pick = rng.choice(n_customers, size=n, p=_activity(rng, n_customers, 0.8))
+    c = customers[pick]
+    w = wh[cust_wh[pick]]
+    plan = _outbound(ctx, n, kind="forwarder_customer")
+    # A few buy goods whose words overlap cover declarations: nickel-plated fittings, alloy wheel caps.
+    cover = np.flatnonzero(rng.random(n) < hard.forwarder_coverlike)
+    if len(cover):
+        items = W.FORWARDER_COVERLIKE_GOODS
+        j = rng.integers(len(items), size=len(cover))
+        kg = np.array([_log_uniform(rng, items[x][2], items[x][3]) for x in j])
+        usd = np.array([rng.uniform(items[x][4], items[x][5]) for x in j]) * kg
+        desc = _arr([items[x][0][int(rng.integers(len(items[x][0])))] for x in j])
+        hs = _arr([items[x][1] for x in j])
+        idx = pl.Series(cover)
+        plan = plan.with_columns(
+            description=plan["description"].scatter(idx, pl.Series(desc.tolist(), dtype=pl.String)),
+            hs=plan["hs"].scatter(idx, pl.Series(hs.tolist(), dtype=pl.String)),
+            weight_kg=plan["weight_kg"].scatter(idx, pl.Series(kg)),
+            gross_kg=plan["gross_kg"].scatter(idx, pl.Series(kg + _packaging(rng, kg))),
+            value_usd=plan["value_usd"].scatter(idx, pl.Series(usd)),
+            category=plan["category"].scatter(idx, pl.Series(["merchandise"] * len(cover), dtype=pl.String)),
+        )
+    name, phone = _forwarder_receiver(rng, hard, c, w)
+    plan = plan.with_columns(
+        r_ent=pl.Series(c), r_name=pl.Series(name), r_addr=pl.Series(w), r_phone=pl.Series(phone),
+        r_unit=pl.Series(cust_suite[pick]), dest_country=pl.Series(ctx.pool.column("country", w)),
+        lookalike_kind=pl.lit("forwarder_customer"),
+        lookalike_group=pl.lit("WH-") + pl.Series(cust_wh[pick] + 1).cast(pl.String).str.zfill(4),
+    )
+    return plan, _Warehouses(wh, suites)
+
+
+def _exporters(ctx: _Ctx, hard: Hardness, n_exporters: int) -> pl.DataFrame:
+    """Licensed exporters: big, regular (monthly or so), correctly declared consignments of controlled
+    goods to few consignees who recur; and exporters of samples (5-30 kg) to research laboratories,
+    correctly declared too."""
     rng = ctx.rng
     rare_earth_cities = [i for i, c in enumerate(W.CITIES) if c[3] in ("Ganzhou", "Baotou", "Changzhou", "Ningbo", "Beijing")]
     firms = ctx.pool.add(cn_companies(rng, n_exporters, city=rng.choice(rare_earth_cities, size=n_exporters), trades=[4, 3]))
-    plans = []
-    for firm in firms:
-        product = int(rng.integers(len(W.EXPORTER_GOODS)))
-        descs, code, plo, phi, commodity = W.EXPORTER_GOODS[product]
-        buyers = ctx.pool.add(fx_companies(rng, _choice_str(rng, ["DE", "JP", "KR", "US", "NL", "GB", "FR"], int(rng.integers(1, 4))),
-                                           trades=W.FOREIGN_INDUSTRIAL_BUYERS))
-        k = int(rng.integers(3, 13))
-        r = rng.choice(buyers, size=k)
-        kg = np.round(rng.choice([50, 100, 150, 200, 250, 300, 500], size=k) * rng.uniform(1.0, 1.002, size=k), 1)
-        carriers = _choice_str(rng, ["DHL", "FedEx", "UPS", "EMS"], k)
-        plans.append(_plan(
-            k, actor_kind="exporter", commodity=commodity, true_controlled_kg=kg, carrier=carriers,
-            ts=_times(rng, rng.choice(YEAR_DAYS, size=k, p=DAY_W)), origin_country="CN",
-            dest_country=ctx.pool.column("country", r), s_ent=firm, s_name=firm, s_addr=firm, s_phone=firm,
-            s_id=-1, s_acct=firm, r_ent=r, r_name=r, r_addr=r, r_phone=r, description=_choice_str(rng, descs, k),
-            hs=code, weight_kg=kg, gross_kg=kg + 2 + kg * rng.uniform(0.02, 0.05, size=k),
-            value_usd=kg * rng.uniform(plo, phi, size=k), category="merchandise", declared_origin="CN",
-            acceptance_point=_acceptance_points(rng, carriers, ctx.pool.column("a_tel", np.full(k, firm))),
+    parts = []
+    for i, firm in enumerate(firms):
+        lab = rng.random() < hard.lab_exporter_share
+        goods_table = W.LAB_SAMPLE_GOODS if lab else W.EXPORTER_GOODS
+        descs, code, plo, phi, commodity = goods_table[int(rng.integers(len(goods_table)))]
+        if lab:
+            buyers = ctx.pool.add(fx_companies(rng, _choice_str(rng, ["DE", "JP", "KR", "US", "NL", "GB", "FR", "IT", "SE", "AU", "CA"],
+                                                                int(rng.integers(3, 9))), trades=W.FOREIGN_LAB_BUYERS))
+            k = int(rng.integers(8, 21))
+            days = np.sort(rng.choice(YEAR_DAYS, size=k, replace=False))
+            r = rng.choice(buyers, size=k)
+            kg = np.round(rng.choice([5, 5, 10, 10, 15, 20, 25, 30], size=k) * rng.uniform(1.0, 1.005, size=k), 2)
+            category = "sample"
+        else:
+            buyers = ctx.pool.add(fx_companies(rng, _choice_str(rng, ["DE", "JP", "KR", "US", "NL", "GB", "FR"], int(rng.integers(1, 4))),
+                                               trades=W.FOREIGN_INDUSTRIAL_BUYERS))
+            interval = int(rng.choice([14, 30, 30, 30, 60]))
+            start = int(rng.integers(0, interval))
+            days = np.clip(np.arange(start, YEAR_DAYS, interval) + rng.integers(-3, 4, size=len(range(start, YEAR_DAYS, interval))),
+                           0, YEAR_DAYS - 1)
+            k = len(days)
+            # The main consignee takes most lots.
+            r = np.where(rng.random(k) < 0.7, buyers[0], rng.choice(buyers, size=k))
+            lot = float(rng.choice([50, 100, 200, 250, 500, 1000]))
+            kg = np.round(lot * rng.choice([1, 1, 1, 0.5, 2], size=k) * rng.uniform(1.0, 1.002, size=k), 1)
+            category = "merchandise"
+        carriers_own = rng.choice(["DHL", "FedEx", "UPS", "EMS"], size=2, replace=False)
+        carriers = carriers_own[(rng.random(k) < 0.2).astype(int)]
+        parts.append(_columns(
+            k, actor_kind="exporter", lookalike_kind="lab_sample_exporter" if lab else "licensed_exporter",
+            lookalike_group=f"EXP-{i + 1:04d}", commodity=commodity, true_controlled_kg=kg, carrier=carriers.astype(object),
+            ts=_times(rng, days), origin_country="CN", dest_country=ctx.pool.column("country", r),
+            s_ent=np.full(k, firm), s_name=np.full(k, firm), s_addr=np.full(k, firm), s_phone=np.full(k, firm),
+            s_id=np.full(k, -1), s_acct=np.full(k, firm), r_ent=r, r_name=r, r_addr=r, r_phone=r,
+            description=_choice_str(rng, descs, k), hs=code, weight_kg=kg,
+            gross_kg=kg + (0.5 if lab else 2) + kg * rng.uniform(0.02, 0.05, size=k),
+            value_usd=kg * rng.uniform(plo, phi, size=k), category=category, declared_origin="CN",
+            acceptance_point=_acceptance_points(rng, carriers.astype(object), ctx.pool.column("a_tel", np.full(k, firm))),
         ))
-    return pl.concat(plans) if plans else _plan(0)
+    return _merge_columns(parts)
 
 
 @dataclass
 class _Warehouses:
     ids: np.ndarray
-    suites: list[list[int]]  # unused suite numbers per warehouse, handed out in order
-
-
-def _forwarders(ctx: _Ctx, n: int) -> tuple[pl.DataFrame, _Warehouses]:
-    """Parcel-forwarding warehouses: one street address abroad, thousands of customers told apart by suite."""
-    rng = ctx.rng
-    n_wh = max(2, round(n / 6000))
-    countries = _choice_str(rng, ["US", "US", "DE", "GB", "JP", "KZ", "NL", "AE"], n_wh)
-    wh = ctx.pool.add(fx_companies(rng, countries, trades=["Logistics", "Forwarding", "Shipping"]))
-    suites = [list(rng.permutation(np.arange(1000, 100000))[:4000]) for _ in range(n_wh)]
-    n_customers = max(1, int(n * 0.6))
-    home = _dest_countries(rng, n_customers)
-    customers = ctx.pool.add(fx_people(rng, home))
-    cust_wh = rng.integers(n_wh, size=n_customers)
-    cust_suite = np.array([suites[w].pop() for w in cust_wh], dtype=np.int64)
-    pick = rng.choice(n_customers, size=n, p=_activity(rng, n_customers, 0.8))
-    c = customers[pick]
-    w = wh[cust_wh[pick]]
-    plan = _outbound(ctx, n, kind="forwarder_customer")
-    # The customer's own phone or the warehouse desk's, which thousands of parcels share.
-    phone = np.where(rng.random(n) < 0.5, c, w)
-    plan = plan.with_columns(
-        r_ent=pl.Series(c), r_name=pl.Series(c), r_addr=pl.Series(w), r_phone=pl.Series(phone),
-        r_unit=pl.Series(cust_suite[pick]), dest_country=pl.Series(ctx.pool.column("country", w)),
-    )
-    return plan, _Warehouses(wh, suites)
+    suites: list[list[int]]  # unused customer codes per warehouse, handed out in order
 
 
 def _outlets(ctx: _Ctx, n: int) -> pl.DataFrame:
@@ -684,8 +934,84 @@ def _outlets(ctx: _Ctx, n: int) -> pl.DataFrame:
         s_ent=pl.Series(customers), s_name=pl.Series(customers), s_addr=pl.Series(customers),
         s_id=pl.Series(customers), s_phone=pl.Series(np.where(rng.random(n) < 0.7, o, customers)),
         s_acct=pl.Series(o), carrier=pl.Series(carriers[which]), acceptance_point=pl.Series(points[which]),
+        lookalike_kind=pl.lit("outlet_customer"),
+        lookalike_group=pl.lit("OUT-") + pl.Series(which + 1).cast(pl.String).str.zfill(4),
     )
     return plan
+
+
+def _third_country(ctx: _Ctx, hard: Hardness, n: int, n_world: int) -> pl.DataFrame:
+    """Parcels posted in transit countries (KZ, AE, TR, ...) to third countries, on the carriers'
+    international networks: people sending to people, and honest regional traders who buy Chinese
+    goods (parcels from China to them) and sell them on to many buyers abroad, declared as of Chinese
+    origin. The shape of a transshipment leg, done honestly."""
+    rng = ctx.rng
+    if n < 10:
+        return _plan(0)
+    carriers_abroad = ["DHL", "FedEx", "UPS", "EMS", "Cainiao"]
+    transit = W.TRANSIT_COUNTRIES
+    n_traders = max(1, round(n_world * hard.transit_traders_per_parcel))
+    trader_country = _choice_str(rng, transit, n_traders)
+    traders = ctx.pool.add(fx_companies(rng, trader_country, trades=["Trading", "Commodities", "Supply", "Import Export"]))
+    parts = []
+    trade_n = int(n * 0.6)
+    per_trader = rng.multinomial(trade_n, _activity(rng, n_traders, 0.6))
+    for i, (firm, k) in enumerate(zip(traders.tolist(), per_trader.tolist())):
+        if k < 2:
+            continue
+        iso = str(trader_country[i])
+        k_in = max(1, int(k * rng.uniform(0.2, 0.4)))  # consolidated purchases from Chinese suppliers
+        k_out = k - k_in
+        suppliers = rng.choice(ctx.cn_firms, size=int(rng.integers(2, 8)))
+        s_in = rng.choice(suppliers, size=k_in)
+        goods_in = _ordinary_goods(rng, k_in, np.full(k_in, "merchandise", dtype=object))
+        lots = rng.uniform(3, 10, size=k_in)
+        kg_in = goods_in.pop("weight_kg") * lots
+        goods_in["value_usd"] = goods_in["value_usd"] * lots
+        c_in = _carriers(rng, k_in)
+        buyer_countries = _choice_str(rng, [c for c in ["RU", "DE", "PL", "KZ", "KG", "AM", "GE", "TR", "AE", "IN", "FR", "IT"] if c != iso],
+                                      k_out)
+        buyers = ctx.pool.add(fx_people(rng, buyer_countries))
+        r_out = buyers[rng.integers(len(buyers), size=k_out)] if k_out else buyers
+        goods_out = _ordinary_goods(rng, k_out, np.full(k_out, "merchandise", dtype=object))
+        kg_out = goods_out.pop("weight_kg")
+        c_out = _choice_str(rng, carriers_abroad, k_out)
+        group = f"TT-{i + 1:04d}"
+        parts.append(_columns(
+            k_in, actor_kind="background", lookalike_kind="transit_trader", lookalike_group=group, carrier=c_in,
+            ts=_times(rng, rng.choice(YEAR_DAYS, size=k_in, p=DAY_W)), origin_country="CN", dest_country=iso,
+            s_ent=s_in, s_name=s_in, s_addr=s_in, s_phone=s_in, s_id=np.full(k_in, -1), s_acct=s_in,
+            r_ent=np.full(k_in, firm), r_name=np.full(k_in, firm), r_addr=np.full(k_in, firm), r_phone=np.full(k_in, firm),
+            weight_kg=kg_in, gross_kg=kg_in + _packaging(rng, kg_in), declared_origin="CN",
+            acceptance_point=_acceptance_points(rng, c_in, ctx.pool.column("a_tel", s_in), s_in), **goods_in))
+        if k_out:
+            parts.append(_columns(
+                k_out, actor_kind="background", lookalike_kind="transit_trader", lookalike_group=group, carrier=c_out,
+                ts=_times(rng, rng.choice(YEAR_DAYS, size=k_out, p=DAY_W)), origin_country=iso,
+                dest_country=ctx.pool.column("country", r_out), s_ent=np.full(k_out, firm), s_name=np.full(k_out, firm),
+                s_addr=np.full(k_out, firm), s_phone=np.full(k_out, firm), s_id=np.full(k_out, -1), s_acct=np.full(k_out, -1),
+                r_ent=r_out, r_name=r_out, r_addr=r_out, r_phone=r_out, weight_kg=kg_out, gross_kg=kg_out + _packaging(rng, kg_out),
+                declared_origin=np.where(rng.random(k_out) < 0.75, "CN", iso).astype(object),
+                acceptance_point=_acceptance_points(rng, c_out, np.full(k_out, iso, dtype=object)), **goods_out))
+    # People in transit countries posting to people elsewhere.
+    k = n - sum(len(p["actor_kind"]) for p in parts)
+    if k > 0:
+        cands = ctx.fx_receivers[np.isin(ctx.fx_receiver_country, transit)]
+        s = rng.choice(cands, size=k)
+        origin = ctx.pool.column("country", s)
+        r = rng.choice(ctx.fx_receivers, size=k, p=ctx.fx_receiver_w)
+        goods = _ordinary_goods(rng, k)
+        kg = goods.pop("weight_kg")
+        c = _choice_str(rng, carriers_abroad, k)
+        parts.append(_columns(
+            k, actor_kind="background", carrier=c, ts=_times(rng, rng.choice(YEAR_DAYS, size=k, p=DAY_W)),
+            origin_country=origin, dest_country=ctx.pool.column("country", r), s_ent=s, s_name=s, s_addr=s, s_phone=s,
+            s_id=np.full(k, -1), s_acct=np.full(k, -1), r_ent=r, r_name=r, r_addr=r, r_phone=r, weight_kg=kg,
+            gross_kg=kg + _packaging(rng, kg), declared_origin=_declared_origin(rng, k, origin),
+            acceptance_point=_acceptance_points(rng, c, origin), **goods))
+    plan = _merge_columns(parts)
+    # Nobody posts to himself: a person drawn for both ends sends to another country's resident.
+    return plan.filter(pl.col("origin_country") != pl.col("dest_country"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -792,19 +1118,26 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
     # The receiving side: a person or firm abroad, or a suite at a forwarding warehouse.
     forwarder = ("forwarder" in traits or (typology == "recruited_senders" and rng.random() < 0.5)) and not transit
     r_unit = None
+    r_name = None
     if forwarder:
         w = int(rng.integers(len(warehouses.ids)))
         receiver = alloc.fx(dest)
         r_addr = alloc.existing(warehouses.ids[w])
         r_unit = int(warehouses.suites[w].pop())
         dest = str(ctx.pool.column("country", np.array([warehouses.ids[w]]))[0])
+        # Written as any customer of the warehouse is written.
+        r_name, r_phone = _forwarder_receiver(rng, ctx.hard, np.full(k, receiver), np.full(k, r_addr))
     elif transit or rng.random() < 0.3:
         receiver = alloc.fxco(dest)
         r_addr = receiver
     else:
         receiver = alloc.fx(dest)
         r_addr = receiver
-    r_phone = np.full(k, receiver)
+    r_ent = np.full(k, receiver)
+    r_name = r_ent.copy() if r_name is None else r_name
+    r_addr = np.full(k, r_addr)
+    r_phone = r_ent.copy() if not forwarder else r_phone
+    dest_country = np.full(k, dest, dtype=object)
 
     # The sending side, per typology.
     organiser = alloc.cn(city)
@@ -857,10 +1190,20 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
         weight = kg
         gross = kg + _packaging(rng, kg)
     declared_origin = np.full(k, "CN", dtype=object)
+    onward = None
+    false_origin_traits: list[str] = []
     if typology == "false_origin" or "relabelled" in traits:
-        if typology == "false_origin" and (not transit or rng.random() < 0.6):
-            fake = str(_choice_str(rng, ["MY", "VN", "KZ", "LA", "MM", "TH", "KR", "ID"], 1)[0])
-            declared_origin = np.where(rng.random(k) < 0.85, fake, declared_origin).astype(object)
+        fo = _false_origin(ctx, alloc, ring_id, commodity, k, days, kg, goods, declared_origin, dest, transit,
+                           relabel_always="relabelled" in traits and typology != "false_origin", consignee=receiver)
+        declared_origin, false_origin_traits, onward = fo["declared_origin"], fo["traits"], fo["onward"]
+        if fo["affiliate"] is not None:
+            to_affiliate, affiliate, final = fo["affiliate"]
+            r_ent = np.where(to_affiliate, affiliate, r_ent)
+            r_addr = np.where(to_affiliate, affiliate, r_addr)
+            # The network shows: the affiliate's parcels name the transit firm's contact or phone.
+            r_name = np.where(to_affiliate & (rng.random(k) < 0.7), affiliate, r_name)
+            r_phone = np.where(to_affiliate & (rng.random(k) < 0.5), affiliate, r_phone)
+            dest_country = np.where(to_affiliate, final, dest_country).astype(object)
 
     carriers_all = list(W.CARRIERS)
     own_carriers = rng.choice(carriers_all, size=n_carriers, replace=False,
@@ -875,14 +1218,23 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
 
     plan = _columns(
         k, actor_kind="ring", ring_id=ring_id, typology=typology, commodity=commodity, true_controlled_kg=np.round(hidden, 3),
-        carrier=carriers.astype(object), ts=_times(rng, days), origin_country="CN", dest_country=dest,
+        carrier=carriers.astype(object), ts=_times(rng, days), origin_country="CN", dest_country=dest_country,
         s_ent=s_ent, s_name=s_name, s_addr=s_addr, s_phone=s_phone, s_id=s_id, s_acct=s_acct,
-        r_ent=np.full(k, receiver), r_name=np.full(k, receiver), r_addr=np.full(k, r_addr), r_phone=r_phone,
+        r_ent=r_ent, r_name=r_name, r_addr=r_addr, r_phone=r_phone,
         r_unit=r_unit, weight_kg=weight, gross_kg=gross, declared_origin=declared_origin,
         acceptance_point=points, **goods,
     )
+    total_kg = float(hidden.sum())
+    if onward is not None:
+        total_kg += float(onward["true_controlled_kg"].sum())
+        last_day = int(max(days.max(), onward["_day"].max()))
+        onward.pop("_day")
+        plan = {name: np.concatenate([plan[name].astype(object), onward[name].astype(object)])
+                if plan[name].dtype != onward[name].dtype else np.concatenate([plan[name], onward[name]]) for name in plan}
+    else:
+        last_day = int(days.max())
     first = YEAR_START.date() + timedelta(days=int(days.min()))
-    last = YEAR_START.date() + timedelta(days=int(days.max()))
+    last = YEAR_START.date() + timedelta(days=last_day)
     declared_as = sorted(set(goods["description"].tolist()), key=str)[:3]
     description = (
         f"{typology.replace('_', ' ')}: {people}; {k} parcels, {hidden.sum():.1f} kg of {commodity} declared as "
@@ -891,11 +1243,85 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
         + (f", via transit country {dest}" if transit else f", to {dest}")
         + (" (a forwarding-warehouse suite)" if forwarder else "")
         + f", carriers {', '.join(sorted(set(carriers.tolist())))}"
+        + "".join(f"; {t}" for t in false_origin_traits)
     )
-    ring = {"ring_id": ring_id, "typology": typology, "commodity": commodity, "parcels": k,
-            "true_controlled_kg": round(float(hidden.sum()), 3), "first_day": first, "last_day": last,
+    ring = {"ring_id": ring_id, "typology": typology, "commodity": commodity, "parcels": len(plan["actor_kind"]),
+            "true_controlled_kg": round(total_kg, 3), "first_day": first, "last_day": last,
             "description": description}
     return plan, ring
+
+
+def _label(rng: np.random.Generator, forms: list[str], iso: np.ndarray) -> np.ndarray:
+    """Origin statements for a label, one per row, naming the given countries in the form's language."""
+    names = W.FALSE_ORIGIN_NAMES
+    form = _choice_str(rng, forms, len(iso))
+    return _arr([f.format(en=names.get(c, (c, c, c))[0], zh=names.get(c, (c, c, c))[1], ru=names.get(c, (c, c, c))[2])
+                 for f, c in zip(form.tolist(), iso.tolist())])
+
+
+def _false_origin(ctx: _Ctx, alloc: _Alloc, ring_id: str, commodity: str, k: int, days: np.ndarray, kg: np.ndarray,
+                  goods: dict, declared_origin: np.ndarray, dest: str, transit: bool, relabel_always: bool,
+                  consignee: int) -> dict:
+    """The traits of a false-origin operation (DOMAIN.md), a realistic mix, not all in every ring:
+    goods relabelled "not of Chinese origin" (in the description, in English, Chinese or Russian, or
+    only in the declared origin); a heading or a value that does not fit the stated origin (the real
+    goods' tariff heading left on the form, the Chinese domestic price); and, for rings routed through
+    a transit country, the later legs: the transit consignee re-exports the goods in new parcels from
+    that country to the final buyer, or the same consignee network receives both in the transit
+    country and at an affiliate in the final one. Edits `goods` in place."""
+    rng = ctx.rng
+    traits: list[str] = []
+    fake = str(_choice_str(rng, ["MY", "VN", "KZ", "LA", "MM", "TH", "KR", "ID"], 1)[0])
+    if transit and dest in W.FALSE_ORIGIN_NAMES and rng.random() < 0.4:
+        fake = dest  # "of Kazakh origin", posted to Kazakhstan
+    if relabel_always or not transit or rng.random() < 0.6:
+        declared_origin = np.where(rng.random(k) < 0.85, fake, declared_origin).astype(object)
+        traits.append(f"declared origin {fake}")
+    if rng.random() < 0.5:
+        on = rng.random(k) < rng.uniform(0.5, 0.95)
+        goods["description"] = np.where(
+            on, goods["description"].astype(str) + _arr([" - ", ", ", " ", " / "])[rng.integers(4, size=k)]
+            + _label(rng, W.NOT_CHINESE_ORIGIN_LABELS, np.full(k, fake, dtype=object)), goods["description"]).astype(object)
+        traits.append("relabelled 'not of Chinese origin' in the description")
+    if rng.random() < 0.3:
+        goods["hs"] = np.where(rng.random(k) < 0.6, W.COMMODITY_HEADINGS[commodity], goods["hs"]).astype(object)
+        traits.append("the controlled goods' own tariff heading on some declarations")
+    if rng.random() < 0.35:
+        goods["value_usd"] = kg * W.COMMODITY_DOMESTIC_USD[commodity] * rng.uniform(0.8, 1.1, size=k)
+        traits.append("valued at the Chinese domestic price")
+    onward, affiliate = None, None
+    finals = [c for c in ["DE", "US", "JP", "KR", "NL", "GB", "IN", "RU", "FR", "PL", "IT", "TR"] if c != dest]
+    final = str(_choice_str(rng, finals, 1)[0])
+    leg = rng.random() if transit else 1.0
+    if leg < 0.6:
+        # Re-export legs: the transit consignee (the ring's receiver) posts the goods on, repacked.
+        sender = consignee
+        m = max(2, int(round(k * rng.uniform(0.3, 0.8))))
+        share = rng.uniform(0.6, 1.0) * kg.sum()
+        leg_kg = np.clip(share / m * rng.uniform(0.85, 1.15, size=m), 0.2, 2.0)
+        after = np.minimum(YEAR_DAYS - 1, rng.choice(days, size=m) + rng.integers(3, 21, size=m))
+        buyers = [alloc.fxco(final) if rng.random() < 0.6 else alloc.fx(final) for _ in range(int(rng.integers(1, 3)))]
+        r = np.array(buyers)[rng.integers(len(buyers), size=m)]
+        leg_goods = _cover(rng, m, leg_kg, "cover")
+        if rng.random() < 0.6:
+            leg_goods["description"] = (leg_goods["description"].astype(str) + ", "
+                                        + _label(rng, W.NOT_CHINESE_ORIGIN_LABELS, np.full(m, dest, dtype=object))).astype(object)
+        leg_origin = np.where(rng.random(m) < 0.75, dest, fake).astype(object)
+        carriers = _choice_str(rng, ["DHL", "FedEx", "UPS", "EMS", "Cainiao"], m)
+        onward = _columns(
+            m, actor_kind="ring", ring_id=ring_id, typology="false_origin", commodity=commodity,
+            true_controlled_kg=np.round(leg_kg, 3), carrier=carriers, ts=_times(rng, np.sort(after)), origin_country=dest,
+            dest_country=final, s_ent=np.full(m, sender), s_name=np.full(m, sender), s_addr=np.full(m, sender),
+            s_phone=np.full(m, sender), s_id=np.full(m, -1), s_acct=np.full(m, -1), r_ent=r, r_name=r, r_addr=r,
+            r_phone=r, weight_kg=leg_kg, gross_kg=leg_kg + _packaging(rng, leg_kg) + rng.uniform(0.05, 0.3, size=m),
+            declared_origin=leg_origin, acceptance_point=_acceptance_points(rng, carriers, np.full(m, dest, dtype=object)),
+            **leg_goods)
+        onward["_day"] = np.sort(after)
+        traits.append(f"re-exported from {dest} to {final} in {m} parcels")
+    elif leg < 0.9:
+        affiliate = (rng.random(k) < rng.uniform(0.3, 0.5), alloc.fxco(final), final)
+        traits.append(f"the same consignee network receives in {dest} and in {final}")
+    return {"declared_origin": declared_origin, "traits": traits, "onward": onward, "affiliate": affiliate}
 
 
 def _columns(k: int, **cols) -> dict[str, np.ndarray]:
@@ -953,9 +1379,9 @@ _FULLWIDTH_FROM = [chr(c) for c in range(0x21, 0x7F)] + [" "]
 _FULLWIDTH_TO = [chr(c + 0xFEE0) for c in range(0x21, 0x7F)] + ["\u3000"]
 
 
-def _styled(habit: pl.Expr, n_styles: pl.Expr, u: pl.Expr, r: pl.Expr) -> pl.Expr:
+def _styled(habit: pl.Expr, n_styles: pl.Expr, u: pl.Expr, r: pl.Expr, loyalty: pl.Expr | float = HABIT) -> pl.Expr:
     """A mention's style: the party's habit most of the time, any style of its kind otherwise."""
-    return pl.when(u < HABIT).then(habit).otherwise((r * n_styles).floor().cast(pl.Int64))
+    return pl.when(u < loyalty).then(habit).otherwise((r * n_styles).floor().cast(pl.Int64))
 
 
 def _by_case(df: pl.DataFrame, case: pl.Expr, branches: dict[int, pl.Expr], name: str) -> pl.Series:
@@ -975,13 +1401,14 @@ def _by_case(df: pl.DataFrame, case: pl.Expr, branches: dict[int, pl.Expr], name
 
 
 KIND_CODE = {KIND_CN_PERSON: 0, KIND_CN_COMPANY: 1, KIND_FX_PERSON: 2, KIND_FX_COMPANY: 3}
-NAME_STYLES = {KIND_CN_PERSON: 8, KIND_CN_COMPANY: 5, KIND_FX_PERSON: 6, KIND_FX_COMPANY: 4}
+NAME_STYLES = {KIND_CN_PERSON: 8, KIND_CN_COMPANY: 10, KIND_FX_PERSON: 6, KIND_FX_COMPANY: 4}
 
 
 def _name_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
     """How a name is written, per kind of party and style (case = kind * 10 + style):
     张伟 / Zhang Wei / ZHANG Wei / Wei Zhang / zhang wei / ZHANG WEI / Zhang, Wei / 张伟 Zhang Wei;
-    深圳华信电子有限公司 / Shenzhen Huaxin Electronics Co., Ltd. / SHENZHEN HUAXIN ... CO LTD / ...;
+    深圳华信电子有限公司 / Shenzhen Huaxin Electronics Co., Ltd. / SHENZHEN HUAXIN ... CO LTD / 华信电子 /
+    华信电子店 / Huaxin Electronics Store / SHENZHEN HUAXIN ELECTRONICS CO., LIMITED / ... Co Ltd;
     John Smith / SMITH John / Smith, John / JOHN SMITH / john smith / J. Smith."""
     fam, giv, hz, city = pl.col(f"{p}fam"), pl.col(f"{p}giv"), pl.col(f"{p}hz"), pl.col(f"{p}co_city")
     giv_any = pl.when(pl.col(f"{p}u3") < 0.15).then(pl.col(f"{p}giv_sp")).otherwise(giv)
@@ -997,6 +1424,9 @@ def _name_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
         12: pl.concat_str([city, fam, giv.str.replace_all(r"[.,]", "")], separator=" ").str.to_uppercase(),
         13: pl.concat_str([fam, pl.lit("(") + city + pl.lit(")"), giv], separator=" "),
         14: pl.concat_str([city, fam, pl.lit("Co., Ltd")], separator=" "),
+        15: pl.col(f"{p}co_brand_hz"), 16: pl.col(f"{p}co_store_hz"), 17: pl.col(f"{p}co_store_en"),
+        18: pl.concat_str([city, fam, pl.lit("CO., LIMITED")], separator=" ").str.to_uppercase(),
+        19: pl.concat_str([city, fam, pl.lit("Co Ltd")], separator=" "),
         20: first_last, 21: pl.concat_str([fam.str.to_uppercase(), giv], separator=" "),
         22: pl.concat_str([fam, giv], separator=", "), 23: first_last.str.to_uppercase(),
         24: first_last.str.to_lowercase(), 25: pl.concat_str([giv.str.slice(0, 1) + pl.lit("."), fam], separator=" "),
@@ -1022,6 +1452,14 @@ def _fullwidth(s: pl.Expr, u: pl.Expr) -> pl.Expr:
     """Some input methods leave letters full-width: ＺＨＡＮＧ　Ｗｅｉ."""
     return pl.when(u < FULLWIDTH_RATE).then(s.str.replace_many(_FULLWIDTH_FROM, _FULLWIDTH_TO)).otherwise(s)
 
+
+# How forwarding warehouses' customer codes are written; {p} is the warehouse's code letters.
+WAREHOUSE_CODE_STYLES = ("Suite {n}", "Ste. {n}", "Ste {n}", "#{n}", "#{p}{n}", "Box {n}", "PMB {n}", "Unit {n}",
+                         "c/o customer {p}-{n}", "ID: {n}", "Customer code {p}{n}", "Suite {p}-{n}")
+# How often a customer writes the code in the receiver's name line (Anna Petrova (KZ48213), WH-48213
+# Anna Petrova) instead of or besides the address; then the address leaves it out half the time.
+CODE_IN_NAME = 0.12
+CODE_NAME_STYLES = ("{name} ({p}{n})", "{p}-{n} {name}", "{name} #{n}", "{name} {p}{n}")
 
 FOREIGN_ADDRESS_STYLES = {"us": 10, "gb": 11, "de": 12, "ru": 13, "jp": 14, "generic": 15, "fr": 15, "kr": 15}
 
@@ -1059,11 +1497,8 @@ def _address_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
                           c("a_dist_en"), pl.lit(", "), c("a_city_en"), pl.lit(" "), c("a_post"), pl.lit(" China")]),
     }
     funit = c("unit").cast(pl.String)
-    u5 = c("u5")
-    unit_word = (pl.when(u5 < 0.25).then(pl.lit("Suite ")).when(u5 < 0.45).then(pl.lit("#"))
-                 .when(u5 < 0.6).then(pl.lit("Ste ")).when(u5 < 0.8).then(pl.lit("Unit ")).otherwise(pl.lit("Apt ")))
-    has_unit = funit.is_not_null() & (c("forced_unit") | with_unit)
-    unit_txt = pl.when(has_unit).then(unit_word + funit)
+    has_unit = c("unit_txt").is_not_null()
+    unit_txt = c("unit_txt")
     country = pl.when(v > 0.5).then(pl.lit(", ") + c("a_country_name")).otherwise(pl.lit(""))
     street_en = pl.concat_str([no, c("a_street"), road_type], separator=" ")
     region = pl.when(c("a_region") != "").then(pl.lit(", ") + c("a_region")).otherwise(pl.lit(""))
@@ -1073,7 +1508,8 @@ def _address_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
         11: pl.concat_str([unit_txt + pl.lit(", "), street_en, pl.lit(", "), c("a_city"), post, country], ignore_nulls=True),
         12: pl.concat_str([c("a_street") + c("a_type_long"), pl.lit(" "), no, pl.lit(", ") + unit_txt,
                            pl.lit(", "), c("a_post"), pl.lit(" "), c("a_city"), country], ignore_nulls=True),
-        13: pl.concat_str([pl.lit("ul. "), c("a_street"), pl.lit(", d. "), no, pl.when(has_unit).then(pl.lit(", kv. ") + funit),
+        13: pl.concat_str([pl.lit("ul. "), c("a_street"), pl.lit(", d. "), no,
+                           pl.when(c("forced_unit")).then(pl.lit(", ") + unit_txt).when(has_unit).then(pl.lit(", kv. ") + funit),
                            pl.lit(", "), c("a_city"), post, country], ignore_nulls=True),
         14: pl.concat_str([(c("a_no") % 9 + 1).cast(pl.String), pl.lit("-"), no, pl.lit(" "), unit_txt + pl.lit(" "),
                            c("a_street"), pl.lit(", "), c("a_city"), post, country], ignore_nulls=True),
@@ -1082,6 +1518,28 @@ def _address_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
     case = (pl.when(c("country") == "CN").then(c("ast"))
             .otherwise(c("a_style").replace_strict(FOREIGN_ADDRESS_STYLES, default=15, return_dtype=pl.Int64)))
     return case, {**cn, **foreign}
+
+
+def _unit_branches(p: str, u_keep: pl.Expr) -> tuple[pl.Expr, dict[int, pl.Expr]]:
+    """How the unit of an address is written. A flat: Suite 12 / #12 / Ste 12 / Unit 12 / Apt 12. A
+    forwarding warehouse's customer code (the plan's unit at the warehouse's address, `wh_prefix` its
+    code letters): Suite 4821 / Ste. 4821 / #A4821 / Box 4821 / PMB 4821 / c/o customer KZ-4821 /
+    ID: 4821 / Customer code CN4821 ..., the warehouse's own way most of the time."""
+    c = lambda name: pl.col(f"{p}{name}")  # noqa: E731
+    n, pre, u5 = c("unit").cast(pl.String), c("wh_prefix"), c("u5")
+    warehouse = c("forced_unit") & pre.is_not_null()
+    shown = c("unit").is_not_null() & (c("forced_unit") | (c("u4") < 0.75)) & u_keep
+    flat = (pl.when(u5 < 0.25).then(0).when(u5 < 0.45).then(1).when(u5 < 0.6).then(2).when(u5 < 0.8).then(3)
+            .otherwise(4))
+    style = _styled(c("wh_habit"), pl.lit(len(WAREHOUSE_CODE_STYLES)), u5, c("u6"))
+    case = pl.when(~shown).then(None).when(warehouse).then(10 + style).otherwise(flat)
+    words = {0: "Suite ", 1: "#", 2: "Ste ", 3: "Unit ", 4: "Apt "}
+    branches = {k: pl.lit(w) + n for k, w in words.items()}
+    for i, form in enumerate(WAREHOUSE_CODE_STYLES):
+        head, _, tail = form.partition("{n}")
+        parts = [pl.lit(x) if x != "{p}" else pre for x in re.split(r"(\{p\})", head) if x]
+        branches[10 + i] = pl.concat_str([*parts, n, pl.lit(tail)])
+    return case, branches
 
 
 def _phone_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
@@ -1117,16 +1575,17 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
     """Write every planned party mention as a carrier records it: names, addresses, phones, IDs,
     accounts. Each role is rendered on a narrow frame of its own, which keeps memory low."""
     n = plans.height
-    name_cols = ["kind", "hz", "fam", "giv", "giv_sp", "co_city", "name_habit"]
+    name_cols = ["kind", "hz", "fam", "giv", "giv_sp", "co_city", "co_brand_hz", "co_store_hz", "co_store_en",
+                 "name_habit", "name_loyal"]
     addr_cols = ["country", "addr_habit", "a_prov_hz", "a_prov_en", "a_city_hz", "a_city_en", "a_post",
                  "a_dist_hz", "a_dist_en", "a_road_hz", "a_road_en", "a_type_long", "a_type_short", "a_no",
                  "a_comp_hz", "a_comp_en", "a_bldg", "a_unit", "a_room", "a_style", "a_street", "a_city",
-                 "a_region", "a_country_name"]
+                 "a_region", "a_country_name", "wh_prefix", "wh_habit"]
     phone_cols = ["phone_cc", "phone_trunk", "phone_nsn", "phone_habit"]
     texts: dict[str, pl.Series] = {}
     for role in ("s", "r"):
         u = {k: pl.Series(rng.random(n)) for k in ("habit", "n", "a_habit", "a", "p_habit", "p", "u3", "u4", "u5",
-                                                     "typo", "typo_pos", "wide")}
+                                                     "typo", "typo_pos", "wide", "u6", "code", "code_style", "keep")}
         df = pl.concat([
             _gather(pool, plans[f"{role}_name"], name_cols, f"{role}n_"),
             _gather(pool, plans[f"{role}_addr"], addr_cols, f"{role}a_"),
@@ -1138,10 +1597,11 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
         long = nsn.str.len_chars() == 11  # Chinese mobiles group 3-4-4, others 3-3-rest
         df = df.with_columns(
             _styled(pl.col(f"{role}n_name_habit"), nkind.replace_strict(NAME_STYLES, return_dtype=pl.Int64),
-                    u["habit"], u["n"]).alias(f"{role}n_nst"),
+                    u["habit"], u["n"], pl.col(f"{role}n_name_loyal").fill_null(HABIT)).alias(f"{role}n_nst"),
             _styled(pl.col(f"{role}a_addr_habit"), pl.lit(6), u["a_habit"], u["a"]).alias(f"{role}a_ast"),
             _styled(pl.col(f"{role}p_phone_habit"), pl.lit(9), u["p_habit"], u["p"]).alias(f"{role}p_pst"),
             u["u3"].alias(f"{role}n_u3"), u["u4"].alias(f"{role}a_u4"), u["u5"].alias(f"{role}a_u5"),
+            u["u6"].alias(f"{role}a_u6"),
             pl.coalesce(pl.col("unit"), pl.col(f"{role}a_a_unit")).alias(f"{role}a_unit"),
             pl.col("unit").is_not_null().alias(f"{role}a_forced_unit"),
             nsn.str.slice(0, 3).alias(f"{role}p_g1"),
@@ -1152,7 +1612,22 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
         name = _by_case(df, *_name_branches(f"{role}n_"), "name")
         name = _by_case(pl.DataFrame({"name": name, "_u_typo": u["typo"], "_u_pos": u["typo_pos"]}),
                         *_typo_branches(pl.col("name"), pl.col("_u_typo"), pl.col("_u_pos")), "name")
-        texts[f"{role}_name_txt"] = pl.select(_fullwidth(pl.lit(name), pl.lit(u["wide"]))).to_series()
+        name = pl.select(_fullwidth(pl.lit(name), pl.lit(u["wide"]))).to_series()
+        # A forwarding customer's code in the name line; the address then often leaves it out.
+        code_in_name = (df[f"{role}a_forced_unit"] & df[f"{role}a_wh_prefix"].is_not_null() & (u["code"] < CODE_IN_NAME))
+        code_style = (u["code_style"] * len(CODE_NAME_STYLES)).floor().cast(pl.Int64)
+        coded = pl.DataFrame({"name": name, "p": df[f"{role}a_wh_prefix"], "n": df["unit"].cast(pl.String),
+                              "case": np.where(code_in_name.to_numpy(), code_style.to_numpy(), -1)})
+        code_branches = {-1: pl.col("name")}
+        for i, form in enumerate(CODE_NAME_STYLES):
+            parts = [pl.col({"{name}": "name", "{p}": "p", "{n}": "n"}[x]) if x.startswith("{") else pl.lit(x)
+                     for x in re.split(r"(\{\w+\})", form) if x]
+            code_branches[i] = pl.concat_str(parts)
+        texts[f"{role}_name_txt"] = _by_case(coded, pl.col("case"), code_branches, "name")
+        df = df.with_columns(unit_txt=_by_case(
+            df.with_columns(_keep=~(pl.Series(code_in_name) & (u["keep"] < 0.5))),
+            *_unit_branches(f"{role}a_", pl.col("_keep")), "unit_txt"))
+        df = df.rename({"unit_txt": f"{role}a_unit_txt"})
         texts[f"{role}_addr_txt"] = _by_case(df, *_address_branches(f"{role}a_"), "addr")
         texts[f"{role}_phone_txt"] = _by_case(df, *_phone_branches(f"{role}p_"), "phone")
     others = pl.concat([
@@ -1323,8 +1798,24 @@ def _waybills(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
 # The world
 
 
-def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
+def _origin_statements(plans: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Some honest sellers write the goods' origin into the description ("made in China", "原产地 日本"),
+    so that an origin statement on a label is not by itself a sign of relabelling."""
+    honest = plans["ring_id"].is_null().to_numpy() & (rng.random(plans.height) < ORIGIN_STATEMENT_RATE)
+    idx = np.flatnonzero(honest & plans["description"].is_not_null().to_numpy())
+    if not len(idx):
+        return plans
+    origin = plans["declared_origin"].gather(idx).fill_null("CN").to_numpy().astype(object)
+    text = plans["description"].gather(idx).to_numpy().astype(object) + ", " + _label(rng, W.ORIGIN_LABELS, origin)
+    return plans.with_columns(description=plans["description"].scatter(pl.Series(idx), pl.Series(text.tolist(), dtype=pl.String)))
+
+
+def generate(n_parcels: int, seed: int = 7, progress: bool = False, lookalike_strength: float = 1.0) -> World:
     """Generate a world of `n_parcels` parcels in memory; the same seed gives the same world.
+
+    `lookalike_strength` sets how hard the legitimate look-alikes are (see `Hardness`): 0 few and
+    plain, 1 as real trade is (the default), 2 harder: more spellings, more buyers, more goods whose
+    words overlap cover declarations, more forwarder customers. The rings do not change with it.
 
     Example:
         >>> world = generate(5000, seed=11)
@@ -1333,6 +1824,9 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
     """
     if n_parcels < 1:
         raise ValueError("the number of parcels must be at least 1")
+    if not lookalike_strength >= 0:
+        raise ValueError("the look-alike strength must be a number of at least 0")
+    hard = Hardness(float(lookalike_strength))
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
 
@@ -1341,11 +1835,12 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
             print(f"synth: {time.perf_counter() - started:6.1f}s {msg}", file=sys.stderr, flush=True)
 
     n = n_parcels
-    n_shop = int(n * SHOP_SHARE) if n >= 200 else 0
-    n_fwd = int(n * FORWARDER_SHARE) if n >= 200 else 0
+    n_shop = int(n * hard.shop_share) if n >= 200 else 0
+    n_fwd = int(n * hard.forwarder_share) if n >= 200 else 0
     n_out = int(n * OUTLET_SHARE) if n >= 200 else 0
+    n_third = int(n * THIRD_COUNTRY_SHARE) if n >= 200 else 0
     n_in = int(n * INBOUND_SHARE)
-    n_exporters = max(2, round(n / 250_000)) if n >= 200 else 0
+    n_exporters = max(2, round(n * hard.exporters_per_parcel)) if n >= 200 else 0
 
     say("drawing parties")
     pool = _Pool()
@@ -1359,15 +1854,16 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
     fx_firms = pool.add(fx_companies(rng, _dest_countries(rng, max(10, int(n * 0.01)))))
     ctx = _Ctx(rng, pool, cn_senders, _activity(rng, len(cn_senders), 1.1), cn_firms,
                _activity(rng, len(cn_firms), 1.5), fx_receivers, _activity(rng, len(fx_receivers), 0.7),
-               fx_countries, fx_firms)
+               fx_countries, fx_firms, hard)
 
     say("planning look-alikes")
-    shop_plan, _ = _shops(ctx, n_shop)
-    exporter_plan = _exporters(ctx, n_exporters)
-    forwarder_plan, warehouses = _forwarders(ctx, max(n_fwd, 1))
+    shop_plan = _shops(ctx, hard, n_shop)
+    exporter_plan = _exporters(ctx, hard, n_exporters)
+    forwarder_plan, warehouses = _forwarders(ctx, hard, max(n_fwd, 1), n)
     if n_fwd == 0:
         forwarder_plan = forwarder_plan.head(0)
     outlet_plan = _outlets(ctx, n_out) if n_out else _plan(0)
+    third_plan = _third_country(ctx, hard, n_third, n)
 
     say("planning rings")
     alloc = _Alloc()
@@ -1378,13 +1874,15 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
     n_ring = ring_plan.height
 
     say("planning ordinary traffic")
-    fixed = shop_plan.height + exporter_plan.height + forwarder_plan.height + outlet_plan.height + n_ring
+    fixed = (shop_plan.height + exporter_plan.height + forwarder_plan.height + outlet_plan.height + third_plan.height
+             + n_ring)
     n_in = min(n_in, max(0, n - fixed))
     n_bg = max(0, n - fixed - n_in)
-    plans = pl.concat([_outbound(ctx, n_bg), _inbound(ctx, n_in), shop_plan, exporter_plan, forwarder_plan,
+    plans = pl.concat([_outbound(ctx, n_bg), _inbound(ctx, n_in), third_plan, shop_plan, exporter_plan, forwarder_plan,
                        outlet_plan, ring_plan], how="vertical_relaxed")
     if plans.height > n:  # a tiny world: drop ordinary traffic first, never rings
         plans = plans.tail(n)
+    plans = _origin_statements(plans, rng)
 
     say(f"rendering {plans.height:,} parcels")
     party = pool.frame()
@@ -1397,6 +1895,7 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False) -> World:
     truth = rendered.select(
         "parcel_id", "carrier", "actor_kind", "ring_id", "typology", "commodity",
         pl.col("true_controlled_kg").fill_null(0.0), pl.col("sender_entity"), pl.col("receiver_entity"),
+        "lookalike_kind", "lookalike_group",
     )
     rings_df = pl.DataFrame(rings, schema={"ring_id": pl.String, "typology": pl.String, "commodity": pl.String,
                                            "parcels": pl.Int64, "true_controlled_kg": pl.Float64,
@@ -1436,12 +1935,13 @@ def truth_paths(out: Path) -> tuple[Path, Path]:
     return out.with_name(f"{stem}.truth.parquet"), out.with_name(f"{stem}.rings.csv")
 
 
-def synthesise(n_parcels: int, out: Path, seed: int = 7, progress: bool = False) -> SynthSummary:
+def synthesise(n_parcels: int, out: Path, seed: int = 7, progress: bool = False,
+               lookalike_strength: float = 1.0) -> SynthSummary:
     """Generate a world and write it: parcels to `out`, truth and rings beside it."""
     started = time.perf_counter()
     out = Path(out)
     truth_path, rings_path = truth_paths(out)  # fails early on an unknown extension
-    world = generate(n_parcels, seed=seed, progress=progress)
+    world = generate(n_parcels, seed=seed, progress=progress, lookalike_strength=lookalike_strength)
     out.parent.mkdir(parents=True, exist_ok=True)
     if progress:
         print(f"synth: writing {out}", file=sys.stderr, flush=True)
@@ -1458,5 +1958,8 @@ def synthesise(n_parcels: int, out: Path, seed: int = 7, progress: bool = False)
         ring_parcels=counts.get("ring", 0),
         lookalike_parcels={k: counts.get(k, 0) for k in ("shop", "exporter", "forwarder_customer", "outlet_customer")},
         files=[out, truth_path, rings_path],
+        lookalike_groups=dict(world.truth.filter(pl.col("lookalike_group").is_not_null())
+                              .group_by("lookalike_kind").agg(pl.col("lookalike_group").n_unique())
+                              .sort("lookalike_kind").iter_rows()),
         seconds=time.perf_counter() - started,
     )

@@ -10,6 +10,7 @@ import phonenumbers
 import polars as pl
 import pytest
 
+from linker.data import synth_words as W
 from linker.store import COLUMN_NAMES
 from linker.synth import TYPOLOGIES, World, generate, synthesise, truth_paths
 
@@ -120,16 +121,18 @@ def test_lookalike_kinds_are_present(joined: pl.DataFrame) -> None:
     assert {"background", "shop", "exporter", "forwarder_customer", "outlet_customer", "ring"} <= kinds
 
 
-def test_shops_send_correctly_declared_magnets_or_jewellery_to_many_receivers(joined: pl.DataFrame) -> None:
-    shops = joined.filter(pl.col("actor_kind") == "shop")
-    per_shop = shops.group_by("sender_entity").agg(pl.col("receiver_entity").n_unique().alias("receivers"))
-    assert per_shop["receivers"].max() >= 40
-    hs = shops["hs_code"].drop_nulls().str.replace_all(r"\D", "")
-    assert hs.str.slice(0, 4).is_in(["8505", "7117"]).all()
+def test_shops_declare_headings_that_fit_the_goods_of_their_trade(joined: pl.DataFrame) -> None:
+    shops = joined.filter((pl.col("actor_kind") == "shop") & pl.col("hs_code").is_not_null())
+    assert shops.height > 0
+    for kind, (_, _, lines) in W.SHOP_KINDS.items():
+        allowed = {code[:4] for line in lines for code in line[2]}
+        allowed |= {t.partition("|")[2][:4] for line in lines for t in line[1] if "|" in t}
+        hs = shops.filter(pl.col("lookalike_kind") == kind)["hs_code"].str.replace_all(r"\D", "").str.slice(0, 4)
+        assert hs.is_in(sorted(allowed)).all(), kind
 
 
 def test_exporters_declare_large_consignments_of_controlled_goods_correctly(joined: pl.DataFrame) -> None:
-    exp = joined.filter(pl.col("actor_kind") == "exporter")
+    exp = joined.filter(pl.col("lookalike_kind") == "licensed_exporter")
     assert exp["declared_weight_kg"].min() >= 50
     assert exp["commodity"].null_count() == 0
 
@@ -137,8 +140,10 @@ def test_exporters_declare_large_consignments_of_controlled_goods_correctly(join
 def test_forwarding_warehouse_receives_for_many_customers_told_apart_by_suite(joined: pl.DataFrame) -> None:
     fwd = joined.filter(pl.col("actor_kind") == "forwarder_customer")
     assert fwd["receiver_entity"].n_unique() >= 50
-    with_suite = fwd["receiver_address"].str.contains(r"(Suite|Ste|Unit|Apt|#|kv\.) ?\d+").mean()
-    assert with_suite > 0.7
+    # The customer code is in the address or in the name line, in one of the warehouses' forms.
+    code = r"(Suite|Ste\.?|Unit|Box|PMB|ID:|#|customer|code) ?[A-Z]{0,2}-?\d{4,5}|[A-Z]{1,2}-?\d{4,5}"
+    with_code = (fwd["receiver_address"] + " " + fwd["receiver_name"]).str.contains(code).mean()
+    assert with_code > 0.95
 
 
 def test_outlet_shares_its_account_across_unrelated_walk_in_customers(joined: pl.DataFrame) -> None:
@@ -255,3 +260,205 @@ def test_ring_descriptions_state_the_typology_and_commodity(world: World) -> Non
         assert row["typology"].replace("_", " ") in row["description"]
         assert row["commodity"] in row["description"]
         assert re.match(r"^R\d{4}$", row["ring_id"])
+
+
+# --- look-alikes as hard as real ones (issue 12) -------------------------------------------------
+
+BIG = 150_000
+TRANSIT = {"KZ", "AE", "TR", "VN", "MY", "TH", "KG", "AM", "GE"}
+HANZI = r"[\u4e00-\u9fff]"
+NOT_CHINESE = r"not of Chinese origin|non-Chinese origin|origin: |country of origin|made in|非中国原产|原产地|не китайского|страна происхождения"
+
+
+@pytest.fixture(scope="module")
+def big() -> pl.DataFrame:
+    world = generate(BIG, seed=12)
+    return world.parcels.join(world.truth, on=["parcel_id", "carrier"], how="left")
+
+
+def _usd_per_kg(frame: pl.DataFrame) -> pl.Series:
+    usd = frame.filter((pl.col("currency").fill_null("USD") == "USD") & pl.col("declared_value").is_not_null())
+    return usd["declared_value"] / usd["declared_weight_kg"]
+
+
+def _largest_groups(frame: pl.DataFrame, kind: str, n: int = 3) -> list[pl.DataFrame]:
+    sized = frame.filter(pl.col("lookalike_kind") == kind).group_by("lookalike_group").len().sort(["len", "lookalike_group"],
+                                                                                                  descending=True)
+    return [frame.filter(pl.col("lookalike_group") == g) for g in sized["lookalike_group"].head(n).to_list()]
+
+
+def test_a_magnet_toy_shop_writes_its_name_many_ways_to_many_one_off_buyers_at_toy_prices(big: pl.DataFrame) -> None:
+    for shop in _largest_groups(big, "magnet_toy_shop"):
+        assert shop.height >= 80
+        names = shop["sender_name"]
+        assert names.n_unique() >= 8
+        assert names.str.contains(HANZI).any() and names.str.contains(r"^[A-Za-z]").any()
+        assert shop["sender_entity"].n_unique() == 1
+        assert shop["receiver_entity"].n_unique() >= 0.8 * shop.height
+        assert shop["dest_country"].n_unique() >= 5
+        assert shop["carrier"].n_unique() >= 2
+        price = _usd_per_kg(shop)
+        assert 10 <= price.median() <= 60
+        assert shop["declared_weight_kg"].is_between(0.19, 3.01).all()
+        hs = shop["hs_code"].drop_nulls().str.replace_all(r"\D", "")
+        assert (hs.str.starts_with("9503") | hs.str.starts_with("850519") | (hs == "8505")).all()
+        assert shop["declared_description"].str.contains(r"磁|冰箱贴|magnet|fridge").mean() > 0.95
+
+
+def test_shops_also_post_under_their_staffs_own_names(big: pl.DataFrame) -> None:
+    shops = big.filter(pl.col("actor_kind") == "shop")
+    person_like = shops["sender_name"].str.contains(r"^[\u4e00-\u9fff]{2,3}$")
+    assert 0.03 < person_like.mean() < 0.4
+
+
+def test_one_account_pays_for_a_large_part_of_every_shops_parcels(big: pl.DataFrame) -> None:
+    # A shop pays from its one account, or posts from one warehouse and lets staff pay some parcels.
+    paid = big.filter((pl.col("actor_kind") == "shop") & pl.col("payer_account").is_not_null())
+    top = (paid.group_by("lookalike_group", "payer_account").len()
+           .group_by("lookalike_group").agg((pl.col("len").max() / pl.col("len").sum()).alias("share"), n=pl.col("len").sum())
+           .filter(pl.col("n") >= 30))
+    assert top.height >= 10
+    assert (top["share"] >= 0.35).all()
+    assert (top["share"] == 1).mean() > 0.5
+
+
+def test_shop_buyers_buy_once_or_twice(big: pl.DataFrame) -> None:
+    per_buyer = big.filter(pl.col("actor_kind") == "shop").group_by("lookalike_group", "receiver_entity").len()
+    assert per_buyer["len"].max() <= 2
+    assert (per_buyer["len"] == 1).mean() > 0.7
+
+
+def test_honest_sellers_of_cover_like_goods_charge_the_price_of_those_goods(big: pl.DataFrame) -> None:
+    cover = big.filter(pl.col("lookalike_kind") == "cover_goods_shop")
+    assert cover["lookalike_group"].n_unique() >= 3
+    words = cover["declared_description"]
+    assert words.str.contains(r"(?i)ferrite|magnet|磁铁|nickel|Ni powder|镍粉|铁氧体|powder|合金粉|铁粉|bismuth|铋|graphite|石墨").mean() > 0.95
+    nickel = cover.filter(pl.col("declared_description").str.contains(r"(?i)nickel powder|镍粉|Ni powder"))
+    if nickel.height:
+        assert _usd_per_kg(nickel).median() >= 40  # retail packs, dearer than a ring's cover price
+    assert cover["receiver_entity"].n_unique() >= 0.8 * cover.height
+
+
+def test_every_kind_of_retail_shop_is_present_in_a_large_world(big: pl.DataFrame) -> None:
+    kinds = set(big["lookalike_kind"].drop_nulls().unique().to_list())
+    assert {"magnet_toy_shop", "jewellery_shop", "alloy_parts_shop", "cover_goods_shop", "licensed_exporter",
+            "forwarder_customer", "outlet_customer"} <= kinds
+
+
+def test_warehouse_customer_codes_come_in_several_forms_also_in_the_name_line(big: pl.DataFrame) -> None:
+    for wh in _largest_groups(big, "forwarder_customer", 2):
+        assert wh["receiver_entity"].n_unique() >= 200
+        forms = (wh["receiver_address"].str.extract(
+            r"(Suite [A-Z]*-?\d+|Ste\. \d+|Ste \d+|#[A-Z]*\d+|Box \d+|PMB \d+|Unit \d+|c/o customer [A-Z]+-\d+|ID: \d+|Customer code [A-Z]+\d+)")
+            .drop_nulls().str.replace_all(r"\d+", "9"))
+        assert forms.n_unique() >= 5
+        in_name = wh["receiver_name"].str.contains(r"\(\w*\d{4,5}\)|^\w+-\d{4,5} |#\d{4,5}$| [A-Z]+\d{4,5}$")
+        assert 0.03 < in_name.mean() < 0.3
+        # The warehouse desk's phone is written on many customers' parcels.
+        desk = wh.filter(pl.col("receiver_phone").is_not_null()).with_columns(
+            digits=pl.col("receiver_phone").str.replace_all(r"\D", "").str.slice(-8))
+        assert desk.group_by("digits").agg(pl.col("receiver_entity").n_unique().alias("n"))["n"].max() >= 50
+
+
+def test_some_warehouse_customers_honestly_buy_goods_with_cover_like_words(big: pl.DataFrame) -> None:
+    fwd = big.filter(pl.col("actor_kind") == "forwarder_customer")
+    coverlike = fwd["declared_description"].str.contains(r"(?i)nickel|alloy|ferrite|tungsten|metal sample|magnetic")
+    assert 0.005 < coverlike.mean() < 0.08
+
+
+def test_licensed_exporters_ship_regularly_to_few_recurring_consignees(big: pl.DataFrame) -> None:
+    exp = big.filter(pl.col("lookalike_kind") == "licensed_exporter").with_columns(
+        day=pl.col("accepted_at").str.slice(0, 10).str.to_date())
+    assert exp["lookalike_group"].n_unique() >= 1
+    for group in exp.partition_by("lookalike_group"):
+        assert group["receiver_entity"].n_unique() <= 3
+        assert group.height >= 5
+        gaps = group["day"].sort().diff().drop_nulls().dt.total_days()
+        assert 10 <= gaps.median() <= 65
+
+
+def test_lab_sample_exporters_send_moderate_correctly_declared_samples(big: pl.DataFrame) -> None:
+    lab = big.filter(pl.col("lookalike_kind") == "lab_sample_exporter")
+    assert lab.height > 0
+    assert lab["declared_weight_kg"].is_between(4.9, 31).all()
+    assert (lab["category"].drop_nulls() == "sample").all()
+    assert lab["hs_code"].drop_nulls().str.replace_all(r"\D", "").str.slice(0, 4).is_in(["2846", "2805", "8112", "2825"]).all()
+
+
+def test_false_origin_rings_carry_a_mix_of_relabelling_traits(big: pl.DataFrame) -> None:
+    fo = big.filter(pl.col("typology") == "false_origin")
+    per_ring = fo.group_by("ring_id").agg(
+        label=pl.col("declared_description").str.contains(NOT_CHINESE).any(),
+        origin=(pl.col("declared_origin").is_not_null() & (pl.col("declared_origin") != pl.col("origin_country"))).any(),
+        transit=pl.col("dest_country").is_in(list(TRANSIT)).any(),
+        leg=(pl.col("origin_country") != "CN").any(),
+    )
+    assert per_ring.height >= 8
+    for trait in ("label", "origin", "transit", "leg"):
+        assert per_ring[trait].any(), trait
+    # A realistic mix: not every ring shows every trait.
+    assert not per_ring.select(pl.all_horizontal("label", "origin", "transit", "leg")).to_series().all()
+    labels = fo["declared_description"].filter(fo["declared_description"].str.contains(NOT_CHINESE))
+    assert labels.str.contains(HANZI).any() and labels.str.contains(r"[а-я]").any() and labels.str.contains(r"[a-z]").any()
+
+
+def test_a_transit_consignee_sends_the_goods_on_from_the_transit_country(big: pl.DataFrame) -> None:
+    fo = big.filter(pl.col("typology") == "false_origin")
+    first = fo.filter((pl.col("origin_country") == "CN") & pl.col("dest_country").is_in(list(TRANSIT)))
+    later = fo.filter(pl.col("origin_country") != "CN")
+    assert later.height > 0
+    legs = later.join(first.select("ring_id", pl.col("receiver_entity").alias("sender_entity"),
+                                   pl.col("dest_country").alias("origin_country")).unique(),
+                      on=["ring_id", "sender_entity", "origin_country"])
+    assert legs.height == later.height
+    assert (legs["dest_country"] != legs["origin_country"]).all()
+    assert legs["true_controlled_kg"].min() > 0
+
+
+def test_parcels_between_third_countries_are_not_only_transshipment(big: pl.DataFrame) -> None:
+    abroad = big.filter((pl.col("origin_country") != "CN") & (pl.col("dest_country") != "CN"))
+    assert (abroad["actor_kind"] == "ring").mean() < 0.1
+    honest_labels = big.filter((pl.col("actor_kind") != "ring")
+                               & pl.col("declared_description").str.contains(r"made in|原产地|制造|страна происхождения"))
+    assert honest_labels.height > 0.002 * BIG
+
+
+def test_no_field_names_a_lookalike_group(big: pl.DataFrame) -> None:
+    rows = big.filter(pl.col("lookalike_group").is_not_null())
+    for column in ("sender_name", "receiver_name", "receiver_address", "sender_address", "declared_description"):
+        assert not rows.select(pl.col(column).str.contains(pl.col("lookalike_group"), literal=True).any()).item(), column
+
+
+def test_lookalike_groups_grow_with_the_traffic(big: pl.DataFrame) -> None:
+    small = generate(BIG // 5, seed=12).truth
+    count = lambda t, kind: t.filter(pl.col("actor_kind") == kind)["lookalike_group"].n_unique()  # noqa: E731
+    for kind in ("shop", "forwarder_customer"):
+        assert 3 <= count(big, kind) / count(small, kind) <= 8, kind
+
+
+def test_a_higher_lookalike_strength_makes_the_lookalikes_harder() -> None:
+    worlds = {s: generate(30_000, seed=9, lookalike_strength=s) for s in (0.0, 1.0, 2.0)}
+    figures = {}
+    for s, world in worlds.items():
+        j = world.parcels.join(world.truth, on=["parcel_id", "carrier"])
+        shops = j.filter(pl.col("actor_kind") == "shop")
+        # How often a shop's name is not written in its most common way.
+        spellings = shops.group_by("lookalike_group", "sender_name").len().group_by("lookalike_group").agg(
+            r=1 - pl.col("len").max() / pl.col("len").sum())
+        figures[s] = {
+            "shop_parcels": shops.height,
+            "spellings": spellings["r"].mean(),
+            "cover_shop_parcels": (shops["lookalike_kind"] == "cover_goods_shop").sum(),
+            "forwarder_customers": j.filter(pl.col("actor_kind") == "forwarder_customer")["receiver_entity"].n_unique(),
+        }
+    assert figures[0.0]["cover_shop_parcels"] == 0
+    for key in ("shop_parcels", "cover_shop_parcels", "forwarder_customers"):
+        assert figures[0.0][key] <= figures[1.0][key] < figures[2.0][key], key
+    assert figures[0.0]["spellings"] < figures[2.0]["spellings"]
+    # The rings are the same whatever the look-alikes.
+    assert worlds[0.0].rings.height == worlds[2.0].rings.height
+
+
+def test_a_negative_lookalike_strength_is_refused() -> None:
+    with pytest.raises(ValueError, match="look-alike strength"):
+        generate(500, lookalike_strength=-1)

@@ -137,6 +137,36 @@ COMPANY_TRADES = [
     ("实业", "Industrial"), ("新材料", "New Materials"), ("磁业", "Magnetics"), ("饰品", "Jewelry"),
     ("服饰", "Apparel"), ("供应链管理", "Supply Chain Management"), ("国际物流", "International Logistics"),
     ("电子商务", "E-commerce"), ("科技", "Technology"), ("五金制品", "Hardware Products"), ("工艺品", "Crafts"),
+    # Trades of retail web shops (indices 14-): see SHOP_KINDS.
+    ("磁性玩具", "Magnetic Toy"), ("益智玩具", "Educational Toys"), ("文创礼品", "Creative Gifts"),
+    ("首饰", "Jewellery"), ("手工饰品", "Handmade Accessories"), ("汽车配件", "Auto Parts"),
+    ("精密五金", "Precision Hardware"), ("金属粉末", "Metal Powder"), ("磁材", "Magnet Materials"),
+    ("实验耗材", "Lab Supplies"), ("增材制造", "Additive Manufacturing"),
+]
+# Short forms of a trade for the names that shops go by on platforms: 顺发玩具店, Shunfa Toys.
+TRADE_SHORT = {
+    "磁性玩具": ("玩具", "Toys"), "益智玩具": ("玩具", "Toys"), "文创礼品": ("礼品", "Gifts"),
+    "首饰": ("饰品", "Jewelry"), "手工饰品": ("饰品", "Crafts"), "饰品": ("饰品", "Jewelry"),
+    "汽车配件": ("汽配", "Auto Parts"), "精密五金": ("五金", "Hardware"), "五金制品": ("五金", "Hardware"),
+    "金属粉末": ("粉末", "Powders"), "磁材": ("磁铁", "Magnets"), "磁业": ("磁铁", "Magnets"),
+    "实验耗材": ("实验室", "Lab"), "增材制造": ("3D打印", "3D Print"), "电子科技": ("电子", "Electronics"),
+    "服饰": ("服装", "Fashion"), "电子商务": ("商城", "Store"), "工艺品": ("工艺品", "Crafts"),
+}
+# What a shop name ends with on a platform.
+STORE_WORDS = [("店", "Store"), ("旗舰店", "Official Store"), ("专营店", "Shop"), ("工厂店", "Factory Store"),
+               ("小店", "Shop")]
+# Brand words of retail shops (hanzi, pinyin): more of them than of other firms, since thousands exist.
+SHOP_BRANDS = [
+    ("顺发", "Shunfa"), ("乐磁", "Leci"), ("智趣", "Zhiqu"), ("童乐", "Tongle"), ("星磁", "Xingci"),
+    ("奇妙", "Qimiao"), ("磁乐园", "Ciyuan"), ("小天才", "Xiaotiancai"), ("益思", "Yisi"), ("彩虹", "Caihong"),
+    ("晶艺", "Jingyi"), ("银饰坊", "Yinshifang"), ("玲珑", "Linglong"), ("雅饰", "Yashi"), ("美珠", "Meizhu"),
+    ("巧手", "Qiaoshou"), ("恒久", "Hengjiu"), ("锐达", "Ruida"), ("精工", "Jinggong"), ("广源", "Guangyuan"),
+    ("宝鑫", "Baoxin"), ("金石", "Jinshi"), ("合众", "Hezhong"), ("创想", "Chuangxiang"), ("永磁", "Yongci"),
+    ("磁力王", "Ciliwang"), ("强磁", "Qiangci"), ("微纳", "Weina"), ("粉研", "Fenyan"), ("科仪", "Keyi"),
+    ("三维", "Sanwei"), ("增材", "Zengcai"), ("博识", "Boshi"), ("优品", "Youpin"), ("佳美", "Jiamei"),
+    ("欣悦", "Xinyue"), ("福星", "Fuxing"), ("鸿运", "Hongyun"), ("海豚", "Haitun"), ("熊猫", "Xiongmao"),
+    ("青竹", "Qingzhu"), ("紫薇", "Ziwei"), ("金凤", "Jinfeng"), ("启明", "Qiming"), ("晨光", "Chenguang"),
+    ("蓝鲸", "Lanjing"), ("乐高达", "Legaoda"), ("酷玩", "Kuwan"), ("米兔", "Mitu"), ("千禧", "Qianxi"),
 ]
 # English renderings of the Chinese company suffix 有限公司.
 CN_COMPANY_SUFFIXES_EN = ["Co., Ltd.", "Co., Ltd", "Co.,Ltd.", "CO., LTD.", "Co. Ltd", "Company Limited", "Ltd."]
@@ -406,23 +436,100 @@ GOODS = {
 }
 CATEGORY_SHARES = {"merchandise": 45, "gift": 24, "documents": 9, "sample": 10, "returned": 4, "other": 8}
 
-# Look-alike shops: NdFeB magnets and alloy jewellery, correctly declared (hs, kg range, USD/kg).
-SHOP_GOODS = [
-    (["NdFeB magnets N52 disc 10x2mm", "neodymium magnets", "钕铁硼磁铁", "N35 neodymium block magnets",
-      "strong magnets NdFeB"], "850511", 0.1, 2.0, 30, 60),
-    (["alloy jewellery", "zinc alloy earrings", "alloy necklace", "合金饰品", "fashion jewelry alloy bracelet"],
-     "711719", 0.05, 0.8, 60, 150),
+# Honest retail web shops (DOMAIN.md: legitimate trade that looks like an operation). Each kind:
+# (weight among shops, company trade indices, product lines). A product line: (weight within the kind,
+# description templates, hs codes, kg low, kg high, USD per kg low, high). "{n}" in a template is the
+# number of pieces of the set, which grows with the weight; "{g}" a pack size in grams. Rare lines
+# (small weights) appear only in larger worlds, as rarer trades do at national scale.
+SHOP_KINDS = {
+    "magnet_toy_shop": (35, [14, 15, 16], [
+        (10, ["magnetic building tiles {n}pcs", "magnetic tiles set {n} pieces", "磁力片 {n}片", "磁力片玩具{n}片装",
+              "magnetic building blocks {n}pcs", "kids magnetic tiles {n} pcs", "磁力积木 {n}件套"],
+         ["950300", "950300", "950349"], 0.3, 3.0, 10, 35),
+        (6, ["fridge magnets set of {n}", "冰箱贴 {n}个", "refrigerator magnets {n}pcs", "创意冰箱贴{n}只装",
+             "fridge magnet souvenirs {n} pieces"], ["850519", "850519", "950300"], 0.2, 1.5, 20, 60),
+        (4, ["magnetic toys", "磁力玩具", "magnetic puzzle toy", "磁力棒 {n}根", "magnetic sticks and balls {n}pcs",
+             "magnetic drawing board"], ["950300", "950390"], 0.2, 2.5, 12, 45),
+        (1, ["magnetic fishing game", "磁性钓鱼玩具", "magnetic dart board", "磁性飞镖"], ["950300"], 0.3, 2.0, 10, 30),
+    ]),
+    "jewellery_shop": (25, [6, 17, 18], [
+        (8, ["alloy jewellery", "zinc alloy earrings", "alloy necklace", "合金饰品", "fashion jewelry alloy bracelet",
+             "合金耳环 {n}对"], ["711719", "711790"], 0.05, 0.8, 60, 150),
+        (4, ["925 silver ring", "sterling silver earrings", "银饰 925", "silver pendant"], ["711311"], 0.03, 0.3, 300, 900),
+        (4, ["glass beads {n}pcs", "DIY bead kit", "串珠材料包", "craft beads assortment", "手工串珠 {n}颗"],
+         ["701890", "701810"], 0.1, 1.5, 15, 50),
+        (3, ["enamel pins {n}pcs", "徽章 {n}枚", "alloy badge", "keychain alloy {n}pcs", "合金钥匙扣"],
+         ["711719", "830890"], 0.05, 0.8, 30, 90),
+        (1, ["tungsten carbide ring", "tungsten ring men's band", "钨钢戒指", "tungsten steel ring"],
+         ["711319", "711719"], 0.02, 0.3, 150, 500),
+        (1, ["germanium bracelet", "titanium germanium bracelet", "锗石手链", "health bracelet germanium stone"],
+         ["711719"], 0.03, 0.4, 80, 250),
+        (1, ["hematite magnetic bracelet", "磁疗手链", "magnetic therapy bracelet"], ["711719"], 0.03, 0.5, 40, 120),
+    ]),
+    "alloy_parts_shop": (20, [19, 20, 12], [
+        (6, ["aluminium alloy CNC parts", "铝合金CNC零件", "alloy brackets {n}pcs", "aluminum alloy spacer {n}pcs"],
+         ["761699", "761699"], 0.2, 4.0, 15, 60),
+        (5, ["alloy wheel center caps {n}pcs", "轮毂盖 {n}个", "alloy wheel lug nuts {n}pcs", "wheel valve caps alloy"],
+         ["870870", "731816"], 0.2, 3.0, 10, 40),
+        (4, ["zinc alloy hinges", "锌合金拉手 {n}个", "zinc alloy cabinet handles {n}pcs", "alloy door knobs"],
+         ["830210", "830242"], 0.3, 4.0, 8, 30),
+        (3, ["titanium alloy bolts {n}pcs", "钛合金螺丝 {n}颗", "titanium screws M5 {n}pcs"],
+         ["810890", "731815"], 0.05, 1.0, 60, 200),
+        (2, ["nickel plated brass fittings {n}pcs", "镀镍铜接头", "nickel-plated connectors"], ["741220", "853690"],
+         0.1, 2.0, 20, 60),
+        (1, ["tungsten carbide drill bits {n}pcs", "钨钢钻头 {n}支", "carbide end mills"], ["820750", "820770"],
+         0.1, 1.5, 80, 300),
+    ]),
+    "cover_goods_shop": (20, [21, 22, 23, 24], [
+        (6, ["ferrite magnets {n}pcs", "铁氧体磁铁 {n}个", "ceramic magnets block", "ferrite ring magnets {n}pcs",
+             "磁铁 铁氧体"], ["850519"], 0.2, 3.0, 8, 30),
+        (5, ["nickel powder 99.8% {g}g", "镍粉 {g}克", "Ni powder for lab use {g}g", "nickel powder sample {g}g",
+             "超细镍粉 {g}g"], ["750400"], 0.1, 2.0, 40, 120),
+        (4, ["alloy powder for 3D printing", "316L stainless steel powder|720529", "合金粉 3D打印 {g}g",
+             "AlSi10Mg aluminium alloy powder|760310", "metal alloy powder {g}g", "Ti6Al4V alloy powder|810820"],
+         ["720529", "720529", "810820"], 0.5, 5.0, 30, 180),
+        (3, ["neodymium magnets N52 disc 10x2mm {n}pcs", "钕铁硼磁铁 {n}个", "strong magnets NdFeB {n}pcs",
+             "N35 neodymium block magnets"], ["850511"], 0.1, 2.0, 30, 60),
+        (2, ["iron powder {g}g", "铁粉 {g}克", "reduced iron powder lab grade"], ["720521", "720529"], 0.2, 3.0, 8, 30),
+        (1, ["bismuth crystals", "铋晶体 标本", "bismuth metal crystal specimen", "rainbow bismuth"],
+         ["810600"], 0.05, 1.0, 60, 250),
+        (1, ["graphite crucible", "石墨坩埚", "graphite crucible for gold melting", "graphite mould"],
+         ["690320", "380190"], 0.2, 3.0, 20, 80),
+    ]),
+}
+# Goods that forwarder customers honestly buy and whose words overlap cover declarations.
+FORWARDER_COVERLIKE_GOODS = [
+    (["nickel plated brass fittings", "镀镍接头", "nickel-plated parts"], "741220", 0.2, 2.0, 20, 60),
+    (["alloy wheel center caps", "alloy wheel lug nuts", "轮毂螺丝"], "870870", 0.3, 3.0, 10, 40),
+    (["ferrite core clip-on", "magnetic phone holder", "磁吸手机支架"], "850519", 0.1, 1.0, 30, 90),
+    (["alloy powder", "metal powder for 3D printing"], "720529", 0.5, 3.0, 30, 150),
+    (["tungsten carbide ring", "tungsten fishing weights"], "711719", 0.05, 1.0, 60, 300),
+    (["metal sample", "aluminium alloy sample"], "761699", 0.2, 2.0, 10, 40),
 ]
-# Licensed exporters: correctly declared rare-earth consignments (descriptions, hs, USD/kg, commodity).
+# Licensed exporters: correctly declared consignments of controlled goods (descriptions, hs, USD/kg, commodity).
 EXPORTER_GOODS = [
     (["Dysprosium oxide 99.5%", "Dy2O3 99.5%", "dysprosium oxide powder 99.9%"], "284690", 350, 480, "dysprosium"),
     (["Terbium oxide 99.99%", "Tb4O7 99.99%"], "284690", 1100, 1500, "terbium"),
     (["Gallium metal 99.99%", "gallium ingot 4N"], "811292", 400, 600, "gallium"),
     (["Germanium dioxide 99.999%", "GeO2 5N"], "282560", 1500, 2000, "germanium"),
     (["Antimony ingot 99.65%", "antimony metal"], "811010", 25, 45, "antimony"),
+    (["Tungsten powder 99.95%", "W powder 3-5um"], "810110", 50, 90, "tungsten"),
+    (["Yttrium oxide 99.999%", "Y2O3 5N"], "284690", 30, 60, "yttrium"),
+    (["Graphite electrodes", "spherical graphite for anodes"], "380190", 4, 12, "graphite"),
+]
+# Samples to research laboratories, correctly declared under licence (descriptions, hs, USD/kg, commodity).
+LAB_SAMPLE_GOODS = [
+    (["Dysprosium oxide sample 99.9%", "Dy2O3 research sample"], "284690", 350, 600, "dysprosium"),
+    (["Terbium metal sample 99.9%", "Tb metal pieces for research"], "280530", 1500, 3000, "terbium"),
+    (["Gallium 6N sample", "gallium metal for research"], "811292", 500, 900, "gallium"),
+    (["Germanium wafer samples", "germanium single crystal sample"], "811292", 1500, 3500, "germanium"),
+    (["Scandium oxide sample 99.99%", "Sc2O3 research sample"], "284690", 1800, 3000, "scandium"),
+    (["Lutetium oxide sample", "Lu2O3 99.99% sample"], "284690", 5000, 9000, "lutetium"),
 ]
 FOREIGN_INDUSTRIAL_BUYERS = ["Magnet Works", "Advanced Materials", "Semiconductor Materials", "Rare Metals",
                              "Electronics Manufacturing", "Specialty Alloys"]
+FOREIGN_LAB_BUYERS = ["Research Institute", "Materials Laboratory", "University Materials Lab", "Institute of Physics",
+                      "National Laboratory", "Research Centre"]
 
 # --- Smuggled commodities ---------------------------------------------------------------------
 # name -> (weight among rings, control date, symbol, USD per kg outside China).
@@ -448,6 +555,33 @@ COVER_GOODS = [
     (["magnet", "ferrite magnets", "磁铁"], "850519", 5, 20),
     (["iron powder", "铁粉"], "720529", 2, 8),
 ]
+# Tariff headings of the smuggled commodities themselves (what a careless relabeller leaves on the form)
+# and the price inside China (far below the price outside it: DOMAIN.md).
+COMMODITY_HEADINGS = {
+    "dysprosium": "284690", "terbium": "284690", "gallium": "811292", "germanium": "282560", "antimony": "811010",
+    "tungsten": "810194", "graphite": "250490", "samarium": "280530", "lutetium": "284690", "scandium": "284690",
+}
+COMMODITY_DOMESTIC_USD = {
+    "dysprosium": 230, "terbium": 900, "gallium": 300, "germanium": 1400, "antimony": 20, "tungsten": 45,
+    "graphite": 4, "samarium": 60, "lutetium": 800, "scandium": 900,
+}
+# Claimed origins of relabelled goods and how the label says it, in English, Chinese and Russian.
+FALSE_ORIGIN_NAMES = {
+    "MY": ("Malaysia", "马来西亚", "Малайзия"), "VN": ("Vietnam", "越南", "Вьетнам"),
+    "KZ": ("Kazakhstan", "哈萨克斯坦", "Казахстан"), "LA": ("Laos", "老挝", "Лаос"),
+    "MM": ("Myanmar", "缅甸", "Мьянма"), "TH": ("Thailand", "泰国", "Таиланд"), "KR": ("Korea", "韩国", "Корея"),
+    "ID": ("Indonesia", "印度尼西亚", "Индонезия"), "KG": ("Kyrgyzstan", "吉尔吉斯斯坦", "Кыргызстан"),
+    "AE": ("UAE", "阿联酋", "ОАЭ"), "TR": ("Turkey", "土耳其", "Турция"), "AM": ("Armenia", "亚美尼亚", "Армения"),
+    "GE": ("Georgia", "格鲁吉亚", "Грузия"), "CN": ("China", "中国", "Китай"), "JP": ("Japan", "日本", "Япония"),
+    "DE": ("Germany", "德国", "Германия"), "US": ("USA", "美国", "США"),
+}
+# Origin statements on labels: "{en}", "{zh}", "{ru}" are the country's names. Relabellers write the first
+# group; ordinary sellers now and then write the plain "made in" kind about their goods' true origin.
+NOT_CHINESE_ORIGIN_LABELS = ["not of Chinese origin", "non-Chinese origin", "origin: {en}", "country of origin {en}",
+                             "非中国原产", "原产地 {zh}", "原产地：{zh}", "не китайского происхождения",
+                             "страна происхождения {ru}", "made in {en}"]
+ORIGIN_LABELS = ["made in {en}", "origin {en}", "原产地 {zh}", "{zh}制造", "страна происхождения {ru}"]
+
 # Innocent goods that conceal controlled items.
 CONCEALMENT_GOODS = [
     (["tea", "茶叶", "green tea"], "090210", 20, 80),
