@@ -113,6 +113,13 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                    max(strength) FILTER (WHERE signal IN (SELECT unnest({_sql_list(sig['declaration_signals'])}))) AS decl,
                    max(strength) FILTER (WHERE signal IN (SELECT unnest({_sql_list(sig['routing_signals'])}))) AS routing,
                    max(strength) FILTER (WHERE signal = 'false_origin') AS false_origin,
+                   -- a declaration shown false by the parcel itself: a weight gap, a heading that
+                   -- contradicts the description, a named controlled metal priced far below its
+                   -- price. Cover goods priced above bulk are not among them: a 100 g retail pack
+                   -- of nickel powder costs more per kg than a drum.
+                   greatest(max(strength) FILTER (WHERE signal IN ('concealment', 'heading_mismatch')),
+                            max(strength) FILTER (WHERE signal = 'value_per_kg_anomaly'
+                                                   AND parcel_seq IN (SELECT parcel_seq FROM parcel_signals WHERE signal = 'controlled_match'))) AS shown_false,
                    -- the commodity the parcel's own signals point at, where its goods are unidentified
                    arg_max(commodity, (strength, commodity)) FILTER (WHERE commodity IS NOT NULL AND commodity <> 'unknown') AS hint,
                    count(*) AS n_signals
@@ -130,6 +137,7 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                CASE WHEN e.commodity IS NOT NULL AND e.commodity <> 'unknown' THEN e.commodity ELSE s.hint END AS hint,
                p.origin_country,
                coalesce(s.decl, 0) AS decl, coalesce(s.routing, 0) AS routing, coalesce(s.false_origin, 0) AS false_origin,
+               coalesce(s.shown_false, 0) AS shown_false,
                coalesce(s.n_signals, 0) AS n_signals,
                ms.entity_id AS sender_entity, ms.name_key AS sender_name,
                mr.entity_id AS receiver_entity, mr.name_key AS receiver_name,
@@ -236,7 +244,7 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
             SELECT b.*, {small} AS split_small_fraction, c.commodity AS scored_commodity, c.shown_commodity AS commodity,
                    ks.label AS commodity_label, k.label AS scored_label, k.threshold_kg, k.window_days,
                    rt.retail, rt.buyers, rt.one_off_buyers, rt.buyer_countries, rt.top_receiver_share, rt.false_share,
-                   rt.retail_goods, coalesce(rx.reexport, false) AS reexport, rx.reexport_via,
+                   rt.retail_goods, coalesce(rt.converging, true) AS converging, coalesce(rx.reexport, false) AS reexport, rx.reexport_via,
                    coalesce(w.window_kg, 0) AS est_controlled_kg, w.window_parcels, w.window_start, w.window_end,
                    coalesce(w.window_kg, 0) / k.threshold_kg AS ratio,
                    least(1.0, coalesce(w.window_kg, 0) / k.threshold_kg) AS s_quantity,
@@ -267,7 +275,9 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                -- evasion: the strongest pattern that tells an operation from trade - the splitting
                -- signature, identity churn, a demonstrably false declaration, goods whose origin is
                -- disguised on most parcels (false origin, relabelling), or a re-export route
-               greatest(s_split, s_identity_churn,
+               -- (many people behind one account is a shop's staff as much as recruits, unless the
+               -- parcels converge on few receivers)
+               greatest(s_split, CASE WHEN converging THEN s_identity_churn ELSE 0 END,
                         CASE WHEN s_declaration >= {float(flag['strong_declaration'])} THEN s_declaration ELSE 0 END,
                         CASE WHEN coalesce(origin_share, 0) >= {float(flag['min_origin_share'])} THEN origin_share ELSE 0 END,
                         CASE WHEN reexport THEN 1.0 ELSE 0 END) AS evasion
@@ -347,7 +357,12 @@ def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float
     - at most `max_false_share` of them carry a demonstrably false declaration (a weight gap,
       a heading that contradicts the description, a price far off; strength >= the flag's
       strong_declaration): a shop's goods are what it says they are.
-    Such a cluster stays in the queue unflagged, with the reason in its summary."""
+    Such a cluster stays in the queue unflagged, with the reason in its summary.
+
+    `converging`: the goods parcels go to at most `converge_min_receivers` receivers, or to no
+    more receivers than `converge_max_receiver_share` of the parcels. Identity churn counts as
+    evasion only then: many names behind one account are a shop's staff and spellings as much
+    as an organiser's recruits, and what tells them apart is where the parcels go."""
     one_off = int(cfg["one_off_max_parcels"])
     con.execute(
         f"""
@@ -360,12 +375,15 @@ def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float
             FROM per_receiver GROUP BY group_key
         ), goods AS (
             SELECT group_key, count(DISTINCT dest_country) AS buyer_countries,
-                   avg(CASE WHEN decl >= {float(strong_declaration)} THEN 1 ELSE 0 END) AS false_share,
+                   avg(CASE WHEN shown_false >= {float(strong_declaration)} THEN 1 ELSE 0 END) AS false_share,
+                   count(*) AS seed_parcels,
                    mode(lower(trim(declared_description)) ORDER BY lower(trim(declared_description))) AS retail_goods
             FROM _members WHERE seed GROUP BY group_key
         )
         SELECT r.group_key, r.buyers, r.one_off_buyers, coalesce(r.one_off_share, 0) AS one_off_share,
                r.top_receiver_share, g.buyer_countries, g.false_share, g.retail_goods,
+               -- the receiving side converges (few receivers for the parcels), as an operation's does
+               r.buyers <= greatest({int(cfg['converge_min_receivers'])}, {float(cfg['converge_max_receiver_share'])} * g.seed_parcels) AS converging,
                r.buyers >= {int(cfg['min_buyers'])}
                AND coalesce(r.one_off_share, 0) >= {float(cfg['min_one_off_share'])}
                AND r.top_receiver_share <= {float(cfg['max_top_receiver_share'])}
@@ -382,6 +400,9 @@ def _reexport(con: duckdb.DuckDBPyConnection) -> None:
     origin of a later one). Transshipment through a third country looks exactly so where both
     legs are in the data; resolution is role-blind, so the consignee and the onward sender are
     one party when their names and contacts agree."""
+    # The home country is where most parcels are posted: a party there who receives from abroad
+    # and posts abroad is a resident, not a transit point; nor is one who sends goods back.
+    home = con.execute("SELECT mode(origin_country ORDER BY origin_country) FROM parcels").fetchall()[0][0]
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _reexport AS
@@ -390,8 +411,10 @@ def _reexport(con: duckdb.DuckDBPyConnection) -> None:
         JOIN _members b ON b.group_key = a.group_key AND b.sender_entity = a.receiver_entity
                        AND b.origin_country = a.dest_country AND b.accepted_at >= a.accepted_at
         WHERE a.dest_country <> a.origin_country AND b.parcel_seq <> a.parcel_seq
+          AND a.dest_country IS DISTINCT FROM $home AND b.dest_country <> a.origin_country
         GROUP BY a.group_key
-        """
+        """,
+        {"home": home},
     )
 
 

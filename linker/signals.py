@@ -432,9 +432,12 @@ def _controlled_desc_sql() -> str:
     )
     SELECT desc_id, commodity, how, matched, strength FROM best b
     WHERE NOT (generic AND EXISTS (SELECT 1 FROM best o WHERE o.desc_id = b.desc_id AND NOT o.generic))
-      -- a finished article is not the material it is made of (fridge magnets, diamond saw blades)
-      AND NOT (b.commodity IN (SELECT commodity FROM sig_commodities WHERE articles_exempt)
-               AND b.desc_id IN (SELECT desc_id FROM sig_article_desc))
+      -- a finished article is not the material it is made of (fridge magnets, diamond saw blades,
+      -- germanium bracelets) unless the description also names a material form (an oxide, a
+      -- powder, an ingot: "dysprosium oxide toy set" is dysprosium oxide)
+      AND NOT (b.desc_id IN (SELECT desc_id FROM sig_article_desc)
+               AND (b.commodity IN (SELECT commodity FROM sig_commodities WHERE articles_exempt)
+                    OR b.desc_id IN (SELECT desc_id FROM sig_descriptions WHERE NOT has_context)))
     """
 
 

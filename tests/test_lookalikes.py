@@ -101,6 +101,24 @@ def test_the_ring_beside_the_shops_is_still_flagged(shops_db):
     assert ring["flagged"] and not ring["retail"] and ring["parcels"] == 24
 
 
+def test_a_small_shop_whose_staff_share_its_account_is_not_flagged(tmp_path):
+    # too few buyers for the retail pattern, but its parcels go to a different buyer each
+    # time: several names behind one account are its staff, not recruits of an organiser
+    rows = retail_rows("SMALL", 14, "nickel powder 99.5% 500g", "7504.00", 35.0, kg=1.2, names=LAB_SUPPLY_NAMES)
+    for k, row in enumerate(rows):  # the staff post with their own phones and ID cards
+        row["sender_phone"], row["sender_id_number"] = f"1380013{k % 4:04d}", f"33020119900101{k % 4:04d}"
+    shop = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "SMALL00001")
+    assert shop is not None and shop["ratio"] >= 0.5 and not shop["flagged"]
+
+
+def test_honest_retail_packs_priced_above_bulk_are_no_false_declaration(tmp_path):
+    # 100 g packs of lab-grade nickel powder at 600 USD/kg: far above the bulk price, as retail packs are
+    rows = retail_rows("PACK", 60, "nickel powder 99.99% 100g", "7504.00", 600.0, kg=0.1, names=LAB_SUPPLY_NAMES)
+    rows += retail_rows("PACKB", 60, "nickel powder 1kg", "7504.00", 60.0, kg=1.0, names=LAB_SUPPLY_NAMES)
+    shop = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "PACK00001")
+    assert shop is not None and shop["retail"] and not shop["flagged"]
+
+
 def warehouse_customers(n: int = 6) -> list[dict]:
     """Strangers at the ring's forwarding warehouse: other suites, other names, the same desk phone."""
     return [parcel(

@@ -523,6 +523,9 @@ MAGNET_TOYS_ZH = parcel(
 ALLOY_PARTS = parcel(
     "alloy_parts", declared_description="iron alloy bicycle parts", hs_code="871496",
     declared_weight_kg=2.0, gross_weight_kg=2.3, declared_value=35.0, dest_country="US")
+GERMANIUM_BRACELET = parcel(
+    "germanium_bracelet", declared_description="titanium germanium bracelet", hs_code="7117.19",
+    declared_weight_kg=0.1, gross_weight_kg=0.15, declared_value=25.0, dest_country="US")
 DY_TOY = parcel(
     "dy_toy", declared_description="dysprosium oxide toy set", hs_code="9503",
     declared_weight_kg=0.5, gross_weight_kg=0.6, declared_value=10.0, dest_country="US")
@@ -557,8 +560,12 @@ def test_a_cover_word_in_a_finished_article_makes_no_controlled_kg(world):
     assert world.goods(ALLOY_PARTS) == []
 
 
-def test_a_finished_article_does_not_hide_a_named_controlled_metal(world):
-    assert "controlled_match" in world.signals(DY_TOY)
+def test_a_finished_article_does_not_hide_a_named_controlled_material(world):
+    assert "controlled_match" in world.signals(DY_TOY)  # "dysprosium oxide toy set": an oxide
+
+
+def test_jewellery_named_after_a_metal_is_jewellery(world):
+    assert world.signals(GERMANIUM_BRACELET) == {}
 
 
 def test_relabelling_wording_is_a_strong_false_origin_and_makes_material_a_seed(world, catalogue):
