@@ -167,8 +167,8 @@ def test_relabelled_material_of_false_origin_is_flagged(tmp_path):
     assert cluster["signals"]["declaration"] >= 0.8
 
 
-def test_a_re_export_route_through_a_transit_country_is_seen(tmp_path):
-    # CN -> KZ to one consignee, who posts the same goods on from KZ to Germany
+def reexport_rows() -> list[dict]:
+    """CN -> KZ to one consignee, who posts the same goods on from KZ to Germany."""
     first = ring_rows("LEG1", n=12)
     onward = [parcel(
         parcel_id=f"LEG2{k:05d}", carrier="DHL", accepted_at=(T0 + timedelta(days=12 + k)).isoformat(),
@@ -177,11 +177,36 @@ def test_a_re_export_route_through_a_transit_country_is_seen(tmp_path):
         receiver_name="Hans Becker", receiver_phone="+49 151 2345 6789", receiver_address="Industriestr. 4, Hanau",
         payer_account="", declared_description="nickel powder", hs_code="7504", declared_weight_kg="0.9",
         gross_weight_kg="1.0", declared_value="20", declared_origin="KZ", acceptance_point="ALA-01") for k in range(6)]
-    cluster = cluster_of(analyse(tmp_path, first + onward + noise_rows(50)), "LEG100000")
+    return first + onward + noise_rows(50)
+
+
+def test_a_re_export_route_through_a_transit_country_is_seen(tmp_path):
+    db = analyse(tmp_path, reexport_rows())
+    cluster = cluster_of(db, "LEG100000")
     assert cluster["flagged"]
-    assert cluster_of(analyse(tmp_path, first + onward + noise_rows(50), "again"), "LEG200000")["cluster_id"] is not None
+    assert cluster_of(db, "LEG200000")["cluster_id"] == cluster["cluster_id"]
     assert "re-exported onward from Kazakhstan" in cluster["summary"]
     assert cluster["signals"]["routing"] == 1.0
+
+
+def test_the_cluster_page_shows_a_cluster_posted_from_two_countries(tmp_path, monkeypatch):
+    import bcrypt
+    from streamlit.testing.v1 import AppTest
+
+    from linker import cases
+
+    db = analyse(tmp_path, reexport_rows())
+    cases.add_user(cases.cases_db_path(db), "ana", "investigator", bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode())
+    monkeypatch.setenv("LINKER_DB", str(db))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app" / "main.py"), default_timeout=60)
+    at.run()
+    at.text_input(key="login_name").input("ana")
+    at.text_input(key="login_password").input("pw")
+    at.button[0].click().run()
+    at.session_state["cluster_id"] = cluster_of(db, "LEG100000")["cluster_id"]
+    at.switch_page("views/cluster.py").run()
+    assert not at.exception
+    assert any("countries: CN, DE, KZ" in str(c.value) for c in at.caption)
 
 
 def test_the_morning_report_lists_set_aside_lookalikes_with_their_reason(shops_db):

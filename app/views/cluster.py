@@ -14,6 +14,11 @@ from app.data import change_mark
 from linker import cases, evidence, store
 from linker.cases import STATUSES, CasesError
 
+
+def _listed(values) -> list:
+    """A list column as read from DuckDB (None, a list or a numpy array) as a plain list."""
+    return [] if values is None else list(values)
+
 MAX_NODES = 600
 user = common.current_user()
 
@@ -92,7 +97,7 @@ m[3].metric("Parcels", f"{row.get('parcels'):,}")
 m[4].metric("Senders / receivers", f"{row.get('senders')} / {row.get('receivers')}")
 st.caption(f"First parcel {pd.Timestamp(row['first_seen']):%Y-%m-%d %H:%M}, last {pd.Timestamp(row['last_seen']):%Y-%m-%d %H:%M}"
            f" · carriers: {', '.join(qrow['carriers'] if qrow['carriers'] is not None else [])}"
-           f" · countries: {', '.join(sorted(set(list(qrow['origin_countries'] or []) + list(qrow['dest_countries'] or []))))}")
+           f" · countries: {', '.join(sorted(set(_listed(qrow['origin_countries']) + _listed(qrow['dest_countries']))))}")
 
 left, right = st.columns([3, 2], gap="large")
 
