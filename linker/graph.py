@@ -434,7 +434,8 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
     3. Components larger than `max_component_parcels` seeds are split by seeded Leiden.
     4. Context: a parcel without goods signals joins a group when it uses an identifier that is
        *dedicated* to the group - one whose parcels are at least `attach_min_seed_share` the
-       group's seeds (the ring's receiving suite, the organiser's own phone) - so a ring
+       group's seeds, or, with two seeds or more, its seeds and parcels with goods evidence too
+       weak to seed (the ring's receiving suite, the organiser's own phone) - so a ring
        parcel declared under a cover the catalogue does not know still lands in its ring. It
        joins but does not link further, and a busy person's phone with one odd parcel among
        hundreds is not dedicated to anything. A parcel with dedicated identifiers of several
@@ -574,9 +575,22 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
             FROM _seed_groups g JOIN _seed_edges e USING (parcel_seq)
             GROUP BY g.group_key, e.node_id
         ),
+        weak_here AS (
+            -- parcels on those identifiers with goods evidence too weak to seed (a small weight
+            -- gap): a concealment ring hides a few hundred grams per parcel, and most of its
+            -- parcels look like ordinary packaging one by one
+            SELECT e.node_id, count(DISTINCT e.parcel_seq) AS weak
+            FROM {gp}graph_edges e
+            JOIN (SELECT DISTINCT parcel_seq FROM parcel_goods
+                  WHERE confidence < {float(cfg['seed_min_confidence'])}) w USING (parcel_seq)
+            WHERE e.node_id IN (SELECT node_id FROM group_nodes)
+            GROUP BY e.node_id
+        ),
         dedicated AS (
-            SELECT gn.group_key, gn.node_id FROM group_nodes gn JOIN _link_nodes n USING (node_id)
+            SELECT gn.group_key, gn.node_id
+            FROM group_nodes gn JOIN _link_nodes n USING (node_id) LEFT JOIN weak_here w USING (node_id)
             WHERE gn.seeds_here >= {share} * n.parcels
+               OR (gn.seeds_here >= 2 AND gn.seeds_here + coalesce(w.weak, 0) >= {share} * n.parcels)
         ),
         candidates AS (
             SELECT e.parcel_seq, d.group_key, count(*) AS links

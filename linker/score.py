@@ -162,33 +162,55 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
     )
     con.execute("DELETE FROM _members WHERE group_key NOT IN (SELECT group_key FROM _candidates)")
 
-    # The commodity a cluster is scored as: the one with the most estimated kg, against whose
-    # threshold the worst window is measured (unidentified goods against the `unknown` one). The
-    # commodity it is shown as: that one, or, where it is unidentified, the best supported
-    # commodity the parcels' own signals point at (most kg, then most parcels), since "nickel
-    # powder" is a cover for rare earths even when its kg are held against the stricter threshold
-    # for unidentified goods; `unknown` only where nothing points anywhere.
+    # The commodity a cluster is scored as, one of two readings, whichever reaches the larger share
+    # of its threshold in the worst window:
+    # - the commodity with the most estimated kg, on its own parcels (unidentified goods against
+    #   the `unknown` threshold);
+    # - the identified commodity with the most kg, with the cluster's unidentified goods counted
+    #   as it (`fold`): an operation ships one material under several declarations - tungsten
+    #   declared under its own heading on some parcels and as "ferrite magnets" or iron powder on
+    #   others - and the parcels that name it tell what the others hide.
+    # The commodity it is shown as: the scored one, or, where that is unidentified, the best
+    # supported commodity the parcels' own signals point at (most kg, then most parcels), since
+    # "nickel powder" is a cover for rare earths even when its kg are held against the stricter
+    # threshold for unidentified goods; `unknown` only where nothing points anywhere.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _main_candidates AS
+        WITH kg AS (SELECT group_key, commodity, sum(est_kg) AS kg FROM _members GROUP BY ALL)
+        SELECT group_key, arg_max(commodity, (kg, commodity)) AS commodity, false AS fold FROM kg GROUP BY group_key
+        UNION ALL
+        SELECT group_key, arg_max(commodity, (kg, commodity)) FILTER (WHERE commodity <> 'unknown' AND kg > 0), true
+        FROM kg GROUP BY group_key
+        HAVING count(*) FILTER (WHERE commodity <> 'unknown' AND kg > 0) > 0
+           AND count(*) FILTER (WHERE commodity = 'unknown' AND kg > 0) > 0
+        """
+    )
+    _worst_windows(con)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _main_commodity AS
         WITH scored AS (
-            SELECT group_key, arg_max(commodity, (kg, commodity)) AS commodity
-            FROM (SELECT group_key, commodity, sum(est_kg) AS kg FROM _members GROUP BY ALL)
-            GROUP BY group_key
+            SELECT c.group_key,
+                   arg_max(c.commodity, (coalesce(w.window_kg, 0) / k.threshold_kg, NOT c.fold)) AS commodity,
+                   arg_max(c.fold, (coalesce(w.window_kg, 0) / k.threshold_kg, NOT c.fold)) AS fold
+            FROM _main_candidates c JOIN catalogue_commodities k USING (commodity)
+            LEFT JOIN _worst_window w USING (group_key, fold)
+            GROUP BY c.group_key
         ), hinted AS (
             SELECT group_key, arg_max(hint, (kg, n, hint)) AS hint
             FROM (SELECT group_key, hint, sum(est_kg) AS kg, count(*) AS n FROM _members
                   WHERE hint IS NOT NULL GROUP BY ALL)
             GROUP BY group_key
         )
-        SELECT s.group_key, s.commodity,
+        SELECT s.group_key, s.commodity, s.fold,
                CASE WHEN s.commodity = 'unknown' THEN coalesce(h.hint, 'unknown') ELSE s.commodity END AS shown_commodity
         FROM scored s LEFT JOIN hinted h USING (group_key)
         """
     )
+    con.execute("DELETE FROM _worst_window WHERE (group_key, fold) NOT IN (SELECT group_key, fold FROM _main_commodity)")
     _retail(con, config["retail"], float(flag["strong_declaration"]))
     _reexport(con)
-    _worst_windows(con)
     gp = prefix if graph_prefix is None else graph_prefix
     con.execute(f"CREATE OR REPLACE TEMP TABLE _hub_keys AS SELECT kind, key FROM {gp}graph_nodes WHERE hub")
     _churn(con)
@@ -217,7 +239,7 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                    count(DISTINCT m.dest_country) AS dest_countries,
                    mode(m.dest_country ORDER BY m.dest_country) AS dest_country,
                    min(m.accepted_at) AS first_seen, max(m.accepted_at) AS last_seen,
-                   sum(m.est_kg) FILTER (WHERE m.commodity = c.commodity) AS commodity_kg,
+                   sum(m.est_kg) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown'))) AS commodity_kg,
                    sum(m.declared_weight_kg) AS declared_kg,
                    -- declaration: mean anomaly over the goods-carrying seeds (parcels attached
                    -- as context have no goods signal by definition and would only dilute it)
@@ -227,16 +249,16 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                    avg(CASE WHEN m.receiver_address_key IN (SELECT address_key FROM _forwarders) THEN 1 ELSE 0 END) AS forwarder_share,
                    count(DISTINCT m.receiver_address_key || '#' || coalesce(m.receiver_unit, '')) AS receiver_addresses,
                    -- split signature, over the parcels of the main commodity
-                   count(*) FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0) AS goods_parcels,
+                   count(*) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0) AS goods_parcels,
                    avg(CASE WHEN m.est_kg <= {small} * k.threshold_kg THEN 1 ELSE 0 END)
-                       FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0) AS small_share,
-                   coalesce(stddev_pop(m.declared_weight_kg) FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0)
-                       / nullif(avg(m.declared_weight_kg) FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0), 0), 1) AS weight_cv,
+                       FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0) AS small_share,
+                   coalesce(stddev_pop(m.declared_weight_kg) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0)
+                       / nullif(avg(m.declared_weight_kg) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0), 0), 1) AS weight_cv,
                    avg(CASE WHEN ceil(m.declared_weight_kg) - m.declared_weight_kg > 0
                              AND ceil(m.declared_weight_kg) - m.declared_weight_kg <= {margin} * ceil(m.declared_weight_kg)
                             THEN 1 ELSE 0 END)
-                       FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0) AS round_under_share,
-                   count(DISTINCT m.receiver_entity) FILTER (WHERE m.commodity = c.commodity AND m.est_kg > 0) AS goods_receivers
+                       FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0) AS round_under_share,
+                   count(DISTINCT m.receiver_entity) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0) AS goods_receivers
             FROM _members m JOIN _main_commodity c USING (group_key) JOIN catalogue_commodities k ON k.commodity = c.commodity
             GROUP BY m.group_key
         ),
@@ -310,33 +332,33 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
 
 
 def _worst_windows(con: duckdb.DuckDBPyConnection) -> None:
-    """`_worst_window`: per cluster, the rolling window of its commodity's length holding the most
-    estimated kg of that commodity, with its parcel count and span. A window starts at a parcel
-    and runs window_days forward; one query per distinct window length, since a SQL RANGE frame
-    needs a constant length."""
+    """`_worst_window`: per cluster and reading of its commodity (`_main_candidates`), the rolling
+    window of the commodity's length holding the most estimated kg of it, with its parcel count
+    and span. A window starts at a parcel and runs window_days forward; one query per distinct
+    window length, since a SQL RANGE frame needs a constant length."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _worst_window (group_key BIGINT, window_kg DOUBLE, window_parcels BIGINT, "
+        "CREATE OR REPLACE TEMP TABLE _worst_window (group_key BIGINT, fold BOOLEAN, window_kg DOUBLE, window_parcels BIGINT, "
         "window_start TIMESTAMP, window_end TIMESTAMP)"
     )
     windows = [r[0] for r in con.execute(
-        "SELECT DISTINCT k.window_days FROM _main_commodity c JOIN catalogue_commodities k USING (commodity) ORDER BY 1"
+        "SELECT DISTINCT k.window_days FROM _main_candidates c JOIN catalogue_commodities k USING (commodity) ORDER BY 1"
     ).fetchall()]
     for days in windows:
         span = f"INTERVAL {int(days) * 86400 - 1} SECOND"
         con.execute(
             f"""
             INSERT INTO _worst_window
-            SELECT group_key, arg_max(kg, (kg, -epoch(accepted_at))), arg_max(n, (kg, -epoch(accepted_at))),
+            SELECT group_key, fold, arg_max(kg, (kg, -epoch(accepted_at))), arg_max(n, (kg, -epoch(accepted_at))),
                    arg_max(accepted_at, (kg, -epoch(accepted_at))), arg_max(until, (kg, -epoch(accepted_at)))
             FROM (
-                SELECT m.group_key, m.accepted_at,
+                SELECT m.group_key, c.fold, m.accepted_at,
                        sum(m.est_kg) OVER w AS kg, count(*) OVER w AS n, max(m.accepted_at) OVER w AS until
-                FROM _members m JOIN _main_commodity c USING (group_key) JOIN catalogue_commodities k ON k.commodity = c.commodity
-                WHERE m.commodity = c.commodity AND m.est_kg > 0 AND k.window_days = {int(days)}
-                WINDOW w AS (PARTITION BY m.group_key ORDER BY m.accepted_at
+                FROM _members m JOIN _main_candidates c USING (group_key) JOIN catalogue_commodities k ON k.commodity = c.commodity
+                WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0 AND k.window_days = {int(days)}
+                WINDOW w AS (PARTITION BY m.group_key, c.fold ORDER BY m.accepted_at
                              RANGE BETWEEN CURRENT ROW AND {span} FOLLOWING)
             )
-            GROUP BY group_key
+            GROUP BY group_key, fold
             """
         )
 

@@ -140,16 +140,27 @@ def test_a_ring_at_a_forwarding_warehouse_does_not_swallow_the_other_customers(t
     assert all(cluster_of(db, f"CUST{k:04d}") is None for k in range(6))
 
 
-def test_a_clusters_commodity_is_the_one_its_signals_point_at(tmp_path):
+def test_unidentified_goods_of_a_cluster_count_as_the_commodity_its_other_parcels_name(tmp_path):
     # mostly "ferrous alloy" (a cover for several commodities: unidentified) and some "nickel
-    # powder" (a cover for rare earths): the cluster is shown as rare earths, not unknown
+    # powder" (a cover for rare earths): one operation, one material, shown and scored as rare
+    # earths with every parcel's kg
     rows = ring_rows("MIX", n=24, description="ferrous alloy", hs_code="7202")
     for row in rows[::3]:
         row["declared_description"], row["hs_code"] = "nickel powder", "7504"
     cluster = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "MIX00000")
     assert cluster["flagged"]
-    assert cluster["commodity"] == "rare_earths" and cluster["scored_commodity"] == "unknown"
-    assert "signals point to rare earths" in cluster["summary"]
+    assert cluster["commodity"] == "rare_earths" and cluster["scored_commodity"] == "rare_earths"
+    assert cluster["est_controlled_kg"] > 8 * 0.5  # more than the nickel-powder parcels alone
+
+
+def test_a_cluster_of_unidentified_goods_is_shown_as_the_commodity_its_signals_point_at(tmp_path):
+    # "ferrite magnets" hide NdFeB as far as the catalogue knows, but their kg are held against the
+    # stricter threshold of unidentified goods: scored as unknown, shown as what the signals say
+    cluster = cluster_of(analyse(tmp_path, ring_rows("FER", n=24, description="ferrite magnets", hs_code="8505.19")
+                                 + noise_rows(50)), "FER00000")
+    assert cluster["flagged"]
+    assert cluster["commodity"] == "ndfeb_magnets" and cluster["scored_commodity"] == "unknown"
+    assert "signals point to NdFeB" in cluster["summary"]
 
 
 def test_relabelled_material_of_false_origin_is_flagged(tmp_path):
