@@ -112,7 +112,30 @@ def _tf_w(level: dict, dn: str, cfg: dict, shared_cap: bool = True) -> str:
     tf = f"log2({level['m']} / {u})"
     if not shared_cap:
         return tf
-    return f"CASE WHEN {dn} > {int(freq['shared_max_names'])} THEN {float(freq['shared_weight'])} ELSE {tf} END"
+    return f"CASE WHEN {_shared_sql(dn, cfg)} THEN {float(freq['shared_weight'])} ELSE {tf} END"
+
+
+def _shared_sql(dn: str, cfg: dict) -> str:
+    """True where the value of frequency `dn` is an outlet's or a warehouse's (see _tf_w)."""
+    return f"{dn} > {int(cfg['frequency']['shared_max_names'])}"
+
+
+# The term-frequency levels of the comparison: (field, level) -> the frequency column of the
+# agreed value and whether the shared cap applies (see _tf_w). The weights and the count of
+# population terms (n_tf) both read it, so they cannot disagree about a level.
+TF_LEVELS = {
+    ("name", "exact"): ("name_dn", False),
+    ("phone", "exact"): ("phone_dn", True),
+    ("id_number", "exact"): ("id_dn", True),
+    ("account", "exact"): ("account_dn", True),
+    ("address", "exact"): ("coalesce(place_unit_dn, place_dn)", True),
+    ("address", "place_no_unit"): ("place_dn", True),
+}
+
+
+def _tf_level_w(cfg: dict, field: str, level: str) -> str:
+    dn, shared_cap = TF_LEVELS[(field, level)]
+    return _tf_w(cfg["fields"][field][level], dn, cfg, shared_cap=shared_cap)
 
 
 # --- stages -----------------------------------------------------------------------------------
@@ -377,18 +400,18 @@ def _scores_sql(cfg: dict, n_names: float) -> str:
         FROM place_soft
     ), weighted AS (
         SELECT *,
-          CASE name_level WHEN 'exact' THEN {_tf_w(nm['exact'], 'name_dn', cfg, shared_cap=False)}
+          CASE name_level WHEN 'exact' THEN {_tf_level_w(cfg, 'name', 'exact')}
                WHEN 'close' THEN {_w(nm['close'])} WHEN 'similar' THEN {_w(nm['similar'])}
                WHEN 'different' THEN {_w(nm['different'])} ELSE 0 END AS name_weight,
-          CASE phone_level WHEN 'exact' THEN {_tf_w(ph['exact'], 'phone_dn', cfg)}
+          CASE phone_level WHEN 'exact' THEN {_tf_level_w(cfg, 'phone', 'exact')}
                WHEN 'different' THEN {_w(ph['different'])} ELSE 0 END AS phone_weight,
-          CASE id_number_level WHEN 'exact' THEN {_tf_w(idn['exact'], 'id_dn', cfg)}
+          CASE id_number_level WHEN 'exact' THEN {_tf_level_w(cfg, 'id_number', 'exact')}
                WHEN 'typo' THEN {_w(idn['typo'])}
                WHEN 'different' THEN {_w(idn['different'])} ELSE 0 END AS id_number_weight,
-          CASE account_level WHEN 'exact' THEN {_tf_w(acc['exact'], 'account_dn', cfg)}
+          CASE account_level WHEN 'exact' THEN {_tf_level_w(cfg, 'account', 'exact')}
                WHEN 'different' THEN {_w(acc['different'])} ELSE 0 END AS account_weight,
-          CASE address_level WHEN 'exact' THEN {_tf_w(ad['exact'], 'coalesce(place_unit_dn, place_dn)', cfg)}
-               WHEN 'place_no_unit' THEN {_tf_w(ad['place_no_unit'], 'place_dn', cfg)}
+          CASE address_level WHEN 'exact' THEN {_tf_level_w(cfg, 'address', 'exact')}
+               WHEN 'place_no_unit' THEN {_tf_level_w(cfg, 'address', 'place_no_unit')}
                WHEN 'other_unit' THEN {_w(ad['other_unit'])}
                WHEN 'close' THEN {_w(ad['close'])} WHEN 'similar' THEN {_w(ad['similar'])}
                WHEN 'different' THEN {_w(ad['different'])} ELSE 0 END AS address_weight,
@@ -407,11 +430,17 @@ def _scores_sql(cfg: dict, n_names: float) -> str:
 
 def _population_terms_sql(cfg: dict) -> str:
     """How many of a pair's weights rise with log2 of the name population: the levels whose
-    u is the value's frequency among all names (u = dn / N), not a per-value base rate."""
-    terms = [f"({name}_level = '{level}')::INT"
-             for name, levels in cfg["fields"].items()
-             for level, spec in levels.items()
-             if isinstance(spec, dict) and spec.get("u") == "tf" and "u_base" not in spec]
+    u is the value's frequency among all names (u = dn / N), not a per-value base rate, and
+    whose value is not shared: a warehouse's street address with one side's unit missing
+    weighs `shared_weight` whatever N is (see _tf_w), so it is no population term."""
+    terms = []
+    for name, levels in cfg["fields"].items():
+        for level, spec in levels.items():
+            if not (isinstance(spec, dict) and spec.get("u") == "tf" and "u_base" not in spec):
+                continue
+            dn, shared_cap = TF_LEVELS[(name, level)]
+            capped = f" AND ({_shared_sql(dn, cfg)}) IS NOT TRUE" if shared_cap else ""
+            terms.append(f"({name}_level = '{level}'{capped})::INT")
     return " + ".join(terms) or "0"
 
 
@@ -688,9 +717,10 @@ def resolve_new_mentions(
        more);
     d. known pairs whose decision the grown population turns: the prior -log2(N) * scale
        moves every weight, and each level whose u is a frequency among all names (an exact
-       name, a place without unit: u = dn / N) moves it back by log2(N'/N); the stored
-       weight plus that shift says, without scoring, whether a pair crosses the threshold
-       either way.
+       name, a place without unit: u = dn / N) moves it back by log2(N'/N), except a place
+       that is shared (a warehouse's street address: it weighs `shared_weight` at any N);
+       the stored weight plus that shift says, without scoring, whether a pair crosses the
+       threshold either way.
 
     These pairs are scored by the same SQL as a full run; the parties of every
     profile touched are then recomputed as connected components over the links, inside

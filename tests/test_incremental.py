@@ -213,6 +213,48 @@ def test_a_link_near_the_threshold_follows_the_grown_name_population(tmp_path, d
     assert_same_resolution(con, full)
 
 
+def test_a_pair_at_a_warehouse_address_without_its_unit_follows_the_grown_name_population(tmp_path):
+    # A place with and without its unit weighs log2(m N / dn), one more population term,
+    # unless the place is a forwarding warehouse's street address (more than shared_max_names
+    # people use it): then it weighs shared_weight whatever N is, and the pair only loses the
+    # prior's log2(N'/N). A close name of a customer written once with and once without the
+    # customer code, just over the threshold, falls under it when the names double; the
+    # warehouse's other customers' pairs (rejected at the gate) lose the same.
+    from tests.test_resolve import _filler
+
+    cfg = resolve.load_config()
+    cfg["frequency"]["min_population"] = 10
+    street = "1200 Industrial Ave{}, Wilmington DE 19801"
+    customers = ["John Smith", "Maria Garcia", "Ahmed Khan", "Kenji Sato", "Anna Muller", "Pierre Dubois",
+                 "Fatima Zahra", "Carlos Mendes", "Yuki Tanaka", "Sven Larsson", "Priya Sharma", "Tomasz Nowak",
+                 "Aisha Bello", "Dmitri Orlov", "Lucia Romano", "Omar Haddad", "Ingrid Berg", "Rahul Mehta",
+                 "Chen Jing", "Nadia Petrenko"]
+    warehouse = [parcel(parcel_id=f"W{i}", receiver_name=name, receiver_phone="",
+                        receiver_address=street.format(f" Suite {4500 + i}")) for i, name in enumerate(customers)]
+    pair = [parcel(parcel_id="H1", receiver_name="Olga Ivanova", receiver_phone="",
+                   receiver_address=street.format(" Suite 4521")),
+            parcel(parcel_id="H2", receiver_name="Olga Ivanva", receiver_phone="", receiver_address=street.format(""))]
+    history = FILLER + warehouse + pair
+    night = [_filler(i) for i in range(100, 140)]  # 80 new names: about twice the population
+    probe = store.connect(tmp_path / "probe.duckdb")
+    _load(probe, write_csv(tmp_path / "probe.csv", history))
+    normalise.build_party_mentions(probe)
+    resolve.resolve_entities(probe, config=cfg)
+    (weight, dn), = probe.execute(
+        """SELECT s.match_weight, f.dn FROM er_pair_state s
+           JOIN party_mentions a ON a.profile_id = s.profile_l AND a.role = 'receiver' AND a.parcel_id IN ('H1', 'H2')
+           JOIN party_mentions b ON b.profile_id = s.profile_r AND b.role = 'receiver' AND b.parcel_id IN ('H1', 'H2')
+           JOIN er_freq_state f ON f.field = 'place' AND f.value = a.address_key"""
+    ).fetchall()
+    probe.close()
+    assert dn > cfg["frequency"]["shared_max_names"]  # the street address is a warehouse's
+    cfg["decision"]["threshold"] = weight - 0.5
+    con, full, before = _two_step_with(tmp_path, cfg, history, night, "warehouse")
+    after = con.execute("SELECT count(*) FROM entity_links").fetchall()[0][0]
+    assert (before, after) == (1, 0)
+    assert_same_resolution(con, full)
+
+
 # --- the whole analysis ----------------------------------------------------------------------
 
 def _analysed(db: Path, *paths: Path, mode: str = "auto") -> pipeline.RunResult:
