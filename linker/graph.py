@@ -433,9 +433,10 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
        so ordinary parcels cannot chain two suspicious ones together.
     3. Components larger than `max_component_parcels` seeds are split by seeded Leiden.
     4. Context: a parcel without goods signals joins a group when it uses an identifier that is
-       *dedicated* to the group - one whose parcels are at least `attach_min_seed_share` the
-       group's seeds, or, with two seeds or more, its seeds and parcels with goods evidence too
-       weak to seed (the ring's receiving suite, the organiser's own phone) - so a ring
+       *dedicated* to the group - one with at least two of the group's seeds, which with the
+       parcels carrying goods evidence too weak to seed make at least `attach_min_seed_share` of
+       its parcels (the ring's receiving suite, the organiser's own phone) - through its
+       resolved party or through two such identifiers, so a ring
        parcel declared under a cover the catalogue does not know still lands in its ring. It
        joins but does not link further, and a busy person's phone with one odd parcel among
        hundreds is not dedicated to anything. A parcel with dedicated identifiers of several
@@ -589,14 +590,19 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
         dedicated AS (
             SELECT gn.group_key, gn.node_id
             FROM group_nodes gn JOIN _link_nodes n USING (node_id) LEFT JOIN weak_here w USING (node_id)
-            WHERE gn.seeds_here >= {share} * n.parcels
-               OR (gn.seeds_here >= 2 AND gn.seeds_here + coalesce(w.weak, 0) >= {share} * n.parcels)
+            -- one seed and one other parcel on a number is a coincidence (a typo, a reused ID)
+            -- as often as a tie
+            WHERE gn.seeds_here >= 2
+              AND (gn.seeds_here >= {share} * n.parcels OR gn.seeds_here + coalesce(w.weak, 0) >= {share} * n.parcels)
         ),
         candidates AS (
-            SELECT e.parcel_seq, d.group_key, count(*) AS links
-            FROM dedicated d JOIN {gp}graph_edges e USING (node_id)
+            SELECT e.parcel_seq, d.group_key, count(*) AS links, bool_or(n.kind = 'party') AS by_party
+            FROM dedicated d JOIN {gp}graph_edges e USING (node_id) JOIN _link_nodes n USING (node_id)
             ANTI JOIN _seeds s ON s.parcel_seq = e.parcel_seq
             GROUP BY e.parcel_seq, d.group_key
+            -- tied by its resolved party (which already weighs name and contacts together) or
+            -- by two identifiers; one shared number alone does not make a stranger's parcel context
+            HAVING bool_or(n.kind = 'party') OR count(*) >= 2
         ),
         attached AS (
             SELECT parcel_seq, arg_min(group_key, (-links, group_key)) AS group_key

@@ -299,7 +299,7 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                -- disguised on most parcels (false origin, relabelling), or a re-export route
                -- (many people behind one account is a shop's staff as much as recruits, unless the
                -- parcels converge on few receivers)
-               greatest(s_split, CASE WHEN converging THEN s_identity_churn ELSE 0 END,
+               greatest(CASE WHEN converging THEN s_split ELSE 0 END, CASE WHEN converging THEN s_identity_churn ELSE 0 END,
                         CASE WHEN s_declaration >= {float(flag['strong_declaration'])} THEN s_declaration ELSE 0 END,
                         CASE WHEN coalesce(origin_share, 0) >= {float(flag['min_origin_share'])} THEN origin_share ELSE 0 END,
                         CASE WHEN reexport THEN 1.0 ELSE 0 END) AS evasion
@@ -382,9 +382,10 @@ def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float
     Such a cluster stays in the queue unflagged, with the reason in its summary.
 
     `converging`: the goods parcels go to at most `converge_min_receivers` receivers, or to no
-    more receivers than `converge_max_receiver_share` of the parcels. Identity churn counts as
-    evasion only then: many names behind one account are a shop's staff and spellings as much
-    as an organiser's recruits, and what tells them apart is where the parcels go."""
+    more receivers than `converge_max_receiver_share` of the parcels. Identity churn and the
+    splitting signature count as evasion only then: many names behind one account are a shop's
+    staff and spellings as much as an organiser's recruits, and many small parcels are a shop's
+    trade as much as a split consignment; what tells them apart is where the parcels go."""
     one_off = int(cfg["one_off_max_parcels"])
     con.execute(
         f"""

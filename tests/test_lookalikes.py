@@ -232,3 +232,29 @@ def test_the_morning_report_lists_set_aside_lookalikes_with_their_reason(shops_d
     assert facts["lookalikes_total"] >= 1
     assert all(not c["flagged"] and c["summary"].startswith("Not flagged, retail pattern") for c in facts["lookalikes"])
     assert "Set aside as honest trade" in html and "one-off buyers in 12 countries" in html
+
+
+def test_one_shared_number_does_not_make_a_strangers_parcel_part_of_a_ring(tmp_path):
+    # a parcel with no goods signal whose only tie to the ring is one recruit's ID number (a
+    # typo, a reused or colliding number): not context of the operation
+    stranger = parcel(
+        parcel_id="STRANGER01", carrier="JD", accepted_at=(T0 + timedelta(days=3)).isoformat(),
+        sender_name="Huang Xiaoyu", sender_phone="13512345678", sender_id_number="110101199001011234",
+        sender_address="重庆市渝中区解放碑路77号", receiver_name="Maria Rossi", receiver_phone="+39 333 123 4567",
+        receiver_address="Via Roma 5, Milano", payer_account="UNION-77881", declared_description="clothes",
+        hs_code="6109", declared_weight_kg="0.5", gross_weight_kg="0.6", declared_value="20",
+        acceptance_point="CQ-0003", dest_country="IT")
+    db = analyse(tmp_path, ring_rows("RING") + [stranger] + noise_rows(50))
+    assert cluster_of(db, "RING00000")["parcels"] == 24
+    assert cluster_of(db, "STRANGER01") is None
+
+
+def test_small_parcels_fanning_out_to_many_receivers_are_no_splitting_signature(tmp_path):
+    # one seller, a dozen small parcels of real nickel powder in a month, seven different buyers:
+    # splitting converges on few receivers, trade fans out
+    rows = retail_rows("FAN", 12, "nickel powder 500g", "7504.00", 35.0, kg=0.45, names=["Ningbo Jinyuan Lab Supply"])
+    for k, row in enumerate(rows):  # seven buyers, some of them twice
+        row.update(buyers(7, "FAN")[k % 7])
+        row["accepted_at"] = (T0 + timedelta(days=2 * k)).isoformat()
+    cluster = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "FAN00000")
+    assert cluster is not None and cluster["ratio"] >= 0.5 and not cluster["flagged"]
