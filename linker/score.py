@@ -382,7 +382,8 @@ def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float
     Such a cluster stays in the queue unflagged, with the reason in its summary.
 
     `converging`: the goods parcels go to at most `converge_min_receivers` receivers, or to no
-    more receivers than `converge_max_receiver_share` of the parcels. Identity churn and the
+    more receivers than `converge_max_receiver_share` of the parcels, receivers counted as
+    resolved parties or as receiving addresses (with their unit), whichever are fewer. Identity churn and the
     splitting signature count as evasion only then: many names behind one account are a shop's
     staff and spellings as much as an organiser's recruits, and many small parcels are a shop's
     trade as much as a split consignment; what tells them apart is where the parcels go."""
@@ -400,13 +401,17 @@ def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float
             SELECT group_key, count(DISTINCT dest_country) AS buyer_countries,
                    avg(CASE WHEN shown_false >= {float(strong_declaration)} THEN 1 ELSE 0 END) AS false_share,
                    count(*) AS seed_parcels,
+                   -- receivers counted the least divided way, parties or places: a receiver whose
+                   -- name is written many ways is still one address (or suite)
+                   least(count(DISTINCT receiver_entity),
+                         count(DISTINCT coalesce(receiver_address_key, '') || '#' || coalesce(receiver_unit, ''))) AS receiving_points,
                    mode(lower(trim(declared_description)) ORDER BY lower(trim(declared_description))) AS retail_goods
             FROM _members WHERE seed GROUP BY group_key
         )
         SELECT r.group_key, r.buyers, r.one_off_buyers, coalesce(r.one_off_share, 0) AS one_off_share,
                r.top_receiver_share, g.buyer_countries, g.false_share, g.retail_goods,
                -- the receiving side converges (few receivers for the parcels), as an operation's does
-               r.buyers <= greatest({int(cfg['converge_min_receivers'])}, {float(cfg['converge_max_receiver_share'])} * g.seed_parcels) AS converging,
+               g.receiving_points <= greatest({int(cfg['converge_min_receivers'])}, {float(cfg['converge_max_receiver_share'])} * g.seed_parcels) AS converging,
                r.buyers >= {int(cfg['min_buyers'])}
                AND coalesce(r.one_off_share, 0) >= {float(cfg['min_one_off_share'])}
                AND r.top_receiver_share <= {float(cfg['max_top_receiver_share'])}

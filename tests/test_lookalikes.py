@@ -258,3 +258,14 @@ def test_small_parcels_fanning_out_to_many_receivers_are_no_splitting_signature(
         row["accepted_at"] = (T0 + timedelta(days=2 * k)).isoformat()
     cluster = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "FAN00000")
     assert cluster is not None and cluster["ratio"] >= 0.5 and not cluster["flagged"]
+
+
+def test_a_ring_writing_many_receiver_names_at_one_suite_still_converges(tmp_path):
+    # the receiving side converges on one suite even where its names do not resolve to one party
+    names = ["Aibek Nurlanov", "Dana Seitkali", "Timur Bekov", "Aruzhan Omarova", "Yerlan Abenov",
+             "Madina Kassym", "Nurlan Zhaksy", "Saule Iskakova"]
+    rows = ring_rows("MANY", n=12, weight=0.9)
+    for k, row in enumerate(rows):
+        row["receiver_name"], row["receiver_phone"] = names[k % len(names)], ""
+    cluster = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "MANY00000")
+    assert cluster["receivers"] > 6 and cluster["flagged"]
