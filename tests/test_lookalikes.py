@@ -269,3 +269,22 @@ def test_a_ring_writing_many_receiver_names_at_one_suite_still_converges(tmp_pat
         row["receiver_name"], row["receiver_phone"] = names[k % len(names)], ""
     cluster = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "MANY00000")
     assert cluster["receivers"] > 6 and cluster["flagged"]
+
+
+def test_the_queue_shows_a_set_aside_shop_with_its_reason_when_unflagged_clusters_are_included(shops_db, monkeypatch):
+    import bcrypt
+    from streamlit.testing.v1 import AppTest
+
+    from linker import cases
+
+    cases.add_user(cases.cases_db_path(shops_db), "ana2", "investigator", bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode())
+    monkeypatch.setenv("LINKER_DB", str(shops_db))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app" / "main.py"), default_timeout=60)
+    at.run()
+    at.text_input(key="login_name").input("ana2")
+    at.text_input(key="login_password").input("pw")
+    at.button[0].click().run()
+    assert not any(s.startswith("Not flagged, retail") for s in at.dataframe[0].value["summary"])
+    at.toggle[0].set_value(True).run()
+    assert not at.exception
+    assert any(s.startswith("Not flagged, retail pattern: 150 one-off buyers") for s in at.dataframe[0].value["summary"])
