@@ -403,8 +403,12 @@ def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float
                    count(*) AS seed_parcels,
                    -- receivers counted the least divided way, parties or places: a receiver whose
                    -- name is written many ways is still one address (or suite)
+                   -- (a customer code of four digits or more is the place on its own: "#US67381" and
+                   -- "Suite 67381" at one warehouse are one customer, however the street is written)
                    least(count(DISTINCT receiver_entity),
-                         count(DISTINCT coalesce(receiver_address_key, '') || '#' || coalesce(receiver_unit, ''))) AS receiving_points,
+                         count(DISTINCT CASE WHEN length(regexp_replace(coalesce(receiver_unit, ''), '[^0-9]', '', 'g')) >= 4
+                                             THEN '#' || regexp_replace(receiver_unit, '[^0-9]', '', 'g')
+                                             ELSE coalesce(receiver_address_key, '') || '#' || coalesce(receiver_unit, '') END)) AS receiving_points,
                    mode(lower(trim(declared_description)) ORDER BY lower(trim(declared_description))) AS retail_goods
             FROM _members WHERE seed GROUP BY group_key
         )

@@ -288,3 +288,20 @@ def test_the_queue_shows_a_set_aside_shop_with_its_reason_when_unflagged_cluster
     at.toggle[0].set_value(True).run()
     assert not at.exception
     assert any(s.startswith("Not flagged, retail pattern: 150 one-off buyers") for s in at.dataframe[0].value["summary"])
+
+
+def test_a_customer_code_written_with_and_without_its_prefix_is_one_receiving_point(tmp_path):
+    # one warehouse customer, its code written "#US67381", "Suite 67381", "c/o customer US-67381",
+    # ..., under several names: the ring still converges on one receiving point
+    forms = ["8175 Washington Road #US67381, Chicago, IL 60601", "8175 Washington Rd Suite 67381, Chicago, IL 60601, United States",
+             "8175 Washington Road c/o customer US-67381, Chicago, IL 60601", "8175 Washington Road Ste. 67381, Chicago",
+             "8175 Washington Rd, Customer code US67381, Chicago IL, USA", "Unit 67381, 8175 Washington Road, Chicago, Illinois",
+             "8175 Washington Road PMB 67381 Chicago 60601 United States of America", "8175 Washington Rd. #67381, Chicago"]
+    names = ["Amit Kumar", "Dana Seitkali", "Timur Bekov", "Eurasia Express LLC", "Yerlan Abenov", "Madina Kassym",
+             "Nurlan Zhaksy", "Saule Iskakova"]
+    rows = ring_rows("CODE", n=12, weight=0.9)
+    for k, row in enumerate(rows):
+        row.update(receiver_name=names[k % len(names)], receiver_phone="", receiver_address=forms[(k * 3) % len(forms)],
+                   dest_country="US")
+    cluster = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "CODE00000")
+    assert cluster["flagged"]
