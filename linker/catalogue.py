@@ -80,6 +80,7 @@ class SignalSettings:
     # strongly it says the declaration is false.
     relabel_pattern: str | None = None
     relabel_strength: float = 0.8
+    relabel_material_pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class FinishedArticles:
 
     names: dict[str, tuple[str, ...]]
     pattern: str | None = None
+    headings: tuple[str, ...] = ()  # cover headings an article is rightly declared under
 
 
 @dataclass(frozen=True)
@@ -346,10 +348,11 @@ class _Validator:
         articles = None
         if "articles" in data:
             entry = self.table(data["articles"], ("articles",))
-            self.keys(entry, ("articles",), {"names"}, {"pattern"})
+            self.keys(entry, ("articles",), {"names"}, {"pattern", "headings"})
             articles = FinishedArticles(
                 names=self.names(entry["names"], ("articles", "names")),
                 pattern=self.regex(entry["pattern"], ("articles", "pattern")) if "pattern" in entry else None,
+                headings=self.headings(entry["headings"], ("articles", "headings")) if "headings" in entry else (),
             )
         return Catalogue(self.path, signals, rates, covers, commodities, articles)
 

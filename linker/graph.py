@@ -592,8 +592,7 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
             FROM group_nodes gn JOIN _link_nodes n USING (node_id) LEFT JOIN weak_here w USING (node_id)
             -- one seed and one other parcel on a number is a coincidence (a typo, a reused ID)
             -- as often as a tie
-            WHERE gn.seeds_here >= 2
-              AND (gn.seeds_here >= {share} * n.parcels OR gn.seeds_here + coalesce(w.weak, 0) >= {share} * n.parcels)
+            WHERE gn.seeds_here >= 2 AND gn.seeds_here + coalesce(w.weak, 0) >= {share} * n.parcels
         ),
         candidates AS (
             SELECT e.parcel_seq, d.group_key, count(*) AS links, bool_or(n.kind = 'party') AS by_party
@@ -654,7 +653,10 @@ def _warehouse_shared(con: duckdb.DuckDBPyConnection, min_units: int) -> None:
             CROSS JOIN LATERAL (VALUES ('party', CAST(m.entity_id AS VARCHAR)), ('phone', m.phone_e164)) AS u(kind, key)
             WHERE m.role = 'receiver' AND u.key IS NOT NULL AND u.key <> ''
         )
-        SELECT kind, key FROM uses GROUP BY kind, key, address_key HAVING count(DISTINCT address_unit) >= 2
+        -- customer codes compared as score.receiving_point_sql does: "US67381" and "67381" are one code
+        SELECT kind, key FROM uses GROUP BY kind, key, address_key
+        HAVING count(DISTINCT CASE WHEN length(regexp_replace(address_unit, '[^0-9]', '', 'g')) >= 4
+                                   THEN regexp_replace(address_unit, '[^0-9]', '', 'g') ELSE address_unit END) >= 2
         UNION
         SELECT 'address', address_key || '#' FROM warehouses
         """

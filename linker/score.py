@@ -24,11 +24,15 @@ Each cluster gets one strength (0..1) per signal, with a line of evidence:
 score = 100 * weighted mean of the strengths (weights in scoring.toml). A cluster is flagged
 when its score and its quantity ratio reach the `[flag]` minimums with enough parcels in the
 worst window, its declarations look false (correctly declared goods are no evasion, however
-many kilograms a licensed exporter ships), and it shows a pattern of evasion: the splitting
-signature, identity churn, or a declaration that is demonstrably false (a weight gap, a
-contradicting heading), since a cover name alone is also what shops selling real nickel powder
-write. A cover's kilograms count against the threshold for unidentified goods where the
-commodity guessed from the cover has a looser one.
+many kilograms a licensed exporter ships), it is no retail pattern (`_retail`: a shop's many
+one-off buyers in many countries with declarations that fit the goods), and it shows a pattern
+of evasion: the splitting signature or identity churn where its parcels converge on few
+receivers, a declaration that is demonstrably false (a weight gap, a contradicting heading),
+a disguised origin on most goods parcels, or a re-export route (`_reexport`) - since a cover
+name alone is also what shops selling real nickel powder write. A cover's kilograms count
+against the threshold for unidentified goods where the commodity guessed from the cover has a
+looser one; a cluster that names a commodity may count its unidentified goods as it (the
+two readings of `_main_candidates`).
 
 Stable ids: `assign_cluster_ids` matches the new clusters to the last run's by shared parcels
 (mutual best match holding a majority of either side), keeps ids of continuing operations,
@@ -192,8 +196,9 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         CREATE OR REPLACE TEMP TABLE _main_commodity AS
         WITH scored AS (
             SELECT c.group_key,
-                   arg_max(c.commodity, (coalesce(w.window_kg, 0) / k.threshold_kg, NOT c.fold)) AS commodity,
-                   arg_max(c.fold, (coalesce(w.window_kg, 0) / k.threshold_kg, NOT c.fold)) AS fold
+                   -- rounded, so that float noise of two sums over other partitions decides no tie
+                   arg_max(c.commodity, (round(coalesce(w.window_kg, 0) / k.threshold_kg, 9), NOT c.fold)) AS commodity,
+                   arg_max(c.fold, (round(coalesce(w.window_kg, 0) / k.threshold_kg, 9), NOT c.fold)) AS fold
             FROM _main_candidates c JOIN catalogue_commodities k USING (commodity)
             LEFT JOIN _worst_window w USING (group_key, fold)
             GROUP BY c.group_key
@@ -209,8 +214,9 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         """
     )
     con.execute("DELETE FROM _worst_window WHERE (group_key, fold) NOT IN (SELECT group_key, fold FROM _main_commodity)")
-    _retail(con, config["retail"], float(flag["strong_declaration"]))
     _reexport(con)
+    _retail(con, config["retail"], float(flag["strong_declaration"]), float(flag["min_origin_share"]),
+            float(sig["origin_min_strength"]))
     gp = prefix if graph_prefix is None else graph_prefix
     con.execute(f"CREATE OR REPLACE TEMP TABLE _hub_keys AS SELECT kind, key FROM {gp}graph_nodes WHERE hub")
     _churn(con)
@@ -363,7 +369,8 @@ def _worst_windows(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float) -> None:
+def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float, min_origin_share: float,
+            origin_min_strength: float) -> None:
     """`_retail`: per cluster, the shape of its trade, and whether it is a shop's (`retail`).
 
     A web shop of fridge magnets, jewellery or alloy parts posts hundreds of small parcels under
@@ -400,15 +407,14 @@ def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float
         ), goods AS (
             SELECT group_key, count(DISTINCT dest_country) AS buyer_countries,
                    avg(CASE WHEN shown_false >= {float(strong_declaration)} THEN 1 ELSE 0 END) AS false_share,
+                   avg(CASE WHEN false_origin >= {float(origin_min_strength)} THEN 1 ELSE 0 END) AS origin_share,
                    count(*) AS seed_parcels,
                    -- receivers counted the least divided way, parties or places: a receiver whose
                    -- name is written many ways is still one address (or suite)
                    -- (a customer code of four digits or more is the place on its own: "#US67381" and
                    -- "Suite 67381" at one warehouse are one customer, however the street is written)
                    least(count(DISTINCT receiver_entity),
-                         count(DISTINCT CASE WHEN length(regexp_replace(coalesce(receiver_unit, ''), '[^0-9]', '', 'g')) >= 4
-                                             THEN '#' || regexp_replace(receiver_unit, '[^0-9]', '', 'g')
-                                             ELSE coalesce(receiver_address_key, '') || '#' || coalesce(receiver_unit, '') END)) AS receiving_points,
+                         count(DISTINCT {receiving_point_sql('receiver_address_key', 'receiver_unit', 'parcel_seq')})) AS receiving_points,
                    mode(lower(trim(declared_description)) ORDER BY lower(trim(declared_description))) AS retail_goods
             FROM _members WHERE seed GROUP BY group_key
         )
@@ -420,7 +426,10 @@ def _retail(con: duckdb.DuckDBPyConnection, cfg: dict, strong_declaration: float
                AND coalesce(r.one_off_share, 0) >= {float(cfg['min_one_off_share'])}
                AND r.top_receiver_share <= {float(cfg['max_top_receiver_share'])}
                AND g.buyer_countries >= {int(cfg['min_countries'])}
-               AND g.false_share <= {float(cfg['max_false_share'])} AS retail
+               AND g.false_share <= {float(cfg['max_false_share'])}
+               -- a disguised origin or a re-export route is no shop's habit
+               AND coalesce(g.origin_share, 0) < {float(min_origin_share)}
+               AND r.group_key NOT IN (SELECT group_key FROM _reexport) AS retail
         FROM receivers r JOIN goods g USING (group_key)
         """
     )
@@ -431,7 +440,8 @@ def _reexport(con: duckdb.DuckDBPyConnection) -> None:
     country and sent parcels on from that same country (the destination of one leg is the
     origin of a later one). Transshipment through a third country looks exactly so where both
     legs are in the data; resolution is role-blind, so the consignee and the onward sender are
-    one party when their names and contacts agree."""
+    one party when their names and contacts agree. The onward leg must carry goods and leave
+    within 90 days of the first leg's arrival."""
     # The home country is where most parcels are posted: a party there who receives from abroad
     # and posts abroad is a resident, not a transit point; nor is one who sends goods back.
     home = con.execute("SELECT mode(origin_country ORDER BY origin_country) FROM parcels").fetchall()[0][0]
@@ -442,12 +452,25 @@ def _reexport(con: duckdb.DuckDBPyConnection) -> None:
         FROM _members a
         JOIN _members b ON b.group_key = a.group_key AND b.sender_entity = a.receiver_entity
                        AND b.origin_country = a.dest_country AND b.accepted_at >= a.accepted_at
-        WHERE a.dest_country <> a.origin_country AND b.parcel_seq <> a.parcel_seq
+                       AND b.accepted_at <= a.accepted_at + INTERVAL 90 DAY
+        -- the onward leg carries goods; goods arrived and left again within a quarter
+        WHERE a.dest_country <> a.origin_country AND b.parcel_seq <> a.parcel_seq AND b.est_kg > 0
           AND a.dest_country IS DISTINCT FROM $home AND b.dest_country <> a.origin_country
         GROUP BY a.group_key
         """,
         {"home": home},
     )
+
+
+def receiving_point_sql(address_key: str, unit: str, row_id: str) -> str:
+    """SQL for where a parcel is received: a customer code of four digits or more on its own
+    (a forwarding warehouse's customer, however the street and the code's prefix are written:
+    "#US67381", "Suite 67381"), else the address with its unit; a parcel without an address
+    is its own point (missing data makes no convergence)."""
+    digits = f"regexp_replace(coalesce({unit}, ''), '[^0-9]', '', 'g')"
+    return (f"CASE WHEN length({digits}) >= 4 THEN '#' || {digits} "
+            f"WHEN {address_key} IS NULL OR {address_key} = '' THEN 'parcel:' || CAST({row_id} AS VARCHAR) "
+            f"ELSE {address_key} || '#' || coalesce({unit}, '') END")
 
 
 def _churn(con: duckdb.DuckDBPyConnection) -> None:

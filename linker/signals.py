@@ -89,7 +89,7 @@ def compute_parcel_signals(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
     con.execute(f"CREATE OR REPLACE TEMP VIEW sig_source AS SELECT * FROM parcels WHERE {where}")
     stages = [
         ("sig_term_keys", _term_keys_sql()),
-        ("sig_descriptions", _descriptions_sql(s.symbol_context_pattern, s.relabel_pattern)),
+        ("sig_descriptions", _descriptions_sql(s.symbol_context_pattern, s.relabel_pattern, s.relabel_material_pattern)),
         ("sig_desc_tokens", _desc_tokens_sql()),
     ]
     for name, sql in stages:
@@ -98,6 +98,7 @@ def compute_parcel_signals(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
     stages = [
         ("sig_desc_hits", _desc_hits_sql(s)),
         ("sig_article_desc", _article_desc_sql(catalogue.articles.pattern if catalogue.articles else None)),
+        ("sig_article_headings", _article_headings_sql(catalogue.articles.headings if catalogue.articles else ())),
         ("sig_controlled_desc", _controlled_desc_sql()),
         ("sig_cover_desc", _cover_desc_sql()),
         ("sig_parcels", _parcels_sql()),
@@ -308,17 +309,20 @@ def _term_keys_sql() -> str:
     """
 
 
-def _descriptions_sql(context_pattern: str, relabel_pattern: str | None = None) -> str:
+def _descriptions_sql(context_pattern: str, relabel_pattern: str | None = None, material_pattern: str | None = None) -> str:
     """Distinct descriptions, folded and tokenised once, with a flag for a chemical context
     (a purity, a grade or a material word) that lets a bare element symbol count, and the
     relabelling wording it carries, if any (`relabel`: the text as found)."""
     relabel = (f"nullif(regexp_extract(folded, {_lit(relabel_pattern)}, 0), '')" if relabel_pattern
                else "NULL::VARCHAR")
+    material = (f"regexp_matches(folded, {_lit(material_pattern)})" if material_pattern
+                else f"regexp_matches(folded, {_lit(context_pattern)}, 'i')")
     return f"""
     SELECT description, row_number() OVER (ORDER BY description) AS desc_id, folded, toks, {relabel} AS relabel,
            ' ' || array_to_string(toks, ' ') || ' ' AS tokens_case,
            ' ' || lower(array_to_string(toks, ' ')) || ' ' AS tokens_lower,
            regexp_matches(folded, {_lit(context_pattern)}, 'i') AS has_context,
+           {material} AS names_material,
            regexp_matches(folded, '\\p{{Han}}') AS has_han
     FROM (
         SELECT description, folded, sig_tokens(folded) AS toks
@@ -435,9 +439,11 @@ def _controlled_desc_sql() -> str:
       -- a finished article is not the material it is made of (fridge magnets, diamond saw blades,
       -- germanium bracelets) unless the description also names a material form (an oxide, a
       -- powder, an ingot: "dysprosium oxide toy set" is dysprosium oxide)
+      -- (a sold set of pieces alone does not hide a named metal: "镝 10粒", "gallium 1pc")
       AND NOT (b.desc_id IN (SELECT desc_id FROM sig_article_desc)
                AND (b.commodity IN (SELECT commodity FROM sig_commodities WHERE articles_exempt)
-                    OR b.desc_id IN (SELECT desc_id FROM sig_descriptions WHERE NOT has_context)))
+                    OR b.desc_id IN (SELECT a.desc_id FROM sig_article_desc a JOIN sig_descriptions d USING (desc_id)
+                                     WHERE a.by_name AND NOT d.has_context)))
     """
 
 
@@ -447,14 +453,20 @@ def _article_desc_sql(pattern: str | None) -> str:
     where the description has no material word (powder, ingot, oxide, ...). Such goods are made
     of a material, not the material itself, so covers and `articles_exempt` commodities named in
     them do not count: a cover-word resemblance alone never makes controlled kg."""
-    pieces = (f"UNION SELECT desc_id, regexp_extract(folded, {_lit(pattern)}, 0) FROM sig_descriptions "
+    pieces = (f"UNION ALL SELECT desc_id, regexp_extract(folded, {_lit(pattern)}, 0), false FROM sig_descriptions "
               f"WHERE NOT has_context AND regexp_matches(folded, {_lit(pattern)})") if pattern else ""
     return f"""
-    SELECT desc_id, min(matched) AS article FROM (
-        SELECT desc_id, matched FROM sig_desc_hits WHERE owner_kind = 'article'
+    SELECT desc_id, min(matched) AS article, bool_or(by_name) AS by_name FROM (
+        SELECT desc_id, matched, true AS by_name FROM sig_desc_hits WHERE owner_kind = 'article'
         {pieces}
     ) GROUP BY desc_id
     """
+
+
+def _article_headings_sql(headings: tuple[str, ...]) -> str:
+    """The cover headings a finished article is rightly declared under (`[articles] headings`)."""
+    values = ", ".join(f"({_lit(h)})" for h in headings)
+    return f"SELECT * FROM (VALUES {values}) AS t(heading)" if headings else "SELECT NULL::VARCHAR AS heading WHERE false"
 
 
 def _cover_desc_sql() -> str:
@@ -567,9 +579,11 @@ def _parcel_cover_sql(s) -> str:
         SELECT parcel_seq, owner AS cover, 'heading' AS via, heading AS matched, NULL::DOUBLE AS strength,
                row_number() OVER (PARTITION BY parcel_seq ORDER BY length(heading) DESC, owner) AS rn
         FROM sig_parcel_headings WHERE owner_kind = 'cover' AND within
-          -- a finished article under the heading that fits it (fridge magnets, 8505.19) is no cover
-          AND parcel_seq NOT IN (SELECT parcel_seq FROM sig_parcels
-                                 WHERE desc_id IN (SELECT desc_id FROM sig_article_desc))
+          -- a finished article under the heading that fits it (fridge magnets, 8505.19) is no cover;
+          -- "spare parts" under a ferro-alloy heading still is
+          AND NOT (heading IN (SELECT heading FROM sig_article_headings)
+                   AND parcel_seq IN (SELECT parcel_seq FROM sig_parcels
+                                      WHERE desc_id IN (SELECT desc_id FROM sig_article_desc)))
     )
     SELECT x.parcel_seq, x.cover, x.via, x.matched, coalesce(x.strength, {_lit(s.cover_heading_strength)}) AS strength,
            k.label, k.price_usd_per_kg, a.commodity, a.candidates
@@ -632,7 +646,7 @@ def _parcel_goods_sql() -> str:
            h.commodity AS by_heading, h.heading,
            k.commodity AS by_cover, k.strength AS cover_strength,
            x.hidden_kg, x.strength AS concealment_strength,
-           CASE WHEN d.relabel IS NOT NULL AND d.has_context
+           CASE WHEN d.relabel IS NOT NULL AND d.names_material
                      AND p.desc_id NOT IN (SELECT desc_id FROM sig_article_desc) THEN d.relabel END AS relabelled
     FROM sig_parcels p
     JOIN sig_descriptions d USING (desc_id)
@@ -641,7 +655,7 @@ def _parcel_goods_sql() -> str:
     LEFT JOIN sig_parcel_cover k USING (parcel_seq)
     LEFT JOIN sig_parcel_concealment x USING (parcel_seq)
     WHERE n.commodity IS NOT NULL OR h.commodity IS NOT NULL OR k.commodity IS NOT NULL OR x.hidden_kg IS NOT NULL
-       OR (d.relabel IS NOT NULL AND d.has_context AND p.desc_id NOT IN (SELECT desc_id FROM sig_article_desc))
+       OR (d.relabel IS NOT NULL AND d.names_material AND p.desc_id NOT IN (SELECT desc_id FROM sig_article_desc))
     """
 
 

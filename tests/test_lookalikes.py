@@ -305,3 +305,9 @@ def test_a_customer_code_written_with_and_without_its_prefix_is_one_receiving_po
                    dest_country="US")
     cluster = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "CODE00000")
     assert cluster["flagged"]
+
+
+def test_a_shop_shaped_cluster_with_a_disguised_origin_is_no_retail_pattern(tmp_path):
+    rows = retail_rows("ORIG", 60, "alloy powder, not of Chinese origin", "8112.99", 35.0, names=LAB_SUPPLY_NAMES)
+    shop = cluster_of(analyse(tmp_path, rows + noise_rows(50)), "ORIG00001")
+    assert shop is not None and not shop["retail"]

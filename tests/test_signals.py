@@ -526,6 +526,18 @@ ALLOY_PARTS = parcel(
 GERMANIUM_BRACELET = parcel(
     "germanium_bracelet", declared_description="titanium germanium bracelet", hs_code="7117.19",
     declared_weight_kg=0.1, gross_weight_kg=0.15, declared_value=25.0, dest_country="US")
+COTTON_VN = parcel(
+    "cotton_vn", declared_description="T-shirt 100% cotton, made in Vietnam", hs_code="6109",
+    declared_weight_kg=2.0, gross_weight_kg=2.2, declared_value=40.0, dest_country="US")
+INNER_MONGOLIA = parcel(
+    "inner_mongolia", declared_description="内蒙古产氧化镝 99.5%", hs_code="2846.90",
+    declared_weight_kg=50.0, gross_weight_kg=52.0, declared_value=20000.0, dest_country="JP")
+DY_PELLETS = parcel(
+    "dy_pellets", declared_description="镝 10粒", hs_code="9503", declared_weight_kg=0.5, gross_weight_kg=0.6,
+    declared_value=10.0, dest_country="US")
+PARTS_UNDER_FERRO = parcel(
+    "parts_under_ferro", declared_description="spare parts", hs_code="7202.99", declared_weight_kg=1.0,
+    gross_weight_kg=1.1, declared_value=5.0, dest_country="KZ")
 DY_TOY = parcel(
     "dy_toy", declared_description="dysprosium oxide toy set", hs_code="9503",
     declared_weight_kg=0.5, gross_weight_kg=0.6, declared_value=10.0, dest_country="US")
@@ -634,3 +646,20 @@ def test_recomputing_replaces_the_tables_with_the_same_rows(tmp_path, catalogue)
 def test_no_parcels_give_no_signals(tmp_path, catalogue):
     con = load(tmp_path)
     assert compute_parcel_signals(con, catalogue) == 0
+
+
+def test_a_percentage_or_a_powder_is_no_metal_material_to_relabel(world):
+    # "100% cotton, made in Vietnam": honest wording on clothes, no seed
+    assert world.goods(COTTON_VN) == []
+
+
+def test_inner_mongolia_is_china_not_mongolia(world):
+    assert "false_origin" not in world.signals(INNER_MONGOLIA)
+
+
+def test_a_sold_count_does_not_hide_a_named_metal(world):
+    assert "controlled_match" in world.signals(DY_PELLETS)
+
+
+def test_an_article_under_a_cover_heading_that_does_not_fit_it_is_still_a_cover(world):
+    assert "cover_description" in world.signals(PARTS_UNDER_FERRO)
