@@ -200,20 +200,26 @@ def test_a_re_export_route_through_a_transit_country_is_seen(tmp_path):
     assert cluster["signals"]["routing"] == 1.0
 
 
-def test_the_cluster_page_shows_a_cluster_posted_from_two_countries(tmp_path, monkeypatch):
+def logged_in_dashboard(db: Path, user: str, monkeypatch):
+    """The real dashboard (Streamlit AppTest) on `db`, logged in as a new investigator `user`."""
     import bcrypt
     from streamlit.testing.v1 import AppTest
 
     from linker import cases
 
-    db = analyse(tmp_path, reexport_rows())
-    cases.add_user(cases.cases_db_path(db), "ana", "investigator", bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode())
+    cases.add_user(cases.cases_db_path(db), user, "investigator", bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode())
     monkeypatch.setenv("LINKER_DB", str(db))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app" / "main.py"), default_timeout=60)
     at.run()
-    at.text_input(key="login_name").input("ana")
+    at.text_input(key="login_name").input(user)
     at.text_input(key="login_password").input("pw")
     at.button[0].click().run()
+    return at
+
+
+def test_the_cluster_page_shows_a_cluster_posted_from_two_countries(tmp_path, monkeypatch):
+    db = analyse(tmp_path, reexport_rows())
+    at = logged_in_dashboard(db, "ana", monkeypatch)
     at.session_state["cluster_id"] = cluster_of(db, "LEG100000")["cluster_id"]
     at.switch_page("views/cluster.py").run()
     assert not at.exception
@@ -272,18 +278,7 @@ def test_a_ring_writing_many_receiver_names_at_one_suite_still_converges(tmp_pat
 
 
 def test_the_queue_shows_a_set_aside_shop_with_its_reason_when_unflagged_clusters_are_included(shops_db, monkeypatch):
-    import bcrypt
-    from streamlit.testing.v1 import AppTest
-
-    from linker import cases
-
-    cases.add_user(cases.cases_db_path(shops_db), "ana2", "investigator", bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode())
-    monkeypatch.setenv("LINKER_DB", str(shops_db))
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app" / "main.py"), default_timeout=60)
-    at.run()
-    at.text_input(key="login_name").input("ana2")
-    at.text_input(key="login_password").input("pw")
-    at.button[0].click().run()
+    at = logged_in_dashboard(shops_db, "ana2", monkeypatch)
     assert not any(s.startswith("Not flagged, retail") for s in at.dataframe[0].value["summary"])
     at.toggle[0].set_value(True).run()
     assert not at.exception
