@@ -595,7 +595,7 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
             WHERE gn.seeds_here >= 2 AND gn.seeds_here + coalesce(w.weak, 0) >= {share} * n.parcels
         ),
         candidates AS (
-            SELECT e.parcel_seq, d.group_key, count(*) AS links, bool_or(n.kind = 'party') AS by_party
+            SELECT e.parcel_seq, d.group_key, count(*) AS links
             FROM dedicated d JOIN {gp}graph_edges e USING (node_id) JOIN _link_nodes n USING (node_id)
             ANTI JOIN _seeds s ON s.parcel_seq = e.parcel_seq
             GROUP BY e.parcel_seq, d.group_key
@@ -623,6 +623,13 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
         f"SELECT count(DISTINCT group_key), count(*), count(*) FILTER (WHERE NOT seed) FROM {prefix}parcel_groups"
     ).fetchall()[0])
     return report
+
+
+def customer_code_sql(unit: str) -> str:
+    """SQL for a unit as a customer code: its digits where it has four or more ("US67381",
+    "#US-67381" and "Suite 67381" are one warehouse customer), else the unit as it is."""
+    digits = f"regexp_replace(coalesce({unit}, ''), '[^0-9]', '', 'g')"
+    return f"CASE WHEN length({digits}) >= 4 THEN {digits} ELSE {unit} END"
 
 
 def _warehouse_shared(con: duckdb.DuckDBPyConnection, min_units: int) -> None:
@@ -653,10 +660,8 @@ def _warehouse_shared(con: duckdb.DuckDBPyConnection, min_units: int) -> None:
             CROSS JOIN LATERAL (VALUES ('party', CAST(m.entity_id AS VARCHAR)), ('phone', m.phone_e164)) AS u(kind, key)
             WHERE m.role = 'receiver' AND u.key IS NOT NULL AND u.key <> ''
         )
-        -- customer codes compared as score.receiving_point_sql does: "US67381" and "67381" are one code
         SELECT kind, key FROM uses GROUP BY kind, key, address_key
-        HAVING count(DISTINCT CASE WHEN length(regexp_replace(address_unit, '[^0-9]', '', 'g')) >= 4
-                                   THEN regexp_replace(address_unit, '[^0-9]', '', 'g') ELSE address_unit END) >= 2
+        HAVING count(DISTINCT {customer_code_sql('address_unit')}) >= 2
         UNION
         SELECT 'address', address_key || '#' FROM warehouses
         """
