@@ -106,8 +106,84 @@ FullOption = typer.Option(
 )
 
 
+RetrainOption = typer.Option(
+    False, "--retrain",
+    help="Estimate the entity-resolution model (m and u per role) from the data again; implies a full run.",
+)
+
+
+def _print_model(summary: dict, title: str) -> None:
+    """The model's figures: per role the pairs it was estimated from, and every level's m, u
+    and weight in bits."""
+    from rich.table import Table
+
+    for role, info in (summary.get("roles") or {}).items():
+        state = "estimated" if info.get("estimated") else "settings (too few pairs to estimate)"
+        out.print(f"{role}: {state}; {info.get('candidate_pairs', 0):,} candidate pairs, "
+                  f"{info.get('random_pairs', 0):,} random pairs, EM over {len(info.get('rules') or {})} blocking rules")
+    table = Table(title=title)
+    for col in ("role", "field", "level", "m", "u", "weight (bits)", "from"):
+        table.add_column(col, no_wrap=True)
+    import math
+
+    for r in summary.get("levels", []):
+        u = r["u"]
+        weight = f"{math.log2(r['m'] / u):+.1f}" if u else "by frequency"
+        table.add_row(r["role"], r["field"], r["level"], f"{r['m']:.4f}", "tf" if u is None else f"{u:.2g}", weight,
+                      f"m {r['m_source']}, u {r['u_source']}")
+    out.print(table)
+
+
 @app.command()
-def run(db: Optional[Path] = DbOption, full: bool = FullOption) -> None:
+def model(
+    db: Optional[Path] = DbOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the model as one JSON object."),
+    save: Optional[Path] = typer.Option(None, "--out", help="Write the model to this JSON file."),
+    load: Optional[Path] = typer.Option(None, "--load", help="Use the model in this JSON file (from `--out` of another store) from the next full run on."),
+) -> None:
+    """The entity-resolution model: m and u of every comparison level per role, when and from
+    how many pairs they were estimated. `linker run` estimates it on its first full run and
+    keeps it; `linker run --retrain` estimates it again.
+
+    Example: linker model --db store.duckdb
+    """
+    import json
+
+    from linker import resolve
+
+    path = db_path(db)
+    if not path.exists():
+        raise UserError(f"no store at {path}: load parcels first with `linker ingest FILE --db {path}`")
+    con = store.connect(path, read_only=load is None)
+    try:
+        if load is not None:
+            try:
+                data = json.loads(Path(load).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UserError(f"cannot read the model {load}: {exc}") from None
+            try:
+                resolve.import_model(con, data)
+            except (resolve.ResolutionError, KeyError, TypeError) as exc:
+                raise UserError(f"cannot use the model {load}: {exc}") from None
+            out.print(f"model loaded from {load}: the next full run (linker run --full) resolves with it")
+            return
+        try:
+            data = resolve.export_model(con)
+        except resolve.ResolutionError as exc:
+            raise UserError(str(exc)) from None
+    finally:
+        con.close()
+    if save is not None:
+        Path(save).write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+        out.print(f"model written to {save}")
+    elif as_json:
+        print(json.dumps(data, sort_keys=True))
+    else:
+        _print_model(data, f"resolution model, estimated {data['estimated_at']}")
+
+
+@app.command()
+def run(db: Optional[Path] = DbOption, full: bool = FullOption, retrain: bool = RetrainOption) -> None:
     """Analyse what is loaded: normalise, resolve entities, goods signals, graph, clusters, scores.
 
     The last analysis is extended to the parcels loaded since (same parties and clusters as a
@@ -137,7 +213,7 @@ def run(db: Optional[Path] = DbOption, full: bool = FullOption) -> None:
     if status_line:
         status_line.start()
     try:
-        result = run_analysis(path, on_stage=on_stage, mode="full" if full else "auto")
+        result = run_analysis(path, on_stage=on_stage, mode="full" if full or retrain else "auto", retrain=retrain)
     finally:
         if status_line:
             status_line.stop()
@@ -154,8 +230,15 @@ def run(db: Optional[Path] = DbOption, full: bool = FullOption) -> None:
     con = store.connect(path, read_only=True)
     try:
         top = top_clusters(con, 10)
+        from linker import resolve
+
+        summary = resolve.model_summary(con) if c.get("model") in ("now", "settings") else None
     finally:
         con.close()
+    if summary:
+        _print_model(summary, "resolution model estimated in this run (linker model shows it later)")
+    elif c.get("model") == "stored":
+        out.print(f"resolution model: as estimated {c.get('model_estimated_at')} (linker model; --retrain to estimate it again)")
     if top:
         from rich.table import Table
 

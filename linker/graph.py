@@ -39,18 +39,19 @@ import duckdb
 import networkx as nx
 import numpy as np
 
-NODE_KINDS = ("party", "phone", "id_number", "account", "address", "acceptance_point")
+NODE_KINDS = ("party", "household", "phone", "id_number", "account", "address", "acceptance_point")
 
 DEFAULT_GRAPH_CONFIG: dict = {
     "seed_min_confidence": 0.2,
     "attach_min_seed_share": 0.5,
-    "link_kinds": ["party", "phone", "id_number", "account", "address"],
+    "link_kinds": ["party", "household", "phone", "id_number", "account", "address"],
     "max_component_parcels": 400,
     "warehouse_min_units": 5,
     "leiden_resolution": 1.0,
     "seed": 42,
     "kind_weight": {
         "party": 1.0,
+        "household": 0.8,
         "phone": 0.8,
         "id_number": 1.0,
         "account": 1.0,
@@ -59,6 +60,7 @@ DEFAULT_GRAPH_CONFIG: dict = {
     },
     "max_entities": {
         "party": 30,
+        "household": 6,
         "phone": 30,
         "id_number": 30,
         "account": 50,
@@ -67,6 +69,7 @@ DEFAULT_GRAPH_CONFIG: dict = {
     },
     "link_max_entities": {
         "party": 30,
+        "household": 6,
         "phone": 30,
         "id_number": 30,
         "account": 50,
@@ -93,6 +96,8 @@ def _identifier_uses_sql(mentions: str = "party_mentions") -> str:
     Phones, addresses and parties are shared across roles (a person who sends and receives is
     one node); ID numbers and accounts only exist on the sender side. The address node is the
     canonical address key plus its unit, so a forwarding warehouse's customers stay apart.
+    A household (parties living together, resolve.write_households) is a node of its own that
+    every parcel of its members uses: two people are two parties, and the graph still ties them.
     `mentions` names the mention rows to read (all of `party_mentions`, or a night's share).
     """
     return f"""
@@ -111,12 +116,17 @@ def _identifier_uses_sql(mentions: str = "party_mentions") -> str:
         SELECT parcel_seq, entity_id, name_key, 'address', address_key || '#' || coalesce(address_unit, '')
         FROM {mentions} WHERE address_key IS NOT NULL AND address_key <> ''
         UNION ALL
+        SELECT m.parcel_seq, m.entity_id, m.name_key, 'household', CAST(h.household_id AS VARCHAR)
+        FROM {mentions} m JOIN party_households h USING (entity_id)
+        UNION ALL
         SELECT m.parcel_seq, m.entity_id, m.name_key, 'acceptance_point', p.acceptance_point
         FROM {mentions} m JOIN parcels p USING (parcel_seq)
         WHERE m.role = 'sender' AND p.acceptance_point IS NOT NULL AND p.acceptance_point <> ''
     """
 
 
+# Written by resolution (resolve.write_households); a store resolved before households has none.
+HOUSEHOLDS_DDL = "CREATE TABLE IF NOT EXISTS party_households (entity_id BIGINT, household_id BIGINT)"
 _USE_COLUMNS = "parcel_seq, entity_id, name_key, kind, key"
 _NODE_COLUMNS = "node_id, kind, key, entities, parcels, weight, hub"
 
@@ -153,6 +163,7 @@ def build_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, p
     Returns counts.
     """
     stats, weight, hub = _node_terms(graph_config(config))
+    con.execute(HOUSEHOLDS_DDL)
     con.execute(f"CREATE OR REPLACE TABLE {prefix}graph_uses AS {_identifier_uses_sql()}")
     con.execute(
         f"""
@@ -218,6 +229,7 @@ def update_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, 
     if missing:
         raise RuntimeError(f"update_graph needs a graph built by build_graph first (missing {', '.join(sorted(missing))})")
     stats, weight, hub = _node_terms(graph_config(config))
+    con.execute(HOUSEHOLDS_DDL)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ug_changed AS SELECT DISTINCT parcel_seq FROM {changed}")
     con.execute(
         """

@@ -174,8 +174,12 @@ def run_pipeline(
     on_stage: OnStage | None = None,
     seed: int = 42,
     mode: str = "auto",
+    retrain: bool = False,
 ) -> RunResult:
     """Run the analysis and publish its results.
+
+    `retrain` estimates the resolution model again (see resolve.estimate_model), which
+    needs a full run; otherwise the model stored by the first full run is kept.
 
     `mode` "full" analyses every parcel; "incremental" extends the stored analysis to the
     parcels loaded since (see `_run_incremental`) and fails if it cannot; "auto" (the
@@ -196,7 +200,10 @@ def run_pipeline(
     result = RunResult(run_id or new_run_id())
     if not con.execute("SELECT count(*) FROM parcels").fetchall()[0][0]:
         raise PipelineError("the store holds no parcels: load some first with `linker ingest FILE`")
-    reason = "a full run was asked for" if mode == "full" else full_run_reason(con, config, catalogue)
+    if retrain and mode == "incremental":
+        raise PipelineError("a new resolution model needs a full run: drop --retrain or run in full")
+    reason = ("a new resolution model was asked for" if retrain else
+              "a full run was asked for" if mode == "full" else full_run_reason(con, config, catalogue))
     if mode == "incremental" and reason:
         raise PipelineError(f"cannot extend the last analysis: {reason}; run it in full")
     with _RssSampler() as sampler:
@@ -210,7 +217,7 @@ def run_pipeline(
                 result.timings.clear()
                 result.counts.clear()
         if reason is not None:
-            _run_full(con, result, config, catalogue, on_stage, sampler, seed)
+            _run_full(con, result, config, catalogue, on_stage, sampler, seed, retrain)
     result.counts["mode"] = "full" if reason else "incremental"
     result.counts["full_reason"] = reason
     result.counts["parcels"] = int(con.execute("SELECT count(*) FROM parcels").fetchall()[0][0])
@@ -247,7 +254,17 @@ def _stage_runner(result: RunResult, on_stage: OnStage | None, sampler: "_RssSam
     return do
 
 
-def _run_full(con, result: RunResult, config: dict, catalogue, on_stage, sampler, seed: int) -> None:
+def _resolve_all(con, seed: int, retrain: bool) -> dict:
+    from linker import resolve
+
+    stats = resolve.resolve_entities(con, seed=seed, retrain=retrain)
+    model = stats.model or {}
+    return {"entities": stats.entities, "model": model.get("state"),
+            "model_estimated_at": model.get("estimated_at")}
+
+
+def _run_full(con, result: RunResult, config: dict, catalogue, on_stage, sampler, seed: int,
+              retrain: bool = False) -> None:
     """Every stage over every parcel; results built under staging names and swapped in."""
     from linker import graph, normalise, resolve, signals
 
@@ -258,7 +275,7 @@ def _run_full(con, result: RunResult, config: dict, catalogue, on_stage, sampler
     con.execute(STATE_DDL)
     con.execute("DELETE FROM analysis_state")
     do("normalise", lambda: {"mentions": normalise.build_party_mentions(con)})
-    do("resolve", lambda: {"entities": resolve.resolve_entities(con, seed=seed).entities})
+    do("resolve", lambda: _resolve_all(con, seed, retrain))
     do("signals", lambda: {"parcel_signals": signals.compute_parcel_signals(con, catalogue)})
     do("graph", lambda: graph.build_graph(con, config["graph"], prefix=p))
     do("detect", lambda: _detect(con, config, p))
@@ -420,6 +437,7 @@ def run(
     config: dict | None = None,
     catalogue=None,
     mode: str = "auto",
+    retrain: bool = False,
 ) -> RunResult:
     """`linker run`: open the store, run the pipeline, record the run in `runs`, and publish
     the result as the current snapshot for the dashboard.
@@ -434,7 +452,8 @@ def run(
         run_id = new_run_id()
         start_run(con, run_id, kind)
         try:
-            result = run_pipeline(con, run_id=run_id, config=config, catalogue=catalogue, on_stage=on_stage, mode=mode)
+            result = run_pipeline(con, run_id=run_id, config=config, catalogue=catalogue, on_stage=on_stage, mode=mode,
+                                  retrain=retrain)
         except Exception as exc:
             try:
                 con.execute("ROLLBACK")

@@ -71,6 +71,7 @@ class ResolutionStats:
     entities: int = 0
     iterations: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -140,15 +141,20 @@ def _tf_level_w(cfg: dict, field: str, level: str) -> str:
 
 # --- stages -----------------------------------------------------------------------------------
 
+# A unit compared as its number when it is a customer code of three digits or more: "cn21801",
+# "KZ-21801" and "21801" are one customer code however the warehouse's letters are written.
+UNIT_SQL = "CASE WHEN regexp_full_match(address_unit, '[a-z]*[0-9]{3,}') THEN regexp_replace(address_unit, '^[a-z]+', '') ELSE address_unit END"
+
+
 def _profiles_sql() -> str:
     """Profile = the distinct tuple of normalised fields. A mention without a name is a profile
     of its own (blank names are not one party). Phones with fewer than 6 digits are
     placeholders ("0", "123"), not identifiers."""
-    return """
+    return f"""
     CREATE OR REPLACE TEMP TABLE er_mentions AS
     SELECT mention_id, name_key,
            CASE WHEN length(regexp_replace(phone_e164, '[^0-9]', '', 'g')) >= 6 THEN phone_e164 END AS phone,
-           id_number_norm AS id_number, account_norm AS account, address_key, address_unit AS unit
+           id_number_norm AS id_number, account_norm AS account, address_key, {UNIT_SQL} AS unit
     FROM party_mentions;
     CREATE OR REPLACE TEMP TABLE er_mention_profile AS
     SELECT mention_id,
@@ -286,43 +292,71 @@ def _rule_names_sql(cfg: dict, bits: str) -> str:
     return f"list_filter([{names}], lambda name, i: ({bits} >> (i - 1)) & 1 = 1)"
 
 
-def _scores_sql(cfg: dict, n_names: float) -> str:
-    """Per field a comparison level and its weight; the score is prior + the sum of weights.
+FIELDS = ("name", "phone", "id_number", "account", "address")
+# Levels that carry no evidence: no weight, and no part in estimating the model.
+NO_EVIDENCE = ("missing", "not_compared")
 
-    `n_names` is the population of names (see population()): the prior and the name
-    frequencies are taken against it. Cheap equality levels come first. The gate: the name agrees (close or exact), or the ID
-    number does, or two personal contacts do, or a similar name comes with the same place. The
-    costly fuzzy place comparison runs only for pairs that can still pass it (for the others
-    the address level is 'not_compared'). Fuzzy measures are rapidfuzz's, over Arrow batches.
-    """
+
+def _personal_sql(cfg: dict) -> tuple[str, str, str]:
+    """SQL of the three personal contacts of a pair (phone, account, same flat), each an
+    identifier used by at most `shared_max_names` people (not an outlet's or a warehouse's)."""
+    shared = int(cfg["frequency"]["shared_max_names"])
+    return (
+        f"(phone_level = 'exact' AND phone_dn <= {shared})",
+        f"(account_level = 'exact' AND account_dn <= {shared})",
+        f"(place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r AND coalesce(place_unit_dn, place_dn) <= {shared})",
+    )
+
+
+def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "er_levels", tag: str = "",
+                compare_all: bool = False) -> str:
+    """Per pair of `pairs` (profile_l, profile_r, rules) and field a comparison level, the
+    gate and the household test, into `out`; `tag` names the work tables apart (the model's
+    random pairs use them too), and with `compare_all` every pair's places are compared.
+
+    Levels, best first. Names: exact; close (edit-distance ratio of the order-free keys at least
+    `close`); contained (all tokens of the shorter in the longer: a short company name, a
+    person without given name); token (a token in common and the rest unlike: one family, two
+    given names); similar; different. Phones and ID numbers: exact; typo (one edit, a
+    substitution or a swap of neighbours); different. Places: exact (same place, same unit);
+    place_no_unit; other_unit; number_typo (the same place but for one edit in one number:
+    a house number or postcode mistyped); close; similar; different.
+
+    The gate: the name agrees (close or exact), or the ID number does, or a contained name
+    comes with a personal contact, or phone and account agree away from a shared flat, or a
+    similar name comes with the same place. Two people who share a flat and its phone or
+    account but not a name are a *household*: never one party by contacts alone, linked in
+    the graph instead. Shared contacts of outlets, warehouses and recruited senders are
+    correlated, which the independence assumption ignores; that is what the gate is for."""
     f = cfg["fields"]
-    nm, ph, idn, acc, ad = f["name"], f["phone"], f["id_number"], f["account"], f["address"]
+    nm, idn, ph, ad = f["name"], f["id_number"], f["phone"], f["address"]
     decision = cfg["decision"]
+    phone_p, account_p, flat_p = _personal_sql(cfg)
     gate = "TRUE"
     if decision.get("require_name_or_id", True):
-        shared = int(cfg["frequency"]["shared_max_names"])
-        personal_contacts = (
-            f"(phone_level = 'exact' AND phone_dn <= {shared})::INT"
-            f" + (account_level = 'exact' AND account_dn <= {shared})::INT"
-            f" + (place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r"
-            f"    AND coalesce(place_unit_dn, place_dn) <= {shared})::INT"
-        )
         gate = (
             "(name_level IN ('exact', 'close') OR id_number_level IN ('exact', 'typo')"
-            f" OR {personal_contacts} >= {int(decision['contacts_without_name'])})"
+            f" OR (name_level = 'contained' AND ({phone_p} OR {account_p} OR {flat_p}))"
+            f" OR (NOT {flat_p} AND {phone_p}::INT + {account_p}::INT >= {int(decision['contacts_without_name'])}))"
         )
-
+    compare = "TRUE" if compare_all else f"{gate} OR name_level IN ('similar', 'contained')"
+    close, similar = float(nm["close"]["ratio"]), float(nm["similar"]["ratio"])
+    rest_max = float(nm["token"].get("rest_similarity", 0.7))
+    min_typo = int(idn["typo"]["min_length"])
+    phone_typo = int(ph["typo"].get("min_length", 8))
+    edits = int(idn["typo"]["max_edits"])
     return f"""
     -- The fuzzy measures are Python UDFs: they run once per distinct pair of values, in
     -- statements of their own (on one DuckDB thread, see normalise.execute_script).
-    CREATE OR REPLACE TEMP TABLE er_name_sim AS
+    CREATE OR REPLACE TEMP TABLE er_name_sim{tag} AS
     SELECT a, b, linker_name_similarity(a, b) AS sim FROM (
         SELECT DISTINCT l.name_key AS a, r.name_key AS b
-        FROM er_pairs p JOIN er_profiles l ON l.profile_id = p.profile_l JOIN er_profiles r ON r.profile_id = p.profile_r
+        FROM {pairs} p JOIN er_profiles l ON l.profile_id = p.profile_l JOIN er_profiles r ON r.profile_id = p.profile_r
         WHERE l.name_key <> r.name_key);
-    CREATE OR REPLACE TEMP TABLE er_gated AS
-    WITH n AS (SELECT {float(n_names)!r}::DOUBLE AS n_names), f AS (
+    CREATE OR REPLACE TEMP TABLE er_gated{tag} AS
+    WITH f AS (
         SELECT p.profile_l, p.profile_r, p.rules,
+               (p.profile_l % 2 = 1 AND p.profile_r % 2 = 1) AS receivers,
                l.name_key AS name_l, r.name_key AS name_r,
                ns.sim AS name_key_sim,
                CASE WHEN l.name_key = r.name_key THEN l.name_dn END AS name_dn,
@@ -333,59 +367,90 @@ def _scores_sql(cfg: dict, n_names: float) -> str:
                l.address_key AS place_l, r.address_key AS place_r, l.unit AS unit_l, r.unit AS unit_r,
                CASE WHEN l.address_key = r.address_key THEN l.place_dn END AS place_dn,
                CASE WHEN l.address_key = r.address_key AND l.unit = r.unit THEN l.place_unit_dn END AS place_unit_dn,
-               n.n_names
-        FROM er_pairs p
+               {float(n_names)!r}::DOUBLE AS n_names
+        FROM {pairs} p
         JOIN er_profiles l ON l.profile_id = p.profile_l
         JOIN er_profiles r ON r.profile_id = p.profile_r
-        CROSS JOIN n
-        LEFT JOIN er_name_sim ns ON ns.a = l.name_key AND ns.b = r.name_key
-    ), name_sim AS (
-        SELECT *, CASE WHEN name_l = name_r THEN 1.0 ELSE name_key_sim END AS name_sim FROM f
-    ), levels AS (
+        LEFT JOIN er_name_sim{tag} ns ON ns.a = l.name_key AND ns.b = r.name_key
+    ), tokens AS (
+        SELECT *, CASE WHEN name_l = name_r THEN 1.0 ELSE name_key_sim END AS name_sim,
+               string_split(name_l, ' ') AS tl, string_split(name_r, ' ') AS tr FROM f
+    ), shorter AS (
+        SELECT *, CASE WHEN len(tl) <= len(tr) THEN tl ELSE tr END AS ts, CASE WHEN len(tl) <= len(tr) THEN tr ELSE tl END AS tg
+        FROM tokens
+    ), name_parts AS (
         SELECT *,
+               -- the shorter name's words all in the longer (initials standing for words of it:
+               -- "S. Lee" in "Lee Soo-min"), at least four letters of it written out
+               list_has_all(tg, list_filter(ts, lambda t: length(t) > 1))
+               AND length(array_to_string(list_filter(ts, lambda t: length(t) > 1), '')) >= 4
+               AND list_has_all(list_transform(list_filter(tg, lambda t: NOT list_contains(ts, t)), lambda t: left(t, 1)),
+                                list_filter(ts, lambda t: length(t) = 1)) AS contained,
+               len(list_intersect(tl, tr)) > 0 AS shares_token,
+               array_to_string(list_filter(tl, lambda t: NOT list_contains(tr, t)), ' ') AS rest_l,
+               array_to_string(list_filter(tr, lambda t: NOT list_contains(tl, t)), ' ') AS rest_r
+        FROM shorter
+    ), levels AS (
+        SELECT * EXCLUDE (tl, tr, ts, tg, rest_l, rest_r, contained, shares_token),
           CASE WHEN name_l IS NULL OR name_r IS NULL THEN 'missing'
                WHEN name_l = name_r THEN 'exact'
-               WHEN name_sim >= {nm['close']['ratio']} THEN 'close'
-               WHEN name_sim >= {nm['similar']['ratio']} THEN 'similar'
+               WHEN name_sim >= {close} THEN 'close'
+               WHEN contained THEN 'contained'
+               WHEN shares_token AND rest_l <> '' AND rest_r <> ''
+                    AND jaro_winkler_similarity(rest_l, rest_r) < {rest_max} THEN 'token'
+               WHEN name_sim >= {similar} THEN 'similar'
                ELSE 'different' END AS name_level,
-          CASE WHEN phone_l IS NULL OR phone_r IS NULL THEN 'missing'
-               WHEN phone_l = phone_r THEN 'exact' ELSE 'different' END AS phone_level,
           -- One typo: a substitution or a swap of neighbours (Damerau-Levenshtein 1); the
           -- Hamming distance of equal-length numbers is the cheap pre-check.
+          CASE WHEN phone_l IS NULL OR phone_r IS NULL THEN 'missing'
+               WHEN phone_l = phone_r THEN 'exact'
+               WHEN length(phone_l) = length(phone_r) AND length(phone_l) >= {phone_typo}
+                    AND hamming(phone_l, phone_r) <= 2 AND damerau_levenshtein(phone_l, phone_r) <= {edits} THEN 'typo'
+               ELSE 'different' END AS phone_level,
           CASE WHEN id_l IS NULL OR id_r IS NULL THEN 'missing'
                WHEN id_l = id_r THEN 'exact'
-               WHEN length(id_l) = length(id_r) AND length(id_l) >= {int(idn['typo']['min_length'])}
-                    AND hamming(id_l, id_r) <= 2
-                    AND damerau_levenshtein(id_l, id_r) <= {int(idn['typo']['max_edits'])} THEN 'typo'
+               WHEN length(id_l) = length(id_r) AND length(id_l) >= {min_typo}
+                    AND hamming(id_l, id_r) <= 2 AND damerau_levenshtein(id_l, id_r) <= {edits} THEN 'typo'
                ELSE 'different' END AS id_number_level,
           CASE WHEN account_l IS NULL OR account_r IS NULL THEN 'missing'
                WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level
-        FROM name_sim
+        FROM name_parts
     )
-    SELECT *, {gate} AS strong_gate, {gate} OR name_level = 'similar' AS compare_place FROM levels;
+    SELECT *, {gate} AS strong_gate, {compare} AS compare_place FROM levels;
     -- Places whose house numbers conflict (each side has a number the other lacks) are
-    -- different places: 10 and 11 Jiefang Road are neighbours, not spellings of one address.
-    CREATE OR REPLACE TEMP TABLE er_place_sim AS
+    -- different places: 10 and 12 Jiefang Road are neighbours, not spellings of one address;
+    -- but one number one edit apart (14 / 1, 4740 / 4704) with the rest alike is a typo.
+    CREATE OR REPLACE TEMP TABLE er_place_sim{tag} AS
     WITH pairs AS (
-        SELECT DISTINCT place_l AS a, place_r AS b FROM er_gated
+        SELECT DISTINCT place_l AS a, place_r AS b FROM er_gated{tag}
         WHERE compare_place AND place_l IS NOT NULL AND place_r IS NOT NULL AND place_l <> place_r
     ), numbered AS (
         SELECT a, b, list_filter(string_split(a, ' '), lambda t: regexp_full_match(t, '[0-9]+')) AS na,
                list_filter(string_split(b, ' '), lambda t: regexp_full_match(t, '[0-9]+')) AS nb
         FROM pairs
+    ), conflicts AS (
+        SELECT a, b, len(na) > 0 AND len(nb) > 0 AND NOT (list_has_all(na, nb) OR list_has_all(nb, na)) AS conflict,
+               list_filter(na, lambda x: NOT list_contains(nb, x)) AS da,
+               list_filter(nb, lambda x: NOT list_contains(na, x)) AS db
+        FROM numbered
+    ), typed AS (
+        SELECT a, b, conflict,
+               conflict AND len(da) = 1 AND len(db) = 1 AND damerau_levenshtein(da[1], db[1]) <= {edits} AS number_typo
+        FROM conflicts
     )
-    SELECT a, b, CASE WHEN len(na) > 0 AND len(nb) > 0 AND NOT (list_has_all(na, nb) OR list_has_all(nb, na))
-                      THEN 0.0 ELSE linker_place_similarity(a, b) END AS sim
-    FROM numbered;
-    CREATE OR REPLACE TEMP TABLE er_scores AS
+    SELECT a, b, number_typo,
+           CASE WHEN conflict AND NOT number_typo THEN 0.0 ELSE linker_place_similarity(a, b) END AS sim
+    FROM typed;
+    CREATE OR REPLACE TEMP TABLE {out} AS
     WITH place_soft AS (
         -- Token-set similarity of the places (rapidfuzz token_set_ratio: shared tokens plus an
         -- edit-distance ratio of the rest; conflicting house numbers score 0), for gated
         -- pairs only: it is the costly measure.
         SELECT g.*,
           CASE WHEN NOT compare_place OR place_l IS NULL OR place_r IS NULL OR place_l = place_r THEN NULL
-               ELSE ps.sim END AS place_overlap
-        FROM er_gated g LEFT JOIN er_place_sim ps ON ps.a = g.place_l AND ps.b = g.place_r
+               ELSE ps.sim END AS place_overlap,
+          coalesce(ps.number_typo, FALSE) AS number_typo
+        FROM er_gated{tag} g LEFT JOIN er_place_sim{tag} ps ON ps.a = g.place_l AND ps.b = g.place_r
     ), levels2 AS (
         SELECT *,
           CASE WHEN place_l IS NULL OR place_r IS NULL THEN 'missing'
@@ -394,38 +459,331 @@ def _scores_sql(cfg: dict, n_names: float) -> str:
                WHEN place_l = place_r THEN 'other_unit'
                WHEN NOT compare_place THEN 'not_compared'
                WHEN place_overlap >= {ad['close']['token_set']} AND unit_l <> unit_r THEN 'other_unit'
+               WHEN number_typo AND place_overlap >= {ad['close']['token_set']} THEN 'number_typo'
                WHEN place_overlap >= {ad['close']['token_set']} THEN 'close'
                WHEN place_overlap >= {ad['similar']['token_set']} THEN 'similar'
                ELSE 'different' END AS address_level
         FROM place_soft
-    ), weighted AS (
-        SELECT *,
-          CASE name_level WHEN 'exact' THEN {_tf_level_w(cfg, 'name', 'exact')}
-               WHEN 'close' THEN {_w(nm['close'])} WHEN 'similar' THEN {_w(nm['similar'])}
-               WHEN 'different' THEN {_w(nm['different'])} ELSE 0 END AS name_weight,
-          CASE phone_level WHEN 'exact' THEN {_tf_level_w(cfg, 'phone', 'exact')}
-               WHEN 'different' THEN {_w(ph['different'])} ELSE 0 END AS phone_weight,
-          CASE id_number_level WHEN 'exact' THEN {_tf_level_w(cfg, 'id_number', 'exact')}
-               WHEN 'typo' THEN {_w(idn['typo'])}
-               WHEN 'different' THEN {_w(idn['different'])} ELSE 0 END AS id_number_weight,
-          CASE account_level WHEN 'exact' THEN {_tf_level_w(cfg, 'account', 'exact')}
-               WHEN 'different' THEN {_w(acc['different'])} ELSE 0 END AS account_weight,
-          CASE address_level WHEN 'exact' THEN {_tf_level_w(cfg, 'address', 'exact')}
-               WHEN 'place_no_unit' THEN {_tf_level_w(cfg, 'address', 'place_no_unit')}
-               WHEN 'other_unit' THEN {_w(ad['other_unit'])}
-               WHEN 'close' THEN {_w(ad['close'])} WHEN 'similar' THEN {_w(ad['similar'])}
-               WHEN 'different' THEN {_w(ad['different'])} ELSE 0 END AS address_weight,
-          -log2(n_names) * {float(decision['prior_scale'])} AS prior_weight
-        FROM levels2
     )
-    SELECT profile_l, profile_r, rules,
-           strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close')) AS gate_passed,
+    SELECT *,
+           strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close', 'number_typo')) AS gate_passed,
+           NOT (strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close', 'number_typo')))
+               AND {flat_p} AND ({phone_p} OR {account_p}) AS household
+    FROM levels2;
+    """
+
+
+def _level_weight_sql(cfg: dict, model: dict, field: str, level: str) -> str:
+    """The weight of one level as SQL: log2(m/u) with the model's m (and u) of the pair's role
+    (`receivers`: both profiles are receivers'); term-frequency levels take u from the value's
+    frequency (see _tf_w)."""
+    def one(role: str) -> str:
+        spec = model[role][field][level]
+        if (field, level) in TF_LEVELS:
+            dn, shared_cap = TF_LEVELS[(field, level)]
+            return _tf_w(spec, dn, cfg, shared_cap=shared_cap)
+        return _w(spec)
+    sender, receiver = one("sender"), one("receiver")
+    return sender if sender == receiver else f"(CASE WHEN receivers THEN {receiver} ELSE {sender} END)"
+
+
+def _weights_sql(cfg: dict, model: dict, levels: str = "er_levels", out: str = "er_scores") -> str:
+    """Every level's weight and the pair's score: prior + the sum of the weights."""
+    decision = cfg["decision"]
+    weights = []
+    for field in FIELDS:
+        cases = " ".join(
+            f"WHEN '{level}' THEN {_level_weight_sql(cfg, model, field, level)}"
+            for level, spec in cfg["fields"][field].items() if isinstance(spec, dict)
+        )
+        weights.append(f"CASE {field}_level {cases} ELSE 0 END AS {field}_weight")
+    return f"""
+    CREATE OR REPLACE TEMP TABLE {out} AS
+    WITH weighted AS (
+        SELECT *, {", ".join(weights)}, -log2(n_names) * {float(decision['prior_scale'])} AS prior_weight
+        FROM {levels}
+    )
+    SELECT profile_l, profile_r, rules, receivers, gate_passed, household,
            name_level, phone_level, id_number_level, account_level, address_level,
            name_weight, phone_weight, id_number_weight, account_weight, address_weight, prior_weight,
            prior_weight + name_weight + phone_weight + id_number_weight + account_weight + address_weight AS match_weight,
            {_population_terms_sql(cfg)} AS n_tf
     FROM weighted
     """
+
+
+def _scores_sql(cfg: dict, n_names: float, model: dict | None = None) -> str:
+    """Levels, gate and weights of the candidate pairs `er_pairs` into `er_scores` (see
+    _levels_sql and _weights_sql); `model` is the m and u of each role (default: the settings')."""
+    model = model or prior_model(cfg)
+    return _levels_sql(cfg, n_names) + ";\n" + _weights_sql(cfg, model) + ";\nDROP TABLE er_levels"
+
+
+# --- the model: m and u of every level, per role, estimated from the data --------------------
+
+ROLES = ("sender", "receiver")
+# The profile columns a blocking rule's key reads, per field: a rule on a field's value says
+# nothing about how often that field agrees among true pairs, so its pairs do not estimate it.
+FIELD_COLUMNS = {"name": ("name_key",), "phone": ("phone",), "id_number": ("id_number",),
+                 "account": ("account",), "address": ("address_key", "unit")}
+MODEL_DDL = """
+CREATE TABLE IF NOT EXISTS er_model (role VARCHAR, field VARCHAR, level VARCHAR, m DOUBLE, u DOUBLE,
+                                     m_source VARCHAR, u_source VARCHAR);
+CREATE TABLE IF NOT EXISTS er_model_info (fingerprint VARCHAR, estimated_at TIMESTAMP, summary JSON)
+"""
+
+
+def prior_model(cfg: dict) -> dict:
+    """The model of the settings: the same m and u for both roles."""
+    fields = {f: {lvl: dict(spec) for lvl, spec in cfg["fields"][f].items() if isinstance(spec, dict)} for f in FIELDS}
+    return {role: {f: {lvl: dict(spec) for lvl, spec in levels.items()} for f, levels in fields.items()}
+            for role in ROLES}
+
+
+def _rule_fields(rule: dict) -> set[str]:
+    key = rule["key"]
+    return {f for f, cols in FIELD_COLUMNS.items() if any(col in key for col in cols)}
+
+
+def _em(counts: np.ndarray, codes: dict[str, np.ndarray], levels: dict[str, list[str]], m0: dict[str, np.ndarray],
+        u: dict[str, np.ndarray], cfg_model: dict) -> tuple[dict[str, np.ndarray], dict[str, float], float, int]:
+    """Expectation maximisation of m (u fixed, as Splink does) over level patterns.
+
+    counts[p] pairs have level codes[f][p] in field f (-1: no evidence). Returns m per field,
+    the expected true pairs that informed each field, the share of true pairs (lambda) and the
+    iterations. `pseudo_matches` pairs distributed as the prior m keep a level that no true
+    pair shows from weighing minus infinity."""
+    alpha = float(cfg_model.get("pseudo_matches", 10))
+    lam = float(cfg_model.get("initial_match_share", 0.3))
+    m = {f: m0[f].copy() for f in codes}
+    iterations = 0
+    for iterations in range(1, int(cfg_model.get("max_iterations", 100)) + 1):
+        log_m = np.full(len(counts), math.log(lam))
+        log_u = np.full(len(counts), math.log(1 - lam))
+        for f, c in codes.items():
+            seen = c >= 0
+            log_m[seen] += np.log(m[f][c[seen]])
+            log_u[seen] += np.log(u[f][c[seen]])
+        w = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m, -700, 700)))
+        cw = counts * w
+        lam = float(np.clip(cw.sum() / counts.sum(), 1e-6, 1 - 1e-6))
+        delta = 0.0
+        for f, c in codes.items():
+            seen = c >= 0
+            per_level = np.bincount(c[seen], weights=cw[seen], minlength=len(levels[f]))
+            new = (per_level + alpha * m0[f]) / (per_level.sum() + alpha)
+            delta = max(delta, float(np.abs(new - m[f]).max()))
+            m[f] = new
+        if delta < float(cfg_model.get("tolerance", 1e-6)):
+            break
+    informed = {f: float(cw[codes[f] >= 0].sum()) for f in codes}
+    return m, informed, lam, iterations
+
+
+def estimate_model(con: duckdb.DuckDBPyConnection, cfg: dict, n_names: float, seed: int = 42,
+                   levels_table: str = "er_levels") -> tuple[dict, dict]:
+    """m and u of every comparison level, per role, from the data (Fellegi-Sunter; the way
+    Splink trains): u from random pairs of profiles of the role (how often two different
+    parties agree at each level), m by expectation maximisation over the candidate pairs of
+    each blocking rule with u fixed, a field's m estimated only from the rules that do not
+    block on it, and averaged over those rules weighted by their expected true pairs.
+
+    Term-frequency levels keep u from the value's frequency in the weights (an outlet's phone
+    is weak, a personal one strong); their random-pair u serves the estimation only. A level
+    too rare among the random pairs to estimate (fewer than `min_level_count`) keeps the u of
+    the settings; a role with fewer than `min_pairs` candidate pairs keeps the settings' model.
+    Deterministic: the random pairs are chosen by a hash of the profile ids and `seed`.
+    Returns (model, summary)."""
+    mc = cfg.get("model", {})
+    model = prior_model(cfg)
+    summary: dict = {"roles": {}}
+    field_levels = {f: list(model["sender"][f]) for f in FIELDS}
+    max_pairs = int(mc.get("random_pairs", 200_000))
+    min_count = int(mc.get("min_level_count", 5))
+    # 1. Random pairs of profiles of one role: neighbours in an order by hash.
+    parts = []
+    for bit, role in enumerate(ROLES):
+        n = int(_scalar(con, f"SELECT count(*) FROM er_profiles WHERE profile_id % 2 = {bit} AND name_key IS NOT NULL"))
+        if n < 2:
+            continue
+        k = max(1, min(n - 1, math.ceil(max_pairs / n)))
+        parts.append(f"""
+            SELECT least(a.profile_id, b.profile_id) AS profile_l, greatest(a.profile_id, b.profile_id) AS profile_r
+            FROM p a JOIN range(1, {k + 1}) s(k) ON TRUE JOIN p b ON b.r = a.r AND b.i = (a.i + s.k) % {n}
+            WHERE a.r = {bit} AND a.i * {k} + s.k <= {max_pairs}""")
+    if not parts:
+        return model, {"estimated": False, "reason": "no profiles"}
+    execute_script(con, f"""
+    CREATE OR REPLACE TEMP TABLE er_random_pairs AS
+    WITH p AS (
+        SELECT profile_id, profile_id % 2 AS r,
+               row_number() OVER (PARTITION BY profile_id % 2 ORDER BY hash(profile_id, {int(seed)}), profile_id) - 1 AS i
+        FROM er_profiles WHERE name_key IS NOT NULL
+    )
+    SELECT DISTINCT profile_l, profile_r, 0 AS rules FROM ({" UNION ALL ".join(parts)}) WHERE profile_l <> profile_r;
+    {_levels_sql(cfg, n_names, pairs="er_random_pairs", out="er_random_levels", tag="_random", compare_all=True)}
+    """)
+    level_cols = ", ".join(f"{f}_level" for f in FIELDS)
+    random_rows = con.execute(
+        f"SELECT receivers, {level_cols}, count(*) FROM er_random_levels GROUP BY ALL").fetchall()
+    pair_rows = con.execute(
+        f"SELECT receivers, rules, {level_cols}, count(*) FROM {levels_table} GROUP BY ALL").fetchall()
+    for temp in ("er_random_pairs", "er_random_levels", "er_name_sim_random", "er_gated_random", "er_place_sim_random"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    rules = cfg["blocking"]["rules"]
+    for bit, role in enumerate(ROLES):
+        receivers = bit == 1
+        role_summary: dict = {"candidate_pairs": 0, "random_pairs": 0, "rules": {}}
+        summary["roles"][role] = role_summary
+        cand = [r for r in pair_rows if r[0] == receivers]
+        role_summary["candidate_pairs"] = int(sum(r[-1] for r in cand))
+        if role_summary["candidate_pairs"] < int(mc.get("min_pairs", 1000)):
+            role_summary["estimated"] = False
+            continue
+        # u
+        rnd = [r for r in random_rows if r[0] == receivers]
+        role_summary["random_pairs"] = int(sum(r[-1] for r in rnd))
+        u_em: dict[str, np.ndarray] = {}
+        for i, f in enumerate(FIELDS):
+            tally: dict[str, int] = {}
+            for r in rnd:
+                if r[1 + i] not in NO_EVIDENCE:
+                    tally[r[1 + i]] = tally.get(r[1 + i], 0) + int(r[-1])
+            total = sum(tally.values())
+            us = []
+            for lvl in field_levels[f]:
+                spec = model[role][f][lvl]
+                c = tally.get(lvl, 0)
+                if (f, lvl) in TF_LEVELS:
+                    us.append(max(c, 0.5) / total if total else float(spec.get("u_base", 1e-6)))
+                    continue
+                if total and c >= min_count:
+                    spec["u"] = c / total
+                    spec["u_source"] = "random pairs"
+                us.append(float(spec["u"]))
+            u_em[f] = np.clip(np.array(us, dtype=float), 1e-12, 1.0)
+        # m: one EM session per blocking rule
+        weighted = {f: np.zeros(len(field_levels[f])) for f in FIELDS}
+        informed_total = {f: 0.0 for f in FIELDS}
+        m0 = {f: np.array([float(model[role][f][lvl]["m"]) for lvl in field_levels[f]]) for f in FIELDS}
+        m0 = {f: v / v.sum() for f, v in m0.items()}
+        for ri, rule in enumerate(rules):
+            rows = [r for r in cand if (r[1] >> ri) & 1]
+            n_rule = int(sum(r[-1] for r in rows))
+            if n_rule < int(mc.get("min_rule_pairs", 200)):
+                continue
+            free = [f for f in FIELDS if f not in _rule_fields(rule)]
+            index = {f: {lvl: j for j, lvl in enumerate(field_levels[f])} for f in free}
+            counts = np.array([r[-1] for r in rows], dtype=float)
+            codes = {f: np.array([index[f].get(r[2 + FIELDS.index(f)], -1) for r in rows]) for f in free}
+            codes = {f: c for f, c in codes.items() if (c >= 0).any()}
+            if not codes:
+                continue
+            m, informed, lam, its = _em(counts, codes, field_levels, {f: m0[f] for f in codes},
+                                        {f: u_em[f] for f in codes}, mc)
+            for f in codes:
+                weighted[f] += informed[f] * m[f]
+                informed_total[f] += informed[f]
+            role_summary["rules"][rule["name"]] = {"pairs": n_rule, "match_share": round(lam, 4), "iterations": its,
+                                                   "fields": sorted(codes)}
+        for f in FIELDS:
+            if informed_total[f] < float(mc.get("min_true_pairs", 20)):
+                continue
+            m = weighted[f] / informed_total[f]
+            for j, lvl in enumerate(field_levels[f]):
+                model[role][f][lvl]["m"] = float(max(m[j], 1e-6))
+                model[role][f][lvl]["m_source"] = "EM"
+        role_summary["estimated"] = True
+    summary["estimated"] = any(r.get("estimated") for r in summary["roles"].values())
+    return model, summary
+
+
+def model_rows(model: dict) -> list[tuple]:
+    rows = []
+    for role in ROLES:
+        for f in FIELDS:
+            for lvl, spec in model[role][f].items():
+                u = spec["u"]
+                rows.append((role, f, lvl, float(spec["m"]), None if u == "tf" else float(u),
+                             spec.get("m_source", "settings"), "frequency" if u == "tf" else spec.get("u_source", "settings")))
+    return rows
+
+
+def save_model(con: duckdb.DuckDBPyConnection, cfg: dict, model: dict, summary: dict) -> None:
+    import json
+
+    execute_script(con, MODEL_DDL)
+    con.execute("DELETE FROM er_model")
+    con.executemany("INSERT INTO er_model VALUES (?, ?, ?, ?, ?, ?, ?)", model_rows(model))
+    con.execute("DELETE FROM er_model_info")
+    con.execute("INSERT INTO er_model_info VALUES (?, now()::TIMESTAMP, ?)",
+                [config_fingerprint(cfg), json.dumps(summary, sort_keys=True)])
+
+
+def load_model(con: duckdb.DuckDBPyConnection, cfg: dict) -> dict | None:
+    """The stored model, when it was estimated under these settings and code; else None."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    if not {"er_model", "er_model_info"} <= tables:
+        return None
+    info = con.execute("SELECT fingerprint FROM er_model_info").fetchall()
+    if not info or info[0][0] != config_fingerprint(cfg):
+        return None
+    model = prior_model(cfg)
+    for role, f, lvl, m, u, m_source, u_source in con.execute("SELECT * FROM er_model").fetchall():
+        if role not in model or f not in model[role] or lvl not in model[role][f]:
+            return None
+        spec = model[role][f][lvl]
+        spec["m"], spec["m_source"] = m, m_source
+        if u is not None:
+            spec["u"], spec["u_source"] = u, u_source
+    return model
+
+
+def export_model(con: duckdb.DuckDBPyConnection) -> dict:
+    """The stored model as a JSON-able dict (`linker model --out`), to pin it in another store."""
+    summary = model_summary(con)
+    if summary is None:
+        raise ResolutionError("this store has no estimated model yet: run `linker run` first")
+    fingerprint = con.execute("SELECT fingerprint FROM er_model_info").fetchall()[0][0]
+    return {"fingerprint": fingerprint, **summary}
+
+
+def import_model(con: duckdb.DuckDBPyConnection, data: dict, cfg: dict | None = None) -> None:
+    """Store a model exported from another store (`linker model --load`); the next full run
+    uses it instead of estimating one. Refused when it was estimated under other settings."""
+    import json
+
+    cfg = cfg or load_config()
+    if data.get("fingerprint") != config_fingerprint(cfg):
+        raise ResolutionError("the model was estimated under other resolution settings or code; estimate it again here")
+    model = prior_model(cfg)
+    for row in data["levels"]:
+        spec = model[row["role"]][row["field"]][row["level"]]
+        spec["m"], spec["m_source"] = row["m"], row["m_source"]
+        if row["u"] is not None:
+            spec["u"], spec["u_source"] = row["u"], row["u_source"]
+    summary = {k: v for k, v in data.items() if k not in ("fingerprint", "levels", "estimated_at")}
+    summary["imported"] = True
+    save_model(con, cfg, model, summary)
+    json.dumps(summary)  # what was stored is JSON
+
+
+def model_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """What `linker model` and the run log show: when and from what the model was estimated,
+    and every level's m, u and weight per role."""
+    import json
+
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    if not {"er_model", "er_model_info"} <= tables:
+        return None
+    info = con.execute("SELECT estimated_at, summary FROM er_model_info").fetchall()
+    if not info:
+        return None
+    rows = con.execute("SELECT role, field, level, m, u, m_source, u_source FROM er_model").fetchall()
+    return {"estimated_at": str(info[0][0]), **json.loads(info[0][1]),
+            "levels": [dict(zip(("role", "field", "level", "m", "u", "m_source", "u_source"), r)) for r in rows]}
 
 
 def _population_terms_sql(cfg: dict) -> str:
@@ -513,12 +871,16 @@ def resolve_entities(
     seed: int = 42,
     progress: Callable[[str], None] | None = None,
     config: dict | None = None,
+    retrain: bool = False,
 ) -> ResolutionStats:
     """Resolve `party_mentions` into parties.
 
     Fills `party_mentions.profile_id` and `party_mentions.entity_id`, and (re)creates
     `entities` and `entity_links`. Deterministic: the same mentions give the same ids.
-    `seed` is accepted for engines that sample; the fixed-prior model draws nothing.
+    The model (m and u of every comparison level, per role) is the one stored in the store
+    when it was estimated under the same settings and code, else it is estimated from these
+    mentions (estimate_model; `seed` picks its random pairs) and stored; `retrain` estimates
+    it again. A stored model keeps a full run equal to the incremental nights before it.
 
     Example:
         >>> from linker import store, normalise, resolve
@@ -546,7 +908,23 @@ def resolve_entities(
     stage("frequencies", _freq_sql(cfg))
     stage("blocking", _blocking_sql(cfg))
     n_names = population(con, cfg, "er_profiles")
-    stage("comparison", _scores_sql(cfg, n_names))
+    stage("comparison", _levels_sql(cfg, n_names))
+    started = time.perf_counter()
+    model = None if retrain else load_model(con, cfg)
+    if model is not None:
+        stats.model = {**(model_summary(con) or {}), "state": "stored"}
+    elif cfg.get("model", {}).get("estimate", True):
+        model, summary = estimate_model(con, cfg, n_names, seed=seed)
+        save_model(con, cfg, model, summary)
+        stats.model = {**(model_summary(con) or {}), "state": "now"}
+    else:
+        model = prior_model(cfg)
+        save_model(con, cfg, model, {"estimated": False, "reason": "[model] estimate = false"})
+        stats.model = {**(model_summary(con) or {}), "state": "settings"}
+    stats.seconds["model"] = round(time.perf_counter() - started, 3)
+    if progress:
+        progress(f"model: {stats.seconds['model']:.1f}s")
+    stage("weights", _weights_sql(cfg, model) + "; DROP TABLE er_levels")
     stage(
         "accept",
         f"""CREATE OR REPLACE TEMP TABLE er_accepted AS
@@ -558,6 +936,7 @@ def resolve_entities(
     stats.seconds["components"] = round(time.perf_counter() - started, 3)
     stage("write", _write_sql(cfg, n_names))
     stage("state", _state_sql(cfg, n_names))
+    con.execute(f"DROP TABLE {write_households(con)}")
     stats.mentions = _scalar(con, "SELECT count(*) FROM party_mentions")
     stats.profiles = _scalar(con, "SELECT count(*) FROM er_profiles")
     stats.candidate_pairs = _scalar(con, "SELECT count(*) FROM er_scores")
@@ -604,7 +983,7 @@ def _state_sql(cfg: dict, n_names: float) -> str:
     CREATE OR REPLACE TABLE er_pair_state AS
     SELECT profile_l, profile_r, gate_passed, match_weight, n_tf::TINYINT AS n_tf,
            {float(n_names)!r}::DOUBLE AS scored_population,
-           gate_passed AND match_weight >= {float(cfg['decision']['threshold'])} AS accepted
+           gate_passed AND match_weight >= {float(cfg['decision']['threshold'])} AS accepted, household
     FROM er_scores;
     CREATE OR REPLACE TABLE er_state AS
     SELECT {float(n_names)!r}::DOUBLE AS population, '{config_fingerprint(cfg)}' AS fingerprint;
@@ -670,6 +1049,40 @@ def _write_sql(cfg: dict, n_names: float) -> str:
     """
 
 
+def write_households(con: duckdb.DuckDBPyConnection) -> str:
+    """`party_households` (entity_id, household_id): parties judged to live together (a
+    candidate pair of two of their profiles shares a flat and its phone or account but not a
+    name, see _levels_sql), grouped as connected components; household_id is the smallest
+    entity_id of the household. Households are parties of their own, tied in the graph by a
+    household node. Returns the name of a temp table of the entity_ids whose household is
+    new, gone or other than before (the incremental graph update reads their parcels)."""
+    import networkx as nx
+
+    pairs = con.execute("""
+        SELECT DISTINCT least(a.entity_id, b.entity_id), greatest(a.entity_id, b.entity_id)
+        FROM er_pair_state s
+        JOIN er_profile_state a ON a.profile_id = s.profile_l
+        JOIN er_profile_state b ON b.profile_id = s.profile_r
+        WHERE s.household AND a.entity_id <> b.entity_id
+        ORDER BY 1, 2""").fetchall()
+    g = nx.Graph()
+    g.add_edges_from(pairs)
+    rows = sorted((int(e), int(min(comp))) for comp in nx.connected_components(g) for e in comp)
+    con.execute("CREATE TABLE IF NOT EXISTS party_households (entity_id BIGINT, household_id BIGINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _households_new (entity_id BIGINT, household_id BIGINT)")
+    if rows:
+        con.executemany("INSERT INTO _households_new VALUES (?, ?)", rows)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _households_moved AS
+        SELECT DISTINCT entity_id FROM (
+            (SELECT * FROM party_households EXCEPT SELECT * FROM _households_new)
+            UNION ALL (SELECT * FROM _households_new EXCEPT SELECT * FROM party_households))""")
+    con.execute("DELETE FROM party_households")
+    con.execute("INSERT INTO party_households SELECT * FROM _households_new ORDER BY entity_id")
+    con.execute("DROP TABLE _households_new")
+    return "_households_moved"
+
+
 # --- incremental resolution ------------------------------------------------------------------
 
 class NeedsFullResolution(Exception):
@@ -687,8 +1100,8 @@ def can_extend(con: duckdb.DuckDBPyConnection, cfg: dict | None = None) -> str |
         return "no stored resolution to extend"
     columns = {(r[0], r[1]) for r in con.execute(
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall()}
-    if not {("entity_links", "scored_population"), ("er_pair_state", "accepted")} <= columns:
-        return "the stored resolution predates incremental runs"
+    if not {("entity_links", "scored_population"), ("er_pair_state", "household")} <= columns:
+        return "the stored resolution predates households and estimated models"
     stored = con.execute("SELECT fingerprint FROM er_state").fetchall()
     if not stored or stored[0][0] != config_fingerprint(cfg):
         return "the resolution settings or code changed since the last full resolution"
@@ -754,7 +1167,7 @@ def resolve_new_mentions(
     CREATE OR REPLACE TEMP TABLE ri_new AS
     SELECT mention_id, parcel_seq, name_key,
            CASE WHEN length(regexp_replace(phone_e164, '[^0-9]', '', 'g')) >= 6 THEN phone_e164 END AS phone,
-           id_number_norm AS id_number, account_norm AS account, address_key, address_unit AS unit
+           id_number_norm AS id_number, account_norm AS account, address_key, {UNIT_SQL} AS unit
     FROM party_mentions WHERE profile_id IS NULL;
     CREATE OR REPLACE TEMP TABLE ri_new_mp AS
     WITH matched AS (
@@ -901,7 +1314,10 @@ def resolve_new_mentions(
         "(SELECT profile_l AS profile_id FROM er_pairs UNION SELECT profile_r FROM er_pairs) USING (profile_id))",
         "er_freq_state")};
     """)
-    stage("comparison", _scores_sql(cfg, n_new))
+    model = load_model(con, cfg)
+    if model is None:
+        raise NeedsFullResolution("the stored resolution has no model estimated under these settings")
+    stage("comparison", _scores_sql(cfg, n_new, model))
     # The new decisions replace the old ones of every pair looked at.
     stage("accept", f"""
     CREATE OR REPLACE TEMP TABLE er_accepted AS
@@ -918,7 +1334,7 @@ def resolve_new_mentions(
     WHERE er_pair_state.profile_l = p.profile_l AND er_pair_state.profile_r = p.profile_r;
     INSERT INTO er_pair_state
     SELECT profile_l, profile_r, gate_passed, match_weight, n_tf, {n_new!r},
-           gate_passed AND match_weight >= {threshold} FROM er_scores;
+           gate_passed AND match_weight >= {threshold}, household FROM er_scores;
     """)
     # 4. Parties of every touched profile, as components inside the touched parties.
     stage("components", """
@@ -945,6 +1361,12 @@ def resolve_new_mentions(
     con.execute("DROP TABLE er_accepted; ALTER TABLE ri_accepted_new RENAME TO er_accepted")
     stage("write", _write_new_sql(cfg, n_new))
     con.execute(f"UPDATE er_state SET population = {n_new!r}")
+    moved = write_households(con)
+    # parcels of parties that joined, left or changed household are changed for the graph
+    con.execute(f"""INSERT INTO _changed_parcels
+        SELECT DISTINCT m.parcel_seq FROM party_mentions m SEMI JOIN {moved} USING (entity_id)
+        WHERE m.parcel_seq NOT IN (SELECT parcel_seq FROM _changed_parcels)""")
+    con.execute(f"DROP TABLE {moved}")
     stats.mentions = _scalar(con, "SELECT count(*) FROM ri_new")
     stats.profiles = _scalar(con, "SELECT count(*) FROM ri_new_profiles")
     stats.candidate_pairs = _scalar(con, "SELECT count(*) FROM er_scores")

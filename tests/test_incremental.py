@@ -52,8 +52,12 @@ def _resolved_in_two_steps(db: Path, history: Path, night: Path) -> duckdb.DuckD
     return con
 
 
-def _resolved_at_once(db: Path, *paths: Path) -> duckdb.DuckDBPyConnection:
+def _resolved_at_once(db: Path, *paths: Path, model_of=None) -> duckdb.DuckDBPyConnection:
+    """A full resolution of everything; with `model_of` (a store's connection) under that
+    store's model, as a full run of that store would use it."""
     con = store.connect(db)
+    if model_of is not None:
+        resolve.import_model(con, resolve.export_model(model_of))
     _load(con, *paths)
     normalise.build_party_mentions(con)
     resolve.resolve_entities(con)
@@ -88,7 +92,7 @@ def assert_same_resolution(a, b) -> None:
 def test_new_mentions_resolve_to_the_parties_a_full_resolution_finds(tmp_path, world):
     history, night = world
     inc = _resolved_in_two_steps(tmp_path / "inc.duckdb", history, night)
-    full = _resolved_at_once(tmp_path / "full.duckdb", history, night)
+    full = _resolved_at_once(tmp_path / "full.duckdb", history, night, model_of=inc)
     assert inc.execute("SELECT count(*) FROM party_mentions WHERE entity_id IS NULL").fetchall()[0][0] == 0
     assert_same_resolution(inc, full)
 
@@ -116,7 +120,7 @@ def test_a_new_mention_that_bridges_two_parties_merges_them_and_marks_their_parc
         "SELECT p.parcel_id FROM _changed_parcels c JOIN parcels p USING (parcel_seq)").fetchall()}
     # H1's party keeps its id (the smallest mention); H2 moved into it, N1 is new
     assert {"H2", "N1"} <= changed and "H1" not in changed
-    assert_same_resolution(con, _resolved_at_once(tmp_path / "full.duckdb", history, night))
+    assert_same_resolution(con, _resolved_at_once(tmp_path / "full.duckdb", history, night, model_of=con))
 
 
 def test_a_phone_that_becomes_an_outlets_phone_stops_linking_the_people_who_share_it(tmp_path):
@@ -142,7 +146,7 @@ def test_a_phone_that_becomes_an_outlets_phone_stops_linking_the_people_who_shar
     normalise.build_party_mentions(con, new_only=True)
     resolve.resolve_new_mentions(con)
     assert con.execute(sender, ["H1"]).fetchall() != con.execute(sender, ["H2"]).fetchall()
-    assert_same_resolution(con, _resolved_at_once(tmp_path / "full.duckdb", history, night))
+    assert_same_resolution(con, _resolved_at_once(tmp_path / "full.duckdb", history, night, model_of=con))
 
 
 def test_changed_resolution_settings_refuse_to_extend_the_stored_resolution(tmp_path):
@@ -167,6 +171,7 @@ def _two_step_with(tmp_path, cfg: dict, history_rows: list[dict], night_rows: li
     normalise.build_party_mentions(con, new_only=True)
     resolve.resolve_new_mentions(con, config=cfg)
     full = store.connect(tmp_path / f"{name}_full.duckdb")
+    resolve.import_model(full, resolve.export_model(con), cfg)
     _load(full, history, night)
     normalise.build_party_mentions(full)
     resolve.resolve_entities(full, config=cfg)
@@ -257,9 +262,16 @@ def test_a_pair_at_a_warehouse_address_without_its_unit_follows_the_grown_name_p
 
 # --- the whole analysis ----------------------------------------------------------------------
 
-def _analysed(db: Path, *paths: Path, mode: str = "auto") -> pipeline.RunResult:
+def _analysed(db: Path, *paths: Path, mode: str = "auto", model_of: Path | None = None) -> pipeline.RunResult:
+    """Load and analyse; with `model_of` (another store) under that store's resolution model."""
     con = store.connect(db)
     try:
+        if model_of is not None:
+            other = store.connect(model_of, read_only=True)
+            try:
+                resolve.import_model(con, resolve.export_model(other))
+            finally:
+                other.close()
         _load(con, *paths)
         return pipeline.run_pipeline(con, mode=mode)
     finally:
@@ -312,7 +324,7 @@ def test_a_night_extends_the_analysis_to_the_results_of_a_full_run(tmp_path, wor
     second = _analysed(tmp_path / "inc.duckdb", night)
     assert second.counts["mode"] == "incremental", second.counts.get("full_reason")
     assert second.counts["changed_parcels"] >= 300
-    full = _analysed(tmp_path / "full.duckdb", history, night)
+    full = _analysed(tmp_path / "full.duckdb", history, night, model_of=tmp_path / "inc.duckdb")
     assert full.counts["mode"] == "full"
     assert full.counts["flagged_clusters"] == second.counts["flagged_clusters"] > 0
     assert_same_results(tmp_path / "inc.duckdb", tmp_path / "full.duckdb")
@@ -421,7 +433,7 @@ def test_a_run_killed_inside_the_incremental_transaction_leaves_the_last_analysi
         con.close()
     resumed = pipeline.run(db)
     assert resumed.counts["mode"] == "incremental"
-    _analysed(tmp_path / "full.duckdb", *world)
+    _analysed(tmp_path / "full.duckdb", *world, model_of=db)
     assert_same_results(db, tmp_path / "full.duckdb")
 
 
