@@ -348,17 +348,46 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
     return f"""
     -- The fuzzy measures are Python UDFs: they run once per distinct pair of values, in
     -- statements of their own (on one DuckDB thread, see normalise.execute_script).
-    CREATE OR REPLACE TEMP TABLE er_name_sim{tag} AS
-    SELECT a, b, linker_name_similarity(a, b) AS sim FROM (
+    -- Per distinct pair of names (fewer than the pairs of profiles): whether the shorter one's
+    -- words are all in the longer (initials standing for words of it: "S. Lee" in "Lee
+    -- Soo-min"; four letters of it written out), and whether they share a word with the rest
+    -- unlike (one family, two given names).
+    CREATE OR REPLACE TEMP TABLE er_name_parts{tag} AS
+    WITH d AS (
         SELECT DISTINCT l.name_key AS a, r.name_key AS b
         FROM {pairs} p JOIN er_profiles l ON l.profile_id = p.profile_l JOIN er_profiles r ON r.profile_id = p.profile_r
-        WHERE l.name_key <> r.name_key);
+        WHERE l.name_key <> r.name_key
+    ), tokens AS (
+        SELECT a, b, string_split(a, ' ') AS tl, string_split(b, ' ') AS tr FROM d
+    ), shorter AS (
+        SELECT *, CASE WHEN len(tl) <= len(tr) THEN tl ELSE tr END AS ts, CASE WHEN len(tl) <= len(tr) THEN tr ELSE tl END AS tg
+        FROM tokens
+    ), parts AS (
+        SELECT a, b,
+               list_has_all(tg, list_filter(ts, lambda t: length(t) > 1))
+               AND length(array_to_string(list_filter(ts, lambda t: length(t) > 1), '')) >= 4
+               AND list_has_all(list_transform(list_filter(tg, lambda t: NOT list_contains(ts, t)), lambda t: left(t, 1)),
+                                list_filter(ts, lambda t: length(t) = 1)) AS contained,
+               len(list_intersect(tl, tr)) > 0 AS shares_token,
+               array_to_string(list_filter(tl, lambda t: NOT list_contains(tr, t)), ' ') AS rest_l,
+               array_to_string(list_filter(tr, lambda t: NOT list_contains(tl, t)), ' ') AS rest_r
+        FROM shorter
+    )
+    SELECT a, b, contained,
+           shares_token AND rest_l <> '' AND rest_r <> '' AND jaro_winkler_similarity(rest_l, rest_r) < {rest_max} AS family
+    FROM parts;
+    -- The fuzzy measures are Python UDFs: they run once per distinct pair of values, in
+    -- statements of their own (on one DuckDB thread, see normalise.execute_script).
+    CREATE OR REPLACE TEMP TABLE er_name_sim{tag} AS
+    SELECT a, b, contained, family, linker_name_similarity(a, b) AS sim FROM er_name_parts{tag};
+    DROP TABLE er_name_parts{tag};
     CREATE OR REPLACE TEMP TABLE er_gated{tag} AS
     WITH f AS (
         SELECT p.profile_l, p.profile_r, p.rules,
                (p.profile_l % 2 = 1 AND p.profile_r % 2 = 1) AS receivers,
                l.name_key AS name_l, r.name_key AS name_r,
-               ns.sim AS name_key_sim,
+               CASE WHEN l.name_key = r.name_key THEN 1.0 ELSE ns.sim END AS name_sim,
+               coalesce(ns.contained, FALSE) AS contained, coalesce(ns.family, FALSE) AS family,
                CASE WHEN l.name_key = r.name_key THEN l.name_dn END AS name_dn,
                l.phone AS phone_l, r.phone AS phone_r, CASE WHEN l.phone = r.phone THEN l.phone_dn END AS phone_dn,
                l.id_number AS id_l, r.id_number AS id_r, CASE WHEN l.id_number = r.id_number THEN l.id_dn END AS id_dn,
@@ -372,32 +401,13 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
         JOIN er_profiles l ON l.profile_id = p.profile_l
         JOIN er_profiles r ON r.profile_id = p.profile_r
         LEFT JOIN er_name_sim{tag} ns ON ns.a = l.name_key AND ns.b = r.name_key
-    ), tokens AS (
-        SELECT *, CASE WHEN name_l = name_r THEN 1.0 ELSE name_key_sim END AS name_sim,
-               string_split(name_l, ' ') AS tl, string_split(name_r, ' ') AS tr FROM f
-    ), shorter AS (
-        SELECT *, CASE WHEN len(tl) <= len(tr) THEN tl ELSE tr END AS ts, CASE WHEN len(tl) <= len(tr) THEN tr ELSE tl END AS tg
-        FROM tokens
-    ), name_parts AS (
-        SELECT *,
-               -- the shorter name's words all in the longer (initials standing for words of it:
-               -- "S. Lee" in "Lee Soo-min"), at least four letters of it written out
-               list_has_all(tg, list_filter(ts, lambda t: length(t) > 1))
-               AND length(array_to_string(list_filter(ts, lambda t: length(t) > 1), '')) >= 4
-               AND list_has_all(list_transform(list_filter(tg, lambda t: NOT list_contains(ts, t)), lambda t: left(t, 1)),
-                                list_filter(ts, lambda t: length(t) = 1)) AS contained,
-               len(list_intersect(tl, tr)) > 0 AS shares_token,
-               array_to_string(list_filter(tl, lambda t: NOT list_contains(tr, t)), ' ') AS rest_l,
-               array_to_string(list_filter(tr, lambda t: NOT list_contains(tl, t)), ' ') AS rest_r
-        FROM shorter
     ), levels AS (
-        SELECT * EXCLUDE (tl, tr, ts, tg, rest_l, rest_r, contained, shares_token),
+        SELECT * EXCLUDE (contained, family),
           CASE WHEN name_l IS NULL OR name_r IS NULL THEN 'missing'
                WHEN name_l = name_r THEN 'exact'
                WHEN name_sim >= {close} THEN 'close'
                WHEN contained THEN 'contained'
-               WHEN shares_token AND rest_l <> '' AND rest_r <> ''
-                    AND jaro_winkler_similarity(rest_l, rest_r) < {rest_max} THEN 'token'
+               WHEN family THEN 'token'
                WHEN name_sim >= {similar} THEN 'similar'
                ELSE 'different' END AS name_level,
           -- One typo: a substitution or a swap of neighbours (Damerau-Levenshtein 1); the
@@ -414,7 +424,7 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
                ELSE 'different' END AS id_number_level,
           CASE WHEN account_l IS NULL OR account_r IS NULL THEN 'missing'
                WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level
-        FROM name_parts
+        FROM f
     )
     SELECT *, {gate} AS strong_gate, {compare} AS compare_place FROM levels;
     -- Places whose house numbers conflict (each side has a number the other lacks) are
@@ -812,10 +822,27 @@ def _pairwise(scorer, scale: float):
     return udf
 
 
+def _name_similarity(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
+    """Edit-distance ratio of two order-free name keys; for keys of as many words, the
+    token-set ratio when higher: a typo in a name's first letter moves it in the sorted key
+    ("scott ssarah" / "sarah scott"), and the token-set ratio compares the words that differ
+    with each other, after the ones in common."""
+    lv, rv = left.to_pylist(), right.to_pylist()
+    a, b = [x or "" for x in lv], [x or "" for x in rv]
+    ratio = process.cpdist(a, b, scorer=fuzz.ratio, workers=-1).astype("float64")
+    same_count = np.fromiter((x.count(" ") == y.count(" ") for x, y in zip(a, b)), dtype=bool, count=len(a))
+    if same_count.any():
+        idx = np.flatnonzero(same_count)
+        token_set = process.cpdist([a[i] for i in idx], [b[i] for i in idx], scorer=fuzz.token_set_ratio, workers=-1)
+        ratio[idx] = np.maximum(ratio[idx], token_set)
+    mask = np.fromiter((x is None or y is None for x, y in zip(lv, rv)), dtype=bool, count=len(lv))
+    return pa.array(ratio / 100.0, mask=mask)
+
+
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Pairwise string similarities from rapidfuzz, one C call per Arrow batch (idempotent)."""
     for name, fn in (
-        ("linker_name_similarity", _pairwise(fuzz.ratio, 100.0)),
+        ("linker_name_similarity", _name_similarity),
         ("linker_place_similarity", _pairwise(fuzz.token_set_ratio, 100.0)),
     ):
         try:
