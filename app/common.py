@@ -101,6 +101,7 @@ def cached_cluster(version: tuple[str, float], is_snapshot: bool, cluster_id: st
             "parcels": parcels,
             "mentions": mentions,
             "links": evidence.link_explanations(con, cluster_id),
+            "households": evidence.cluster_households(con, cluster_id),
             "entities": evidence.entity_details(con, sorted(set(mentions["entity_id"].dropna().astype(int)))),
         }
 

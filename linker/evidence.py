@@ -130,6 +130,30 @@ def link_explanations(con: duckdb.DuckDBPyConnection, cluster_id: str, limit: in
     ).df()
 
 
+def cluster_households(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataFrame:
+    """Households of the cluster's parties (resolve.write_households): people at one flat who
+    share its phone or payment account but not a name, kept as separate parties. One row per
+    household: its members' names, how many of them appear in this cluster, and the flat."""
+    empty = pd.DataFrame(columns=["household_id", "members", "in_cluster", "parties", "flat"])
+    if not has_table(con, "party_households"):
+        return empty
+    return con.execute(
+        """WITH mine AS (
+            SELECT DISTINCT m.entity_id FROM parcel_clusters pc JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq
+            WHERE pc.cluster_id = ? AND m.entity_id IS NOT NULL),
+        homes AS (SELECT DISTINCT household_id FROM party_households SEMI JOIN mine USING (entity_id))
+        SELECT h.household_id,
+               string_agg(e.best_name, ' · ' ORDER BY e.entity_id) AS members,
+               count(*) FILTER (WHERE h.entity_id IN (SELECT entity_id FROM mine)) AS in_cluster,
+               count(*) AS parties,
+               (SELECT any_value(m.address_raw ORDER BY m.mention_id) FROM party_mentions m
+                WHERE m.entity_id = min(h.entity_id)) AS flat
+        FROM party_households h JOIN homes USING (household_id) JOIN entities e USING (entity_id)
+        GROUP BY h.household_id ORDER BY h.household_id""",
+        [cluster_id],
+    ).df()
+
+
 def explain_evidence(evidence: str | None) -> str:
     """The resolver's evidence JSON as one readable line, e.g.
     "name exact (+8.6), account exact (+8.5), phone different (-2.7); compared because: account, name"."""
@@ -352,6 +376,7 @@ def render_html(con: duckdb.DuckDBPyConnection, cluster_id: str, *, exported_by:
     mentions = cluster_mentions(con, cluster_id)
     signals = cluster_signals(con, cluster_id)
     links = link_explanations(con, cluster_id)
+    homes = cluster_households(con, cluster_id)
     g = network(mentions, parcels)
     timeline = running_total(parcels, row.get("est_controlled_kg"))
     esc = html.escape
@@ -381,6 +406,7 @@ def render_html(con: duckdb.DuckDBPyConnection, cluster_id: str, *, exported_by:
 <p class="legend">{legend}</p>{_svg_network(g, layout(g))}
 <h2>Timeline: running estimate against the threshold</h2>{_svg_timeline(timeline, row.get('threshold_kg') if not _blank(row.get('threshold_kg')) else None)}
 <h2>Why names were judged the same party</h2>{_table(links_view) if not links_view.empty else '<p>No merged names in this cluster.</p>'}
+<h2>Households: people at one flat sharing its phone or account, kept as separate parties</h2>{_table(homes.drop(columns=['household_id'])) if not homes.empty else '<p>No household among the parties of this cluster.</p>'}
 <h2>Parcels ({len(parcels)})</h2>{_table(parcels.drop(columns=['parcel_seq']))}
 <footer>Exported {esc(stamp)}{' by ' + esc(exported_by) if exported_by else ''}{' from ' + esc(source) if source else ''} by parcel-linker.
 Scores and estimates are leads for an investigator, not findings.</footer>

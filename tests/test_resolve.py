@@ -214,3 +214,57 @@ def test_a_phone_counts_people_not_spellings(tmp_path):
         "SELECT value, dn FROM er_freq_state WHERE field = 'phone' AND value IN ('+8613700002222', '+8613700003333')"
     ).fetchall())
     assert dn == {"+8613700002222": 1.0, "+8613700003333": 2.0}
+
+
+# --- households -----------------------------------------------------------------------------
+
+HOME = "北京市朝阳区建国路88号3号楼2单元501室"
+
+
+def _household_rows(tmp_path):
+    return FILLER + [
+        parcel(parcel_id="A1", sender_name="张伟", sender_phone="010 6512 3456", sender_address=HOME, payer_account="WX-1"),
+        parcel(parcel_id="A2", sender_name="Zhang Wei", sender_phone="+86 10 6512 3456", sender_address=HOME,
+               payer_account="WX-1"),
+        parcel(parcel_id="B1", sender_name="李娜", sender_phone="010 6512 3456", sender_address=HOME, payer_account="WX-2"),
+        parcel(parcel_id="B2", sender_name="LI Na", sender_phone="+86 10 6512 3456", sender_address=HOME,
+               payer_account="WX-2"),
+    ]
+
+
+def test_two_people_at_one_flat_with_one_phone_stay_two_parties_of_one_household(tmp_path):
+    con = _resolved(tmp_path, _household_rows(tmp_path))
+    senders = _senders(con)
+    assert senders["A1"] == senders["A2"] and senders["B1"] == senders["B2"]
+    assert senders["A1"] != senders["B1"]  # one phone, one flat, two names: two people
+    homes = dict(con.execute("SELECT entity_id, household_id FROM party_households").fetchall())
+    assert homes[senders["A1"]] == homes[senders["B1"]] == min(senders["A1"], senders["B1"])
+
+
+def test_the_graph_ties_a_household_by_a_household_node_and_the_cluster_page_data_names_it(tmp_path):
+    from linker import evidence, graph
+
+    con = _resolved(tmp_path, _household_rows(tmp_path))
+    graph.build_graph(con)
+    senders = _senders(con)
+    node = con.execute("SELECT key, entities, parcels FROM graph_nodes WHERE kind = 'household'").fetchall()
+    assert node == [(str(min(senders["A1"], senders["B1"])), 2, 4)]
+    # the cluster page and the evidence pack read the same rows
+    con.execute("CREATE TABLE parcel_clusters AS SELECT parcel_seq, parcel_id, carrier, 'C-1' AS cluster_id "
+                "FROM parcels WHERE parcel_id IN ('A1', 'B1')")
+    homes = evidence.cluster_households(con, "C-1")
+    assert len(homes) == 1 and homes.iloc[0]["in_cluster"] == 2 and homes.iloc[0]["parties"] == 2
+    members = set(homes.iloc[0]["members"].split(" · "))
+    assert len(members) == 2 and members & {"张伟", "Zhang Wei"} and members & {"李娜", "LI Na"}
+
+
+def test_one_person_under_two_names_with_one_phone_and_account_away_from_a_flat_is_still_one_party(tmp_path):
+    # an organiser behind aliases: phone and payment account agree, addresses differ
+    rows = FILLER + [
+        parcel(parcel_id="X1", sender_name="Wang Lei", sender_phone="+86 13700001111", payer_account="ALIPAY-778",
+               sender_address="12 Zhongshan Road, Dalian"),
+        parcel(parcel_id="X2", sender_name="Chen Bo", sender_phone="+86 13700001111", payer_account="ALIPAY-778",
+               sender_address="40 Jiefang Road, Shenyang"),
+    ]
+    senders = _senders(_resolved(tmp_path, rows))
+    assert senders["X1"] == senders["X2"]

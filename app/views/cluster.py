@@ -249,7 +249,11 @@ tfig.update_layout(height=300, margin=dict(l=0, r=0, t=20, b=0), yaxis_title="es
 st.plotly_chart(tfig, key=f"timeline_{cluster_id}", config={"displaylogo": False})
 
 # ---------------------------------------------------------------- parcels and merged names
-tab_parcels, tab_links = st.tabs([f"Parcels ({len(parcels):,})", f"Why names were judged the same party ({len(found['links'])})"])
+households = found.get("households")
+households = households if households is not None else pd.DataFrame()
+tab_parcels, tab_links, tab_homes = st.tabs([f"Parcels ({len(parcels):,})",
+                                             f"Why names were judged the same party ({len(found['links'])})",
+                                             f"Households ({len(households)})"])
 with tab_parcels:
     st.dataframe(parcels.drop(columns=["parcel_seq"]), hide_index=True, height="auto" if len(parcels) <= 12 else 460)
 with tab_links:
@@ -265,4 +269,17 @@ with tab_links:
                 "match_weight": st.column_config.NumberColumn("Weight (bits)", format="%.1f"),
                 "evidence": st.column_config.TextColumn("Evidence", width="large"),
             },
+        )
+with tab_homes:
+    if households.empty:
+        st.caption("No party of this cluster shares a flat and its phone or account with someone of another name.")
+    else:
+        st.caption("People at one flat who share its phone or payment account but not a name: kept as separate "
+                   "parties (two people, not one person under two names), tied in the network by their household.")
+        st.dataframe(
+            households.drop(columns=["household_id"]), hide_index=True,
+            column_config={"members": st.column_config.TextColumn("Members", width="large"),
+                           "in_cluster": st.column_config.NumberColumn("In this cluster"),
+                           "parties": st.column_config.NumberColumn("Members in all"),
+                           "flat": st.column_config.TextColumn("Flat", width="large")},
         )
