@@ -122,6 +122,28 @@ def split_syllables(token: str) -> tuple[str, ...]:
     """
     if len(token) < 4 or not token.isascii() or not token.isalpha():
         return (token,)
+    parts = _split_all(token)
+    # A given name is one or two syllables; a family name and given name run together are
+    # three, and then the first is a family name. Other words that happen to be made of
+    # syllables (tanaka, natalia, meridian, takahashi) stay whole.
+    if len(parts) <= 2 or (len(parts) == 3 and parts[0] in _COMMON_SURNAMES):
+        return parts
+    return (token,)
+
+
+# The common Chinese family names in pinyin (about 85 % of the population).
+_COMMON_SURNAMES = frozenset("""
+wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo zheng liang xie
+song tang xu han feng deng cao peng zeng xiao tian dong yuan pan cai jiang yu du ye cheng su wei lu
+ding ren shen yao lu jiang cui zhong tan lu wang fan jin shi liao jia xia wei fu fang bai zou meng
+xiong qin qiu hou jiang yin xue yan duan lei long li shi tao he mao hao gu gong shao wan qian yan
+tan wu dai mo kong xiang chang kang ou ouyang situ shangguan zhuge
+""".split())
+
+
+@lru_cache(maxsize=1 << 16)
+def _split_all(token: str) -> tuple[str, ...]:
+    """The syllables of a run-together word, or the word whole when it is not made of them."""
 
     @lru_cache(maxsize=None)
     def rest(i: int) -> tuple[str, ...] | None:

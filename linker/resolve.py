@@ -92,8 +92,13 @@ def _log2(x: float) -> float:
 
 
 def _w(level: dict) -> str:
-    """Fixed weight log2(m/u) of a level as a SQL literal."""
-    return f"{_log2(level['m'] / level['u']):.6f}"
+    """Fixed weight log2(m/u) of a level as a SQL literal, at most `max_weight` when the level
+    sets one (a disagreement, such as two different units at one place, is never evidence for
+    a match however rare it is among random pairs)."""
+    weight = _log2(level['m'] / level['u'])
+    if "max_weight" in level:
+        weight = min(weight, float(level["max_weight"]))
+    return f"{weight:.6f}"
 
 
 def _tf_w(level: dict, dn: str, cfg: dict, shared_cap: bool = True) -> str:
@@ -339,7 +344,15 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
             f" OR (name_level = 'contained' AND ({phone_p} OR {account_p} OR {flat_p}))"
             f" OR (NOT {flat_p} AND {phone_p}::INT + {account_p}::INT >= {int(decision['contacts_without_name'])}))"
         )
-    compare = "TRUE" if compare_all else f"{gate} OR name_level IN ('similar', 'contained')"
+    # A forwarding warehouse's customer code (a unit of four digits or more) is the consignee,
+    # whatever name the label carries (the customer's in any script, or the warehouse's own):
+    # the same code at a place written alike passes the gate.
+    code_sql = "(unit_l = unit_r AND regexp_full_match(unit_l, '[0-9]{4,}'))"
+    passed = (f"(strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close', 'number_typo'))"
+              f" OR address_level = 'code' OR (address_level = 'exact' AND {code_sql}))")
+    if not decision.get("require_name_or_id", True):
+        passed = "TRUE"
+    compare = "TRUE" if compare_all else f"{gate} OR name_level IN ('similar', 'contained') OR {code_sql}"
     close, similar = float(nm["close"]["ratio"]), float(nm["similar"]["ratio"])
     rest_max = float(nm["token"].get("rest_similarity", 0.7))
     min_typo = int(idn["typo"]["min_length"])
@@ -468,6 +481,7 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
                WHEN place_l = place_r AND (unit_l IS NULL OR unit_r IS NULL) THEN 'place_no_unit'
                WHEN place_l = place_r THEN 'other_unit'
                WHEN NOT compare_place THEN 'not_compared'
+               WHEN {code_sql} AND place_overlap >= {ad['similar']['token_set']} THEN 'code'
                WHEN place_overlap >= {ad['close']['token_set']} AND unit_l <> unit_r THEN 'other_unit'
                WHEN number_typo AND place_overlap >= {ad['close']['token_set']} THEN 'number_typo'
                WHEN place_overlap >= {ad['close']['token_set']} THEN 'close'
@@ -476,9 +490,8 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
         FROM place_soft
     )
     SELECT *,
-           strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close', 'number_typo')) AS gate_passed,
-           NOT (strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close', 'number_typo')))
-               AND {flat_p} AND ({phone_p} OR {account_p}) AS household
+           {passed} AS gate_passed,
+           NOT ({passed}) AND {flat_p} AND ({phone_p} OR {account_p}) AS household
     FROM levels2;
     """
 
