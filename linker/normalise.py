@@ -37,6 +37,7 @@ from pathlib import Path
 import duckdb
 import phonenumbers
 import pyarrow as pa
+from anyascii import anyascii
 from pypinyin import lazy_pinyin
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -49,6 +50,7 @@ def _toml(name: str) -> dict:
 
 _NAMES = _toml("names.toml")
 _ADDRESSES = _toml("addresses.toml")
+_GLOSSARY = _toml("company_glossary.toml")
 SURNAMES: dict[str, str] = _NAMES["surnames"]
 HONORIFICS = frozenset(_NAMES["words"]["honorifics"])
 COMPANY_SUFFIXES = frozenset(_NAMES["words"]["company_suffixes"])
@@ -63,6 +65,11 @@ SYLLABLES = frozenset(
     if line.strip() and not line.startswith("#")
 )
 _MAX_SYLLABLE = max(map(len, SYLLABLES))
+# Trade words of hanzi company names and their English (company_glossary.toml), and the
+# spellings of those English words in latin names ("toys" -> toy).
+COMPANY_GLOSSARY: dict[str, str] = _GLOSSARY["trades"]
+ENGLISH_VARIANTS: dict[str, str] = _GLOSSARY["english"]
+_MAX_TRADE = max(map(len, COMPANY_GLOSSARY))
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(f"[{_HAN}]+")
@@ -93,9 +100,114 @@ def _strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _fold(text: str) -> str:
-    """NFKC (full-width to half-width, ligatures), case folding, accents removed."""
-    return _strip_accents(unicodedata.normalize("NFKC", text).casefold())
+# --- Scripts: traditional hanzi to simplified, every other script to latin ------------------
+
+@lru_cache(maxsize=None)
+def _opencc():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=None)
+def traditional_chars() -> str:
+    """The hanzi that OpenCC's t2s changes on their own (the traditional forms: 發 順 區 號), as
+    ranges for a regex character class ("\u767c" style for Python; see `_char_class`)."""
+    chars = [chr(c) for lo, hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)) for c in range(lo, hi + 1)]
+    converted = _opencc().convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # a conversion joined or split lines: compare one by one
+        converted = [_opencc().convert(ch) for ch in chars]
+    return "".join(ch for ch, out in zip(chars, converted) if out != ch)
+
+
+def _char_class(chars: str, escape) -> str:
+    """A regex character class of `chars` as ranges; `escape(codepoint)` writes one character."""
+    codes = sorted(map(ord, chars))
+    parts, start, prev = [], None, None
+    for c in codes + [None]:
+        if start is not None and (c is None or c != prev + 1):
+            parts.append(escape(start) if start == prev else f"{escape(start)}-{escape(prev)}")
+            start = None
+        if c is not None and start is None:
+            start = c
+        prev = c
+    return "[" + "".join(parts) + "]"
+
+
+@lru_cache(maxsize=None)
+def _traditional_re() -> re.Pattern:
+    return re.compile(_char_class(traditional_chars(), lambda c: f"\\u{c:04x}"))
+
+
+def to_simplified(text: str) -> str:
+    """Traditional hanzi brought to simplified (OpenCC t2s, phrase by phrase: 杭州順發 -> 杭州顺发),
+    when the text holds a character that t2s changes on its own; other text is left as it is."""
+    if text.isascii() or not _traditional_re().search(text):
+        return text
+    return _opencc().convert(text)
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_HAN_CHAR = re.compile(f"[{_HAN}]")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_THAI_LETTERS = re.compile("[\u0e01-\u0e4f]+")
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
+# A word that starts with alif or ain starts with a vowel that the script does not write
+# (أحمد Ahmed, علي Ali, عمر Omar); anyascii writes nothing, "'" or "`" for it.
+_ARABIC_INITIAL = "\u0627\u0623\u0625\u0622\u0639\u0671"
+
+
+@lru_cache(maxsize=None)
+def _thai_romanise():
+    """pythainlp's Royal Thai General System romanisation, or None when pythainlp is missing."""
+    try:
+        from pythainlp.transliterate import romanize
+    except ImportError:  # pragma: no cover - pythainlp is a dependency
+        return None
+    return lambda text: romanize(text, engine="royin")
+
+
+@lru_cache(maxsize=1 << 16)
+def _latin_run(run: str) -> str:
+    """A run of non-ASCII characters in latin letters: hanzi kept (they are read elsewhere),
+    Thai by RTGS romanisation (pythainlp: สมชาย -> somchai), Hangul one syllable a word (김민수 ->
+    gim min su), Arabic with a word-initial alif or ain as "a", every other letter, mark or digit
+    by anyascii (Андрей -> andrey, Nguyễn -> nguyen, Müller -> muller, ł -> l, ٣ -> 3); format
+    characters (soft hyphens, zero-width joiners) dropped; other symbols kept (they separate words)."""
+    out: list[str] = []
+    i = 0
+    while i < len(run):
+        ch = run[i]
+        if _HAN_CHAR.match(ch):
+            out.append(ch)
+        elif "\u0e00" <= ch <= "\u0e7f":
+            thai = _THAI_LETTERS.match(run, i)
+            romanise = _thai_romanise()
+            if thai and romanise:
+                out.append(romanise(thai.group()))
+                i = thai.end()
+                continue
+            out.append(anyascii(ch))
+        elif _HANGUL.match(ch):
+            out.append(" " + anyascii(ch) + " ")
+        elif _ARABIC.match(ch):
+            starts_word = i == 0 or not unicodedata.category(run[i - 1]).startswith(("L", "M"))
+            out.append("a" if starts_word and ch in _ARABIC_INITIAL else anyascii(ch).replace("'", "").replace("`", ""))
+        else:
+            category = unicodedata.category(ch)
+            if category.startswith(("L", "M", "Nd")):
+                out.append(anyascii(ch))
+            elif category != "Cf":
+                out.append(ch)
+        i += 1
+    return "".join(out).lower()
+
+
+def to_latin(text: str) -> str:
+    """Every letter of `text` that is neither ASCII nor hanzi in latin (see `_latin_run`)."""
+    if text.isascii():
+        return text
+    return _NON_ASCII_RUN.sub(lambda m: _latin_run(m.group()), text)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -147,15 +259,93 @@ def _hanzi_person(run: str) -> list[str]:
     return _pinyin(run)
 
 
+# Place-type characters that end a place segment of a company name (深圳市 Shenzhen, 浙江省
+# Zhejiang): English names leave them out.
+_COMPANY_PLACE_TYPES = "市省县"
+_TRADE_WORD_RE = re.compile("|".join(sorted(map(re.escape, COMPANY_GLOSSARY), key=len, reverse=True)))
+
+
+@lru_cache(maxsize=None)
+def _jieba():
+    """A jieba tokenizer of its bundled dictionary (loaded once, about a second; no network),
+    with the glossary's trade words added (at the frequency jieba suggests for a word to be cut
+    out whole)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for word in COMPANY_GLOSSARY:
+        tokenizer.add_word(word)
+    return tokenizer
+
+
+def _trade_tail(text: str) -> tuple[str, list[str]]:
+    """(the text before, the English of) the glossary trade words that end `text`, taken from
+    the end, longest first: a Chinese company name is place, brand, trade words, legal form, so
+    reading from the end never takes a brand's last character with a trade word's first
+    (联创新材料: 新材料, not 创新; 科磁电子: 电子, not 磁电)."""
+    tail: list[str] = []
+    while len(text) >= 2:
+        for n in range(min(len(text), _MAX_TRADE), 1, -1):
+            if text[-n:] in COMPANY_GLOSSARY:
+                tail.insert(0, COMPANY_GLOSSARY[text[-n:]])
+                text = text[:-n]
+                break
+        else:
+            break
+    return text, tail
+
+
+@lru_cache(maxsize=1 << 16)
+def _company_segment(segment: str) -> tuple[str, ...]:
+    """The words of one jieba segment of a company name's head (place and brand): a glossary
+    entry as its English, a place ending in 市/省/县 as the pinyin of the place (深圳市 shen zhen),
+    otherwise the pinyin of the segment with the glossary words that end it in English."""
+    if segment in COMPANY_GLOSSARY:
+        return (COMPANY_GLOSSARY[segment],)
+    if len(segment) >= 3 and segment[-1] in _COMPANY_PLACE_TYPES:
+        return tuple(_pinyin(segment[:-1]))
+    rest, tail = _trade_tail(segment)
+    return tuple(_pinyin(rest)) + tuple(tail) if rest else tuple(tail)
+
+
+@lru_cache(maxsize=1 << 16)
+def _hanzi_company(run: str) -> tuple[str, ...]:
+    """A run of hanzi in a company name (its legal form already dropped): the trade words at its
+    end in English (`_trade_tail`), the rest segmented by jieba and read by `_company_segment`:
+    杭州顺发磁性玩具 -> hang zhou shun fa magnetic toy; 华信电子城 -> hua xin electronic cheng."""
+    head, tail = _trade_tail(run)
+    words: list[str] = []
+    if head:
+        for segment in _jieba().lcut(head, HMM=False):
+            words.extend(_company_segment(segment))
+    return tuple(words + tail)
+
+
+@lru_cache(maxsize=1 << 16)
+def name_words(token: str) -> tuple[str, ...]:
+    """The words one latin name token stands for: its English spelling from the glossary's
+    [english] table ("toys" -> toy, "hitech" -> high technology), each split into pinyin
+    syllables when it is run-together pinyin ("weiming" -> wei ming)."""
+    out: list[str] = []
+    for word in ENGLISH_VARIANTS.get(token, token).split():
+        out.extend(split_syllables(word))
+    return tuple(out)
+
+
 @lru_cache(maxsize=1 << 18)
-def normalise_name(raw: str | None) -> str | None:
-    """Latin, case-folded, suffix- and title-free name, tokens in written order."""
+def _name_tokens(raw: str | None) -> tuple[str, ...]:
+    """The latin tokens of a name in written order, titles and company suffixes dropped, before
+    the glossary's English spellings and the pinyin syllable split (see `normalise_name`)."""
     if raw is None:
-        return None
+        return ()
     text = unicodedata.normalize("NFKC", raw).casefold().strip()
     if not text:
-        return None
+        return ()
     if _HAN_RUN.search(text):
+        text = to_simplified(text)
         for suffix in HONORIFICS_HANZI:
             text = text.replace(suffix, " ") if len(text) > len(suffix) + 1 else text
         is_company = False
@@ -163,20 +353,40 @@ def normalise_name(raw: str | None) -> str | None:
             if suffix in text and len(text) > len(suffix):
                 text = text.replace(suffix, " ")
                 is_company = True
-        text = _HAN_RUN.sub(
-            lambda m: " " + " ".join(
-                _hanzi_person(m.group()) if (not is_company and 2 <= len(m.group()) <= 4) else _pinyin(m.group())
-            ) + " ",
-            text,
-        )
-    text = _strip_accents(_JOINERS.sub("", text))
+        if not is_company:
+            # four hanzi are a person's name when the first two are a compound surname (欧阳文化)
+            is_company = any((len(run) >= 5 or (len(run) == 4 and run[:2] not in SURNAMES)) and _TRADE_WORD_RE.search(run)
+                             for run in _HAN_RUN.findall(text))
+
+        def read(m: re.Match) -> str:
+            run = m.group()
+            if is_company:
+                words = _hanzi_company(run)
+            elif 2 <= len(run) <= 4:
+                words = _hanzi_person(run)
+            else:
+                words = _pinyin(run)
+            return " " + " ".join(words) + " "
+
+        text = _HAN_RUN.sub(read, text)
+    text = _JOINERS.sub("", to_latin(text))
     tokens = [t for t in _NON_WORD.sub(" ", text).replace("_", " ").split() if t]
     kept = [t for t in tokens if t not in HONORIFICS and t not in COMPANY_SUFFIXES]
-    tokens = kept or tokens  # a name made only of suffixes ("Co Ltd") stays as written
-    out: list[str] = []
-    for t in tokens:
-        out.extend(split_syllables(t))
-    return " ".join(out) or None
+    return tuple(kept or tokens)  # a name made only of suffixes ("Co Ltd") stays as written
+
+
+@lru_cache(maxsize=1 << 18)
+def normalise_name(raw: str | None) -> str | None:
+    """Latin, case-folded, suffix- and title-free name, tokens in written order.
+
+    Hanzi: traditional forms to simplified first; a person's name by pinyin with the surname
+    table; a company's (a company suffix such as 有限公司 or 店 was found, or a run of four hanzi
+    or more, not a compound surname and two, holds a glossary trade word) segmented by jieba, trade words in English (see
+    `_hanzi_company`), so that 杭州顺发磁性玩具有限公司 and HANGZHOU SHUNFA MAGNETIC TOY CO., LIMITED
+    get one key. Every other script is written in latin (`to_latin`: Андрей Попов -> andrey popov,
+    Nguyễn -> nguyen, محمد -> mhmd, สมชาย -> somchai). Then each token through `name_words`
+    (English spellings of the glossary, run-together pinyin split)."""
+    return " ".join(w for t in _name_tokens(raw) for w in name_words(t)) or None
 
 
 def name_key(norm: str | None) -> str | None:
@@ -592,8 +802,9 @@ def _names_sql(source: str) -> str:
     """(input, norm, key) of the plain-ASCII names of `source`: normalise_name in SQL.
 
     Lower case, hyphens and apostrophes inside words removed, tokens of letters and digits,
-    honorifics and company suffixes dropped unless nothing else is left, then every token
-    through split_syllables (a Python UDF over the distinct tokens only)."""
+    honorifics and company suffixes dropped unless nothing else is left, then every word token
+    through name_words (English spellings, pinyin syllables; a Python UDF over the distinct
+    tokens only)."""
     stop = _sql_list(HONORIFICS | COMPANY_SUFFIXES)
     return f"""
     CREATE OR REPLACE TEMP TABLE nm_tokens AS
@@ -605,8 +816,8 @@ def _names_sql(source: str) -> str:
     ), chosen AS (SELECT input, CASE WHEN len(kept) > 0 THEN kept ELSE toks END AS toks FROM kept)
     SELECT input, unnest(toks) AS tok, generate_subscripts(toks, 1) AS pos FROM chosen;
     CREATE OR REPLACE TEMP TABLE nm_words AS
-    SELECT tok, linker_syllables(tok) AS words
-    FROM (SELECT DISTINCT tok FROM nm_tokens WHERE regexp_full_match(tok, '[a-z]{{4,}}'));
+    SELECT tok, linker_name_words(tok) AS words
+    FROM (SELECT DISTINCT tok FROM nm_tokens WHERE regexp_full_match(tok, '[a-z]+'));
     CREATE OR REPLACE TEMP TABLE nm_out AS
     WITH agg AS (
         SELECT t.input, string_agg(coalesce(w.words, t.tok), ' ' ORDER BY t.pos) AS norm
@@ -751,7 +962,7 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
         ),
         ("linker_phone", _phone_udf, ["VARCHAR", "VARCHAR"], duckdb.struct_type({"e164": "VARCHAR", "valid": "BOOLEAN"})),
         ("linker_identifier", _canonical_udf, ["VARCHAR"], "VARCHAR"),
-        ("linker_syllables", _str_udf(lambda t: " ".join(split_syllables(t))), ["VARCHAR"], "VARCHAR"),
+        ("linker_name_words", _str_udf(lambda t: " ".join(name_words(t))), ["VARCHAR"], "VARCHAR"),
         ("linker_address_words", _str_udf(address_token_words), ["VARCHAR"], "VARCHAR"),
         ("linker_fold", _str_udf(_nfkc_casefold), ["VARCHAR"], "VARCHAR"),
     ]
@@ -776,16 +987,21 @@ CACHE_TABLES = {
 
 
 def normaliser_version() -> str:
-    """Fingerprint of everything an output depends on: this module's code, the word tables,
-    and the versions of phonenumbers and pypinyin. A cache made by another version is dropped."""
+    """Fingerprint of everything an output depends on: this module's code, the word tables
+    (names, addresses, company glossary), and the versions of the packages that read names and
+    addresses (phonenumbers, pypinyin, anyascii, jieba and its bundled dictionary, OpenCC,
+    pythainlp). A cache made by another version is dropped."""
     import hashlib
     import importlib.metadata as md
 
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for path in sorted(DATA_DIR.glob("*.toml")) + [DATA_DIR / "pinyin_syllables.txt"]:
         digest.update(path.read_bytes())
-    for package in ("phonenumbers", "pypinyin"):
-        digest.update(md.version(package).encode())
+    for package in ("phonenumbers", "pypinyin", "anyascii", "jieba", "opencc", "pythainlp"):
+        try:
+            digest.update(f"{package}={md.version(package)};".encode())
+        except md.PackageNotFoundError:
+            digest.update(f"{package}=absent;".encode())
     return digest.hexdigest()[:16]
 
 

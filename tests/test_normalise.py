@@ -7,6 +7,7 @@ import pytest
 from linker import store
 from linker.ingest import ingest_paths
 from linker.normalise import (
+    COMPANY_GLOSSARY,
     build_party_mentions,
     canonical_identifier,
     clean_phone,
@@ -160,6 +161,158 @@ def test_the_unit_suite_or_box_number_is_its_own_field(written, expected):
     assert expected not in (address_key(written) or "").split()
 
 
+# --- Issue 13: names in other scripts and orders ---------------------------------------------
+
+def similarity(a: str, b: str) -> float:
+    """The resolver's name similarity: rapidfuzz's ratio of the order-free keys."""
+    from rapidfuzz import fuzz
+
+    return fuzz.ratio(key(a), key(b)) / 100
+
+
+@pytest.mark.parametrize("written", ["Андрей Попов", "АНДРЕЙ ПОПОВ", "Попов Андрей", "Popov, Andrey", "ANDREY POPOV"])
+def test_a_cyrillic_name_meets_its_latin_spelling(written):
+    assert key(written) == key("Andrey Popov") == "andrey popov"
+
+
+@pytest.mark.parametrize("cyrillic, latin", [("Андрей Попов", "Andrei Popov"), ("Дмитрий Соколов", "Dmitry Sokolov"),
+                                             ("Ксения Орлова", "Ksenia Orlova"), ("Сергей Васильев", "Sergey Vasilyev")])
+def test_a_variant_of_one_or_two_letters_is_close_for_the_resolver(cyrillic, latin):
+    assert similarity(cyrillic, latin) >= 0.88
+
+
+@pytest.mark.parametrize("written", ["Nguyễn Văn An", "Nguyen Van An", "NGUYỄN VĂN AN", "An Nguyen Van", "Nguyen, Van An"])
+def test_a_vietnamese_name_with_and_without_diacritics_shares_one_key(written):
+    assert key(written) == key("Nguyen Van An")
+
+
+def test_vietnamese_letters_without_a_decomposition_are_read_too():
+    assert key("Đặng Thị Bích Ngọc") == key("Dang Thi Bich Ngoc")
+    assert key("Trần Hưng Đạo") == key("Tran Hung Dao")
+
+
+@pytest.mark.parametrize("local, plain", [("Müller", "Muller"), ("José García", "Jose Garcia"), ("Łukasz Wiśniewski", "Lukasz Wisniewski"),
+                                          ("Ayşe Yılmaz", "Ayse Yilmaz"), ("Søren Ørsted", "Soren Orsted"), ("Straßer", "Strasser"),
+                                          ("Paweł Woźniak", "Pawel Wozniak"), ("Zoë Ångström", "Zoe Angstrom")])
+def test_latin_letters_of_local_alphabets_meet_their_plain_form(local, plain):
+    assert key(local) == key(plain)
+
+
+def test_mueller_and_mueller_without_its_umlaut_are_close():
+    assert similarity("Hans Mueller", "Hans Müller") >= 0.88
+
+
+def test_an_arabic_name_is_written_in_latin_consonants_with_its_initial_vowel():
+    assert normalise_name("محمد علي") == "mhmd aly"
+    assert normalise_name("أحمد") == normalise_name("احمد") == "ahmd"
+
+
+@pytest.mark.parametrize("thai, latin", [("สมชาย ใจดี", "Somchai Jaidee"), ("มาลี บุญมี", "Malee Boonmee"), ("สมศักดิ์ ศรีสุข", "Somsak Srisuk")])
+def test_a_thai_name_is_romanised(thai, latin):
+    assert normalise_name(thai).isascii()
+
+
+def test_a_thai_name_shares_the_tokens_that_rtgs_spells_as_people_do():
+    assert "somchai" in key("สมชาย ใจดี").split() and "somchai" in key("Somchai Jaidee").split()
+
+
+def test_a_hangul_name_is_read_one_syllable_a_word_as_run_together_romanisations_are_split():
+    assert normalise_name("김민수") == "gim min su"
+    assert similarity("김민수", "Kim Min-su") >= 0.88
+
+
+# --- Issue 13: organisations across scripts ---------------------------------------------------
+
+def test_a_hanzi_company_its_short_name_and_its_english_name_have_keys_that_meet():
+    full, short, english = key("杭州顺发磁性玩具有限公司"), key("顺发磁性玩具"), key("HANGZHOU SHUNFA MAGNETIC TOY CO., LIMITED")
+    assert full == english == "fa hang magnetic shun toy zhou"
+    assert set(short.split()) < set(full.split())
+    assert key("杭州顺发磁性玩具有限公司") == key("Hangzhou Shunfa Magnetic Toys Co., Ltd.") == key("hangzhou shunfa magnetic toy co ltd")
+
+
+def test_a_traditional_hanzi_company_name_meets_its_simplified_form():
+    assert key("杭州順發磁性玩具有限公司") == key("杭州顺发磁性玩具有限公司")
+    assert key("陳偉") == key("陈伟") == key("Chen Wei")
+
+
+@pytest.mark.parametrize("shop, english", [("顺发玩具店", "Shunfa Toys Store"), ("顺发玩具旗舰店", "Shunfa Toys Official Store"),
+                                           ("顺发玩具厂", "Shunfa Toy Factory"), ("华信电子专营店", "Huaxin Electronics Shop")])
+def test_a_shop_name_meets_its_english_and_its_words_are_the_companys(shop, english):
+    assert key(shop) == key(english)
+    assert set(key(shop).split()) <= set(key("杭州顺发玩具有限公司").split()) | set(key("华信电子有限公司").split())
+
+
+@pytest.mark.parametrize("hanzi, english", [
+    # real companies, not from our generator
+    ("华为技术有限公司", "Huawei Technologies Co., Ltd."),
+    ("宁波韵升股份有限公司", "Ningbo Yunsheng Co., Ltd."),
+    ("厦门钨业股份有限公司", "Xiamen Tungsten Co., Ltd."),
+    ("江西赣锋锂业股份有限公司", "Jiangxi Ganfeng Lithium Co., Ltd."),
+    ("上海振华重工（集团）股份有限公司", "Shanghai Zhenhua Heavy Industries Co., Ltd."),
+    ("湖南有色金属控股集团有限公司", "Hunan Nonferrous Metals Holding Group Co., Ltd."),
+    ("云南锗业股份有限公司", "Yunnan Germanium Co., Ltd."),
+    ("中国电子科技集团公司", "China Electronics Technology Group Corporation"),
+    ("深圳市华信电子科技有限公司", "Shenzhen Huaxin Electronic Technology Co., Ltd."),
+    ("义乌市顺发饰品商行", "Yiwu Shunfa Jewellery"),
+    ("宁波永久磁业有限公司", "Ningbo Yongjiu Magnetics Co., Ltd."),
+    ("广州联创新材料科技有限公司", "Guangzhou Lianchuang New Material Technology Co., Ltd."),
+    ("东莞市天成文创礼品有限公司", "Dongguan Tiancheng Creative Gifts Co., Ltd."),
+    ("深圳市科磁电子有限公司", "Shenzhen Keci Electronics Co., Ltd."),
+    ("浙江众合金属粉末有限公司", "Zhejiang Zhonghe Metal Powder Co., Ltd."),
+    ("苏州精密五金制品厂", "Suzhou Precision Hardware Products Factory"),
+    ("青岛海纳进出口贸易有限公司", "Qingdao Haina Import & Export Trading Co., Ltd."),
+    ("上海通达国际货运代理有限公司", "Shanghai Tongda International Freight Forwarding Co., Ltd."),
+    ("北京中科三环高技术股份有限公司", "Beijing Zhongke Sanhuan Hi-Tech Co., Ltd."),
+])
+def test_real_chinese_company_names_meet_their_english_names(hanzi, english):
+    assert key(hanzi) == key(english)
+
+
+def test_trade_words_are_read_from_the_end_so_a_brand_keeps_its_characters():
+    # 联创 + 新材料, not 联 + 创新 + 材料; 科磁 + 电子, not 科 + 磁电 + 子
+    assert normalise_name("联创新材料") == "lian chuang new material"
+    assert normalise_name("科磁电子") == "ke ci electronic"
+    assert normalise_name("深圳华信电子城") == "shen zhen hua xin dian zi cheng"  # 电子城, a market, is no trade
+
+
+def test_a_person_whose_given_name_is_a_trade_word_stays_a_person():
+    assert normalise_name("李文化") == "li wen hua"
+    assert normalise_name("欧阳文化") == "ou yang wen hua"  # ouyang is split as Ouyang Nana is
+    assert normalise_name("王建国") == "wang jian guo"
+
+
+def test_the_glossary_covers_the_trades_of_the_generator_and_common_ones():
+    from linker.data import synth_words as W
+
+    assert len(COMPANY_GLOSSARY) >= 80 and all(len(k) >= 2 for k in COMPANY_GLOSSARY)
+    # (not 磁乐园, whose pinyin the generator writes Ciyuan)
+    for brand_hz, brand_py in [b for b in W.COMPANY_BRANDS + W.SHOP_BRANDS if b[0] != "磁乐园"]:
+        for trade_hz, trade_en in W.COMPANY_TRADES:
+            full = key(f"深圳市{brand_hz}{trade_hz}有限公司")
+            assert full == key(f"Shenzhen {brand_py} {trade_en} Co., Ltd."), (brand_hz, trade_hz)
+            assert set(key(f"{brand_hz}{trade_hz}").split()) <= set(full.split())
+
+
+def test_jieba_loads_its_bundled_dictionary_without_the_network():
+    import socket
+
+    from linker import normalise
+
+    normalise._jieba.cache_clear()
+    normalise._hanzi_company.cache_clear()
+    normalise._company_segment.cache_clear()
+    real = socket.socket
+
+    def no_network(*args, **kwargs):
+        raise OSError("no network in this test")
+
+    socket.socket = no_network
+    try:
+        assert normalise._hanzi_company("杭州顺发磁性玩具") == ("hang", "zhou", "shun", "fa", "magnetic", "toy")
+    finally:
+        socket.socket = real
+
+
 def test_id_numbers_and_accounts_are_upper_case_alphanumerics():
     assert canonical_identifier("1101 0519-9001 0112 3x") == "11010519900101123X"
     assert canonical_identifier("１１０１０５") == "110105"
@@ -213,7 +366,11 @@ def test_id_number_and_account_belong_to_the_sender_only(tmp_path):
 # --- The SQL paths and the cache --------------------------------------------------------------
 
 TRICKY_NAMES = ["Wei-Ming O'Brien", "MR. JOHN SMITH", "Co Ltd", "  ", "a-b-c-d", "Zhang_Wei", "li  na 2",
-                "Huaxin Trading Co., Ltd.", "ouyang nana", "Jean-Pierre", "x'", "-", "张伟", "Ｚｈａｎｇ　Ｗｅｉ"]
+                "Huaxin Trading Co., Ltd.", "ouyang nana", "Jean-Pierre", "x'", "-", "张伟", "Ｚｈａｎｇ　Ｗｅｉ",
+                # English spellings, the Arabic article, skeletons of words of all vowels or of one letter
+                "Mohammed Al Mansouri", "al al ali", "el", "Ali al", "Shunfa Toys Store", "Hi-Tech Lab", "Imp & Exp Co",
+                "Yusuf Ay", "a e i", "Q X", "Anna Petrova (KZ48213)", "Андрей Попов", "محمد علي", "สมชาย ใจดี",
+                "Nguyễn Văn An", "杭州順發磁性玩具有限公司", "김민수", "Müller-Lüdenscheidt"]
 TRICKY_ADDRESSES = [
     "123 Main St #450", "Ste. 450, 123 MAIN ST", "Suite-450 Main", "PO Box 77, 5 High St", "p o box 12", "unit5 #6",
     "广东省深圳市南山区科技园路12号1201室", "北京市朝阳区建国路88号", "Room 1201, 12 Keji Rd", "Rm 406, Bldg 20, 513 Jiangnan West Ave",
