@@ -394,6 +394,60 @@ def name_key(norm: str | None) -> str | None:
     return " ".join(sorted(norm.split())) if norm else None
 
 
+# The Arabic article written apart ("al mansouri", "el sayed") is joined to its word, as the
+# Arabic script writes it (المنصوري -> almnswry).
+_ARTICLE = r"(^| )(?:al|el) "
+_ARTICLE_RE = re.compile(_ARTICLE)
+_SKELETON_SPELLINGS = (("ph", "f"), ("kh", "k"), ("ck", "k"), ("q", "k"), ("x", "ks"), ("j", "ch"))
+_SKELETON_VOWELS = "aeiouyw"
+_REPEATS = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=1 << 17)
+def skeleton_token(word: str) -> str:
+    """The consonant skeleton of one latin word: spellings that vary between romanisations
+    brought together (ph f, kh k, q k, x ks, j ch), a letter doubled written once, the vowels and
+    the semivowels y and w dropped (a word that starts with one starts with "a"), a final h
+    dropped. Mohammed, Muhammad, Mohamed and محمد (mhmd) are mhmd; Ali and علي (aly) al;
+    Yevgeny and Evgeniy avgn; Jaidee and ใจดี (chaidi) chd; Mueller and Muller mlr."""
+    t = word
+    for written, read in _SKELETON_SPELLINGS:
+        t = t.replace(written, read)
+    t = _REPEATS.sub(r"\1", t)
+    head = "a" if t and t[0] in _SKELETON_VOWELS else ""
+    t = head + "".join(ch for ch in t.lstrip(_SKELETON_VOWELS) if ch not in _SKELETON_VOWELS)
+    t = _REPEATS.sub(r"\1", t)
+    return t[:-1] if len(t) > 1 and t.endswith("h") else t
+
+
+@lru_cache(maxsize=1 << 17)
+def skeleton_words(token: str) -> tuple[str, bool]:
+    """(skeleton, pinyin) of one name token (as `_name_tokens` gives it): the skeletons of its
+    English spelling's words, space-separated, and whether the token is made of pinyin syllables."""
+    skeleton = " ".join(filter(None, map(skeleton_token, ENGLISH_VARIANTS.get(token, token).split())))
+    return skeleton, all(w in SYLLABLES for w in name_words(token))
+
+
+def _skeleton_of(tokens: tuple[str, ...]) -> str | None:
+    if not tokens:
+        return None
+    parts = [skeleton_words(t) for t in _ARTICLE_RE.sub(r"\1al", " ".join(tokens)).split()]
+    if all(pinyin for _, pinyin in parts):
+        return None
+    return " ".join(sorted(w for skeleton, _ in parts for w in skeleton.split())) or None
+
+
+def name_skeleton(raw: str | None) -> str | None:
+    """The order-free consonant skeleton of a name (`skeleton_token` of each word as written,
+    before any pinyin syllable split, sorted): where a name written in a script without short
+    vowels (Arabic, Hebrew) meets its romanisations (محمد علي / Mohammed Ali / Muhammad Aly: al
+    mhmd), and romanisations that differ only in vowels meet (Boonmee / bunmi, Mueller / Muller).
+    Much coarser than name_key (Hassan and Hussein are both hsn): evidence for a name only with
+    an identifier that agrees. None for a name made only of pinyin syllables: a Chinese name's
+    spelling is fixed by pinyin, and its skeleton would be shared by thousands (zhang wei: zng)."""
+    return _skeleton_of(_name_tokens(raw))
+
+
 @lru_cache(maxsize=1 << 17)
 def hanzi_address_reading(run: str) -> str:
     """Latin reading of a run of hanzi in an address: place-type suffixes as the English word
@@ -799,12 +853,13 @@ def _joined(expr: str) -> str:
 
 
 def _names_sql(source: str) -> str:
-    """(input, norm, key) of the plain-ASCII names of `source`: normalise_name in SQL.
+    """(input, norm, key, skeleton) of the plain-ASCII names of `source`: normalise_name,
+    name_key and name_skeleton in SQL.
 
     Lower case, hyphens and apostrophes inside words removed, tokens of letters and digits,
     honorifics and company suffixes dropped unless nothing else is left, then every word token
-    through name_words (English spellings, pinyin syllables; a Python UDF over the distinct
-    tokens only)."""
+    through name_words (English spellings, pinyin syllables) and skeleton_words, Python UDFs over
+    the distinct tokens only."""
     stop = _sql_list(HONORIFICS | COMPANY_SUFFIXES)
     return f"""
     CREATE OR REPLACE TEMP TABLE nm_tokens AS
@@ -818,16 +873,28 @@ def _names_sql(source: str) -> str:
     CREATE OR REPLACE TEMP TABLE nm_words AS
     SELECT tok, linker_name_words(tok) AS words
     FROM (SELECT DISTINCT tok FROM nm_tokens WHERE regexp_full_match(tok, '[a-z]+'));
+    CREATE OR REPLACE TEMP TABLE nm_glued AS
+    SELECT input, unnest(string_split(glued, ' ')) AS tok FROM (
+        SELECT input, regexp_replace(string_agg(tok, ' ' ORDER BY pos), {_sql_str(_ARTICLE)}, '\\1al', 'g') AS glued
+        FROM nm_tokens GROUP BY input);
+    CREATE OR REPLACE TEMP TABLE nm_skeleton_words AS
+    SELECT tok, s.skeleton, s.pinyin FROM (
+        SELECT tok, linker_skeleton_words(tok) AS s FROM (SELECT DISTINCT tok FROM nm_glued));
     CREATE OR REPLACE TEMP TABLE nm_out AS
     WITH agg AS (
         SELECT t.input, string_agg(coalesce(w.words, t.tok), ' ' ORDER BY t.pos) AS norm
         FROM nm_tokens t LEFT JOIN nm_words w USING (tok) GROUP BY t.input
+    ), skeleton AS (
+        SELECT g.input, CASE WHEN bool_and(w.pinyin) THEN NULL ELSE nullif(array_to_string(list_sort(
+                   list_filter(flatten(list(string_split(w.skeleton, ' '))), lambda x: x <> '')), ' '), '') END AS skeleton
+        FROM nm_glued g JOIN nm_skeleton_words w USING (tok) GROUP BY g.input
     )
     SELECT s.input, nullif(a.norm, '') AS norm,
-           nullif(array_to_string(list_sort(string_split(a.norm, ' ')), ' '), '') AS key
-    FROM {source} s LEFT JOIN agg a USING (input)
+           nullif(array_to_string(list_sort(string_split(a.norm, ' ')), ' '), '') AS key,
+           k.skeleton
+    FROM {source} s LEFT JOIN agg a USING (input) LEFT JOIN skeleton k USING (input)
     WHERE regexp_full_match(s.input, {_sql_str(_PRINTABLE_ASCII)});
-    DROP TABLE nm_tokens; DROP TABLE nm_words;
+    DROP TABLE nm_tokens; DROP TABLE nm_words; DROP TABLE nm_glued; DROP TABLE nm_skeleton_words;
     """
 
 
@@ -909,16 +976,27 @@ def _addresses_sql(source: str) -> str:
 
 # --- Arrow UDFs: one call per batch of distinct values -------------------------------------
 
-_NAME_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string())])
+_NAME_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string()), ("skeleton", pa.string())])
+_SKELETON_TYPE = pa.struct([("skeleton", pa.string()), ("pinyin", pa.bool_())])
 _ADDRESS_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string()), ("unit", pa.string())])
 _PHONE_TYPE = pa.struct([("e164", pa.string()), ("valid", pa.bool_())])
 
 
 def _name_udf(raw: pa.ChunkedArray) -> pa.Array:
-    norms = [normalise_name(v) for v in raw.to_pylist()]
+    values = raw.to_pylist()
+    norms = [normalise_name(v) for v in values]
     return pa.StructArray.from_arrays(
-        [pa.array(norms, pa.string()), pa.array([name_key(n) for n in norms], pa.string())],
+        [pa.array(norms, pa.string()), pa.array([name_key(n) for n in norms], pa.string()),
+         pa.array([name_skeleton(v) for v in values], pa.string())],
         fields=list(_NAME_TYPE),
+    )
+
+
+def _skeleton_udf(raw: pa.ChunkedArray) -> pa.Array:
+    rows = [skeleton_words(v) if v is not None else (None, None) for v in raw.to_pylist()]
+    cols = list(zip(*rows)) if rows else [(), ()]
+    return pa.StructArray.from_arrays(
+        [pa.array(cols[0], pa.string()), pa.array(cols[1], pa.bool_())], fields=list(_SKELETON_TYPE)
     )
 
 
@@ -953,7 +1031,9 @@ def _nfkc_casefold(text: str) -> str:
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Make the normalisers callable from SQL on this connection (idempotent)."""
     udfs = [
-        ("linker_name", _name_udf, ["VARCHAR"], duckdb.struct_type({"norm": "VARCHAR", "key": "VARCHAR"})),
+        ("linker_name", _name_udf, ["VARCHAR"],
+         duckdb.struct_type({"norm": "VARCHAR", "key": "VARCHAR", "skeleton": "VARCHAR"})),
+        ("linker_skeleton_words", _skeleton_udf, ["VARCHAR"], duckdb.struct_type({"skeleton": "VARCHAR", "pinyin": "BOOLEAN"})),
         (
             "linker_address",
             _address_udf,
@@ -979,7 +1059,7 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
 # What each normalised value was turned into, kept in the store between runs: the nightly job
 # re-runs everything over every parcel, and only values never seen before are normalised again.
 CACHE_TABLES = {
-    "name": "norm_cache_name (input VARCHAR, norm VARCHAR, key VARCHAR)",
+    "name": "norm_cache_name (input VARCHAR, norm VARCHAR, key VARCHAR, skeleton VARCHAR)",
     "address": "norm_cache_address (input VARCHAR, norm VARCHAR, key VARCHAR, unit VARCHAR)",
     "phone": "norm_cache_phone (input VARCHAR, country VARCHAR, e164 VARCHAR, valid BOOLEAN)",
     "identifier": "norm_cache_identifier (input VARCHAR, norm VARCHAR)",
@@ -1054,11 +1134,12 @@ def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
            WHERE name_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_name c WHERE c.input = m.name_raw)"""
     )
     execute_script(con, _names_sql("new_name"))
-    con.execute("INSERT INTO norm_cache_name SELECT input, norm, key FROM nm_out")
+    con.execute("INSERT INTO norm_cache_name SELECT input, norm, key, skeleton FROM nm_out")
     execute_script(
         con,
         """CREATE OR REPLACE TEMP TABLE nm_rest AS SELECT input FROM new_name ANTI JOIN nm_out USING (input);
-           INSERT INTO norm_cache_name SELECT input, n.norm, n.key FROM (SELECT input, linker_name(input) AS n FROM nm_rest)"""
+           INSERT INTO norm_cache_name
+           SELECT input, n.norm, n.key, n.skeleton FROM (SELECT input, linker_name(input) AS n FROM nm_rest)"""
     )
     report = {"new": _count(con, "SELECT count(*) FROM new_name"), "python": _count(con, "SELECT count(*) FROM nm_rest")}
     con.execute("DROP TABLE new_name; DROP TABLE nm_out; DROP TABLE nm_rest")
@@ -1169,6 +1250,8 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
     _ensure_cache(con)
     where = "TRUE"
     if new_only:
+        # a store whose mentions predate the name skeleton gets the column (NULL for them)
+        con.execute("ALTER TABLE party_mentions ADD COLUMN IF NOT EXISTS name_skeleton VARCHAR")
         watermark = con.execute("SELECT coalesce(max(parcel_seq), -1) FROM party_mentions").fetchall()[0][0]
         where = f"parcel_seq > {int(watermark)}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE mention_raw AS {_mentions_sql(where)}")
@@ -1184,7 +1267,7 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
         f"""
         {"INSERT INTO party_mentions BY NAME" if new_only else "CREATE OR REPLACE TABLE party_mentions AS"}
         SELECT m.mention_id, m.parcel_seq, m.parcel_id, m.carrier, m.role,
-               m.name_raw, n.norm AS name_norm, n.key AS name_key,
+               m.name_raw, n.norm AS name_norm, n.key AS name_key, n.skeleton AS name_skeleton,
                m.phone_raw, p.e164 AS phone_e164, p.valid AS phone_valid,
                i.norm AS id_number_norm, acc.norm AS account_norm,
                m.address_raw, a.norm AS address_norm, a.key AS address_key, a.unit AS address_unit,

@@ -12,6 +12,7 @@ from linker.normalise import (
     canonical_identifier,
     clean_phone,
     name_key,
+    name_skeleton,
     normalise_address,
     normalise_name,
     normalise_phone,
@@ -175,6 +176,20 @@ def test_a_cyrillic_name_meets_its_latin_spelling(written):
     assert key(written) == key("Andrey Popov") == "andrey popov"
 
 
+@pytest.mark.parametrize("cyrillic, latin", [
+    ("Андрей Попов", "Andrei Popov"), ("Юрий Фёдоров", "Yuri Fedorov"), ("Александр Кузнецов", "Alexander Kuznetsov"),
+    ("Дмитрий Соколов", "Dmitry Sokolov"), ("Сергей Васильев", "Sergei Vasiliev"), ("Наталья Смирнова", "Natalia Smirnova"),
+    ("Ерлан Нурланов", "Yerlan Nurlanov"), ("Ксения Орлова", "Ksenia Orlova"), ("Евгений Волков", "Yevgeny Volkov"),
+    ("Екатерина Петрова", "Yekaterina Petrova"), ("Юлия Ким", "Iuliia Kim"),
+])
+def test_romanisation_variants_of_a_cyrillic_name_meet_on_the_skeleton(cyrillic, latin):
+    # anyascii writes Андрей as andrey, Юрий as yuriy; other systems differ by a letter or two.
+    # The keys differ, and their similarity varies (0.43 for Евгений / Yevgeny, whose tokens sort
+    # the other way round; Natalia and Yuri are split as if pinyin); the skeletons are one.
+    assert key(cyrillic) != key(latin)
+    assert name_skeleton(cyrillic) == name_skeleton(latin)
+
+
 @pytest.mark.parametrize("cyrillic, latin", [("Андрей Попов", "Andrei Popov"), ("Дмитрий Соколов", "Dmitry Sokolov"),
                                              ("Ксения Орлова", "Ksenia Orlova"), ("Сергей Васильев", "Sergey Vasilyev")])
 def test_a_variant_of_one_or_two_letters_is_close_for_the_resolver(cyrillic, latin):
@@ -198,18 +213,38 @@ def test_latin_letters_of_local_alphabets_meet_their_plain_form(local, plain):
     assert key(local) == key(plain)
 
 
-def test_mueller_and_mueller_without_its_umlaut_are_close():
+def test_mueller_and_mueller_without_its_umlaut_meet_on_the_skeleton_and_are_close():
+    assert name_skeleton("Hans Mueller") == name_skeleton("Hans Müller") == name_skeleton("Hans Muller")
     assert similarity("Hans Mueller", "Hans Müller") >= 0.88
+
+
+@pytest.mark.parametrize("latin", ["Mohammed Ali", "Muhammad Ali", "Mohamed Aly", "MOHAMMAD ALI", "Ali, Muhammad"])
+def test_an_arabic_name_meets_its_romanisations_on_the_skeleton(latin):
+    assert name_skeleton("محمد علي") == name_skeleton(latin) == "al mhmd"
 
 
 def test_an_arabic_name_is_written_in_latin_consonants_with_its_initial_vowel():
     assert normalise_name("محمد علي") == "mhmd aly"
     assert normalise_name("أحمد") == normalise_name("احمد") == "ahmd"
+    assert name_skeleton("أحمد") == name_skeleton("Ahmed") == name_skeleton("Ahmad")
+    assert name_skeleton("مُحَمَّد") == name_skeleton("Muhammad")  # written with its vowels, anyascii reads them
+
+
+def test_the_arabic_article_is_one_word_with_its_noun_on_either_side():
+    assert name_skeleton("محمد المنصوري") == name_skeleton("Mohammed Al Mansouri") == name_skeleton("Mohamed Al-Mansoori")
+    assert name_skeleton("Omar El Sayed") == name_skeleton("Omar Al-Sayed")
+
+
+def test_different_arabic_names_keep_different_skeletons():
+    assert name_skeleton("أحمد") != name_skeleton("حامد")  # Ahmed, Hamid
+    assert name_skeleton("محمد علي") != name_skeleton("عمر خالد")  # Omar Khalid
+    assert name_skeleton("Fatima Saleh") != name_skeleton("Aisha Saleh")
 
 
 @pytest.mark.parametrize("thai, latin", [("สมชาย ใจดี", "Somchai Jaidee"), ("มาลี บุญมี", "Malee Boonmee"), ("สมศักดิ์ ศรีสุข", "Somsak Srisuk")])
-def test_a_thai_name_is_romanised(thai, latin):
+def test_a_thai_name_is_romanised_and_meets_its_latin_spelling_on_the_skeleton(thai, latin):
     assert normalise_name(thai).isascii()
+    assert name_skeleton(thai) == name_skeleton(latin)
 
 
 def test_a_thai_name_shares_the_tokens_that_rtgs_spells_as_people_do():
@@ -219,6 +254,19 @@ def test_a_thai_name_shares_the_tokens_that_rtgs_spells_as_people_do():
 def test_a_hangul_name_is_read_one_syllable_a_word_as_run_together_romanisations_are_split():
     assert normalise_name("김민수") == "gim min su"
     assert similarity("김민수", "Kim Min-su") >= 0.88
+
+
+def test_a_chinese_name_has_no_skeleton_but_other_names_do():
+    for written in ("张伟", "Zhang Wei", "Wei-Ming Zhang", "欧阳娜娜"):
+        assert name_skeleton(written) is None
+    assert name_skeleton("Anna Petrova") is not None and name_skeleton("Ivan") == "avn"
+
+
+def test_party_mentions_carry_the_name_skeleton(tmp_path):
+    con = _store(tmp_path, [parcel(parcel_id="S1", sender_name="张伟", receiver_name="محمد علي")])
+    build_party_mentions(con)
+    rows = dict(con.execute("SELECT role, name_skeleton FROM party_mentions").fetchall())
+    assert rows == {"sender": None, "receiver": "al mhmd"}
 
 
 # --- Issue 13: organisations across scripts ---------------------------------------------------
@@ -392,8 +440,8 @@ def test_the_sql_paths_give_exactly_what_the_python_normalisers_give(tmp_path):
     report = {}
     build_party_mentions(con, report=report)
     assert report["address"]["python"] < report["address"]["new"] / 10  # the SQL path did the work
-    for raw, norm, key in con.execute("SELECT input, norm, key FROM norm_cache_name").fetchall():
-        assert (norm, key) == (normalise_name(raw), name_key(normalise_name(raw))), raw
+    for raw, norm, key, skeleton in con.execute("SELECT input, norm, key, skeleton FROM norm_cache_name").fetchall():
+        assert (norm, key, skeleton) == (normalise_name(raw), name_key(normalise_name(raw)), name_skeleton(raw)), raw
     for raw, norm, key, unit_ in con.execute("SELECT input, norm, key, unit FROM norm_cache_address").fetchall():
         assert (norm, key, unit_) == normalise_address(raw), raw
 
