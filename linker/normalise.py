@@ -88,16 +88,63 @@ _LATIN_UNIT_RE = re.compile(
     r"\s*[.:#-]?\s*(?:no\.?\s*)?([a-z]{0,3}-?\d[a-z0-9-]*)(?![a-z0-9])"
     r"|#\s*([a-z]{0,3}-?\d[a-z0-9-]*)(?![a-z0-9])"
 )
+_UNIT_VALUE = r"([a-z]{0,3}-?\d[a-z0-9-]*)"
+# A unit marker written in hanzi before its value (客户编号: 48213).
+_HANZI_PREFIX_UNIT = (
+    "(?:" + "|".join(map(re.escape, sorted(_ADDRESSES["unit"]["hanzi_prefix_markers"], key=len, reverse=True))) + ")"
+    r"\s*[.:#-]?\s*" + _UNIT_VALUE
+)
+_HANZI_PREFIX_UNIT_RE = re.compile(_HANZI_PREFIX_UNIT)
+# A warehouse number ("Warehouse 3", "sklad no. 3"): the unit only of an address without another.
+_WAREHOUSE_MARKERS = "(?:" + "|".join(map(re.escape, sorted(_ADDRESSES["unit"]["warehouse_markers"], key=len, reverse=True))) + ")"
+_WAREHOUSE_UNIT_RE = re.compile(
+    r"(?<![\w])" + _WAREHOUSE_MARKERS + r"\s*[.:#-]?\s*(?:no\.?\s*)?" + _UNIT_VALUE + r"(?![a-z0-9])"
+)
 _NON_WORD = re.compile(r"[^\w]+")
 # Apostrophes and hyphens inside a word join it ("Wei-Ming", "O'Brien"); between digits they separate.
 _JOINERS = re.compile(r"(?<=[^\W\d_])['’\-](?=[^\W\d_])")
 
 
-def _strip_accents(text: str) -> str:
-    if text.isascii():
+def _address_rewrites(han: str) -> list[tuple[str, str]]:
+    """(pattern, replacement) of the address words read from their context, in the order applied:
+    abbreviations that stand before a number or a word ("d. 5", "q.1", "g. Moskva") and phrases
+    ("thanh pho"). `han` is the hanzi character class in the syntax of the regex engine: the same
+    patterns, without look-arounds, are used by Python's re and by DuckDB's RE2, whose leftmost-first
+    matching gives the same result on the ASCII-and-hanzi text of the SQL path."""
+    sep = f"(^|[^a-z0-9_.{han}])"
+    rules = []
+    for table, tail in (("before_number", r"(?:\.\s*|\s+)([0-9])"), ("dotted_before_number", r"\.\s*([0-9])"),
+                        ("dotted_before_word", r"\.\s*([a-z])")):
+        by_reading: dict[str, list[str]] = {}
+        for word, reading in _ADDRESSES[table].items():
+            by_reading.setdefault(reading, []).append(word)
+        for reading, words in sorted(by_reading.items()):
+            alternation = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+            rules.append((f"{sep}(?:{alternation}){tail}", f"\\1 {reading} \\2"))
+    for phrase, reading in _ADDRESSES["phrases"].items():
+        words = r"\s+".join(map(re.escape, phrase.split()))
+        rules.append((f"(^|[^a-z0-9_{han}]){words}([^a-z0-9_{han}]|$)", f"\\1{reading}\\2"))
+    return rules
+
+
+def _address_rewrite_filter(han: str) -> str:
+    """A pattern that every text one of the rewrites changes matches (a word they look for after
+    a separator, then a dot or a space): the others are left alone without trying each rewrite."""
+    words = {w for table in ("before_number", "dotted_before_number", "dotted_before_word") for w in _ADDRESSES[table]}
+    words |= {phrase.split()[0] for phrase in _ADDRESSES["phrases"]}
+    return f"(^|[^a-z0-9_{han}])(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")[.\s]"
+
+
+_ADDRESS_REWRITES = [(re.compile(pattern), repl) for pattern, repl in _address_rewrites(_HAN)]
+_ADDRESS_REWRITE_FILTER = re.compile(_address_rewrite_filter(_HAN))
+
+
+def _rewrite_address(text: str) -> str:
+    if not _ADDRESS_REWRITE_FILTER.search(text):
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    for pattern, repl in _ADDRESS_REWRITES:
+        text = pattern.sub(repl, text)
+    return text
 
 
 # --- Scripts: traditional hanzi to simplified, every other script to latin ------------------
@@ -208,6 +255,12 @@ def to_latin(text: str) -> str:
     if text.isascii():
         return text
     return _NON_ASCII_RUN.sub(lambda m: _latin_run(m.group()), text)
+
+
+def fold_address(raw: str) -> str:
+    """An address as the address normaliser reads it: NFKC (full-width to half-width), case
+    folding, traditional hanzi to simplified, other scripts in latin."""
+    return to_latin(to_simplified(unicodedata.normalize("NFKC", raw).casefold()))
 
 
 @lru_cache(maxsize=1 << 17)
@@ -490,21 +543,32 @@ def normalise_address(raw: str | None) -> tuple[str | None, str | None, str | No
 
     address_norm keeps the tokens in written order (for fuzzy comparison); address_key is the
     sorted set of tokens without the unit and without words that name no place ("city",
-    "china"); address_unit is the unit / suite / box number, or None.
+    "china"); address_unit is the unit / suite / box / customer code, or None (a warehouse
+    number, "Warehouse 3" / "склад 3", only where the address has no other unit).
+    Every script is read in latin first (`fold_address`: ул. Ленина, д. 5, кв. 12 -> ul. lenina,
+    d. 5, kv. 12, then street lenina 5 and unit 12; Số 12 Đường Lê Lợi, Phường 3 -> 12 street le
+    loi ward 3).
     """
     if raw is None:
         return (None, None, None)
-    text = unicodedata.normalize("NFKC", raw).casefold()
+    text = fold_address(raw)
     units: list[str] = []
+    warehouse_units: list[str] = []
 
-    def take_unit(m: re.Match) -> str:
-        units.append(next(g for g in m.groups() if g).strip("-"))
-        return " "
+    def taker(found: list[str]):
+        def take(m: re.Match) -> str:
+            found.append(next(g for g in m.groups() if g).strip("-"))
+            return " "
+        return take
 
-    text = _HANZI_UNIT_RE.sub(take_unit, text)
-    text = _LATIN_UNIT_RE.sub(take_unit, text)
+    text = _HANZI_UNIT_RE.sub(taker(units), text)
+    text = _LATIN_UNIT_RE.sub(taker(units), text)
+    text = _HANZI_PREFIX_UNIT_RE.sub(taker(units), text)
+    text = _WAREHOUSE_UNIT_RE.sub(taker(warehouse_units), text)
+    units = units or warehouse_units
+    text = _rewrite_address(text)
     text = _HAN_RUN.sub(_hanzi_address, text)
-    text = _strip_accents(_JOINERS.sub("", text))
+    text = _JOINERS.sub("", text)
     raw_tokens = _NON_WORD.sub(" ", text).replace("_", " ").split()
     tokens: list[str] = []
     for t in raw_tokens:
@@ -838,6 +902,9 @@ _LATIN_UNIT_RE2 = (
     r"\s*[.:#-]?\s*(?:no\.?\s*)?([a-z]{0,3}-?\d[a-z0-9-]*)"
     r"|#\s*([a-z]{0,3}-?\d[a-z0-9-]*)"
 )
+_WAREHOUSE_UNIT_RE2 = (
+    rf"(^|[^a-z0-9_{_HAN_RE2}])" + _WAREHOUSE_MARKERS + r"\s*[.:#-]?\s*(?:no\.?\s*)?" + _UNIT_VALUE
+)
 # _JOINERS as RE2: a hyphen or apostrophe between two letters joins them; applied twice, since
 # consecutive matches share a letter ("a-b-c").
 _JOINERS_RE2 = r"([a-z])['-]([a-z])"
@@ -902,9 +969,13 @@ def _addresses_sql(source: str) -> str:
     """(input, norm, key, unit) of the addresses of `source` (id, input) written in latin and hanzi:
     normalise_address in SQL.
 
-    1. NFKC and case folding (a Python UDF, for the non-ASCII values only).
-    2. Units: the hanzi form (1201室) and then the latin form (Suite 450, #450) are cut out with
-       RE2 versions of the same patterns and kept apart.
+    1. fold_address (a Python UDF, for the values that are not ASCII and simplified hanzi only):
+       NFKC, case folding, traditional hanzi to simplified, other scripts in latin.
+    2. Units: the hanzi form (1201室), the latin form (Suite 450, #450), the hanzi-prefixed form
+       (客户编号 48213) and a warehouse number (Warehouse 3, the unit only where there is no other)
+       are cut out with RE2 versions of the same patterns and kept apart; then the words read from
+       their context ("d. 5", "q.1", "thanh pho") are rewritten with the very patterns of
+       normalise_address (they have no look-arounds).
     3. Tokens: hanzi runs become tokens of their own, hyphens and apostrophes inside words are
        removed, the rest splits on anything but letters, digits and hanzi.
     4. Every distinct token that is not a number goes once through address_token_words
@@ -917,12 +988,21 @@ def _addresses_sql(source: str) -> str:
     spaced_runs = f"regexp_replace(text, {_sql_str('(' + han_run + ')')}, ' \\1 ', 'g')"
     split_tokens = _sql_str(f"[^a-z0-9{_HAN_RE2}]+")
     stop_in = ", ".join(_sql_str(w) for w in sorted(ADDRESS_STOPWORDS))
+    rewritten = "text"
+    for pattern, repl in _address_rewrites(_HAN_RE2):
+        rewritten = f"regexp_replace({rewritten}, {_sql_str(pattern)}, {_sql_str(repl)}, 'g')"
+    rewrite_filter = _sql_str(_address_rewrite_filter(_HAN_RE2))
+    # substring tests (cheaper than a regex) pick the few addresses that hold such a marker
+    has_prefix = " OR ".join(f"contains(text, {_sql_str(m)})" for m in _ADDRESSES["unit"]["hanzi_prefix_markers"])
+    has_warehouse = " OR ".join(f"contains(text, {_sql_str(m)})" for m in _ADDRESSES["unit"]["warehouse_markers"])
+    traditional = _sql_str(_char_class(traditional_chars(), lambda c: f"\\x{{{c:x}}}"))
     return f"""
-    -- ASCII and unified hanzi are their own NFKC form and fold by lower(), only the rest
-    -- goes through Python, and accents are stripped as normalise_address strips them.
+    -- ASCII and simplified hanzi are their own fold (fold_address) by lower(); the rest (other
+    -- scripts, accents, full-width forms, traditional hanzi) is folded by Python.
     CREATE OR REPLACE TEMP TABLE ad_folded AS
-    SELECT id, strip_accents(linker_fold(input)) AS text
-    FROM {source} WHERE NOT regexp_full_match(input, {_sql_str(_ASCII_OR_UNIFIED_HAN)});
+    SELECT id, linker_fold(input) AS text
+    FROM {source} WHERE NOT regexp_full_match(input, {_sql_str(_ASCII_OR_UNIFIED_HAN)})
+                     OR regexp_matches(input, {traditional});
     CREATE OR REPLACE TEMP TABLE ad_text AS
     WITH folded AS (
         SELECT s.id, s.input, coalesce(f.text, lower(s.input)) AS text FROM {source} s LEFT JOIN ad_folded f USING (id)
@@ -937,12 +1017,29 @@ def _addresses_sql(source: str) -> str:
                                   regexp_extract_all(text, {_sql_str(_LATIN_UNIT_RE2)}, 3)) AS units,
                regexp_replace(text, {_sql_str(_LATIN_UNIT_RE2)}, '\\1 ', 'g') AS text
         FROM hanzi_units
+    ), prefix_units AS (
+        SELECT id, input,
+               CASE WHEN {has_prefix} THEN list_concat(units, regexp_extract_all(text, {_sql_str(_HANZI_PREFIX_UNIT)}, 1))
+                    ELSE units END AS units,
+               CASE WHEN {has_prefix} THEN regexp_replace(text, {_sql_str(_HANZI_PREFIX_UNIT)}, ' ', 'g') ELSE text END AS text
+        FROM latin_units
+    ), warehouse_units AS (
+        -- a warehouse number is the unit only of an address without another
+        SELECT id, input,
+               CASE WHEN len(units) > 0 OR NOT ({has_warehouse}) THEN units
+                    ELSE regexp_extract_all(text, {_sql_str(_WAREHOUSE_UNIT_RE2)}, 2) END AS units,
+               CASE WHEN {has_warehouse} THEN regexp_replace(text, {_sql_str(_WAREHOUSE_UNIT_RE2)}, '\\1 ', 'g')
+                    ELSE text END AS text
+        FROM prefix_units
+    ), rewritten AS (
+        SELECT id, input, units, CASE WHEN regexp_matches(text, {rewrite_filter}) THEN {rewritten} ELSE text END AS text
+        FROM warehouse_units
     )
     SELECT id, input,
            list_filter(regexp_split_to_array(
                {_joined(spaced_runs)}, {split_tokens}), lambda x: x <> '') AS toks,
            list_filter(list_transform(units, lambda u: replace(trim(u, '-'), '-', '')), lambda u: u IS NOT NULL AND u <> '') AS units
-    FROM latin_units;
+    FROM rewritten;
     CREATE OR REPLACE TEMP TABLE ad_tokens AS
     SELECT id, tok, pos FROM (SELECT id, unnest(toks) AS tok, generate_subscripts(toks, 1) AS pos FROM ad_text)
     WHERE NOT regexp_full_match(tok, '[0-9]+');
@@ -1024,10 +1121,6 @@ def _str_udf(fn):
     return udf
 
 
-def _nfkc_casefold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Make the normalisers callable from SQL on this connection (idempotent)."""
     udfs = [
@@ -1044,7 +1137,7 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
         ("linker_identifier", _canonical_udf, ["VARCHAR"], "VARCHAR"),
         ("linker_name_words", _str_udf(lambda t: " ".join(name_words(t))), ["VARCHAR"], "VARCHAR"),
         ("linker_address_words", _str_udf(address_token_words), ["VARCHAR"], "VARCHAR"),
-        ("linker_fold", _str_udf(_nfkc_casefold), ["VARCHAR"], "VARCHAR"),
+        ("linker_fold", _str_udf(fold_address), ["VARCHAR"], "VARCHAR"),
     ]
     for name, fn, args, ret in udfs:
         try:

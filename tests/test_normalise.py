@@ -361,6 +361,51 @@ def test_jieba_loads_its_bundled_dictionary_without_the_network():
         socket.socket = real
 
 
+# --- Issue 13: addresses in local conventions --------------------------------------------------
+
+@pytest.mark.parametrize("written", ["ул. Ленина, д. 5, кв. 12, Москва", "ul. Lenina, d. 5, kv. 12, Moskva", "Moskva, ul. Lenina 5, kv 12",
+                                     "5 Lenina St, Apt 12, Moskva", "Lenina Street 5, flat 12, Moskva", "ulitsa Lenina, dom 5, kvartira 12, Moskva",
+                                     "Москва, улица Ленина, д.5, кв.12"])
+def test_a_russian_address_meets_its_transliterated_and_english_forms_with_its_flat_apart(written):
+    assert address_key(written) == address_key("5 Lenina Street, Moskva")
+    assert unit(written) == "12"
+
+
+@pytest.mark.parametrize("written", ["Số 12 Đường Lê Lợi, Phường 3, Quận 1, Thành phố Hồ Chí Minh",
+                                     "So 12 Duong Le Loi, Phuong 3, Quan 1, TP. Ho Chi Minh", "12 Duong Le Loi, P.3, Q.1, TP.Ho Chi Minh",
+                                     "12 Le Loi Street, Ward 3, District 1, Ho Chi Minh City"])
+def test_a_vietnamese_address_with_and_without_diacritics_meets_its_english_form(written):
+    assert address_key(written) == address_key("12 Le Loi Street, Ward 3, District 1, Ho Chi Minh City")
+
+
+@pytest.mark.parametrize("written", ["Tverskaya 12, 125009 Moskva", "125009, Moskva, Tverskaya 12", "12 Tverskaya, Moskva 125009"])
+def test_house_number_and_postcode_may_stand_anywhere(written):
+    assert address_key(written) == address_key("Moskva 125009 Tverskaya 12")
+
+
+@pytest.mark.parametrize("written", ["sklad 3, ul. Tole Bi 12, Almaty", "склад 3, ул. Толе би 12, Алматы", "Warehouse 3, 12 Tole Bi St, Almaty",
+                                     "12 Tole Bi Street, Warehouse No. 3, Almaty"])
+def test_a_warehouse_number_is_the_unit_of_an_address_without_another(written):
+    assert unit(written) == "3"
+    assert address_key(written) == address_key("12 Tole Bi St, Almaty")
+
+
+@pytest.mark.parametrize("written", ["Warehouse 3, 12 Tole Bi St, Almaty, customer code KZ48213", "склад 3, ул. Толе би 12, код клиента KZ48213",
+                                     "12 Tole Bi St, sklad 3, Suite KZ48213", "Warehouse 3, 12 Tole Bi St, 客户编号：KZ48213"])
+def test_at_a_forwarding_warehouse_the_customer_code_is_the_unit_and_the_warehouse_is_not(written):
+    assert unit(written) == "kz48213"
+    assert "3" not in (address_key(written) or "").split()
+
+
+def test_a_traditional_hanzi_address_meets_its_simplified_form():
+    assert normalise_address("台北市信義區忠孝東路五段68號") == normalise_address("台北市信义区忠孝东路五段68号")
+
+
+def test_a_block_letter_before_a_number_is_no_house_marker():
+    assert address_key("Block D 5, Main St") == "5 block d main street"
+    assert address_key("d. 5, Main St") == "5 main street"
+
+
 def test_id_numbers_and_accounts_are_upper_case_alphanumerics():
     assert canonical_identifier("1101 0519-9001 0112 3x") == "11010519900101123X"
     assert canonical_identifier("１１０１０５") == "110105"
@@ -425,6 +470,13 @@ TRICKY_ADDRESSES = [
     "１２３ Ｍａｉｎ Ｓｔ． Ｓｕｉｔｅ ４５０", "Ringstraße 7, Köln", "ul. Gagarina, d. 13", "24-3-204 Chuangye Building", "#12suite 5",
     "Apt 3B, 10 O'Connell St", "深圳市宝安区光明南街256号A座", "12 Tole Bi St, Customer code CN48213", "WH-48213, 12 Tole Bi St",
     "ул. Абая 10, кв. 12, Алматы", "12 Tole Bi St, ID: 48213", "no.26 yanjiang east st", "1200 Industrial Ave Suite 4521, Wilmington DE",
+    # local conventions: house and unit markers, warehouses, Vietnamese and Chinese forms, traditional hanzi
+    "ul. Lenina, d. 5, kv. 12, Moscow", "d.5 kv.12", "So 12 Duong Le Loi, P.3, Q.1, TP.HCM", "Thanh pho Ho Chi Minh",
+    "thanh  pho thanh pho", "e.g. moskva", "g.Moskva, pr. Mira 5", "Warehouse 3, 12 Tole Bi St", "sklad no. 3",
+    "Warehouse 3, 12 Tole Bi St, Suite 4821", "sklad-3 warehouse 4", "#12 warehouse 5", "quan 1 quan 2", "Block D 5",
+    "nr. 7, Hauptstr.", "客户编号：KZ4821 广州", "广州市白云区机场路12号唛头KZ4821", "q.1p.3", "kod klienta 48213, ul. Abaya 5",
+    "of. 12", "Office 5, Main St", "Phong 1201", "can ho 5", "12 d.5", "dom 5 g. almaty", "台北市信義區忠孝東路五段68號",
+    "Số 12 Đường Lê Lợi, Phường 3, Quận 1, TP. Hồ Chí Minh", "склад 3, ул. Толе би 12", "Straße 5 – «Ost»",
 ]
 
 
