@@ -648,7 +648,20 @@ def _foreign_parts(rng: np.random.Generator, countries: np.ndarray, a_no: np.nda
                 out[key] = np.full(n, None, dtype=object)
             out[key][idx] = values
         forms = F.ADDRESS_STYLES[style]
-        alts[idx] = np.array(list(forms), dtype=np.int64)[rng.choice(len(forms), size=(k, 4), p=_weights(list(forms.values())))]
+        ids = np.array(list(forms), dtype=np.int64)
+        w = _weights(list(forms.values()))
+        ways = ids[rng.choice(len(ids), size=(k, 4), p=w)]
+        # Among a party's ways of writing its address, one in its own script and one in Latin, where
+        # its country has both (see _render: the address follows the name's script).
+        native = np.isin(ids, F.NATIVE_ADDRESS_FORMS)
+        if native.any() and not native.all():
+            own = ids[rng.choice(len(ids), size=k, p=np.where(native, w, 0) / w[native].sum())]
+            latin = ids[rng.choice(len(ids), size=k, p=np.where(native, 0, w) / w[~native].sum())]
+            is_own = np.isin(ways, F.NATIVE_ADDRESS_FORMS)
+            ways[:, 3] = np.where(~is_own.any(axis=1), own, ways[:, 3])
+            is_own = np.isin(ways, F.NATIVE_ADDRESS_FORMS)
+            ways[:, 2] = np.where(is_own.all(axis=1), latin, ways[:, 2])
+        alts[idx] = ways
         out["a_style"][idx] = style
         out["group"][idx] = group
         out["phone_cc"][idx] = cc
@@ -1915,7 +1928,7 @@ def _address_form(p: str, template: str, how: str) -> pl.Expr:
         if name == "unit":
             return c("unit_txt")
         if name == "prem":
-            return pl.when(c("u7") < 0.5).then(c("a_prem_a")).otherwise(c("a_prem_b"))
+            return pl.when(c("u7") < 0.8).then(c("a_prem_a")).otherwise(c("a_prem_b"))
         if name == "prem_n":
             return c("a_prem_n")
         if name == "post":
@@ -2090,7 +2103,7 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
     for role in ("s", "r"):
         u = {k: pl.Series(rng.random(n)) for k in ("habit", "n", "a_habit", "a", "p_habit", "p", "u3", "u4", "u5",
                                                      "typo", "typo_pos", "wide", "u6", "code", "code_style", "keep",
-                                                     "u7", "u8", "u9", "u10")}
+                                                     "u7", "u8", "u9", "u10", "u11")}
         pn, pa, pp = f"{role}n_", f"{role}a_", f"{role}p_"
         idx = {k: plans[f"{role}_{k}"] for k in ("name", "addr", "phone")}
         plan_unit = plans["r_unit"] if role == "r" else pl.Series([None] * n, dtype=pl.Int64)
@@ -2109,8 +2122,18 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
         fx_addr = _alternate(c(f"{pa}addr_habit"), [c(f"{pa}a_alt{j}") for j in range(3)], u["a_habit"], u["a"])
         nsn = c(f"{pp}phone_nsn")
         long = nsn.str.len_chars() == 11  # Chinese mobiles group 3-4-4, others 3-3-rest
+        # Whether the name is written in its own script (or spelling): the address mostly follows.
+        nst = pl.when(nkind == KIND_FX_PERSON).then(fx_style).otherwise(other_style)
+        name_own = (pl.when(nkind == KIND_FX_PERSON).then(nst.is_in(F.NATIVE_FORMS))
+                    .when(nkind == KIND_FX_COMPANY).then(pl.lit(False)))
+        ways = [c(f"{pa}addr_habit")] + [c(f"{pa}a_alt{j}") for j in range(3)]
+        matching = pl.when(ways[0].is_in(F.NATIVE_ADDRESS_FORMS) == name_own).then(ways[0])
+        for way in ways[1:]:
+            matching = matching.when(way.is_in(F.NATIVE_ADDRESS_FORMS) == name_own).then(way)
+        fx_addr = (pl.when(name_own.is_not_null() & (fx_addr.is_in(F.NATIVE_ADDRESS_FORMS) != name_own)
+                           & (u["u11"] < 0.85)).then(matching.otherwise(fx_addr)).otherwise(fx_addr))
         ctrl = ctrl.with_columns(
-            pl.when(nkind == KIND_FX_PERSON).then(fx_style).otherwise(other_style).alias(f"{pn}nst"),
+            nst.alias(f"{pn}nst"),
             pl.when(c(f"{pa}country") == "CN").then(cn_addr).otherwise(fx_addr).alias(f"{pa}ast"),
             _styled(c(f"{pp}phone_habit"), pl.lit(9), u["p_habit"], u["p"]).alias(f"{pp}pst"),
             nsn.str.slice(0, 3).alias(f"{pp}g1"),

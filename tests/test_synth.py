@@ -381,7 +381,14 @@ def test_licensed_exporters_ship_regularly_to_few_recurring_consignees(big: pl.D
 
 
 def test_lab_sample_exporters_send_moderate_correctly_declared_samples(big: pl.DataFrame) -> None:
+    # A world of 150k parcels has two or three exporters, each a lab exporter with probability 0.3:
+    # where this one has none, the next worlds of the same size are looked at.
     lab = big.filter(pl.col("lookalike_kind") == "lab_sample_exporter")
+    for seed in (13, 14, 15, 16):
+        if lab.height:
+            break
+        world = generate(BIG, seed=seed)
+        lab = world.parcels.join(world.truth, on=["parcel_id", "carrier"]).filter(pl.col("lookalike_kind") == "lab_sample_exporter")
     assert lab.height > 0
     assert lab["declared_weight_kg"].is_between(4.9, 31).all()
     assert (lab["category"].drop_nulls() == "sample").all()

@@ -118,7 +118,7 @@ NAMES = {
         "family": ["Nguyễn|Nguyen", "Trần|Tran", "Lê|Le", "Phạm|Pham", "Hoàng|Hoang", "Huỳnh|Huynh", "Phan|Phan",
                    "Vũ|Vu", "Võ|Vo", "Đặng|Dang", "Bùi|Bui", "Đỗ|Do", "Hồ|Ho", "Ngô|Ngo", "Dương|Duong", "Lý|Ly"],
         "middle": "vietnamese", "middle_rate": 0.95, "sep": [" "],
-        "middles": {"m": ["Văn|Van", "Đức|Duc", "Minh|Minh", "Hữu|Huu", "Quốc|Quoc", "Thanh|Thanh", "Hoàng|Hoang"],
+        "middles": {"m": ["Văn|Van", "Đức|Duc", "Minh|Minh", "Hữu|Huu", "Quốc|Quoc", "Thanh|Thanh", "Công|Cong"],
                     "f": ["Thị|Thi", "Ngọc|Ngoc", "Thu|Thu", "Thanh|Thanh", "Kim|Kim", "Bích|Bich"]},
         "forms": {20: 16, 24: 3, 13: 34, 14: 14, 15: 11, 16: 5, 0: 6, 26: 5, 3: 3, 6: 3},
     },
@@ -375,7 +375,8 @@ DISTRICTS = {
     "Izmir": [("Konak", []), ("Karşıyaka", [])],
 }
 # How a premises of a firm is written (its warehouse or office number), per address convention:
-# kind -> (Latin forms, own-script forms); {n} is the number.
+# kind -> (Latin forms, own-script forms); {n} is the number. A firm writes its premises in one Latin
+# form most of the time (as it tells its customers to), another now and then.
 PREMISES = {
     "ru": {"warehouse": (["sklad {n}", "Warehouse {n}", "sklad No. {n}"], ["склад {n}", "склад №{n}"]),
            "office": (["of. {n}", "office {n}"], ["оф. {n}", "офис {n}"])},
@@ -388,7 +389,7 @@ PREMISES = {
     "pl": {"warehouse": (["magazyn {n}", "Warehouse {n}", "hala {n}"], ["magazyn {n}", "hala {n}"]),
            "office": (["lok. {n}", "office {n}"], ["lok. {n}"])},
     "jp": {"warehouse": (["Warehouse {n}", "Soko {n}"], ["{n}号倉庫"]), "office": (["Office {n}", "{n}F"], ["{n}階"])},
-    "default": {"warehouse": (["Warehouse {n}", "Bldg {n}", "Unit W{n}", "WH {n}"], ["Warehouse {n}"]),
+    "default": {"warehouse": (["Warehouse {n}", "Bldg {n}", "WH {n}", "Building {n}"], ["Warehouse {n}"]),
                 "office": (["Office {n}", "Floor {n}"], ["Office {n}"])},
 }
 
@@ -545,3 +546,8 @@ ADDRESS_STYLES = {
 }
 # Which premises words an address convention uses (see PREMISES).
 PREMISES_STYLE = {"ru": "ru", "ua": "ua", "de": "de", "ae": "ae", "sa": "ae", "pl": "pl", "jp": "jp"}
+# Address forms in the country's own script or spelling (ул. Ленина, Hauptstraße, Số 12 Đường Lê Lợi):
+# someone who writes his name in his own script mostly writes his address so too, and in Latin
+# with a Latin name (one web form, one keyboard).
+NATIVE_ADDRESS_FORMS = (18, 21, 22, 25, 28, 29, 31, 32, 34, 35, 36, 40, 41, 42, 46, 48, 51, 52, 56, 59, 63, 64, 68, 71,
+                        74, 79, 82, 84, 87)
