@@ -10,7 +10,12 @@ How it works, in four steps:
 1. Parties. Pools of real-world parties are drawn first: Chinese people and companies, foreign
    people and companies, post outlets, parcel-forwarding warehouses. A party holds structured parts
    (hanzi and pinyin name, address parts, phone digits, identity number, payment account), never
-   finished strings, so that one party can be written many ways.
+   finished strings, so that one party can be written many ways. People abroad hold their name in
+   their own script and in the Latin spellings they use (Юрий Попов / Yuriy Popov / Iurii Popov,
+   Nguyễn Văn An / Nguyen Van An, محمد / Mohammed / Muhammad) and address parts in their country's
+   conventions and script (synth_foreign). A few percent of people share a flat and its phone with
+   another one (households: different people, named in the truth so that a bench can check they
+   stay apart).
 2. Plans. Every parcel is planned as a row of references to parties (whose name is written, whose
    address, whose phone, whose ID number, whose account paid) plus goods, weights, carrier and time.
    Ordinary traffic and the look-alikes are planned in bulk with numpy (a loop per shop, exporter or
