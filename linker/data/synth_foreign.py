@@ -482,7 +482,7 @@ ADDRESS_FORMS = {
     69: ("{no}, {st_l}[, {unit}], {d2_l}, {city_l}[ {post}][, {country_l}]", ""),
     70: ("[{flat:Apt }, ]{no} {st_l}, {d2_l}, {city_l}[, {post}][, {country_l}]", ""),
     71: ("[({post}) ]{city_n} {d2_n} {st_n} {no}[ {flat:|호}]", ""),
-    # United Arab Emirates
+    # United Arab Emirates (75: the area and a P.O. Box, or the area alone, delivered by calling the phone)
     72: ("[{flat:Flat }, ][{prem}, ]Building {no}, {st_l}, {d1_l}, {city_l}[, {country_l}]", ""),
     73: ("[{flat:Apt }, ]{no} {st_l2}, {d1_l}[, {prem}], {city_l}[, UAE]", ""),
     74: ("{city_n}، {d1_n}، {st_n}، مبنى {no}[، {flat:شقة }][، {prem_n}]", ""),
@@ -535,7 +535,7 @@ ADDRESS_STYLES = {
     "th": {59: 25, 60: 30, 61: 20, 62: 15, 63: 10},
     "jp": {64: 30, 65: 35, 66: 25, 67: 10},
     "kr": {68: 30, 69: 35, 70: 25, 71: 10},
-    "ae": {72: 30, 73: 25, 74: 10, 75: 20, 76: 15},
+    "ae": {72: 32, 73: 28, 74: 10, 75: 12, 76: 18},
     "sa": {77: 35, 78: 30, 79: 15, 80: 20},
     "hk": {81: 55, 82: 30, 83: 15},
     "tw": {84: 40, 85: 45, 86: 15},
