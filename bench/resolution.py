@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CASES = ("febrl4", "febrl3", "synth200k", "synth1m")
+ENTITY_KINDS = {"CNP": "in China", "FXP": "abroad"}
 
 
 def _insert_febrl(con, frame) -> None:
@@ -129,6 +130,19 @@ def household_merges(con) -> dict | None:
     cols = {r[0] for r in con.execute("DESCRIBE truth_mentions").fetchall()}
     if "household" not in cols:
         return None
+    people = con.execute(
+        """
+        WITH j AS (SELECT m.entity_id AS e, t.entity AS t, t.household AS h
+                   FROM party_mentions m JOIN truth_mentions t USING (mention_id) WHERE t.household IS NOT NULL),
+        members AS (SELECT DISTINCT h, t FROM j),
+        pairs AS (SELECT a.h, a.t AS t1, b.t AS t2 FROM members a JOIN members b ON a.h = b.h AND a.t < b.t),
+        ents AS (SELECT DISTINCT t, e FROM j),
+        merged AS (SELECT DISTINCT p.h, p.t1, p.t2 FROM pairs p JOIN ents x ON x.t = p.t1 JOIN ents y ON y.t = p.t2
+                   WHERE x.e = y.e)
+        SELECT split_part(p.t1, '-', 1) AS kind, count(*), count(m.h) FROM pairs p LEFT JOIN merged m USING (h, t1, t2)
+        GROUP BY kind ORDER BY kind
+        """
+    ).fetchall()
     pairs, merged, mention_fp = con.execute(
         """
         WITH j AS (SELECT m.entity_id AS e, t.entity AS t, t.household AS h
@@ -143,7 +157,9 @@ def household_merges(con) -> dict | None:
         SELECT (SELECT count(*) FROM pairs), (SELECT count(*) FROM merged), (SELECT coalesce(n, 0) FROM fp)
         """
     ).fetchall()[0]
-    return {"pairs": int(pairs), "merged": int(merged), "merged_mention_pairs": int(mention_fp)}
+    # Per kind of people (CNP: in China, FXP: abroad): pairs, merged.
+    by_kind = {k: {"pairs": int(n), "merged": int(m)} for k, n, m in people}
+    return {"pairs": int(pairs), "merged": int(merged), "merged_mention_pairs": int(mention_fp), "by_kind": by_kind}
 
 
 def run_case(case: str) -> dict:
@@ -220,8 +236,10 @@ def main(argv: list[str]) -> None:
                 print(f"  {role:<8} {'':>9} {q['precision']:>7.4f} {q['recall']:>7.4f} {q['f1']:>7.4f}")
         if r.get("households") and r["households"]["pairs"]:
             h = r["households"]
+            kinds = ", ".join(f"{v['merged']:,} of {v['pairs']:,} {ENTITY_KINDS.get(k, k)}"
+                              for k, v in h.get("by_kind", {}).items())
             print(f"  households: {h['merged']:,} of {h['pairs']:,} pairs of one household's people merged "
-                  f"({h['merged_mention_pairs']:,} mention pairs)")
+                  f"({h['merged_mention_pairs']:,} mention pairs; {kinds})")
         print("   ", json.dumps({k: r[k] for k in ("profiles", "candidate_pairs", "links", "entities",
                                                      "true_pairs", "predicted_pairs", "tp", "stages_s")}))
         print("   ", json.dumps({k: r.get(k) for k in ("per_role", "households")}))
