@@ -12,7 +12,11 @@ sender_id_number (FEBRL has no phone). Each record is a sender; the receiver is 
 
 Each case runs in its own process so that its peak resident memory (ru_maxrss) is its own.
 Pairwise: a pair of mentions is predicted when they share an entity_id, true when they share
-a truth entity; P = TP / predicted, R = TP / true.
+a truth entity; P = TP / predicted, R = TP / true. `per_role` scores the sender mentions
+(mention_id = parcel_seq * 2) and the receiver mentions (parcel_seq * 2 + 1) each among
+themselves. `households` (synthetic worlds whose truth has sender_household / receiver_household):
+pairs of distinct people of one household (a flat, a phone, often a surname), and how many of
+them the resolver wrongly merges (any mention of one in an entity with any mention of the other).
 
 Usage: .venv/bin/python bench/resolution.py [febrl4 febrl3 synth200k synth1m]
        (default: febrl4 febrl3 synth200k)
@@ -28,10 +32,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import polars as pl
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CASES = ("febrl4", "febrl3", "synth200k", "synth1m")
+ENTITY_KINDS = {"CNP": "in China", "FXP": "abroad"}
 
 
 def _insert_febrl(con, frame) -> None:
@@ -77,24 +84,32 @@ def _load_synth(con, n: int, workdir: Path) -> None:
     world.parcels.write_parquet(path)
     ingest_paths(con, [path])
     con.execute("SELECT 1").fetchall()
-    con.register("truth_frame", world.truth.to_arrow())
+    truth = world.truth
+    for role in ("sender", "receiver"):
+        if f"{role}_household" not in truth.columns:  # a generator from before households
+            truth = truth.with_columns(pl.lit(None, dtype=pl.String).alias(f"{role}_household"))
+    con.register("truth_frame", truth.to_arrow())
     con.execute(
         """
         CREATE TABLE truth_mentions AS
-        SELECT p.parcel_seq * 2 AS mention_id, t.sender_entity::VARCHAR AS entity
+        SELECT p.parcel_seq * 2 AS mention_id, t.sender_entity::VARCHAR AS entity,
+               t.sender_household::VARCHAR AS household
         FROM parcels p JOIN truth_frame t USING (parcel_id, carrier)
         UNION ALL
-        SELECT p.parcel_seq * 2 + 1, t.receiver_entity::VARCHAR
+        SELECT p.parcel_seq * 2 + 1, t.receiver_entity::VARCHAR, t.receiver_household::VARCHAR
         FROM parcels p JOIN truth_frame t USING (parcel_id, carrier)
         """
     )
 
 
-def pairwise_scores(con) -> dict:
-    """Pairwise P/R/F1 of party_mentions.entity_id against truth_mentions.entity."""
+def pairwise_scores(con, role: str | None = None) -> dict:
+    """Pairwise P/R/F1 of party_mentions.entity_id against truth_mentions.entity, over all mentions
+    or over one role's ('sender': even mention ids, 'receiver': odd ones)."""
+    where = {None: "", "sender": "WHERE mention_id % 2 = 0", "receiver": "WHERE mention_id % 2 = 1"}[role]
     tp, pred, true = con.execute(
-        """
-        WITH j AS (SELECT m.entity_id AS e, t.entity AS t FROM party_mentions m JOIN truth_mentions t USING (mention_id)),
+        f"""
+        WITH j AS (SELECT m.entity_id AS e, t.entity AS t FROM party_mentions m JOIN truth_mentions t USING (mention_id)
+                   {where}),
         both_ AS (SELECT count(*) AS n FROM j GROUP BY e, t),
         predicted AS (SELECT count(*) AS n FROM j GROUP BY e),
         truth AS (SELECT count(*) AS n FROM j GROUP BY t)
@@ -108,6 +123,43 @@ def pairwise_scores(con) -> dict:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"true_pairs": int(true), "predicted_pairs": int(pred), "tp": int(tp),
             "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def household_merges(con) -> dict | None:
+    """Pairs of distinct truth entities of one household, and how many the resolver merges."""
+    cols = {r[0] for r in con.execute("DESCRIBE truth_mentions").fetchall()}
+    if "household" not in cols:
+        return None
+    people = con.execute(
+        """
+        WITH j AS (SELECT m.entity_id AS e, t.entity AS t, t.household AS h
+                   FROM party_mentions m JOIN truth_mentions t USING (mention_id) WHERE t.household IS NOT NULL),
+        members AS (SELECT DISTINCT h, t FROM j),
+        pairs AS (SELECT a.h, a.t AS t1, b.t AS t2 FROM members a JOIN members b ON a.h = b.h AND a.t < b.t),
+        ents AS (SELECT DISTINCT t, e FROM j),
+        merged AS (SELECT DISTINCT p.h, p.t1, p.t2 FROM pairs p JOIN ents x ON x.t = p.t1 JOIN ents y ON y.t = p.t2
+                   WHERE x.e = y.e)
+        SELECT split_part(p.t1, '-', 1) AS kind, count(*), count(m.h) FROM pairs p LEFT JOIN merged m USING (h, t1, t2)
+        GROUP BY kind ORDER BY kind
+        """
+    ).fetchall()
+    pairs, merged, mention_fp = con.execute(
+        """
+        WITH j AS (SELECT m.entity_id AS e, t.entity AS t, t.household AS h
+                   FROM party_mentions m JOIN truth_mentions t USING (mention_id) WHERE t.household IS NOT NULL),
+        members AS (SELECT DISTINCT h, t FROM j),
+        pairs AS (SELECT a.h, a.t AS t1, b.t AS t2 FROM members a JOIN members b ON a.h = b.h AND a.t < b.t),
+        ents AS (SELECT DISTINCT t, e FROM j),
+        merged AS (SELECT DISTINCT p.h, p.t1, p.t2 FROM pairs p JOIN ents x ON x.t = p.t1 JOIN ents y ON y.t = p.t2
+                   WHERE x.e = y.e),
+        per AS (SELECT h, e, t, count(*) AS n FROM j GROUP BY h, e, t),
+        fp AS (SELECT sum(a.n * b.n) AS n FROM per a JOIN per b ON a.h = b.h AND a.e = b.e AND a.t < b.t)
+        SELECT (SELECT count(*) FROM pairs), (SELECT count(*) FROM merged), (SELECT coalesce(n, 0) FROM fp)
+        """
+    ).fetchall()[0]
+    # Per kind of people (CNP: in China, FXP: abroad): pairs, merged.
+    by_kind = {k: {"pairs": int(n), "merged": int(m)} for k, n, m in people}
+    return {"pairs": int(pairs), "merged": int(merged), "merged_mention_pairs": int(mention_fp), "by_kind": by_kind}
 
 
 def run_case(case: str) -> dict:
@@ -150,6 +202,8 @@ def run_case(case: str) -> dict:
             "links": stats.links,
             "entities": stats.entities,
             **pairwise_scores(con),
+            "per_role": {role: pairwise_scores(con, role) for role in ("sender", "receiver")},
+            "households": household_merges(con),
             "load_s": round(load_s, 1),
             "normalise_s": round(normalise_s, 1),
             "resolve_s": round(resolve_s, 1),
@@ -177,8 +231,18 @@ def main(argv: list[str]) -> None:
             f"{case:<10} {r['mentions']:>9,} {r['precision']:>7.4f} {r['recall']:>7.4f} {r['f1']:>7.4f} "
             f"{r['normalise_s']:>12.1f} {r['resolve_s']:>10.1f} {r['peak_rss_mb']:>8,}"
         )
+        for role, q in r.get("per_role", {}).items():
+            if q["true_pairs"]:
+                print(f"  {role:<8} {'':>9} {q['precision']:>7.4f} {q['recall']:>7.4f} {q['f1']:>7.4f}")
+        if r.get("households") and r["households"]["pairs"]:
+            h = r["households"]
+            kinds = ", ".join(f"{v['merged']:,} of {v['pairs']:,} {ENTITY_KINDS.get(k, k)}"
+                              for k, v in h.get("by_kind", {}).items())
+            print(f"  households: {h['merged']:,} of {h['pairs']:,} pairs of one household's people merged "
+                  f"({h['merged_mention_pairs']:,} mention pairs; {kinds})")
         print("   ", json.dumps({k: r[k] for k in ("profiles", "candidate_pairs", "links", "entities",
                                                      "true_pairs", "predicted_pairs", "tp", "stages_s")}))
+        print("   ", json.dumps({k: r.get(k) for k in ("per_role", "households")}))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from pathlib import Path
 import duckdb
 import phonenumbers
 import pyarrow as pa
+from anyascii import anyascii
 from pypinyin import lazy_pinyin
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -49,6 +50,7 @@ def _toml(name: str) -> dict:
 
 _NAMES = _toml("names.toml")
 _ADDRESSES = _toml("addresses.toml")
+_GLOSSARY = _toml("company_glossary.toml")
 SURNAMES: dict[str, str] = _NAMES["surnames"]
 HONORIFICS = frozenset(_NAMES["words"]["honorifics"])
 COMPANY_SUFFIXES = frozenset(_NAMES["words"]["company_suffixes"])
@@ -63,6 +65,11 @@ SYLLABLES = frozenset(
     if line.strip() and not line.startswith("#")
 )
 _MAX_SYLLABLE = max(map(len, SYLLABLES))
+# Trade words of hanzi company names and their English (company_glossary.toml), and the
+# spellings of those English words in latin names ("toys" -> toy).
+COMPANY_GLOSSARY: dict[str, str] = _GLOSSARY["trades"]
+ENGLISH_VARIANTS: dict[str, str] = _GLOSSARY["english"]
+_MAX_TRADE = max(map(len, COMPANY_GLOSSARY))
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(f"[{_HAN}]+")
@@ -81,21 +88,179 @@ _LATIN_UNIT_RE = re.compile(
     r"\s*[.:#-]?\s*(?:no\.?\s*)?([a-z]{0,3}-?\d[a-z0-9-]*)(?![a-z0-9])"
     r"|#\s*([a-z]{0,3}-?\d[a-z0-9-]*)(?![a-z0-9])"
 )
+_UNIT_VALUE = r"([a-z]{0,3}-?\d[a-z0-9-]*)"
+# A unit marker written in hanzi before its value (客户编号: 48213).
+_HANZI_PREFIX_UNIT = (
+    "(?:" + "|".join(map(re.escape, sorted(_ADDRESSES["unit"]["hanzi_prefix_markers"], key=len, reverse=True))) + ")"
+    r"\s*[.:#-]?\s*" + _UNIT_VALUE
+)
+_HANZI_PREFIX_UNIT_RE = re.compile(_HANZI_PREFIX_UNIT)
+# A warehouse number ("Warehouse 3", "sklad no. 3"): the unit only of an address without another.
+_WAREHOUSE_MARKERS = "(?:" + "|".join(map(re.escape, sorted(_ADDRESSES["unit"]["warehouse_markers"], key=len, reverse=True))) + ")"
+_WAREHOUSE_UNIT_RE = re.compile(
+    r"(?<![\w])" + _WAREHOUSE_MARKERS + r"\s*[.:#-]?\s*(?:no\.?\s*)?" + _UNIT_VALUE + r"(?![a-z0-9])"
+)
 _NON_WORD = re.compile(r"[^\w]+")
 # Apostrophes and hyphens inside a word join it ("Wei-Ming", "O'Brien"); between digits they separate.
 _JOINERS = re.compile(r"(?<=[^\W\d_])['’\-](?=[^\W\d_])")
 
 
-def _strip_accents(text: str) -> str:
+def _address_rewrites(han: str) -> list[tuple[str, str]]:
+    """(pattern, replacement) of the address words read from their context, in the order applied:
+    abbreviations that stand before a number or a word ("d. 5", "q.1", "g. Moskva") and phrases
+    ("thanh pho"). `han` is the hanzi character class in the syntax of the regex engine: the same
+    patterns, without look-arounds, are used by Python's re and by DuckDB's RE2, whose leftmost-first
+    matching gives the same result on the ASCII-and-hanzi text of the SQL path."""
+    sep = f"(^|[^a-z0-9_.{han}])"
+    rules = []
+    for table, tail in (("before_number", r"(?:\.\s*|\s+)([0-9])"), ("dotted_before_number", r"\.\s*([0-9])"),
+                        ("dotted_before_word", r"\.\s*([a-z])")):
+        by_reading: dict[str, list[str]] = {}
+        for word, reading in _ADDRESSES[table].items():
+            by_reading.setdefault(reading, []).append(word)
+        for reading, words in sorted(by_reading.items()):
+            alternation = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+            rules.append((f"{sep}(?:{alternation}){tail}", f"\\1 {reading} \\2"))
+    for phrase, reading in _ADDRESSES["phrases"].items():
+        words = r"\s+".join(map(re.escape, phrase.split()))
+        rules.append((f"(^|[^a-z0-9_{han}]){words}([^a-z0-9_{han}]|$)", f"\\1{reading}\\2"))
+    return rules
+
+
+def _address_rewrite_filter(han: str) -> str:
+    """A pattern that every text one of the rewrites changes matches (a word they look for after
+    a separator, then a dot or a space): the others are left alone without trying each rewrite."""
+    words = {w for table in ("before_number", "dotted_before_number", "dotted_before_word") for w in _ADDRESSES[table]}
+    words |= {phrase.split()[0] for phrase in _ADDRESSES["phrases"]}
+    return f"(^|[^a-z0-9_{han}])(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")[.\s]"
+
+
+_ADDRESS_REWRITES = [(re.compile(pattern), repl) for pattern, repl in _address_rewrites(_HAN)]
+_ADDRESS_REWRITE_FILTER = re.compile(_address_rewrite_filter(_HAN))
+
+
+def _rewrite_address(text: str) -> str:
+    if not _ADDRESS_REWRITE_FILTER.search(text):
+        return text
+    for pattern, repl in _ADDRESS_REWRITES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+# --- Scripts: traditional hanzi to simplified, every other script to latin ------------------
+
+@lru_cache(maxsize=None)
+def _opencc():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=None)
+def traditional_chars() -> str:
+    """The hanzi that OpenCC's t2s changes on their own (the traditional forms: 發 順 區 號), as
+    ranges for a regex character class ("\u767c" style for Python; see `_char_class`)."""
+    chars = [chr(c) for lo, hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)) for c in range(lo, hi + 1)]
+    converted = _opencc().convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # a conversion joined or split lines: compare one by one
+        converted = [_opencc().convert(ch) for ch in chars]
+    return "".join(ch for ch, out in zip(chars, converted) if out != ch)
+
+
+def _char_class(chars: str, escape) -> str:
+    """A regex character class of `chars` as ranges; `escape(codepoint)` writes one character."""
+    codes = sorted(map(ord, chars))
+    parts, start, prev = [], None, None
+    for c in codes + [None]:
+        if start is not None and (c is None or c != prev + 1):
+            parts.append(escape(start) if start == prev else f"{escape(start)}-{escape(prev)}")
+            start = None
+        if c is not None and start is None:
+            start = c
+        prev = c
+    return "[" + "".join(parts) + "]"
+
+
+@lru_cache(maxsize=None)
+def _traditional_re() -> re.Pattern:
+    return re.compile(_char_class(traditional_chars(), lambda c: f"\\u{c:04x}"))
+
+
+def to_simplified(text: str) -> str:
+    """Traditional hanzi brought to simplified (OpenCC t2s, phrase by phrase: 杭州順發 -> 杭州顺发),
+    when the text holds a character that t2s changes on its own; other text is left as it is."""
+    if text.isascii() or not _traditional_re().search(text):
+        return text
+    return _opencc().convert(text)
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_HAN_CHAR = re.compile(f"[{_HAN}]")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_THAI_LETTERS = re.compile("[\u0e01-\u0e4f]+")
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
+# A word that starts with alif or ain starts with a vowel that the script does not write
+# (أحمد Ahmed, علي Ali, عمر Omar); anyascii writes nothing, "'" or "`" for it.
+_ARABIC_INITIAL = "\u0627\u0623\u0625\u0622\u0639\u0671"
+
+
+@lru_cache(maxsize=None)
+def _thai_romanise():
+    """pythainlp's Royal Thai General System romanisation, or None when pythainlp is missing."""
+    try:
+        from pythainlp.transliterate import romanize
+    except ImportError:  # pragma: no cover - pythainlp is a dependency
+        return None
+    return lambda text: romanize(text, engine="royin")
+
+
+@lru_cache(maxsize=1 << 16)
+def _latin_run(run: str) -> str:
+    """A run of non-ASCII characters in latin letters: hanzi kept (they are read elsewhere),
+    Thai by RTGS romanisation (pythainlp: สมชาย -> somchai), Hangul one syllable a word (김민수 ->
+    gim min su), Arabic with a word-initial alif or ain as "a", every other letter, mark or digit
+    by anyascii (Андрей -> andrey, Nguyễn -> nguyen, Müller -> muller, ł -> l, ٣ -> 3); format
+    characters (soft hyphens, zero-width joiners) dropped; other symbols kept (they separate words)."""
+    out: list[str] = []
+    i = 0
+    while i < len(run):
+        ch = run[i]
+        if _HAN_CHAR.match(ch):
+            out.append(ch)
+        elif "\u0e00" <= ch <= "\u0e7f":
+            thai = _THAI_LETTERS.match(run, i)
+            romanise = _thai_romanise()
+            if thai and romanise:
+                out.append(romanise(thai.group()))
+                i = thai.end()
+                continue
+            out.append(anyascii(ch))
+        elif _HANGUL.match(ch):
+            out.append(" " + anyascii(ch) + " ")
+        elif _ARABIC.match(ch):
+            starts_word = i == 0 or not unicodedata.category(run[i - 1]).startswith(("L", "M"))
+            out.append("a" if starts_word and ch in _ARABIC_INITIAL else anyascii(ch).replace("'", "").replace("`", ""))
+        else:
+            category = unicodedata.category(ch)
+            if category.startswith(("L", "M", "Nd")):
+                out.append(anyascii(ch))
+            elif category != "Cf":
+                out.append(ch)
+        i += 1
+    return "".join(out).lower()
+
+
+def to_latin(text: str) -> str:
+    """Every letter of `text` that is neither ASCII nor hanzi in latin (see `_latin_run`)."""
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_ASCII_RUN.sub(lambda m: _latin_run(m.group()), text)
 
 
-def _fold(text: str) -> str:
-    """NFKC (full-width to half-width, ligatures), case folding, accents removed."""
-    return _strip_accents(unicodedata.normalize("NFKC", text).casefold())
+def fold_address(raw: str) -> str:
+    """An address as the address normaliser reads it: NFKC (full-width to half-width), case
+    folding, traditional hanzi to simplified, other scripts in latin."""
+    return to_latin(to_simplified(unicodedata.normalize("NFKC", raw).casefold()))
 
 
 @lru_cache(maxsize=1 << 17)
@@ -169,15 +334,93 @@ def _hanzi_person(run: str) -> list[str]:
     return _pinyin(run)
 
 
+# Place-type characters that end a place segment of a company name (深圳市 Shenzhen, 浙江省
+# Zhejiang): English names leave them out.
+_COMPANY_PLACE_TYPES = "市省县"
+_TRADE_WORD_RE = re.compile("|".join(sorted(map(re.escape, COMPANY_GLOSSARY), key=len, reverse=True)))
+
+
+@lru_cache(maxsize=None)
+def _jieba():
+    """A jieba tokenizer of its bundled dictionary (loaded once, about a second; no network),
+    with the glossary's trade words added (at the frequency jieba suggests for a word to be cut
+    out whole)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for word in COMPANY_GLOSSARY:
+        tokenizer.add_word(word)
+    return tokenizer
+
+
+def _trade_tail(text: str) -> tuple[str, list[str]]:
+    """(the text before, the English of) the glossary trade words that end `text`, taken from
+    the end, longest first: a Chinese company name is place, brand, trade words, legal form, so
+    reading from the end never takes a brand's last character with a trade word's first
+    (联创新材料: 新材料, not 创新; 科磁电子: 电子, not 磁电)."""
+    tail: list[str] = []
+    while len(text) >= 2:
+        for n in range(min(len(text), _MAX_TRADE), 1, -1):
+            if text[-n:] in COMPANY_GLOSSARY:
+                tail.insert(0, COMPANY_GLOSSARY[text[-n:]])
+                text = text[:-n]
+                break
+        else:
+            break
+    return text, tail
+
+
+@lru_cache(maxsize=1 << 16)
+def _company_segment(segment: str) -> tuple[str, ...]:
+    """The words of one jieba segment of a company name's head (place and brand): a glossary
+    entry as its English, a place ending in 市/省/县 as the pinyin of the place (深圳市 shen zhen),
+    otherwise the pinyin of the segment with the glossary words that end it in English."""
+    if segment in COMPANY_GLOSSARY:
+        return (COMPANY_GLOSSARY[segment],)
+    if len(segment) >= 3 and segment[-1] in _COMPANY_PLACE_TYPES:
+        return tuple(_pinyin(segment[:-1]))
+    rest, tail = _trade_tail(segment)
+    return tuple(_pinyin(rest)) + tuple(tail) if rest else tuple(tail)
+
+
+@lru_cache(maxsize=1 << 16)
+def _hanzi_company(run: str) -> tuple[str, ...]:
+    """A run of hanzi in a company name (its legal form already dropped): the trade words at its
+    end in English (`_trade_tail`), the rest segmented by jieba and read by `_company_segment`:
+    杭州顺发磁性玩具 -> hang zhou shun fa magnetic toy; 华信电子城 -> hua xin electronic cheng."""
+    head, tail = _trade_tail(run)
+    words: list[str] = []
+    if head:
+        for segment in _jieba().lcut(head, HMM=False):
+            words.extend(_company_segment(segment))
+    return tuple(words + tail)
+
+
+@lru_cache(maxsize=1 << 16)
+def name_words(token: str) -> tuple[str, ...]:
+    """The words one latin name token stands for: its English spelling from the glossary's
+    [english] table ("toys" -> toy, "hitech" -> high technology), each split into pinyin
+    syllables when it is run-together pinyin ("weiming" -> wei ming)."""
+    out: list[str] = []
+    for word in ENGLISH_VARIANTS.get(token, token).split():
+        out.extend(split_syllables(word))
+    return tuple(out)
+
+
 @lru_cache(maxsize=1 << 18)
-def normalise_name(raw: str | None) -> str | None:
-    """Latin, case-folded, suffix- and title-free name, tokens in written order."""
+def _name_tokens(raw: str | None) -> tuple[str, ...]:
+    """The latin tokens of a name in written order, titles and company suffixes dropped, before
+    the glossary's English spellings and the pinyin syllable split (see `normalise_name`)."""
     if raw is None:
-        return None
+        return ()
     text = unicodedata.normalize("NFKC", raw).casefold().strip()
     if not text:
-        return None
+        return ()
     if _HAN_RUN.search(text):
+        text = to_simplified(text)
         for suffix in HONORIFICS_HANZI:
             text = text.replace(suffix, " ") if len(text) > len(suffix) + 1 else text
         is_company = False
@@ -185,25 +428,99 @@ def normalise_name(raw: str | None) -> str | None:
             if suffix in text and len(text) > len(suffix):
                 text = text.replace(suffix, " ")
                 is_company = True
-        text = _HAN_RUN.sub(
-            lambda m: " " + " ".join(
-                _hanzi_person(m.group()) if (not is_company and 2 <= len(m.group()) <= 4) else _pinyin(m.group())
-            ) + " ",
-            text,
-        )
-    text = _strip_accents(_JOINERS.sub("", text))
+        if not is_company:
+            # four hanzi are a person's name when the first two are a compound surname (欧阳文化)
+            is_company = any((len(run) >= 5 or (len(run) == 4 and run[:2] not in SURNAMES)) and _TRADE_WORD_RE.search(run)
+                             for run in _HAN_RUN.findall(text))
+
+        def read(m: re.Match) -> str:
+            run = m.group()
+            if is_company:
+                words = _hanzi_company(run)
+            elif 2 <= len(run) <= 4:
+                words = _hanzi_person(run)
+            else:
+                words = _pinyin(run)
+            return " " + " ".join(words) + " "
+
+        text = _HAN_RUN.sub(read, text)
+    text = _JOINERS.sub("", to_latin(text))
     tokens = [t for t in _NON_WORD.sub(" ", text).replace("_", " ").split() if t]
     kept = [t for t in tokens if t not in HONORIFICS and t not in COMPANY_SUFFIXES]
-    tokens = kept or tokens  # a name made only of suffixes ("Co Ltd") stays as written
-    out: list[str] = []
-    for t in tokens:
-        out.extend(split_syllables(t))
-    return " ".join(out) or None
+    return tuple(kept or tokens)  # a name made only of suffixes ("Co Ltd") stays as written
+
+
+@lru_cache(maxsize=1 << 18)
+def normalise_name(raw: str | None) -> str | None:
+    """Latin, case-folded, suffix- and title-free name, tokens in written order.
+
+    Hanzi: traditional forms to simplified first; a person's name by pinyin with the surname
+    table; a company's (a company suffix such as 有限公司 or 店 was found, or a run of four hanzi
+    or more, not a compound surname and two, holds a glossary trade word) segmented by jieba, trade words in English (see
+    `_hanzi_company`), so that 杭州顺发磁性玩具有限公司 and HANGZHOU SHUNFA MAGNETIC TOY CO., LIMITED
+    get one key. Every other script is written in latin (`to_latin`: Андрей Попов -> andrey popov,
+    Nguyễn -> nguyen, محمد -> mhmd, สมชาย -> somchai). Then each token through `name_words`
+    (English spellings of the glossary, run-together pinyin split)."""
+    return " ".join(w for t in _name_tokens(raw) for w in name_words(t)) or None
 
 
 def name_key(norm: str | None) -> str | None:
     """Order-free key: the tokens sorted, so "zhang wei" and "wei zhang" meet."""
     return " ".join(sorted(norm.split())) if norm else None
+
+
+# The Arabic article written apart ("al mansouri", "el sayed") is joined to its word, as the
+# Arabic script writes it (المنصوري -> almnswry).
+_ARTICLE = r"(^| )(?:al|el) "
+_ARTICLE_RE = re.compile(_ARTICLE)
+_SKELETON_SPELLINGS = (("ph", "f"), ("kh", "k"), ("ck", "k"), ("q", "k"), ("x", "ks"), ("j", "ch"))
+_SKELETON_VOWELS = "aeiouyw"
+_REPEATS = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=1 << 17)
+def skeleton_token(word: str) -> str:
+    """The consonant skeleton of one latin word: spellings that vary between romanisations
+    brought together (ph f, kh k, q k, x ks, j ch), a letter doubled written once, the vowels and
+    the semivowels y and w dropped (a word that starts with one starts with "a"), a final h
+    dropped. Mohammed, Muhammad, Mohamed and محمد (mhmd) are mhmd; Ali and علي (aly) al;
+    Yevgeny and Evgeniy avgn; Jaidee and ใจดี (chaidi) chd; Mueller and Muller mlr."""
+    t = word
+    for written, read in _SKELETON_SPELLINGS:
+        t = t.replace(written, read)
+    t = _REPEATS.sub(r"\1", t)
+    head = "a" if t and t[0] in _SKELETON_VOWELS else ""
+    t = head + "".join(ch for ch in t.lstrip(_SKELETON_VOWELS) if ch not in _SKELETON_VOWELS)
+    t = _REPEATS.sub(r"\1", t)
+    return t[:-1] if len(t) > 1 and t.endswith("h") else t
+
+
+@lru_cache(maxsize=1 << 17)
+def skeleton_words(token: str) -> tuple[str, bool]:
+    """(skeleton, pinyin) of one name token (as `_name_tokens` gives it): the skeletons of its
+    English spelling's words, space-separated, and whether the token is made of pinyin syllables."""
+    skeleton = " ".join(filter(None, map(skeleton_token, ENGLISH_VARIANTS.get(token, token).split())))
+    return skeleton, all(w in SYLLABLES for w in name_words(token))
+
+
+def _skeleton_of(tokens: tuple[str, ...]) -> str | None:
+    if not tokens:
+        return None
+    parts = [skeleton_words(t) for t in _ARTICLE_RE.sub(r"\1al", " ".join(tokens)).split()]
+    if all(pinyin for _, pinyin in parts):
+        return None
+    return " ".join(sorted(w for skeleton, _ in parts for w in skeleton.split())) or None
+
+
+def name_skeleton(raw: str | None) -> str | None:
+    """The order-free consonant skeleton of a name (`skeleton_token` of each word as written,
+    before any pinyin syllable split, sorted): where a name written in a script without short
+    vowels (Arabic, Hebrew) meets its romanisations (محمد علي / Mohammed Ali / Muhammad Aly: al
+    mhmd), and romanisations that differ only in vowels meet (Boonmee / bunmi, Mueller / Muller).
+    Much coarser than name_key (Hassan and Hussein are both hsn): evidence for a name only with
+    an identifier that agrees. None for a name made only of pinyin syllables: a Chinese name's
+    spelling is fixed by pinyin, and its skeleton would be shared by thousands (zhang wei: zng)."""
+    return _skeleton_of(_name_tokens(raw))
 
 
 @lru_cache(maxsize=1 << 17)
@@ -248,21 +565,32 @@ def normalise_address(raw: str | None) -> tuple[str | None, str | None, str | No
 
     address_norm keeps the tokens in written order (for fuzzy comparison); address_key is the
     sorted set of tokens without the unit and without words that name no place ("city",
-    "china"); address_unit is the unit / suite / box number, or None.
+    "china"); address_unit is the unit / suite / box / customer code, or None (a warehouse
+    number, "Warehouse 3" / "склад 3", only where the address has no other unit).
+    Every script is read in latin first (`fold_address`: ул. Ленина, д. 5, кв. 12 -> ul. lenina,
+    d. 5, kv. 12, then street lenina 5 and unit 12; Số 12 Đường Lê Lợi, Phường 3 -> 12 street le
+    loi ward 3).
     """
     if raw is None:
         return (None, None, None)
-    text = unicodedata.normalize("NFKC", raw).casefold()
+    text = fold_address(raw)
     units: list[str] = []
+    warehouse_units: list[str] = []
 
-    def take_unit(m: re.Match) -> str:
-        units.append(next(g for g in m.groups() if g).strip("-"))
-        return " "
+    def taker(found: list[str]):
+        def take(m: re.Match) -> str:
+            found.append(next(g for g in m.groups() if g).strip("-"))
+            return " "
+        return take
 
-    text = _HANZI_UNIT_RE.sub(take_unit, text)
-    text = _LATIN_UNIT_RE.sub(take_unit, text)
+    text = _HANZI_UNIT_RE.sub(taker(units), text)
+    text = _LATIN_UNIT_RE.sub(taker(units), text)
+    text = _HANZI_PREFIX_UNIT_RE.sub(taker(units), text)
+    text = _WAREHOUSE_UNIT_RE.sub(taker(warehouse_units), text)
+    units = units or warehouse_units
+    text = _rewrite_address(text)
     text = _HAN_RUN.sub(_hanzi_address, text)
-    text = _strip_accents(_JOINERS.sub("", text))
+    text = _JOINERS.sub("", text)
     raw_tokens = _NON_WORD.sub(" ", text).replace("_", " ").split()
     tokens: list[str] = []
     for t in raw_tokens:
@@ -596,6 +924,9 @@ _LATIN_UNIT_RE2 = (
     r"\s*[.:#-]?\s*(?:no\.?\s*)?([a-z]{0,3}-?\d[a-z0-9-]*)"
     r"|#\s*([a-z]{0,3}-?\d[a-z0-9-]*)"
 )
+_WAREHOUSE_UNIT_RE2 = (
+    rf"(^|[^a-z0-9_{_HAN_RE2}])" + _WAREHOUSE_MARKERS + r"\s*[.:#-]?\s*(?:no\.?\s*)?" + _UNIT_VALUE
+)
 # _JOINERS as RE2: a hyphen or apostrophe between two letters joins them; applied twice, since
 # consecutive matches share a letter ("a-b-c").
 _JOINERS_RE2 = r"([a-z])['-]([a-z])"
@@ -611,11 +942,13 @@ def _joined(expr: str) -> str:
 
 
 def _names_sql(source: str) -> str:
-    """(input, norm, key) of the plain-ASCII names of `source`: normalise_name in SQL.
+    """(input, norm, key, skeleton) of the plain-ASCII names of `source`: normalise_name,
+    name_key and name_skeleton in SQL.
 
     Lower case, hyphens and apostrophes inside words removed, tokens of letters and digits,
-    honorifics and company suffixes dropped unless nothing else is left, then every token
-    through split_syllables (a Python UDF over the distinct tokens only)."""
+    honorifics and company suffixes dropped unless nothing else is left, then every word token
+    through name_words (English spellings, pinyin syllables) and skeleton_words, Python UDFs over
+    the distinct tokens only."""
     stop = _sql_list(HONORIFICS | COMPANY_SUFFIXES)
     return f"""
     CREATE OR REPLACE TEMP TABLE nm_tokens AS
@@ -627,18 +960,30 @@ def _names_sql(source: str) -> str:
     ), chosen AS (SELECT input, CASE WHEN len(kept) > 0 THEN kept ELSE toks END AS toks FROM kept)
     SELECT input, unnest(toks) AS tok, generate_subscripts(toks, 1) AS pos FROM chosen;
     CREATE OR REPLACE TEMP TABLE nm_words AS
-    SELECT tok, linker_syllables(tok) AS words
-    FROM (SELECT DISTINCT tok FROM nm_tokens WHERE regexp_full_match(tok, '[a-z]{{4,}}'));
+    SELECT tok, linker_name_words(tok) AS words
+    FROM (SELECT DISTINCT tok FROM nm_tokens WHERE regexp_full_match(tok, '[a-z]+'));
+    CREATE OR REPLACE TEMP TABLE nm_glued AS
+    SELECT input, unnest(string_split(glued, ' ')) AS tok FROM (
+        SELECT input, regexp_replace(string_agg(tok, ' ' ORDER BY pos), {_sql_str(_ARTICLE)}, '\\1al', 'g') AS glued
+        FROM nm_tokens GROUP BY input);
+    CREATE OR REPLACE TEMP TABLE nm_skeleton_words AS
+    SELECT tok, s.skeleton, s.pinyin FROM (
+        SELECT tok, linker_skeleton_words(tok) AS s FROM (SELECT DISTINCT tok FROM nm_glued));
     CREATE OR REPLACE TEMP TABLE nm_out AS
     WITH agg AS (
         SELECT t.input, string_agg(coalesce(w.words, t.tok), ' ' ORDER BY t.pos) AS norm
         FROM nm_tokens t LEFT JOIN nm_words w USING (tok) GROUP BY t.input
+    ), skeleton AS (
+        SELECT g.input, CASE WHEN bool_and(w.pinyin) THEN NULL ELSE nullif(array_to_string(list_sort(
+                   list_filter(flatten(list(string_split(w.skeleton, ' '))), lambda x: x <> '')), ' '), '') END AS skeleton
+        FROM nm_glued g JOIN nm_skeleton_words w USING (tok) GROUP BY g.input
     )
     SELECT s.input, nullif(a.norm, '') AS norm,
-           nullif(array_to_string(list_sort(string_split(a.norm, ' ')), ' '), '') AS key
-    FROM {source} s LEFT JOIN agg a USING (input)
+           nullif(array_to_string(list_sort(string_split(a.norm, ' ')), ' '), '') AS key,
+           k.skeleton
+    FROM {source} s LEFT JOIN agg a USING (input) LEFT JOIN skeleton k USING (input)
     WHERE regexp_full_match(s.input, {_sql_str(_PRINTABLE_ASCII)});
-    DROP TABLE nm_tokens; DROP TABLE nm_words;
+    DROP TABLE nm_tokens; DROP TABLE nm_words; DROP TABLE nm_glued; DROP TABLE nm_skeleton_words;
     """
 
 
@@ -646,9 +991,13 @@ def _addresses_sql(source: str) -> str:
     """(input, norm, key, unit) of the addresses of `source` (id, input) written in latin and hanzi:
     normalise_address in SQL.
 
-    1. NFKC and case folding (a Python UDF, for the non-ASCII values only).
-    2. Units: the hanzi form (1201室) and then the latin form (Suite 450, #450) are cut out with
-       RE2 versions of the same patterns and kept apart.
+    1. fold_address (a Python UDF, for the values that are not ASCII and simplified hanzi only):
+       NFKC, case folding, traditional hanzi to simplified, other scripts in latin.
+    2. Units: the hanzi form (1201室), the latin form (Suite 450, #450), the hanzi-prefixed form
+       (客户编号 48213) and a warehouse number (Warehouse 3, the unit only where there is no other)
+       are cut out with RE2 versions of the same patterns and kept apart; then the words read from
+       their context ("d. 5", "q.1", "thanh pho") are rewritten with the very patterns of
+       normalise_address (they have no look-arounds).
     3. Tokens: hanzi runs become tokens of their own, hyphens and apostrophes inside words are
        removed, the rest splits on anything but letters, digits and hanzi.
     4. Every distinct token that is not a number goes once through address_token_words
@@ -661,12 +1010,21 @@ def _addresses_sql(source: str) -> str:
     spaced_runs = f"regexp_replace(text, {_sql_str('(' + han_run + ')')}, ' \\1 ', 'g')"
     split_tokens = _sql_str(f"[^a-z0-9{_HAN_RE2}]+")
     stop_in = ", ".join(_sql_str(w) for w in sorted(ADDRESS_STOPWORDS))
+    rewritten = "text"
+    for pattern, repl in _address_rewrites(_HAN_RE2):
+        rewritten = f"regexp_replace({rewritten}, {_sql_str(pattern)}, {_sql_str(repl)}, 'g')"
+    rewrite_filter = _sql_str(_address_rewrite_filter(_HAN_RE2))
+    # substring tests (cheaper than a regex) pick the few addresses that hold such a marker
+    has_prefix = " OR ".join(f"contains(text, {_sql_str(m)})" for m in _ADDRESSES["unit"]["hanzi_prefix_markers"])
+    has_warehouse = " OR ".join(f"contains(text, {_sql_str(m)})" for m in _ADDRESSES["unit"]["warehouse_markers"])
+    traditional = _sql_str(_char_class(traditional_chars(), lambda c: f"\\x{{{c:x}}}"))
     return f"""
-    -- ASCII and unified hanzi are their own NFKC form and fold by lower(), only the rest
-    -- goes through Python, and accents are stripped as normalise_address strips them.
+    -- ASCII and simplified hanzi are their own fold (fold_address) by lower(); the rest (other
+    -- scripts, accents, full-width forms, traditional hanzi) is folded by Python.
     CREATE OR REPLACE TEMP TABLE ad_folded AS
-    SELECT id, strip_accents(linker_fold(input)) AS text
-    FROM {source} WHERE NOT regexp_full_match(input, {_sql_str(_ASCII_OR_UNIFIED_HAN)});
+    SELECT id, linker_fold(input) AS text
+    FROM {source} WHERE NOT regexp_full_match(input, {_sql_str(_ASCII_OR_UNIFIED_HAN)})
+                     OR regexp_matches(input, {traditional});
     CREATE OR REPLACE TEMP TABLE ad_text AS
     WITH folded AS (
         SELECT s.id, s.input, coalesce(f.text, lower(s.input)) AS text FROM {source} s LEFT JOIN ad_folded f USING (id)
@@ -681,12 +1039,29 @@ def _addresses_sql(source: str) -> str:
                                   regexp_extract_all(text, {_sql_str(_LATIN_UNIT_RE2)}, 3)) AS units,
                regexp_replace(text, {_sql_str(_LATIN_UNIT_RE2)}, '\\1 ', 'g') AS text
         FROM hanzi_units
+    ), prefix_units AS (
+        SELECT id, input,
+               CASE WHEN {has_prefix} THEN list_concat(units, regexp_extract_all(text, {_sql_str(_HANZI_PREFIX_UNIT)}, 1))
+                    ELSE units END AS units,
+               CASE WHEN {has_prefix} THEN regexp_replace(text, {_sql_str(_HANZI_PREFIX_UNIT)}, ' ', 'g') ELSE text END AS text
+        FROM latin_units
+    ), warehouse_units AS (
+        -- a warehouse number is the unit only of an address without another
+        SELECT id, input,
+               CASE WHEN len(units) > 0 OR NOT ({has_warehouse}) THEN units
+                    ELSE regexp_extract_all(text, {_sql_str(_WAREHOUSE_UNIT_RE2)}, 2) END AS units,
+               CASE WHEN {has_warehouse} THEN regexp_replace(text, {_sql_str(_WAREHOUSE_UNIT_RE2)}, '\\1 ', 'g')
+                    ELSE text END AS text
+        FROM prefix_units
+    ), rewritten AS (
+        SELECT id, input, units, CASE WHEN regexp_matches(text, {rewrite_filter}) THEN {rewritten} ELSE text END AS text
+        FROM warehouse_units
     )
     SELECT id, input,
            list_filter(regexp_split_to_array(
                {_joined(spaced_runs)}, {split_tokens}), lambda x: x <> '') AS toks,
            list_filter(list_transform(units, lambda u: replace(trim(u, '-'), '-', '')), lambda u: u IS NOT NULL AND u <> '') AS units
-    FROM latin_units;
+    FROM rewritten;
     CREATE OR REPLACE TEMP TABLE ad_tokens AS
     SELECT id, tok, pos FROM (SELECT id, unnest(toks) AS tok, generate_subscripts(toks, 1) AS pos FROM ad_text)
     WHERE NOT regexp_full_match(tok, '[0-9]+');
@@ -720,16 +1095,27 @@ def _addresses_sql(source: str) -> str:
 
 # --- Arrow UDFs: one call per batch of distinct values -------------------------------------
 
-_NAME_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string())])
+_NAME_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string()), ("skeleton", pa.string())])
+_SKELETON_TYPE = pa.struct([("skeleton", pa.string()), ("pinyin", pa.bool_())])
 _ADDRESS_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string()), ("unit", pa.string())])
 _PHONE_TYPE = pa.struct([("e164", pa.string()), ("valid", pa.bool_())])
 
 
 def _name_udf(raw: pa.ChunkedArray) -> pa.Array:
-    norms = [normalise_name(v) for v in raw.to_pylist()]
+    values = raw.to_pylist()
+    norms = [normalise_name(v) for v in values]
     return pa.StructArray.from_arrays(
-        [pa.array(norms, pa.string()), pa.array([name_key(n) for n in norms], pa.string())],
+        [pa.array(norms, pa.string()), pa.array([name_key(n) for n in norms], pa.string()),
+         pa.array([name_skeleton(v) for v in values], pa.string())],
         fields=list(_NAME_TYPE),
+    )
+
+
+def _skeleton_udf(raw: pa.ChunkedArray) -> pa.Array:
+    rows = [skeleton_words(v) if v is not None else (None, None) for v in raw.to_pylist()]
+    cols = list(zip(*rows)) if rows else [(), ()]
+    return pa.StructArray.from_arrays(
+        [pa.array(cols[0], pa.string()), pa.array(cols[1], pa.bool_())], fields=list(_SKELETON_TYPE)
     )
 
 
@@ -757,14 +1143,12 @@ def _str_udf(fn):
     return udf
 
 
-def _nfkc_casefold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Make the normalisers callable from SQL on this connection (idempotent)."""
     udfs = [
-        ("linker_name", _name_udf, ["VARCHAR"], duckdb.struct_type({"norm": "VARCHAR", "key": "VARCHAR"})),
+        ("linker_name", _name_udf, ["VARCHAR"],
+         duckdb.struct_type({"norm": "VARCHAR", "key": "VARCHAR", "skeleton": "VARCHAR"})),
+        ("linker_skeleton_words", _skeleton_udf, ["VARCHAR"], duckdb.struct_type({"skeleton": "VARCHAR", "pinyin": "BOOLEAN"})),
         (
             "linker_address",
             _address_udf,
@@ -773,9 +1157,9 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
         ),
         ("linker_phone", _phone_udf, ["VARCHAR", "VARCHAR"], duckdb.struct_type({"e164": "VARCHAR", "valid": "BOOLEAN"})),
         ("linker_identifier", _canonical_udf, ["VARCHAR"], "VARCHAR"),
-        ("linker_syllables", _str_udf(lambda t: " ".join(split_syllables(t))), ["VARCHAR"], "VARCHAR"),
+        ("linker_name_words", _str_udf(lambda t: " ".join(name_words(t))), ["VARCHAR"], "VARCHAR"),
         ("linker_address_words", _str_udf(address_token_words), ["VARCHAR"], "VARCHAR"),
-        ("linker_fold", _str_udf(_nfkc_casefold), ["VARCHAR"], "VARCHAR"),
+        ("linker_fold", _str_udf(fold_address), ["VARCHAR"], "VARCHAR"),
     ]
     for name, fn, args, ret in udfs:
         try:
@@ -790,7 +1174,7 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
 # What each normalised value was turned into, kept in the store between runs: the nightly job
 # re-runs everything over every parcel, and only values never seen before are normalised again.
 CACHE_TABLES = {
-    "name": "norm_cache_name (input VARCHAR, norm VARCHAR, key VARCHAR)",
+    "name": "norm_cache_name (input VARCHAR, norm VARCHAR, key VARCHAR, skeleton VARCHAR)",
     "address": "norm_cache_address (input VARCHAR, norm VARCHAR, key VARCHAR, unit VARCHAR)",
     "phone": "norm_cache_phone (input VARCHAR, country VARCHAR, e164 VARCHAR, valid BOOLEAN)",
     "identifier": "norm_cache_identifier (input VARCHAR, norm VARCHAR)",
@@ -798,16 +1182,21 @@ CACHE_TABLES = {
 
 
 def normaliser_version() -> str:
-    """Fingerprint of everything an output depends on: this module's code, the word tables,
-    and the versions of phonenumbers and pypinyin. A cache made by another version is dropped."""
+    """Fingerprint of everything an output depends on: this module's code, the word tables
+    (names, addresses, company glossary), and the versions of the packages that read names and
+    addresses (phonenumbers, pypinyin, anyascii, jieba and its bundled dictionary, OpenCC,
+    pythainlp). A cache made by another version is dropped."""
     import hashlib
     import importlib.metadata as md
 
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for path in sorted(DATA_DIR.glob("*.toml")) + [DATA_DIR / "pinyin_syllables.txt"]:
         digest.update(path.read_bytes())
-    for package in ("phonenumbers", "pypinyin"):
-        digest.update(md.version(package).encode())
+    for package in ("phonenumbers", "pypinyin", "anyascii", "jieba", "opencc", "pythainlp"):
+        try:
+            digest.update(f"{package}={md.version(package)};".encode())
+        except md.PackageNotFoundError:
+            digest.update(f"{package}=absent;".encode())
     return digest.hexdigest()[:16]
 
 
@@ -860,11 +1249,12 @@ def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
            WHERE name_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_name c WHERE c.input = m.name_raw)"""
     )
     execute_script(con, _names_sql("new_name"))
-    con.execute("INSERT INTO norm_cache_name SELECT input, norm, key FROM nm_out")
+    con.execute("INSERT INTO norm_cache_name SELECT input, norm, key, skeleton FROM nm_out")
     execute_script(
         con,
         """CREATE OR REPLACE TEMP TABLE nm_rest AS SELECT input FROM new_name ANTI JOIN nm_out USING (input);
-           INSERT INTO norm_cache_name SELECT input, n.norm, n.key FROM (SELECT input, linker_name(input) AS n FROM nm_rest)"""
+           INSERT INTO norm_cache_name
+           SELECT input, n.norm, n.key, n.skeleton FROM (SELECT input, linker_name(input) AS n FROM nm_rest)"""
     )
     report = {"new": _count(con, "SELECT count(*) FROM new_name"), "python": _count(con, "SELECT count(*) FROM nm_rest")}
     con.execute("DROP TABLE new_name; DROP TABLE nm_out; DROP TABLE nm_rest")
@@ -975,6 +1365,8 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
     _ensure_cache(con)
     where = "TRUE"
     if new_only:
+        # a store whose mentions predate the name skeleton gets the column (NULL for them)
+        con.execute("ALTER TABLE party_mentions ADD COLUMN IF NOT EXISTS name_skeleton VARCHAR")
         watermark = con.execute("SELECT coalesce(max(parcel_seq), -1) FROM party_mentions").fetchall()[0][0]
         where = f"parcel_seq > {int(watermark)}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE mention_raw AS {_mentions_sql(where)}")
@@ -990,7 +1382,7 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
         f"""
         {"INSERT INTO party_mentions BY NAME" if new_only else "CREATE OR REPLACE TABLE party_mentions AS"}
         SELECT m.mention_id, m.parcel_seq, m.parcel_id, m.carrier, m.role,
-               m.name_raw, n.norm AS name_norm, n.key AS name_key,
+               m.name_raw, n.norm AS name_norm, n.key AS name_key, n.skeleton AS name_skeleton,
                m.phone_raw, p.e164 AS phone_e164, p.valid AS phone_valid,
                i.norm AS id_number_norm, acc.norm AS account_norm,
                m.address_raw, a.norm AS address_norm, a.key AS address_key, a.unit AS address_unit,

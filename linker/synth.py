@@ -10,7 +10,12 @@ How it works, in four steps:
 1. Parties. Pools of real-world parties are drawn first: Chinese people and companies, foreign
    people and companies, post outlets, parcel-forwarding warehouses. A party holds structured parts
    (hanzi and pinyin name, address parts, phone digits, identity number, payment account), never
-   finished strings, so that one party can be written many ways.
+   finished strings, so that one party can be written many ways. People abroad hold their name in
+   their own script and in the Latin spellings they use (Юрий Попов / Yuriy Popov / Iurii Popov,
+   Nguyễn Văn An / Nguyen Van An, محمد / Mohammed / Muhammad) and address parts in their country's
+   conventions and script (synth_foreign). A few percent of people share a flat and its phone with
+   another one (households: different people, named in the truth so that a bench can check they
+   stay apart).
 2. Plans. Every parcel is planned as a row of references to parties (whose name is written, whose
    address, whose phone, whose ID number, whose account paid) plus goods, weights, carrier and time.
    Ordinary traffic and the look-alikes are planned in bulk with numpy (a loop per shop, exporter or
@@ -32,10 +37,12 @@ the same seed gives byte-identical files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -43,6 +50,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from linker.data import synth_foreign as F
 from linker.data import synth_words as W
 
 # The synthetic year: fixed, never today's date, so that output depends on the seed alone.
@@ -76,6 +84,9 @@ EMPTY = {
 }
 # How often a mention is written in the party's habitual way rather than another one.
 HABIT = 0.65
+# Share of people who live with another one of them (one flat, one phone, often the family name):
+# different people, whom resolution must keep apart (truth: sender_household / receiver_household).
+HOUSEHOLD_SHARE = 0.04
 TYPO_RATE = 0.03
 FULLWIDTH_RATE = 0.012
 
@@ -156,6 +167,32 @@ def _choice_str(rng: np.random.Generator, items, n: int, p=None) -> np.ndarray:
 
 def _log_uniform(rng: np.random.Generator, low, high, n=None):
     return np.exp(rng.uniform(np.log(low), np.log(high), size=n))
+
+
+def _codes(values: np.ndarray) -> tuple[list, np.ndarray]:
+    """The distinct values in sorted order and each row's index among them (polars sorts strings far
+    faster than numpy sorts objects)."""
+    if values.dtype != object:
+        keys, code = np.unique(values, return_inverse=True)
+        return keys.tolist(), code
+    series = pl.Series(values.tolist(), dtype=pl.String)
+    return series.unique().sort().to_list(), series.rank("dense").cast(pl.Int64).to_numpy() - 1
+
+
+def _groups(values: np.ndarray) -> dict:
+    """Row indices per distinct value, values in sorted order (one sort instead of a scan per value)."""
+    if not len(values):
+        return {}
+    keys, code = _codes(values)
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(len(keys) + 1))
+    return {k: order[a:b] for k, a, b in zip(keys, bounds[:-1], bounds[1:])}
+
+
+def _frame(columns: dict) -> pl.DataFrame:
+    """A frame of party columns; numpy object arrays become strings (None: null) whatever they start with."""
+    return pl.DataFrame({k: pl.Series(k, v.tolist(), dtype=pl.String) if isinstance(v, np.ndarray) and v.dtype == object
+                         else v for k, v in columns.items()})
 
 
 def _activity(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
@@ -239,19 +276,51 @@ def _accounts(rng: np.random.Generator, n: int, company: bool) -> np.ndarray:
     return np.where(kind == 0, alipay, np.where(kind == 1, openid, token))
 
 
-def cn_people(rng: np.random.Generator, n: int, city: np.ndarray | None = None) -> pl.DataFrame:
-    """Chinese people: hanzi and pinyin name parts, an address, a mobile, an ID number, a wallet."""
+def cn_people(rng: np.random.Generator, n: int, city: np.ndarray | None = None, households: float = 0.0) -> pl.DataFrame:
+    """Chinese people: hanzi and pinyin name parts, an address, a mobile, an ID number, a wallet.
+    `households`: the share of people who live with another one of them (张伟 and 李娜 at one flat):
+    the same address and one phone (the flat's landline or one of their mobiles), now and then the
+    surname (parent and child) or the payment account; each keeps his own name and ID number."""
     if city is None:
         city = rng.choice(len(W.CITIES), size=n, p=CITY_W)
     sur = rng.choice(len(W.SURNAMES), size=n, p=_weights([s[2] for s in W.SURNAMES]))
     g1 = rng.integers(len(W.GIVEN_CHARS), size=n)
     g2 = np.where(rng.random(n) < 0.8, rng.integers(len(W.GIVEN_CHARS), size=n), -1)
+    addr = _cn_addresses(rng, n, city, business=False)
+    area6 = addr.pop("a_idarea")
+    id_number = _cn_id_numbers(rng, area6)  # registered where he was born, wherever he lives now
+    phone_nsn = _cn_mobiles(rng, n).to_numpy().astype(object)
+    phone_trunk = np.full(n, "", dtype=object)
+    account = _accounts(rng, n, company=False)
+    hh = np.full(n, -1, dtype=np.int64)
+    members, heads = _households(rng, city, households)
+    if len(members):
+        for key in [k for k in addr if k != "addr_habit"]:
+            addr[key][members] = addr[key][heads]
+        first = np.unique(heads)
+        landline = rng.random(len(first)) < 0.5
+        local = _arr(list("2345678"))[rng.integers(7, size=len(first))] + _digits(rng, len(first), 7).to_numpy().astype(object)
+        phone_nsn[first] = np.where(landline, addr["a_tel"][first] + local, phone_nsn[first])
+        phone_trunk[first] = np.where(landline, "0", "")
+        phone_nsn[members], phone_trunk[members] = phone_nsn[heads], phone_trunk[heads]
+        same = rng.random(len(members)) < 0.4
+        sur[members[same]] = sur[heads[same]]
+        paid = rng.random(len(members)) < 0.3
+        account[members[paid]] = account[heads[paid]]
+        # People of one flat have different given names, also in pinyin (子涵 and 梓晗 are both Zihan).
+        py = [g[1] for g in W.GIVEN_CHARS] + [""]
+        taken: dict[int, set] = {}
+        for m, h in zip(members.tolist(), heads.tolist()):
+            names = taken.setdefault(h, {(py[g1[h]], py[g2[h]])})
+            while (py[g1[m]], py[g2[m]]) in names:
+                g1[m] = (g1[m] + 1) % len(W.GIVEN_CHARS)
+            names.add((py[g1[m]], py[g2[m]]))
+        hh[members] = heads
+        hh[first] = first
     ghz = _arr([g[0] for g in W.GIVEN_CHARS] + [""])
     gpy = _arr([g[1] for g in W.GIVEN_CHARS] + [""])
     g1py, g2py = gpy[g1], gpy[g2]
     cap = lambda a: pl.Series(a, dtype=pl.String).str.to_titlecase().to_numpy().astype(object)  # noqa: E731
-    addr = _cn_addresses(rng, n, city, business=False)
-    area6 = addr.pop("a_idarea")
     frame = {
         "kind": np.full(n, KIND_CN_PERSON, dtype=object), "country": np.full(n, "CN", dtype=object),
         "hz": _arr([s[0] for s in W.SURNAMES])[sur] + ghz[g1] + ghz[g2],
@@ -259,11 +328,12 @@ def cn_people(rng: np.random.Generator, n: int, city: np.ndarray | None = None) 
         "giv": cap(g1py) + g2py,
         "giv_sp": np.where(g2 >= 0, cap(g1py) + " " + cap(g2py), cap(g1py)),
         "name_habit": rng.choice(8, size=n, p=[0.42, 0.2, 0.08, 0.1, 0.04, 0.1, 0.03, 0.03]),
-        "phone_cc": np.full(n, "86", dtype=object), "phone_trunk": np.full(n, "", dtype=object),
-        "phone_nsn": _cn_mobiles(rng, n).to_numpy().astype(object),
+        "phone_cc": np.full(n, "86", dtype=object), "phone_trunk": phone_trunk,
+        "phone_nsn": phone_nsn,
         "phone_habit": rng.integers(0, 9, size=n),
-        "id_number": _cn_id_numbers(rng, area6),
-        "account": _accounts(rng, n, company=False),
+        "id_number": id_number,
+        "account": account,
+        "hh_local": hh,
         **addr,
     }
     return pl.DataFrame(frame)
@@ -314,33 +384,290 @@ def cn_companies(rng: np.random.Generator, n: int, city: np.ndarray | None = Non
     return pl.DataFrame(frame)
 
 
-def _foreign_parts(rng: np.random.Generator, countries: np.ndarray) -> dict:
-    """Address and phone parts of foreign parties, country by country."""
+@functools.cache
+def _fold(text: str) -> str:
+    """The ASCII spelling of Latin-script text: accents dropped (José -> Jose, Nguyễn -> Nguyen, Łódź -> Lodz)."""
+    text = "".join(F.FOLD_EXTRA.get(ch, ch) for ch in text)
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+@functools.cache
+def _is_latin(text: str) -> bool:
+    return _fold(text).isascii()
+
+
+def _unique(items) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+@dataclass(frozen=True)
+class _Names:
+    """One name group's lists, parsed (see synth_foreign.NAMES): per given and family name its own
+    spelling and its Latin spellings; family names also in their female form."""
+
+    given_nat: np.ndarray
+    given_var: list[list[str]]
+    given_sex: np.ndarray
+    family_nat: np.ndarray
+    family_var: list[list[str]]
+    family_nat_f: np.ndarray
+    family_var_f: list[list[str]]
+    middle: str | None
+    middle_rate: float
+    middles: dict[str, tuple[np.ndarray, list[list[str]]]]  # sex -> own spelling, Latin spellings
+    sep: list[str]
+    form_ids: np.ndarray
+    form_w: np.ndarray
+    borrow: tuple[str, float] | None
+
+
+def _female(native: str, latin: list[str], rule: str | None) -> tuple[str, list[str]]:
+    """A family name's female form: Попов -> Попова / Popova, Kowalski -> Kowalska, bin -> binti."""
+    if rule == "slavic" and native.endswith(("ов", "ев", "ёв", "ин", "ын")):
+        return native + "а", [x + "a" for x in latin]
+    if rule == "polish" and native.endswith("ki"):
+        return native[:-1] + "a", [x[:-1] + "a" if x.endswith("ki") else x for x in latin]
+    if rule == "malay":
+        swap = lambda x: x.replace("bin ", "binti ").replace("Bin ", "Binti ").replace("B. ", "Bt. ")  # noqa: E731
+        return swap(native), [swap(x) for x in latin]
+    return native, latin
+
+
+@functools.cache
+def _names(group: str) -> _Names:
+    spec = F.NAMES.get(group)
+    if spec is None:  # a Latin-script group: its ASCII spellings are derived
+        firsts, lasts = W.NAME_GROUPS[group]
+
+        def latin(name: str) -> list[str]:
+            de = "".join(F.TRANSLIT_DE.get(ch, ch) for ch in name) if group == "de" else None
+            return _unique([x for x in (de, _fold(name)) if x] + F.LATIN_SECOND_SPELLINGS.get(name, []))
+
+        given = [(g, latin(g), ("f" if g in F.POLISH_FEMALE else "m") if group == "pl" else "x") for g in firsts]
+        family = [(f, latin(f)) for f in lasts]
+        spec = {"female": "polish" if group == "pl" else None, "sep": [" "],
+                "forms": F.LATIN_GROUP_FORMS.get(group, F.LATIN_GROUP_DEFAULT_FORMS)}
+    else:
+        given, family = [], []
+        for entry in spec["given"]:
+            nat, var, *sex = entry.split("|")
+            given.append((nat, var.split("/"), sex[0] if sex else "x"))
+        for entry in spec["family"]:
+            nat, var = entry.split("|")
+            family.append((nat, var.split("/")))
+    female = [_female(nat, var, spec.get("female")) for nat, var in family]
+    middles: dict[str, tuple[np.ndarray, list[list[str]]]] = {}
+    kind = spec.get("middle")
+    if kind == "patronymic":
+        rows = [p.split("|") for p in spec["patronymics"]]
+        middles = {"m": (_arr([r[0] for r in rows]), [r[2].split("/") for r in rows]),
+                   "f": (_arr([r[1] for r in rows]), [r[3].split("/") for r in rows])}
+    elif kind == "father":
+        men = [g for g in given if g[2] == "m"]
+        middles = {s: (_arr([g[0] for g in men]), [g[1] for g in men]) for s in ("m", "f")}
+    elif kind == "vietnamese":
+        middles = {s: (_arr([m.split("|")[0] for m in ms]), [m.split("|")[1].split("/") for m in ms])
+                   for s, ms in spec["middles"].items()}
+    if middles:
+        middles["x"] = middles["m"]
+    forms = spec["forms"]
+    return _Names(
+        given_nat=_arr([g[0] for g in given]), given_var=[g[1] for g in given], given_sex=_arr([g[2] for g in given]),
+        family_nat=_arr([f[0] for f in family]), family_var=[f[1] for f in family],
+        family_nat_f=_arr([f[0] for f in female]), family_var_f=[f[1] for f in female],
+        middle=kind, middle_rate=float(spec.get("middle_rate", 0.0)), middles=middles, sep=list(spec["sep"]),
+        form_ids=np.array(list(forms), dtype=np.int64), form_w=_weights(list(forms.values())),
+        borrow=spec.get("borrow"))
+
+
+def _spellings(rng: np.random.Generator, variants: list[list[str]], pick: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A person's main Latin spelling of a name (the first listed most often) and a second one of theirs."""
+    k = len(pick)
+    counts = np.array([len(v) for v in variants], dtype=np.int64)[pick]
+    flat = _arr([x for v in variants for x in v])
+    start = np.concatenate([[0], np.cumsum([len(v) for v in variants])[:-1]]).astype(np.int64)[pick]
+    u1, u2, u3 = rng.random(k), rng.random(k), rng.random(k)
+    first = np.where(u1 < 0.6, 0, np.minimum((u2 * counts).astype(np.int64), counts - 1))
+    second = np.where(counts > 1, (first + 1 + np.minimum((u3 * (counts - 1)).astype(np.int64), np.maximum(counts - 2, 0)))
+                      % counts, first)
+    return flat[start + first], flat[start + second]
+
+
+def _name_forms(rng: np.random.Generator, table: _Names, k: int, latin_only: np.ndarray | None = None) -> np.ndarray:
+    """k people's habitual name form and three others they use (k x 4). People writing to an address
+    abroad keep mostly to Latin forms."""
+    forms = table.form_ids[rng.choice(len(table.form_ids), size=(k, 4), p=table.form_w)]
+    if latin_only is not None and latin_only.any():
+        native = np.isin(table.form_ids, F.NATIVE_FORMS)
+        if native.any() and not native.all():
+            w = np.where(native, 0.0, table.form_w)
+            latin = table.form_ids[rng.choice(len(table.form_ids), size=(k, 4), p=w / w.sum())]
+            swap = latin_only[:, None] & np.isin(forms, F.NATIVE_FORMS) & (rng.random((k, 4)) < 0.8)
+            forms = np.where(swap, latin, forms)
+    return forms
+
+
+def _foreign_address(rng: np.random.Generator, iso: str, k: int, a_no: np.ndarray) -> dict[str, np.ndarray]:
+    """Address parts of k parties in one country, in its conventions and scripts (synth_foreign)."""
+    name, _, style, cities, *_ = W.COUNTRIES[iso]
+    none = np.full(k, None, dtype=object)
+    out: dict[str, np.ndarray] = {}
+    ci = rng.integers(len(cities), size=k)
+    city = _arr([c[0] for c in cities])[ci]
+    out["a_city"] = city
+    forms = {c: F.CITY_FORMS.get(c, (c, c)) for c in set(city.tolist())}
+    out["a_city_n"] = _arr([forms[c][0] for c in city.tolist()])
+    out["a_city_l2"] = _arr([forms[c][1] if forms[c][1] != c else None for c in city.tolist()])
+    out["a_city_f"] = _arr([_fold(forms[c][0]) if _is_latin(forms[c][0]) else c for c in city.tolist()])
+    out["a_region"] = _arr([c[1] or None for c in cities])[ci]
+    out["a_post"] = _arr([c[2] or None for c in cities])[ci]
+    out["a_country_name"] = np.full(k, name, dtype=object)
+    out["a_country_n"] = np.full(k, F.COUNTRY_NATIVE.get(iso, name), dtype=object)
+    for key in ("a_st_l", "a_st_n", "a_st_l2", "a_st_ab", "a_tl", "a_tn", "a_te", "a_type_long", "a_type_short",
+                "a_d1_n", "a_d1_l", "a_d1_en", "a_d1_ab", "a_d2_n", "a_d2_l", "a_d2_en", "a_d2_ab", "a_soi", "a_pobox"):
+        out[key] = none.copy()
+    # Streets.
+    if style in ("us", "gb", "generic"):
+        stems = W.STREETS_BY_COUNTRY.get(iso, W.STREETS_EN) if style == "generic" else W.STREETS_EN
+        st = _choice_str(rng, stems, k)
+        t = rng.integers(len(W.STREET_TYPES_EN), size=k)
+        out["a_st_l"] = out["a_st_n"] = out["a_st_l2"] = out["a_st_ab"] = st
+        out["a_type_long"] = _arr([x[0] for x in W.STREET_TYPES_EN])[t]
+        out["a_type_short"] = _arr([x[1] for x in W.STREET_TYPES_EN])[t]
+    elif style == "de":
+        stem = _choice_str(rng, F.STREET_STEMS_DE[iso], k)
+        types = F.STREET_TYPES_STEM[iso]
+        t = rng.integers(len(types), size=k)
+        out["a_st_n"] = stem + _arr([x[0] for x in types])[t]
+        out["a_st_ab"] = stem + _arr([x[1] for x in types])[t]
+        out["a_st_l"] = out["a_st_l2"] = _arr([_fold(s) for s in (stem + _arr([x[2] for x in types])[t]).tolist()])
+    elif style in ("ru", "ua"):
+        rows = [s.split("|") for s in F.STREETS[iso]]
+        types = F.STREET_TYPES_RU if style == "ru" else F.STREET_TYPES_UA
+        s = rng.integers(len(rows), size=k)
+        out["a_st_l"] = out["a_st_l2"] = out["a_st_ab"] = _arr([r[0] for r in rows])[s]
+        out["a_st_n"] = _arr([r[1] for r in rows])[s]
+        for j, key in enumerate(("a_tn", "a_tl", "a_te")):
+            out[key] = _arr([types[r[2]][j] for r in rows])[s]
+    elif style == "tr":
+        rows = [s.split("|") for s in F.STREETS[iso]]
+        s = rng.integers(len(rows), size=k)
+        out["a_st_n"] = _arr([r[0] for r in rows])[s]
+        out["a_st_l"] = out["a_st_l2"] = out["a_st_ab"] = _arr([_fold(r[0]) for r in rows])[s]
+        for j, key in enumerate(("a_tn", "a_tl", "a_te")):
+            out[key] = _arr([F.STREET_TYPES_TR[r[1]][j] for r in rows])[s]
+    elif style in ("th", "ae", "sa", "hk", "tw"):
+        rows = [s.split("|") for s in F.STREETS[iso]]
+        s = rng.integers(len(rows), size=k)
+        out["a_st_l"], out["a_st_n"] = _arr([r[0] for r in rows])[s], _arr([r[1] for r in rows])[s]
+        out["a_st_l2"] = out["a_st_ab"] = _arr([r[2] for r in rows])[s]
+    elif style != "jp" and style != "kr":
+        st = _choice_str(rng, F.STREETS[iso], k)
+        out["a_st_n"] = st
+        out["a_st_l"] = out["a_st_l2"] = out["a_st_ab"] = _arr([_fold(x) for x in st.tolist()])
+    # Districts and quarters.
+    for c in sorted(set(city.tolist()) & set(F.DISTRICTS)):
+        sel = np.flatnonzero(city == c)
+        m = len(sel)
+        districts = F.DISTRICTS[c]
+        d = rng.integers(len(districts), size=m)
+        q = np.floor(rng.random(m) * np.array([max(1, len(x[1])) for x in districts])[d]).astype(np.int64)
+        ward = rng.integers(1, 16, size=m)
+        for j, (di, qi, w) in enumerate(zip(d.tolist(), q.tolist(), ward.tolist())):
+            lat, _, nat = districts[di][0].partition("|")
+            nat = nat or lat
+            quarters = districts[di][1]
+            qlat, _, qnat = (quarters[qi] if quarters else "").partition("|")
+            qnat = qnat or qlat
+            i = sel[j]
+            if style == "vn":
+                named = not lat.isdigit()
+                out["a_d2_n"][i] = f"Quận {nat}"
+                out["a_d2_l"][i] = f"Quan {lat}"
+                out["a_d2_en"][i] = f"{lat} District" if named else f"District {lat}"
+                out["a_d2_ab"][i] = f"Q. {lat}" if named else f"Q.{lat}"
+                if qlat == "#":
+                    out["a_d1_n"][i], out["a_d1_l"][i] = f"Phường {w}", f"Phuong {w}"
+                    out["a_d1_en"][i], out["a_d1_ab"][i] = f"Ward {w}", f"P.{w}"
+                else:
+                    out["a_d1_n"][i], out["a_d1_l"][i] = f"Phường {qnat}", f"Phuong {qlat}"
+                    out["a_d1_en"][i], out["a_d1_ab"][i] = f"{qlat} Ward", f"P. {qlat}"
+            elif style == "th":
+                bkk = c == "Bangkok"
+                w1, w2 = ("แขวง", "เขต") if bkk else ("ตำบล", "อำเภอ")
+                a1, a2 = ("แขวง", "เขต") if bkk else ("ต.", "อ.")
+                e1, e2 = ("Khwaeng ", "Khet ") if bkk else ("Tambon ", "Amphoe ")
+                out["a_d1_n"][i], out["a_d1_ab"][i], out["a_d1_l"][i], out["a_d1_en"][i] = w1 + qnat, a1 + qnat, qlat, e1 + qlat
+                out["a_d2_n"][i], out["a_d2_ab"][i], out["a_d2_l"][i] = w2 + nat, a2 + nat, lat
+                out["a_d2_en"][i] = e2 + lat if w % 2 else f"{lat} District"
+            elif style == "jp":
+                out["a_d2_n"][i], out["a_d2_l"][i] = nat + "区", lat + "-ku"
+                out["a_d2_en"][i], out["a_d2_ab"][i] = lat + "-ku", lat
+                out["a_d1_n"][i] = out["a_d1_ab"][i] = qnat
+                out["a_d1_l"][i] = out["a_d1_en"][i] = qlat
+            elif style == "kr":
+                out["a_d2_n"][i], out["a_d2_l"][i] = nat + "구", lat + "-gu"
+                out["a_d2_en"][i], out["a_d2_ab"][i] = lat + "-gu", lat
+                out["a_st_n"][i] = qnat
+                out["a_st_l"][i] = out["a_st_l2"][i] = out["a_st_ab"][i] = qlat
+            elif style in ("ae", "sa"):
+                out["a_d1_n"][i] = nat
+                out["a_d1_l"][i] = out["a_d1_en"][i] = out["a_d1_ab"][i] = lat
+            else:  # Turkey: the district before the city
+                out["a_d2_n"][i] = nat
+                out["a_d2_l"][i] = out["a_d2_en"][i] = out["a_d2_ab"][i] = _fold(nat)
+    # House numbers in the country's way.
+    small = {"us": None, "gb": None, "generic": None, "my": None, "sg": None, "hk": 400, "tw": 300, "kr": 500,
+             "ae": 120, "th": 300}.get(style, 180)
+    no = a_no if small is None else a_no % small + 1
+    no_txt = pl.Series(no).cast(pl.String).to_numpy().astype(object)
+    if style == "th":
+        sub = rng.integers(1, 121, size=k)
+        no_txt = np.where(rng.random(k) < 0.5, no_txt + "/" + pl.Series(sub).cast(pl.String).to_numpy().astype(object), no_txt)
+        out["a_soi"] = np.where(rng.random(k) < 0.5, pl.Series(rng.integers(1, 102, size=k)).cast(pl.String).to_numpy(), None)
+    elif style == "jp":
+        parts = [pl.Series(rng.integers(1, hi, size=k)).cast(pl.String).to_numpy().astype(object) for hi in (10, 31, 21)]
+        no_txt = parts[0] + "-" + parts[1] + "-" + parts[2]
+    elif style == "sa":
+        no_txt = pl.Series(1000 + a_no % 9000).cast(pl.String).to_numpy().astype(object)
+    if style in ("ae", "sa"):
+        out["a_pobox"] = np.where(rng.random(k) < 0.5, pl.Series(rng.integers(10_000, 999_999, size=k)).cast(pl.String).to_numpy(),
+                                  None)
+    out["a_no_txt"] = no_txt
+    return out
+
+
+def _foreign_parts(rng: np.random.Generator, countries: np.ndarray, a_no: np.ndarray) -> dict:
+    """Address and phone parts of foreign parties, country by country, and how each writes its address:
+    a habitual form of the country's conventions and three others it uses now and then."""
     n = len(countries)
-    out = {k: np.empty(n, dtype=object) for k in (
-        "a_style", "a_street", "a_type_long", "a_type_short", "a_city", "a_region", "a_post", "a_country_name",
-        "phone_cc", "phone_trunk", "phone_nsn", "group")}
-    for iso in sorted(set(countries.tolist())):
-        idx = np.flatnonzero(countries == iso)
+    out: dict[str, np.ndarray] = {}
+    for key in ("a_style", "phone_cc", "phone_trunk", "phone_nsn", "group"):
+        out[key] = np.empty(n, dtype=object)
+    alts = np.zeros((n, 4), dtype=np.int64)
+    for iso, idx in _groups(countries).items():
         k = len(idx)
         name, group, style, cities, cc, trunk, prefixes, length, _ = W.COUNTRIES[iso]
-        if style == "de":
-            streets, types = W.STREETS_DE, W.STREET_TYPES_DE
-        elif style in ("us", "gb"):
-            streets, types = W.STREETS_EN, W.STREET_TYPES_EN
-        else:
-            streets, types = W.STREETS_GENERIC, W.STREET_TYPES_EN
-        streets = W.STREETS_BY_COUNTRY.get(iso, streets)
-        t = rng.integers(len(types), size=k)
-        ci = rng.integers(len(cities), size=k)
+        for key, values in _foreign_address(rng, iso, k, a_no[idx]).items():
+            if key not in out:
+                out[key] = np.full(n, None, dtype=object)
+            out[key][idx] = values
+        forms = F.ADDRESS_STYLES[style]
+        ids = np.array(list(forms), dtype=np.int64)
+        w = _weights(list(forms.values()))
+        ways = ids[rng.choice(len(ids), size=(k, 4), p=w)]
+        # Among a party's ways of writing its address, one in its own script and one in Latin, where
+        # its country has both (see _render: the address follows the name's script).
+        native = np.isin(ids, F.NATIVE_ADDRESS_FORMS)
+        if native.any() and not native.all():
+            own = ids[rng.choice(len(ids), size=k, p=np.where(native, w, 0) / w[native].sum())]
+            latin = ids[rng.choice(len(ids), size=k, p=np.where(native, 0, w) / w[~native].sum())]
+            is_own = np.isin(ways, F.NATIVE_ADDRESS_FORMS)
+            ways[:, 3] = np.where(~is_own.any(axis=1), own, ways[:, 3])
+            is_own = np.isin(ways, F.NATIVE_ADDRESS_FORMS)
+            ways[:, 2] = np.where(is_own.all(axis=1), latin, ways[:, 2])
+        alts[idx] = ways
         out["a_style"][idx] = style
-        out["a_street"][idx] = _choice_str(rng, streets, k)
-        out["a_type_long"][idx] = _arr([x[0] for x in types])[t]
-        out["a_type_short"][idx] = _arr([x[1] for x in types])[t]
-        out["a_city"][idx] = _arr([c[0] for c in cities])[ci]
-        out["a_region"][idx] = _arr([c[1] for c in cities])[ci]
-        out["a_post"][idx] = _arr([c[2] for c in cities])[ci]
-        out["a_country_name"][idx] = name
         out["group"][idx] = group
         out["phone_cc"][idx] = cc
         out["phone_trunk"][idx] = trunk
@@ -350,49 +677,155 @@ def _foreign_parts(rng: np.random.Generator, countries: np.ndarray) -> dict:
         tail = pl.Series(rng.integers(0, 10**9, size=k, dtype=np.int64)).cast(pl.String).str.zfill(9)
         tail = tail.str.slice(0, pl.Series(rest, dtype=pl.Int64)).to_list()
         out["phone_nsn"][idx] = pre + _arr(list("23456789"))[rng.integers(8, size=k)] + _arr(tail)
+    out["addr_habit"] = alts[:, 0]
+    for j in range(1, 4):
+        out[f"a_alt{j - 1}"] = alts[:, j]
+    out["a_no"] = a_no
     return out
 
 
-def fx_people(rng: np.random.Generator, countries: np.ndarray) -> pl.DataFrame:
-    """Foreign people: first and last name from their country's name group, address, mobile."""
+def _households(rng: np.random.Generator, group: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Households of two (sometimes three) people among rows of one group (a city, a country), about
+    `share` of the rows: returns the rows that join a household and, for each, the household's first
+    person, whose flat and phone they take."""
+    n = len(group)
+    if share <= 0 or n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    _, code = _codes(group)
+    order = rng.permutation(n)
+    order = order[np.argsort(code[order], kind="stable")]
+    bounds = np.flatnonzero(np.r_[True, code[order][1:] != code[order][:-1], True])
+    sizes = rng.choice([2, 2, 2, 2, 3], size=n // 2 + 1)
+    members: list[int] = []
+    heads: list[int] = []
+    j = 0
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        want = int(rng.binomial(b - a, share))
+        i = a
+        while i - a < want and i + 2 <= b:
+            size = min(int(sizes[j]), b - i)
+            j += 1
+            heads += [int(order[i])] * (size - 1)
+            members += order[i + 1: i + size].tolist()
+            i += size
+    return np.array(members, dtype=np.int64), np.array(heads, dtype=np.int64)
+
+
+def fx_people(rng: np.random.Generator, countries: np.ndarray, households: float = 0.0,
+              abroad: np.ndarray | None = None) -> pl.DataFrame:
+    """Foreign people: their name in their own script and in the Latin spellings they use, address
+    parts in their country's conventions, a mobile. `households`: the share of people who live with
+    another one of them (same flat and phone, often the family name). `abroad`: people whose parcels
+    go to an address abroad (a forwarding warehouse), who mostly write their name in Latin."""
     n = len(countries)
-    parts = _foreign_parts(rng, countries)
-    fam, giv = np.empty(n, dtype=object), np.empty(n, dtype=object)
-    for group in sorted(set(parts["group"].tolist())):
-        idx = np.flatnonzero(parts["group"] == group)
-        firsts, lasts = W.NAME_GROUPS[group]
-        giv[idx] = _choice_str(rng, firsts, len(idx))
-        fam[idx] = _choice_str(rng, lasts, len(idx))
-    parts.pop("group")
+    parts = _foreign_parts(rng, countries, rng.integers(1, 2500, size=n))
     unit = rng.integers(1, 300, size=n).astype(float)
     unit[rng.random(n) < 0.55] = np.nan
-    return pl.DataFrame({
+    by_country = _groups(countries)
+    taiwan = by_country.get("TW", np.zeros(0, dtype=np.int64))
+    unit[taiwan] = unit[taiwan] % 19 + 2  # a floor in Taiwan
+    group = parts.pop("group")
+    # Which name group each person's name comes from (Russians in Kazakhstan, Malays in Singapore).
+    eff = group.copy()
+    for g, idx in _groups(group).items():
+        table = _names(g)
+        if table.borrow:
+            eff[idx[rng.random(len(idx)) < table.borrow[1]]] = table.borrow[0]
+    gi = np.zeros(n, dtype=np.int64)
+    fi = np.zeros(n, dtype=np.int64)
+    sex = np.empty(n, dtype=object)
+    eff_groups = _groups(eff)
+    for g, idx in eff_groups.items():
+        table = _names(g)
+        gi[idx] = rng.integers(len(table.given_nat), size=len(idx))
+        fi[idx] = rng.integers(len(table.family_nat), size=len(idx))
+        sx = table.given_sex[gi[idx]]
+        sex[idx] = np.where(sx == "x", _arr(["m", "f"])[rng.integers(2, size=len(idx))], sx)
+    # Households: the flat, the phone and (mostly) the family name of its first person.
+    hh = np.full(n, -1, dtype=np.int64)
+    members, heads = _households(rng, countries.astype(object), households)
+    if len(members):
+        same_group = eff[members] == eff[heads]
+        for key in [k for k in parts if k.startswith("a_") and not k.startswith("a_alt")] + ["phone_nsn"]:
+            parts[key][members] = parts[key][heads]
+        unit[members] = unit[heads]
+        share_name = same_group & (rng.random(len(members)) < 0.7)
+        fi[members[share_name]] = fi[heads[share_name]]
+        taken: dict[int, set] = {}
+        for m, h in zip(members.tolist(), heads.tolist()):
+            table = _names(str(eff[m]))
+            names = taken.setdefault(h, {(str(eff[h]), int(gi[h]))})
+            while (str(eff[m]), int(gi[m])) in names and len(table.given_nat) > 1:  # one flat, different given names
+                gi[m] = (gi[m] + 1) % len(table.given_nat)
+                sx = table.given_sex[gi[m]]
+                sex[m] = sex[m] if sx == "x" else sx
+            names.add((str(eff[m]), int(gi[m])))
+        hh[members] = heads
+        hh[np.unique(heads)] = np.unique(heads)
+    cols = {k: np.full(n, None, dtype=object) for k in ("giv", "fam", "mid", "giv2", "fam2", "mid2", "nat_giv",
+                                                         "nat_fam", "nat_mid", "nat_fg")}
+    name_forms = np.zeros((n, 4), dtype=np.int64)
+    latin_only = abroad if abroad is not None else np.zeros(n, dtype=bool)
+    for g, idx in eff_groups.items():
+        k = len(idx)
+        table = _names(g)
+        female = sex[idx] == "f"
+        cols["giv"][idx], cols["giv2"][idx] = _spellings(rng, table.given_var, gi[idx])
+        cols["nat_giv"][idx] = table.given_nat[gi[idx]]
+        fam_m, fam2_m = _spellings(rng, table.family_var, fi[idx])
+        fam_f, fam2_f = _spellings(rng, table.family_var_f, fi[idx])
+        cols["fam"][idx] = np.where(female, fam_f, fam_m)
+        cols["fam2"][idx] = np.where(female, fam2_f, fam2_m)
+        cols["nat_fam"][idx] = np.where(female, table.family_nat_f[fi[idx]], table.family_nat[fi[idx]])
+        if table.middles:
+            has = rng.random(k) < table.middle_rate
+            for s, (nat, var) in table.middles.items():
+                sel = np.flatnonzero(has & (sex[idx] == s))
+                if not len(sel):
+                    continue
+                pick = rng.integers(len(nat), size=len(sel))
+                cols["mid"][idx[sel]], cols["mid2"][idx[sel]] = _spellings(rng, var, pick)
+                cols["nat_mid"][idx[sel]] = nat[pick]
+        sep = _choice_str(rng, table.sep, k)
+        cols["nat_fg"][idx] = cols["nat_fam"][idx] + sep + cols["nat_giv"][idx]
+        name_forms[idx] = _name_forms(rng, table, k, latin_only[idx])
+    return _frame({
         "kind": np.full(n, KIND_FX_PERSON, dtype=object), "country": countries.astype(object),
-        "fam": fam, "giv": giv,
-        "name_habit": rng.choice(6, size=n, p=[0.6, 0.1, 0.08, 0.12, 0.05, 0.05]),
+        **cols,
+        "name_habit": name_forms[:, 0], **{f"name_alt{j}": name_forms[:, j + 1] for j in range(3)},
         "phone_habit": rng.integers(0, 9, size=n),
-        "a_no": rng.integers(1, 2500, size=n), "a_unit": pl.Series(unit).cast(pl.Int64, strict=False),
-        "addr_habit": rng.integers(0, 6, size=n),
+        "a_unit": pl.Series(unit).cast(pl.Int64, strict=False),
+        "hh_local": hh,
         **parts,
     })
 
 
-def fx_companies(rng: np.random.Generator, countries: np.ndarray, trades=None) -> pl.DataFrame:
-    """Foreign companies: a name, a trade word, the country's usual legal suffix."""
+def fx_companies(rng: np.random.Generator, countries: np.ndarray, trades=None, premises: str | None = None) -> pl.DataFrame:
+    """Foreign companies: a name, a trade word, the country's usual legal suffix; an address in the
+    country's conventions, with the firm's premises (a warehouse: sklad 3 / склад 3 / Warehouse 3, or
+    an office) when it has one."""
     n = len(countries)
-    parts = _foreign_parts(rng, countries)
+    parts = _foreign_parts(rng, countries, rng.integers(1, 9000, size=n))
     suffix = np.array([W.FOREIGN_COMPANY_SUFFIXES[g][rng.integers(len(W.FOREIGN_COMPANY_SUFFIXES[g]))]
                        for g in parts.pop("group")], dtype=object) if n else _arr([])
     trade_words = trades if trades else W.FOREIGN_COMPANY_TRADES
-    return pl.DataFrame({
+    kind = np.full(n, premises, dtype=object) if premises else np.where(rng.random(n) < 0.25, "office", None)
+    number = np.where(kind == "warehouse", rng.integers(1, 13, size=n), rng.integers(101, 1521, size=n))
+    prem = {key: np.full(n, None, dtype=object) for key in ("a_prem_a", "a_prem_b", "a_prem_n")}
+    for i in np.flatnonzero(kind != None).tolist():  # noqa: E711
+        latin, native = F.PREMISES[F.PREMISES_STYLE.get(parts["a_style"][i], "default")][kind[i]]
+        pick = rng.integers(len(latin), size=2)
+        prem["a_prem_a"][i] = latin[pick[0]].format(n=number[i])
+        prem["a_prem_b"][i] = latin[pick[1]].format(n=number[i])
+        prem["a_prem_n"][i] = native[int(rng.integers(len(native)))].format(n=number[i])
+    return _frame({
         "kind": np.full(n, KIND_FX_COMPANY, dtype=object), "country": countries.astype(object),
         "fam": _choice_str(rng, W.FOREIGN_COMPANY_WORDS, n) + " " + _choice_str(rng, trade_words, n),
         "giv": suffix,
         "name_habit": rng.choice(4, size=n, p=[0.55, 0.2, 0.15, 0.1]),
         "phone_habit": rng.integers(0, 9, size=n),
-        "a_no": rng.integers(1, 9000, size=n), "a_unit": pl.Series(np.full(n, None), dtype=pl.Int64),
-        "addr_habit": rng.integers(0, 6, size=n),
-        **parts,
+        "a_unit": pl.Series(np.full(n, None), dtype=pl.Int64),
+        **prem, **parts,
     })
 
 
@@ -407,6 +840,9 @@ class _Pool:
     def add(self, frame: pl.DataFrame) -> np.ndarray:
         self._columns.clear()
         start = self.size
+        if "hh_local" in frame.columns:  # households are known by their first person's pool index
+            frame = frame.with_columns(household=pl.when(pl.col("hh_local") >= 0).then(
+                pl.lit("HH-") + (pl.col("hh_local") + start).cast(pl.String).str.zfill(7))).drop("hh_local")
         self.frames.append(frame)
         self.size += frame.height
         return np.arange(start, self.size, dtype=np.int64)
@@ -414,7 +850,8 @@ class _Pool:
     def frame(self) -> pl.DataFrame:
         pool = pl.concat(self.frames, how="diagonal_relaxed")
         prefix = pl.col("kind").replace_strict(ENTITY_PREFIX, return_dtype=pl.String)
-        return pool.with_columns(entity=prefix + "-" + pl.int_range(pl.len()).cast(pl.String).str.zfill(7))
+        # One chunk per column: the renderer gathers rows from it many times.
+        return pool.with_columns(entity=prefix + "-" + pl.int_range(pl.len()).cast(pl.String).str.zfill(7)).rechunk()
 
     def column(self, name: str, idx: np.ndarray) -> np.ndarray:
         """Values of one column for given parties (only for chunks already added)."""
@@ -757,7 +1194,7 @@ def _shops(ctx: _Ctx, hard: Hardness, n: int) -> pl.DataFrame:
     for nb in n_buyers:
         markets = rng.choice(len(iso_all), size=int(rng.integers(6, 26)), replace=False, p=iso_w)
         buyer_countries.append(iso_all[rng.choice(markets, size=nb, p=_weights(iso_w[markets] * rng.uniform(0.3, 1.0, len(markets))))])
-    buyers_all = ctx.pool.add(fx_people(rng, np.concatenate(buyer_countries)))
+    buyers_all = ctx.pool.add(fx_people(rng, np.concatenate(buyer_countries), households=HOUSEHOLD_SHARE))
     buyer_start = np.concatenate([[0], np.cumsum(n_buyers)[:-1]])
     parts = []
     shop_carriers = ["YunExpress", "Cainiao", "China Post", "EMS", "SF", "JD", "DHL"]
@@ -816,7 +1253,8 @@ def _forwarders(ctx: _Ctx, hard: Hardness, n: int, n_world: int) -> tuple[pl.Dat
     rng = ctx.rng
     n_wh = max(2, round(n_world / 25_000))
     countries = _choice_str(rng, ["US", "US", "US", "DE", "GB", "JP", "KZ", "KZ", "NL", "AE", "PL", "KG"], n_wh)
-    frame = fx_companies(rng, countries, trades=["Logistics", "Forwarding", "Shipping", "Parcel Forwarding", "Express"])
+    frame = fx_companies(rng, countries, trades=["Logistics", "Forwarding", "Shipping", "Parcel Forwarding", "Express"],
+                         premises="warehouse")
     prefixes = _choice_str(rng, ["CN", "WH", "A", "B", "K", "US", "EU", "PF", "M", "X"], n_wh)
     prefixes = np.where(rng.random(n_wh) < 0.4, countries, prefixes)
     frame = frame.with_columns(wh_prefix=pl.Series(prefixes.tolist(), dtype=pl.String),
@@ -829,8 +1267,12 @@ def _forwarders(ctx: _Ctx, hard: Hardness, n: int, n_world: int) -> tuple[pl.Dat
     # Codes: unique per warehouse; some left over for rings that use a suite.
     suites = [list((rng.choice(98_000, size=min(98_000, int(c) + 200), replace=False) + 1000).tolist()) for c in per_wh]
     cust_suite = np.array([suites[w].pop() for w in cust_wh], dtype=np.int64)
-    home = _dest_countries(rng, n_customers)
-    customers = ctx.pool.add(fx_people(rng, home))
+    # Customers live in the warehouse's country or abroad (Russians buying through Kazakh or American
+    # warehouses); those abroad mostly write their names in Latin on such parcels.
+    wh_country = countries[cust_wh]
+    home = np.where(rng.random(n_customers) < 0.4, wh_country,
+                    np.where(rng.random(n_customers) < 0.2, "RU", _dest_countries(rng, n_customers))).astype(object)
+    customers = ctx.pool.add(fx_people(rng, home, abroad=home != wh_country))
     pick = rng.choice(n_customers, size=n, p=_activity(rng, n_customers, 0.8))
     c = customers[pick]
     w = wh[cust_wh[pick]]
@@ -928,7 +1370,7 @@ def _outlets(ctx: _Ctx, n: int) -> pl.DataFrame:
     which = rng.integers(n_out, size=n)
     plan = _outbound(ctx, n, kind="outlet_customer")
     # Walk-in customers are ordinary people, most of them seen once.
-    customers = ctx.pool.add(cn_people(rng, n, city=None))
+    customers = ctx.pool.add(cn_people(rng, n, city=None, households=HOUSEHOLD_SHARE))
     o = outlets[which]
     plan = plan.with_columns(
         s_ent=pl.Series(customers), s_name=pl.Series(customers), s_addr=pl.Series(customers),
@@ -971,7 +1413,7 @@ def _third_country(ctx: _Ctx, hard: Hardness, n: int, n_world: int) -> pl.DataFr
         c_in = _carriers(rng, k_in)
         buyer_countries = _choice_str(rng, [c for c in ["RU", "DE", "PL", "KZ", "KG", "AM", "GE", "TR", "AE", "IN", "FR", "IT"] if c != iso],
                                       k_out)
-        buyers = ctx.pool.add(fx_people(rng, buyer_countries))
+        buyers = ctx.pool.add(fx_people(rng, buyer_countries, households=HOUSEHOLD_SHARE))
         r_out = buyers[rng.integers(len(buyers), size=k_out)] if k_out else buyers
         goods_out = _ordinary_goods(rng, k_out, np.full(k_out, "merchandise", dtype=object))
         kg_out = goods_out.pop("weight_kg")
@@ -1401,36 +1843,48 @@ def _by_case(df: pl.DataFrame, case: pl.Expr, branches: dict[int, pl.Expr], name
 
 
 KIND_CODE = {KIND_CN_PERSON: 0, KIND_CN_COMPANY: 1, KIND_FX_PERSON: 2, KIND_FX_COMPANY: 3}
-NAME_STYLES = {KIND_CN_PERSON: 8, KIND_CN_COMPANY: 10, KIND_FX_PERSON: 6, KIND_FX_COMPANY: 4}
+NAME_STYLES = {KIND_CN_PERSON: 8, KIND_CN_COMPANY: 10, KIND_FX_PERSON: len(F.NAME_FORMS), KIND_FX_COMPANY: 4}
+_NAME_TOKENS = re.compile(r"(NFG|NG|NF|NM|G2|F2|M2|FU|Gi|G|F|M)")
+
+
+def _name_form(p: str, template: str, case: str) -> pl.Expr:
+    """One of synth_foreign.NAME_FORMS over a foreign person's name parts; a missing middle name
+    leaves no gap."""
+    col = lambda name: pl.col(f"{p}{name}")  # noqa: E731
+    tokens = {"G": col("giv"), "F": col("fam"), "M": col("mid"), "G2": col("giv2"), "F2": col("fam2"),
+              "M2": col("mid2"), "NG": col("nat_giv"), "NF": col("nat_fam"), "NM": col("nat_mid"),
+              "NFG": col("nat_fg"), "FU": col("fam").str.to_uppercase(), "Gi": col("giv").str.slice(0, 1)}
+    parts = [tokens[x] if x in tokens else pl.lit(x) for x in _NAME_TOKENS.split(template) if x]
+    expr = pl.concat_str(parts, ignore_nulls=True).str.replace_all("  ", " ", literal=True).str.strip_chars(" ")
+    return {"upper": expr.str.to_uppercase(), "lower": expr.str.to_lowercase()}.get(case, expr)
 
 
 def _name_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
-    """How a name is written, per kind of party and style (case = kind * 10 + style):
+    """How a name is written, per kind of party and style (case = kind * 100 + style):
     张伟 / Zhang Wei / ZHANG Wei / Wei Zhang / zhang wei / ZHANG WEI / Zhang, Wei / 张伟 Zhang Wei;
     深圳华信电子有限公司 / Shenzhen Huaxin Electronics Co., Ltd. / SHENZHEN HUAXIN ... CO LTD / 华信电子 /
     华信电子店 / Huaxin Electronics Store / SHENZHEN HUAXIN ELECTRONICS CO., LIMITED / ... Co Ltd;
-    John Smith / SMITH John / Smith, John / JOHN SMITH / john smith / J. Smith."""
+    foreign people in the forms of synth_foreign.NAME_FORMS (Андрей Попов / POPOV ANDREI / Nguyễn Văn An /
+    An Nguyen Van / محمد الهاشمي / Mohammed Al-Hashimi / 佐藤陽翔 / Haruto Sato ...); foreign firms:
+    Nordmet Trading LLC / NORDMET TRADING LLC / Nordmet Trading / Nordmet Trading, LLC."""
     fam, giv, hz, city = pl.col(f"{p}fam"), pl.col(f"{p}giv"), pl.col(f"{p}hz"), pl.col(f"{p}co_city")
     giv_any = pl.when(pl.col(f"{p}u3") < 0.15).then(pl.col(f"{p}giv_sp")).otherwise(giv)
     fam_giv = pl.concat_str([fam, giv_any], separator=" ")
-    first_last = pl.concat_str([giv, fam], separator=" ")
     co = pl.concat_str([fam, giv], separator=" ")
-    case = pl.col(f"{p}kind").replace_strict(KIND_CODE, return_dtype=pl.Int64) * 10 + pl.col(f"{p}nst")
+    case = pl.col(f"{p}kind").replace_strict(KIND_CODE, return_dtype=pl.Int64) * 100 + pl.col(f"{p}nst")
     return case, {
         0: hz, 1: fam_giv, 2: pl.concat_str([fam.str.to_uppercase(), giv_any], separator=" "),
         3: pl.concat_str([giv_any, fam], separator=" "), 4: fam_giv.str.to_lowercase(), 5: fam_giv.str.to_uppercase(),
         6: pl.concat_str([fam, giv_any], separator=", "), 7: pl.concat_str([hz, fam, giv], separator=" "),
-        10: hz, 11: pl.concat_str([city, fam, giv], separator=" "),
-        12: pl.concat_str([city, fam, giv.str.replace_all(r"[.,]", "")], separator=" ").str.to_uppercase(),
-        13: pl.concat_str([fam, pl.lit("(") + city + pl.lit(")"), giv], separator=" "),
-        14: pl.concat_str([city, fam, pl.lit("Co., Ltd")], separator=" "),
-        15: pl.col(f"{p}co_brand_hz"), 16: pl.col(f"{p}co_store_hz"), 17: pl.col(f"{p}co_store_en"),
-        18: pl.concat_str([city, fam, pl.lit("CO., LIMITED")], separator=" ").str.to_uppercase(),
-        19: pl.concat_str([city, fam, pl.lit("Co Ltd")], separator=" "),
-        20: first_last, 21: pl.concat_str([fam.str.to_uppercase(), giv], separator=" "),
-        22: pl.concat_str([fam, giv], separator=", "), 23: first_last.str.to_uppercase(),
-        24: first_last.str.to_lowercase(), 25: pl.concat_str([giv.str.slice(0, 1) + pl.lit("."), fam], separator=" "),
-        30: co, 31: co.str.to_uppercase(), 32: fam, 33: pl.concat_str([fam, giv], separator=", "),
+        100: hz, 101: pl.concat_str([city, fam, giv], separator=" "),
+        102: pl.concat_str([city, fam, giv.str.replace_all(r"[.,]", "")], separator=" ").str.to_uppercase(),
+        103: pl.concat_str([fam, pl.lit("(") + city + pl.lit(")"), giv], separator=" "),
+        104: pl.concat_str([city, fam, pl.lit("Co., Ltd")], separator=" "),
+        105: pl.col(f"{p}co_brand_hz"), 106: pl.col(f"{p}co_store_hz"), 107: pl.col(f"{p}co_store_en"),
+        108: pl.concat_str([city, fam, pl.lit("CO., LIMITED")], separator=" ").str.to_uppercase(),
+        109: pl.concat_str([city, fam, pl.lit("Co Ltd")], separator=" "),
+        **{200 + i: _name_form(p, template, how) for i, (template, how) in F.NAME_FORMS.items()},
+        300: co, 301: co.str.to_uppercase(), 302: fam, 303: pl.concat_str([fam, giv], separator=", "),
     }
 
 
@@ -1461,13 +1915,65 @@ WAREHOUSE_CODE_STYLES = ("Suite {n}", "Ste. {n}", "Ste {n}", "#{n}", "#{p}{n}", 
 CODE_IN_NAME = 0.12
 CODE_NAME_STYLES = ("{name} ({p}{n})", "{p}-{n} {name}", "{name} #{n}", "{name} {p}{n}")
 
-FOREIGN_ADDRESS_STYLES = {"us": 10, "gb": 11, "de": 12, "ru": 13, "jp": 14, "generic": 15, "fr": 15, "kr": 15}
+_ADDRESS_PART = re.compile(r"\{(\w+!?)(?::([^}|]*)(?:\|([^}]*))?)?\}")
 
 
-def _address_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
-    """How an address is written: Chinese ones in hanzi or English, large-to-small or small-to-large,
-    abbreviated or not, with or without the flat; foreign ones in their country's usual order, with
-    or without the unit (the forwarding suite when the row has one) and the country name."""
+def _address_form(p: str, template: str, how: str) -> pl.Expr:
+    """One of synth_foreign.ADDRESS_FORMS as an expression over a party's address parts (`p` its
+    column prefix) and the row's choices: whether the flat, the postcode, the country name are
+    written, which spelling of the city, which form of a premises."""
+    c = lambda name: pl.col(f"{p}{name}")  # noqa: E731
+
+    def part(name: str, word: str | None, suffix: str | None) -> pl.Expr:
+        if name == "flat":  # the flat in this form's words, or the forwarding customer's code
+            word, suffix = word or "", suffix or ""
+            glued = bool(word) and not word.endswith(" ")
+            return (pl.when(c("code").is_not_null()).then(pl.lit(", " if glued else "") + c("code"))
+                    .when(c("flat").is_not_null()).then(pl.lit(word) + c("flat") + pl.lit(suffix)))
+        if name == "unit":
+            return c("unit_txt")
+        if name == "prem":
+            return pl.when(c("u7") < 0.8).then(c("a_prem_a")).otherwise(c("a_prem_b"))
+        if name == "prem_n":
+            return c("a_prem_n")
+        if name == "post":
+            return pl.when(c("u9") >= 0.15).then(c("a_post"))
+        if name in ("country_l", "country_n"):
+            return pl.when(c("u10") > 0.5).then(c("a_country_name" if name == "country_l" else "a_country_n"))
+        if name == "country_n!":
+            return c("a_country_n")
+        if name == "city_l":
+            return pl.when((c("u8") < 0.25) & c("a_city_l2").is_not_null()).then(c("a_city_l2")).otherwise(c("a_city"))
+        if name == "no":
+            return c("a_no_txt")
+        return c({"type_l": "a_type_long", "type_s": "a_type_short"}.get(name, f"a_{name}"))
+
+    def pieces(text: str) -> list[pl.Expr]:
+        out, pos = [], 0
+        for m in _ADDRESS_PART.finditer(text):
+            if m.start() > pos:
+                out.append(pl.lit(text[pos: m.start()]))
+            out.append(part(m.group(1), m.group(2), m.group(3)))
+            pos = m.end()
+        if pos < len(text):
+            out.append(pl.lit(text[pos:]))
+        return out
+
+    top: list[pl.Expr] = []
+    for chunk in re.split(r"(\[[^\]]*\])", template):
+        if chunk.startswith("["):  # left out when a part in it is missing
+            top.append(pl.concat_str(pieces(chunk[1:-1]), ignore_nulls=False))
+        elif chunk:
+            top += pieces(chunk)
+    expr = pl.concat_str(top, ignore_nulls=True)
+    return expr.str.to_uppercase() if how == "upper" else expr
+
+
+def _address_branches(p: str) -> dict[int, pl.Expr]:
+    """How an address is written: Chinese ones (cases 0-5) in hanzi or English, large-to-small or
+    small-to-large, abbreviated or not, with or without the flat; foreign ones (10 and up) in the
+    forms of synth_foreign.ADDRESS_FORMS, in their country's conventions and scripts, with or
+    without the flat (the forwarding customer's code when the row has one), postcode, country name."""
     c = lambda name: pl.col(f"{p}{name}")  # noqa: E731
     v = c("u4")
     no, bldg, unit, room = (c(x).cast(pl.String) for x in ("a_no", "a_bldg", "a_unit", "a_room"))
@@ -1496,28 +2002,7 @@ def _address_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
         5: pl.concat_str([pl.lit("No."), no, pl.lit(" "), c("a_road_en"), pl.lit(" "), road_type, pl.lit(", "),
                           c("a_dist_en"), pl.lit(", "), c("a_city_en"), pl.lit(" "), c("a_post"), pl.lit(" China")]),
     }
-    funit = c("unit").cast(pl.String)
-    has_unit = c("unit_txt").is_not_null()
-    unit_txt = c("unit_txt")
-    country = pl.when(v > 0.5).then(pl.lit(", ") + c("a_country_name")).otherwise(pl.lit(""))
-    street_en = pl.concat_str([no, c("a_street"), road_type], separator=" ")
-    region = pl.when(c("a_region") != "").then(pl.lit(", ") + c("a_region")).otherwise(pl.lit(""))
-    post = pl.when(c("a_post") != "").then(pl.lit(" ") + c("a_post")).otherwise(pl.lit(""))
-    foreign = {
-        10: pl.concat_str([street_en, pl.lit(" ") + unit_txt, pl.lit(", "), c("a_city"), region, post, country], ignore_nulls=True),
-        11: pl.concat_str([unit_txt + pl.lit(", "), street_en, pl.lit(", "), c("a_city"), post, country], ignore_nulls=True),
-        12: pl.concat_str([c("a_street") + c("a_type_long"), pl.lit(" "), no, pl.lit(", ") + unit_txt,
-                           pl.lit(", "), c("a_post"), pl.lit(" "), c("a_city"), country], ignore_nulls=True),
-        13: pl.concat_str([pl.lit("ul. "), c("a_street"), pl.lit(", d. "), no,
-                           pl.when(c("forced_unit")).then(pl.lit(", ") + unit_txt).when(has_unit).then(pl.lit(", kv. ") + funit),
-                           pl.lit(", "), c("a_city"), post, country], ignore_nulls=True),
-        14: pl.concat_str([(c("a_no") % 9 + 1).cast(pl.String), pl.lit("-"), no, pl.lit(" "), unit_txt + pl.lit(" "),
-                           c("a_street"), pl.lit(", "), c("a_city"), post, country], ignore_nulls=True),
-        15: pl.concat_str([street_en, pl.lit(", ") + unit_txt, pl.lit(", "), c("a_city"), post, country], ignore_nulls=True),
-    }
-    case = (pl.when(c("country") == "CN").then(c("ast"))
-            .otherwise(c("a_style").replace_strict(FOREIGN_ADDRESS_STYLES, default=15, return_dtype=pl.Int64)))
-    return case, {**cn, **foreign}
+    return {**cn, **{i: _address_form(p, template, how) for i, (template, how) in F.ADDRESS_FORMS.items()}}
 
 
 def _unit_branches(p: str, u_keep: pl.Expr) -> tuple[pl.Expr, dict[int, pl.Expr]]:
@@ -1571,52 +2056,107 @@ def _gather(pool: pl.DataFrame, idx: pl.Series, cols: list[str], prefix: str) ->
                             for c in cols).rename({c: prefix + c for c in cols})
 
 
+def _by_case_pool(rows: pl.DataFrame, pool: pl.DataFrame, idx: np.ndarray, prefix: str, case: pl.Series,
+                  branches: dict[int, pl.Expr], name: str) -> pl.Series:
+    """Like `_by_case`, for rows that mention parties (`idx`: the party of each row): each case's
+    rows get from the pool only the party columns that its expression uses (named `prefix` + column),
+    beside the row's own columns in `rows`. Rows whose case has no branch get null."""
+    n = rows.height
+    case_np = case.fill_null(-1).to_numpy()
+    out = pl.Series(name, [None] * n, dtype=pl.String)
+    if not n:
+        return out
+    pool_cols = set(pool.columns)
+    order = np.argsort(case_np, kind="stable")
+    keys, starts = np.unique(case_np[order], return_index=True)
+    ends = np.r_[starts[1:], n]
+    for key, a, b in zip(keys.tolist(), starts.tolist(), ends.tolist()):
+        expr = branches.get(key)
+        if expr is None:
+            continue
+        sel = order[a:b]
+        roots = set(expr.meta.root_names())
+        from_rows = sorted(r for r in roots if r in rows.columns)
+        from_pool = sorted(r[len(prefix):] for r in roots - set(from_rows)
+                           if r.startswith(prefix) and r[len(prefix):] in pool_cols)
+        frames = []
+        if from_pool:
+            frames.append(pool.select(from_pool)[idx[sel]].rename({c: prefix + c for c in from_pool}))
+        if from_rows:
+            frames.append(rows.select(from_rows)[sel])
+        frame = pl.concat(frames, how="horizontal") if frames else pl.DataFrame({"_": np.zeros(len(sel))})
+        out.scatter(sel, frame.select(expr.cast(pl.String).alias(name)).to_series())
+    return out
+
+
+def _alternate(habit: pl.Expr, alts: list[pl.Expr], u: pl.Expr, r: pl.Expr, loyalty: pl.Expr | float = HABIT) -> pl.Expr:
+    """A mention's form: the party's habitual one most of the time, else one of the others it uses."""
+    k = len(alts)
+    expr = pl.when(u < loyalty).then(habit)
+    for i, alt in enumerate(alts[:-1]):
+        expr = expr.when(r < (i + 1) / k).then(alt)
+    return expr.otherwise(alts[-1])
+
+
 def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Write every planned party mention as a carrier records it: names, addresses, phones, IDs,
-    accounts. Each role is rendered on a narrow frame of its own, which keeps memory low."""
+    accounts. Per role, the few columns that choose a mention's form are gathered for every row; the
+    parts that a form writes are gathered per form, for its rows only, which keeps memory low."""
     n = plans.height
-    name_cols = ["kind", "hz", "fam", "giv", "giv_sp", "co_city", "co_brand_hz", "co_store_hz", "co_store_en",
-                 "name_habit", "name_loyal"]
-    addr_cols = ["country", "addr_habit", "a_prov_hz", "a_prov_en", "a_city_hz", "a_city_en", "a_post",
-                 "a_dist_hz", "a_dist_en", "a_road_hz", "a_road_en", "a_type_long", "a_type_short", "a_no",
-                 "a_comp_hz", "a_comp_en", "a_bldg", "a_unit", "a_room", "a_style", "a_street", "a_city",
-                 "a_region", "a_country_name", "wh_prefix", "wh_habit"]
     phone_cols = ["phone_cc", "phone_trunk", "phone_nsn", "phone_habit"]
     texts: dict[str, pl.Series] = {}
     for role in ("s", "r"):
         u = {k: pl.Series(rng.random(n)) for k in ("habit", "n", "a_habit", "a", "p_habit", "p", "u3", "u4", "u5",
-                                                     "typo", "typo_pos", "wide", "u6", "code", "code_style", "keep")}
-        df = pl.concat([
-            _gather(pool, plans[f"{role}_name"], name_cols, f"{role}n_"),
-            _gather(pool, plans[f"{role}_addr"], addr_cols, f"{role}a_"),
-            _gather(pool, plans[f"{role}_phone"], phone_cols, f"{role}p_"),
-            plans.select(unit=pl.col("r_unit")) if role == "r" else pl.DataFrame({"unit": pl.Series([None] * n, dtype=pl.Int64)}),
+                                                     "typo", "typo_pos", "wide", "u6", "code", "code_style", "keep",
+                                                     "u7", "u8", "u9", "u10", "u11")}
+        pn, pa, pp = f"{role}n_", f"{role}a_", f"{role}p_"
+        idx = {k: plans[f"{role}_{k}"] for k in ("name", "addr", "phone")}
+        plan_unit = plans["r_unit"] if role == "r" else pl.Series([None] * n, dtype=pl.Int64)
+        ctrl = pl.concat([
+            _gather(pool, idx["name"], ["kind", "name_habit", "name_loyal", "name_alt0", "name_alt1", "name_alt2"], pn),
+            _gather(pool, idx["addr"], ["country", "addr_habit", "a_alt0", "a_alt1", "a_alt2", "a_unit", "wh_prefix",
+                                        "wh_habit"], pa),
+            _gather(pool, idx["phone"], phone_cols, pp),
         ], how="horizontal")
-        nkind = pl.col(f"{role}n_kind")
-        nsn = pl.col(f"{role}p_phone_nsn")
+        c = pl.col
+        nkind = c(f"{pn}kind")
+        fx_style = _alternate(c(f"{pn}name_habit"), [c(f"{pn}name_alt{j}") for j in range(3)], u["habit"], u["n"])
+        other_style = _styled(c(f"{pn}name_habit"), nkind.replace_strict(NAME_STYLES, return_dtype=pl.Int64),
+                              u["habit"], u["n"], c(f"{pn}name_loyal").fill_null(HABIT))
+        cn_addr = _styled(c(f"{pa}addr_habit"), pl.lit(6), u["a_habit"], u["a"])
+        fx_addr = _alternate(c(f"{pa}addr_habit"), [c(f"{pa}a_alt{j}") for j in range(3)], u["a_habit"], u["a"])
+        nsn = c(f"{pp}phone_nsn")
         long = nsn.str.len_chars() == 11  # Chinese mobiles group 3-4-4, others 3-3-rest
-        df = df.with_columns(
-            _styled(pl.col(f"{role}n_name_habit"), nkind.replace_strict(NAME_STYLES, return_dtype=pl.Int64),
-                    u["habit"], u["n"], pl.col(f"{role}n_name_loyal").fill_null(HABIT)).alias(f"{role}n_nst"),
-            _styled(pl.col(f"{role}a_addr_habit"), pl.lit(6), u["a_habit"], u["a"]).alias(f"{role}a_ast"),
-            _styled(pl.col(f"{role}p_phone_habit"), pl.lit(9), u["p_habit"], u["p"]).alias(f"{role}p_pst"),
-            u["u3"].alias(f"{role}n_u3"), u["u4"].alias(f"{role}a_u4"), u["u5"].alias(f"{role}a_u5"),
-            u["u6"].alias(f"{role}a_u6"),
-            pl.coalesce(pl.col("unit"), pl.col(f"{role}a_a_unit")).alias(f"{role}a_unit"),
-            pl.col("unit").is_not_null().alias(f"{role}a_forced_unit"),
-            nsn.str.slice(0, 3).alias(f"{role}p_g1"),
-            pl.when(long).then(nsn.str.slice(3, 4)).otherwise(nsn.str.slice(3, 3)).alias(f"{role}p_g2"),
-            pl.when(long).then(nsn.str.slice(7)).otherwise(nsn.str.slice(6)).alias(f"{role}p_g3"),
-            _u_typo=u["typo"], _u_pos=u["typo_pos"],
+        # Whether the name is written in its own script (or spelling): the address mostly follows.
+        nst = pl.when(nkind == KIND_FX_PERSON).then(fx_style).otherwise(other_style)
+        name_own = (pl.when(nkind == KIND_FX_PERSON).then(nst.is_in(F.NATIVE_FORMS))
+                    .when(nkind == KIND_FX_COMPANY).then(pl.lit(False)))
+        ways = [c(f"{pa}addr_habit")] + [c(f"{pa}a_alt{j}") for j in range(3)]
+        matching = pl.when(ways[0].is_in(F.NATIVE_ADDRESS_FORMS) == name_own).then(ways[0])
+        for way in ways[1:]:
+            matching = matching.when(way.is_in(F.NATIVE_ADDRESS_FORMS) == name_own).then(way)
+        fx_addr = (pl.when(name_own.is_not_null() & (fx_addr.is_in(F.NATIVE_ADDRESS_FORMS) != name_own)
+                           & (u["u11"] < 0.85)).then(matching.otherwise(fx_addr)).otherwise(fx_addr))
+        ctrl = ctrl.with_columns(
+            nst.alias(f"{pn}nst"),
+            pl.when(c(f"{pa}country") == "CN").then(cn_addr).otherwise(fx_addr).alias(f"{pa}ast"),
+            _styled(c(f"{pp}phone_habit"), pl.lit(9), u["p_habit"], u["p"]).alias(f"{pp}pst"),
+            nsn.str.slice(0, 3).alias(f"{pp}g1"),
+            pl.when(long).then(nsn.str.slice(3, 4)).otherwise(nsn.str.slice(3, 3)).alias(f"{pp}g2"),
+            pl.when(long).then(nsn.str.slice(7)).otherwise(nsn.str.slice(6)).alias(f"{pp}g3"),
         )
-        name = _by_case(df, *_name_branches(f"{role}n_"), "name")
+        # Names.
+        name_case, name_forms = _name_branches(pn)
+        name = _by_case_pool(pl.DataFrame({f"{pn}u3": u["u3"]}), pool, idx["name"].to_numpy(), pn,
+                             ctrl.select(name_case).to_series(), name_forms, "name")
         name = _by_case(pl.DataFrame({"name": name, "_u_typo": u["typo"], "_u_pos": u["typo_pos"]}),
                         *_typo_branches(pl.col("name"), pl.col("_u_typo"), pl.col("_u_pos")), "name")
         name = pl.select(_fullwidth(pl.lit(name), pl.lit(u["wide"]))).to_series()
         # A forwarding customer's code in the name line; the address then often leaves it out.
-        code_in_name = (df[f"{role}a_forced_unit"] & df[f"{role}a_wh_prefix"].is_not_null() & (u["code"] < CODE_IN_NAME))
+        forced = plan_unit.is_not_null()
+        code_in_name = forced & ctrl[f"{pa}wh_prefix"].is_not_null() & (u["code"] < CODE_IN_NAME)
         code_style = (u["code_style"] * len(CODE_NAME_STYLES)).floor().cast(pl.Int64)
-        coded = pl.DataFrame({"name": name, "p": df[f"{role}a_wh_prefix"], "n": df["unit"].cast(pl.String),
+        coded = pl.DataFrame({"name": name, "p": ctrl[f"{pa}wh_prefix"], "n": plan_unit.cast(pl.String),
                               "case": np.where(code_in_name.to_numpy(), code_style.to_numpy(), -1)})
         code_branches = {-1: pl.col("name")}
         for i, form in enumerate(CODE_NAME_STYLES):
@@ -1624,17 +2164,29 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
                      for x in re.split(r"(\{\w+\})", form) if x]
             code_branches[i] = pl.concat_str(parts)
         texts[f"{role}_name_txt"] = _by_case(coded, pl.col("case"), code_branches, "name")
-        df = df.with_columns(unit_txt=_by_case(
-            df.with_columns(_keep=~(pl.Series(code_in_name) & (u["keep"] < 0.5))),
-            *_unit_branches(f"{role}a_", pl.col("_keep")), "unit_txt"))
-        df = df.rename({"unit_txt": f"{role}a_unit_txt"})
-        texts[f"{role}_addr_txt"] = _by_case(df, *_address_branches(f"{role}a_"), "addr")
-        texts[f"{role}_phone_txt"] = _by_case(df, *_phone_branches(f"{role}p_"), "phone")
+        # Addresses: the unit (a flat, or a forwarding customer's code), then the address form.
+        rows = pl.DataFrame({
+            f"{pa}unit": ctrl.select(pl.coalesce(pl.lit(plan_unit), pl.col(f"{pa}a_unit"))).to_series(),
+            f"{pa}forced_unit": forced,
+            f"{pa}wh_prefix": ctrl[f"{pa}wh_prefix"], f"{pa}wh_habit": ctrl[f"{pa}wh_habit"],
+            **{f"{pa}{k}": u[k] for k in ("u4", "u5", "u6", "u7", "u8", "u9", "u10")},
+            "_keep": ~(code_in_name & (u["keep"] < 0.5)),
+        })
+        unit_txt = _by_case(rows, *_unit_branches(pa, pl.col("_keep")), "unit_txt")
+        warehouse = rows[f"{pa}forced_unit"] & rows[f"{pa}wh_prefix"].is_not_null()
+        rows = rows.with_columns(**{
+            f"{pa}unit_txt": unit_txt,
+            f"{pa}code": pl.when(warehouse).then(unit_txt),
+            f"{pa}flat": pl.when(~warehouse & unit_txt.is_not_null()).then(rows[f"{pa}unit"].cast(pl.String)),
+        })
+        texts[f"{role}_addr_txt"] = _by_case_pool(rows, pool, idx["addr"].to_numpy(), pa, ctrl[f"{pa}ast"],
+                                                  _address_branches(pa), "addr")
+        texts[f"{role}_phone_txt"] = _by_case(ctrl, *_phone_branches(pp), "phone")
     others = pl.concat([
         _gather(pool, plans["s_id"], ["id_number"], "si_"),
         _gather(pool, plans["s_acct"], ["account"], "sc_"),
-        _gather(pool, plans["s_ent"], ["entity"], "se_"),
-        _gather(pool, plans["r_ent"], ["entity"], "re_"),
+        _gather(pool, plans["s_ent"], ["entity", "household"], "se_"),
+        _gather(pool, plans["r_ent"], ["entity", "household"], "re_"),
     ], how="horizontal")
     return pl.concat([plans, others, pl.DataFrame(texts)], how="horizontal")
 
@@ -1705,6 +2257,8 @@ def _finish(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         acceptance_point=pl.when(pl.col("x_e10") < EMPTY["acceptance_point"]).then(None).otherwise(pl.col("acceptance_point")),
         sender_entity=pl.col("se_entity"),
         receiver_entity=pl.col("re_entity"),
+        sender_household=pl.col("se_household"),
+        receiver_household=pl.col("re_household"),
     )
     out = _hash_ids(out)
     return _waybills(out, rng)
@@ -1845,12 +2399,12 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False, lookalike_st
     say("drawing parties")
     pool = _Pool()
     # Pools are smaller than the traffic: people send and receive more than once a year.
-    cn_senders = pool.add(cn_people(rng, max(20, int(n * 0.30))))
+    cn_senders = pool.add(cn_people(rng, max(20, int(n * 0.30)), households=HOUSEHOLD_SHARE))
     cn_firms = pool.add(cn_companies(rng, max(5, int(n * 0.008))))
     fx_countries = _dest_countries(rng, max(50, int(n * 0.45)))
     # Make sure every inbound origin has residents to post from.
     fx_countries[: len(W.INBOUND_ORIGINS)] = list(W.INBOUND_ORIGINS)
-    fx_receivers = pool.add(fx_people(rng, fx_countries))
+    fx_receivers = pool.add(fx_people(rng, fx_countries, households=HOUSEHOLD_SHARE))
     fx_firms = pool.add(fx_companies(rng, _dest_countries(rng, max(10, int(n * 0.01)))))
     ctx = _Ctx(rng, pool, cn_senders, _activity(rng, len(cn_senders), 1.1), cn_firms,
                _activity(rng, len(cn_firms), 1.5), fx_receivers, _activity(rng, len(fx_receivers), 0.7),
@@ -1886,7 +2440,9 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False, lookalike_st
 
     say(f"rendering {plans.height:,} parcels")
     party = pool.frame()
+    pool.frames.clear()  # the parties live on in `party` alone
     rendered = _render(plans, party, rng)
+    del party, plans
     say("declarations and waybills")
     rendered = _finish(rendered, rng)
     order = rng.permutation(rendered.height)
@@ -1895,7 +2451,7 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False, lookalike_st
     truth = rendered.select(
         "parcel_id", "carrier", "actor_kind", "ring_id", "typology", "commodity",
         pl.col("true_controlled_kg").fill_null(0.0), pl.col("sender_entity"), pl.col("receiver_entity"),
-        "lookalike_kind", "lookalike_group",
+        "lookalike_kind", "lookalike_group", "sender_household", "receiver_household",
     )
     rings_df = pl.DataFrame(rings, schema={"ring_id": pl.String, "typology": pl.String, "commodity": pl.String,
                                            "parcels": pl.Int64, "true_controlled_kg": pl.Float64,

@@ -7,10 +7,12 @@ import pytest
 from linker import store
 from linker.ingest import ingest_paths
 from linker.normalise import (
+    COMPANY_GLOSSARY,
     build_party_mentions,
     canonical_identifier,
     clean_phone,
     name_key,
+    name_skeleton,
     normalise_address,
     normalise_name,
     normalise_phone,
@@ -160,6 +162,250 @@ def test_the_unit_suite_or_box_number_is_its_own_field(written, expected):
     assert expected not in (address_key(written) or "").split()
 
 
+# --- Issue 13: names in other scripts and orders ---------------------------------------------
+
+def similarity(a: str, b: str) -> float:
+    """The resolver's name similarity: rapidfuzz's ratio of the order-free keys."""
+    from rapidfuzz import fuzz
+
+    return fuzz.ratio(key(a), key(b)) / 100
+
+
+@pytest.mark.parametrize("written", ["Андрей Попов", "АНДРЕЙ ПОПОВ", "Попов Андрей", "Popov, Andrey", "ANDREY POPOV"])
+def test_a_cyrillic_name_meets_its_latin_spelling(written):
+    assert key(written) == key("Andrey Popov") == "andrey popov"
+
+
+@pytest.mark.parametrize("cyrillic, latin", [
+    ("Андрей Попов", "Andrei Popov"), ("Юрий Фёдоров", "Yuri Fedorov"), ("Александр Кузнецов", "Alexander Kuznetsov"),
+    ("Дмитрий Соколов", "Dmitry Sokolov"), ("Сергей Васильев", "Sergei Vasiliev"), ("Наталья Смирнова", "Natalia Smirnova"),
+    ("Ерлан Нурланов", "Yerlan Nurlanov"), ("Ксения Орлова", "Ksenia Orlova"), ("Евгений Волков", "Yevgeny Volkov"),
+    ("Екатерина Петрова", "Yekaterina Petrova"), ("Юлия Ким", "Iuliia Kim"),
+])
+def test_romanisation_variants_of_a_cyrillic_name_meet_on_the_skeleton(cyrillic, latin):
+    # anyascii writes Андрей as andrey, Юрий as yuriy; other systems differ by a letter or two.
+    # The keys differ, and their similarity varies (0.43 for Евгений / Yevgeny, whose tokens sort
+    # the other way round; Natalia and Yuri are split as if pinyin); the skeletons are one.
+    assert key(cyrillic) != key(latin)
+    assert name_skeleton(cyrillic) == name_skeleton(latin)
+
+
+@pytest.mark.parametrize("cyrillic, latin", [("Андрей Попов", "Andrei Popov"), ("Дмитрий Соколов", "Dmitry Sokolov"),
+                                             ("Ксения Орлова", "Ksenia Orlova"), ("Сергей Васильев", "Sergey Vasilyev")])
+def test_a_variant_of_one_or_two_letters_is_close_for_the_resolver(cyrillic, latin):
+    assert similarity(cyrillic, latin) >= 0.88
+
+
+@pytest.mark.parametrize("written", ["Nguyễn Văn An", "Nguyen Van An", "NGUYỄN VĂN AN", "An Nguyen Van", "Nguyen, Van An"])
+def test_a_vietnamese_name_with_and_without_diacritics_shares_one_key(written):
+    assert key(written) == key("Nguyen Van An")
+
+
+def test_vietnamese_letters_without_a_decomposition_are_read_too():
+    assert key("Đặng Thị Bích Ngọc") == key("Dang Thi Bich Ngoc")
+    assert key("Trần Hưng Đạo") == key("Tran Hung Dao")
+
+
+@pytest.mark.parametrize("local, plain", [("Müller", "Muller"), ("José García", "Jose Garcia"), ("Łukasz Wiśniewski", "Lukasz Wisniewski"),
+                                          ("Ayşe Yılmaz", "Ayse Yilmaz"), ("Søren Ørsted", "Soren Orsted"), ("Straßer", "Strasser"),
+                                          ("Paweł Woźniak", "Pawel Wozniak"), ("Zoë Ångström", "Zoe Angstrom")])
+def test_latin_letters_of_local_alphabets_meet_their_plain_form(local, plain):
+    assert key(local) == key(plain)
+
+
+def test_mueller_and_mueller_without_its_umlaut_meet_on_the_skeleton_and_are_close():
+    assert name_skeleton("Hans Mueller") == name_skeleton("Hans Müller") == name_skeleton("Hans Muller")
+    assert similarity("Hans Mueller", "Hans Müller") >= 0.88
+
+
+@pytest.mark.parametrize("latin", ["Mohammed Ali", "Muhammad Ali", "Mohamed Aly", "MOHAMMAD ALI", "Ali, Muhammad"])
+def test_an_arabic_name_meets_its_romanisations_on_the_skeleton(latin):
+    assert name_skeleton("محمد علي") == name_skeleton(latin) == "al mhmd"
+
+
+def test_an_arabic_name_is_written_in_latin_consonants_with_its_initial_vowel():
+    assert normalise_name("محمد علي") == "mhmd aly"
+    assert normalise_name("أحمد") == normalise_name("احمد") == "ahmd"
+    assert name_skeleton("أحمد") == name_skeleton("Ahmed") == name_skeleton("Ahmad")
+    assert name_skeleton("مُحَمَّد") == name_skeleton("Muhammad")  # written with its vowels, anyascii reads them
+
+
+def test_the_arabic_article_is_one_word_with_its_noun_on_either_side():
+    assert name_skeleton("محمد المنصوري") == name_skeleton("Mohammed Al Mansouri") == name_skeleton("Mohamed Al-Mansoori")
+    assert name_skeleton("Omar El Sayed") == name_skeleton("Omar Al-Sayed")
+
+
+def test_different_arabic_names_keep_different_skeletons():
+    assert name_skeleton("أحمد") != name_skeleton("حامد")  # Ahmed, Hamid
+    assert name_skeleton("محمد علي") != name_skeleton("عمر خالد")  # Omar Khalid
+    assert name_skeleton("Fatima Saleh") != name_skeleton("Aisha Saleh")
+
+
+@pytest.mark.parametrize("thai, latin", [("สมชาย ใจดี", "Somchai Jaidee"), ("มาลี บุญมี", "Malee Boonmee"), ("สมศักดิ์ ศรีสุข", "Somsak Srisuk")])
+def test_a_thai_name_is_romanised_and_meets_its_latin_spelling_on_the_skeleton(thai, latin):
+    assert normalise_name(thai).isascii()
+    assert name_skeleton(thai) == name_skeleton(latin)
+
+
+def test_a_thai_name_shares_the_tokens_that_rtgs_spells_as_people_do():
+    assert "somchai" in key("สมชาย ใจดี").split() and "somchai" in key("Somchai Jaidee").split()
+
+
+def test_a_hangul_name_is_read_one_syllable_a_word_as_run_together_romanisations_are_split():
+    assert normalise_name("김민수") == "gim min su"
+    assert similarity("김민수", "Kim Min-su") >= 0.88
+
+
+def test_a_chinese_name_has_no_skeleton_but_other_names_do():
+    for written in ("张伟", "Zhang Wei", "Wei-Ming Zhang", "欧阳娜娜"):
+        assert name_skeleton(written) is None
+    assert name_skeleton("Anna Petrova") is not None and name_skeleton("Ivan") == "avn"
+
+
+def test_party_mentions_carry_the_name_skeleton(tmp_path):
+    con = _store(tmp_path, [parcel(parcel_id="S1", sender_name="张伟", receiver_name="محمد علي")])
+    build_party_mentions(con)
+    rows = dict(con.execute("SELECT role, name_skeleton FROM party_mentions").fetchall())
+    assert rows == {"sender": None, "receiver": "al mhmd"}
+
+
+# --- Issue 13: organisations across scripts ---------------------------------------------------
+
+def test_a_hanzi_company_its_short_name_and_its_english_name_have_keys_that_meet():
+    full, short, english = key("杭州顺发磁性玩具有限公司"), key("顺发磁性玩具"), key("HANGZHOU SHUNFA MAGNETIC TOY CO., LIMITED")
+    assert full == english == "fa hang magnetic shun toy zhou"
+    assert set(short.split()) < set(full.split())
+    assert key("杭州顺发磁性玩具有限公司") == key("Hangzhou Shunfa Magnetic Toys Co., Ltd.") == key("hangzhou shunfa magnetic toy co ltd")
+
+
+def test_a_traditional_hanzi_company_name_meets_its_simplified_form():
+    assert key("杭州順發磁性玩具有限公司") == key("杭州顺发磁性玩具有限公司")
+    assert key("陳偉") == key("陈伟") == key("Chen Wei")
+
+
+@pytest.mark.parametrize("shop, english", [("顺发玩具店", "Shunfa Toys Store"), ("顺发玩具旗舰店", "Shunfa Toys Official Store"),
+                                           ("顺发玩具厂", "Shunfa Toy Factory"), ("华信电子专营店", "Huaxin Electronics Shop")])
+def test_a_shop_name_meets_its_english_and_its_words_are_the_companys(shop, english):
+    assert key(shop) == key(english)
+    assert set(key(shop).split()) <= set(key("杭州顺发玩具有限公司").split()) | set(key("华信电子有限公司").split())
+
+
+@pytest.mark.parametrize("hanzi, english", [
+    # real companies, not from our generator
+    ("华为技术有限公司", "Huawei Technologies Co., Ltd."),
+    ("宁波韵升股份有限公司", "Ningbo Yunsheng Co., Ltd."),
+    ("厦门钨业股份有限公司", "Xiamen Tungsten Co., Ltd."),
+    ("江西赣锋锂业股份有限公司", "Jiangxi Ganfeng Lithium Co., Ltd."),
+    ("上海振华重工（集团）股份有限公司", "Shanghai Zhenhua Heavy Industries Co., Ltd."),
+    ("湖南有色金属控股集团有限公司", "Hunan Nonferrous Metals Holding Group Co., Ltd."),
+    ("云南锗业股份有限公司", "Yunnan Germanium Co., Ltd."),
+    ("中国电子科技集团公司", "China Electronics Technology Group Corporation"),
+    ("深圳市华信电子科技有限公司", "Shenzhen Huaxin Electronic Technology Co., Ltd."),
+    ("义乌市顺发饰品商行", "Yiwu Shunfa Jewellery"),
+    ("宁波永久磁业有限公司", "Ningbo Yongjiu Magnetics Co., Ltd."),
+    ("广州联创新材料科技有限公司", "Guangzhou Lianchuang New Material Technology Co., Ltd."),
+    ("东莞市天成文创礼品有限公司", "Dongguan Tiancheng Creative Gifts Co., Ltd."),
+    ("深圳市科磁电子有限公司", "Shenzhen Keci Electronics Co., Ltd."),
+    ("浙江众合金属粉末有限公司", "Zhejiang Zhonghe Metal Powder Co., Ltd."),
+    ("苏州精密五金制品厂", "Suzhou Precision Hardware Products Factory"),
+    ("青岛海纳进出口贸易有限公司", "Qingdao Haina Import & Export Trading Co., Ltd."),
+    ("上海通达国际货运代理有限公司", "Shanghai Tongda International Freight Forwarding Co., Ltd."),
+    ("北京中科三环高技术股份有限公司", "Beijing Zhongke Sanhuan Hi-Tech Co., Ltd."),
+])
+def test_real_chinese_company_names_meet_their_english_names(hanzi, english):
+    assert key(hanzi) == key(english)
+
+
+def test_trade_words_are_read_from_the_end_so_a_brand_keeps_its_characters():
+    # 联创 + 新材料, not 联 + 创新 + 材料; 科磁 + 电子, not 科 + 磁电 + 子
+    assert normalise_name("联创新材料") == "lian chuang new material"
+    assert normalise_name("科磁电子") == "ke ci electronic"
+    assert normalise_name("深圳华信电子城") == "shen zhen hua xin dian zi cheng"  # 电子城, a market, is no trade
+
+
+def test_a_person_whose_given_name_is_a_trade_word_stays_a_person():
+    assert normalise_name("李文化") == "li wen hua"
+    assert normalise_name("欧阳文化") == "ou yang wen hua"  # ouyang is split as Ouyang Nana is
+    assert normalise_name("王建国") == "wang jian guo"
+
+
+def test_the_glossary_covers_the_trades_of_the_generator_and_common_ones():
+    from linker.data import synth_words as W
+
+    assert len(COMPANY_GLOSSARY) >= 80 and all(len(k) >= 2 for k in COMPANY_GLOSSARY)
+    # (not 磁乐园, whose pinyin the generator writes Ciyuan)
+    for brand_hz, brand_py in [b for b in W.COMPANY_BRANDS + W.SHOP_BRANDS if b[0] != "磁乐园"]:
+        for trade_hz, trade_en in W.COMPANY_TRADES:
+            full = key(f"深圳市{brand_hz}{trade_hz}有限公司")
+            assert full == key(f"Shenzhen {brand_py} {trade_en} Co., Ltd."), (brand_hz, trade_hz)
+            assert set(key(f"{brand_hz}{trade_hz}").split()) <= set(full.split())
+
+
+def test_jieba_loads_its_bundled_dictionary_without_the_network():
+    import socket
+
+    from linker import normalise
+
+    normalise._jieba.cache_clear()
+    normalise._hanzi_company.cache_clear()
+    normalise._company_segment.cache_clear()
+    real = socket.socket
+
+    def no_network(*args, **kwargs):
+        raise OSError("no network in this test")
+
+    socket.socket = no_network
+    try:
+        assert normalise._hanzi_company("杭州顺发磁性玩具") == ("hang", "zhou", "shun", "fa", "magnetic", "toy")
+    finally:
+        socket.socket = real
+
+
+# --- Issue 13: addresses in local conventions --------------------------------------------------
+
+@pytest.mark.parametrize("written", ["ул. Ленина, д. 5, кв. 12, Москва", "ul. Lenina, d. 5, kv. 12, Moskva", "Moskva, ul. Lenina 5, kv 12",
+                                     "5 Lenina St, Apt 12, Moskva", "Lenina Street 5, flat 12, Moskva", "ulitsa Lenina, dom 5, kvartira 12, Moskva",
+                                     "Москва, улица Ленина, д.5, кв.12"])
+def test_a_russian_address_meets_its_transliterated_and_english_forms_with_its_flat_apart(written):
+    assert address_key(written) == address_key("5 Lenina Street, Moskva")
+    assert unit(written) == "12"
+
+
+@pytest.mark.parametrize("written", ["Số 12 Đường Lê Lợi, Phường 3, Quận 1, Thành phố Hồ Chí Minh",
+                                     "So 12 Duong Le Loi, Phuong 3, Quan 1, TP. Ho Chi Minh", "12 Duong Le Loi, P.3, Q.1, TP.Ho Chi Minh",
+                                     "12 Le Loi Street, Ward 3, District 1, Ho Chi Minh City"])
+def test_a_vietnamese_address_with_and_without_diacritics_meets_its_english_form(written):
+    assert address_key(written) == address_key("12 Le Loi Street, Ward 3, District 1, Ho Chi Minh City")
+
+
+@pytest.mark.parametrize("written", ["Tverskaya 12, 125009 Moskva", "125009, Moskva, Tverskaya 12", "12 Tverskaya, Moskva 125009"])
+def test_house_number_and_postcode_may_stand_anywhere(written):
+    assert address_key(written) == address_key("Moskva 125009 Tverskaya 12")
+
+
+@pytest.mark.parametrize("written", ["sklad 3, ul. Tole Bi 12, Almaty", "склад 3, ул. Толе би 12, Алматы", "Warehouse 3, 12 Tole Bi St, Almaty",
+                                     "12 Tole Bi Street, Warehouse No. 3, Almaty"])
+def test_a_warehouse_number_is_the_unit_of_an_address_without_another(written):
+    assert unit(written) == "3"
+    assert address_key(written) == address_key("12 Tole Bi St, Almaty")
+
+
+@pytest.mark.parametrize("written", ["Warehouse 3, 12 Tole Bi St, Almaty, customer code KZ48213", "склад 3, ул. Толе би 12, код клиента KZ48213",
+                                     "12 Tole Bi St, sklad 3, Suite KZ48213", "Warehouse 3, 12 Tole Bi St, 客户编号：KZ48213"])
+def test_at_a_forwarding_warehouse_the_customer_code_is_the_unit_and_the_warehouse_is_not(written):
+    assert unit(written) == "kz48213"
+    assert "3" not in (address_key(written) or "").split()
+
+
+def test_a_traditional_hanzi_address_meets_its_simplified_form():
+    assert normalise_address("台北市信義區忠孝東路五段68號") == normalise_address("台北市信义区忠孝东路五段68号")
+
+
+def test_a_block_letter_before_a_number_is_no_house_marker():
+    assert address_key("Block D 5, Main St") == "5 block d main street"
+    assert address_key("d. 5, Main St") == "5 main street"
+
+
 def test_id_numbers_and_accounts_are_upper_case_alphanumerics():
     assert canonical_identifier("1101 0519-9001 0112 3x") == "11010519900101123X"
     assert canonical_identifier("１１０１０５") == "110105"
@@ -213,13 +459,24 @@ def test_id_number_and_account_belong_to_the_sender_only(tmp_path):
 # --- The SQL paths and the cache --------------------------------------------------------------
 
 TRICKY_NAMES = ["Wei-Ming O'Brien", "MR. JOHN SMITH", "Co Ltd", "  ", "a-b-c-d", "Zhang_Wei", "li  na 2",
-                "Huaxin Trading Co., Ltd.", "ouyang nana", "Jean-Pierre", "x'", "-", "张伟", "Ｚｈａｎｇ　Ｗｅｉ"]
+                "Huaxin Trading Co., Ltd.", "ouyang nana", "Jean-Pierre", "x'", "-", "张伟", "Ｚｈａｎｇ　Ｗｅｉ",
+                # English spellings, the Arabic article, skeletons of words of all vowels or of one letter
+                "Mohammed Al Mansouri", "al al ali", "el", "Ali al", "Shunfa Toys Store", "Hi-Tech Lab", "Imp & Exp Co",
+                "Yusuf Ay", "a e i", "Q X", "Anna Petrova (KZ48213)", "Андрей Попов", "محمد علي", "สมชาย ใจดี",
+                "Nguyễn Văn An", "杭州順發磁性玩具有限公司", "김민수", "Müller-Lüdenscheidt"]
 TRICKY_ADDRESSES = [
     "123 Main St #450", "Ste. 450, 123 MAIN ST", "Suite-450 Main", "PO Box 77, 5 High St", "p o box 12", "unit5 #6",
     "广东省深圳市南山区科技园路12号1201室", "北京市朝阳区建国路88号", "Room 1201, 12 Keji Rd", "Rm 406, Bldg 20, 513 Jiangnan West Ave",
     "１２３ Ｍａｉｎ Ｓｔ． Ｓｕｉｔｅ ４５０", "Ringstraße 7, Köln", "ul. Gagarina, d. 13", "24-3-204 Chuangye Building", "#12suite 5",
     "Apt 3B, 10 O'Connell St", "深圳市宝安区光明南街256号A座", "12 Tole Bi St, Customer code CN48213", "WH-48213, 12 Tole Bi St",
     "ул. Абая 10, кв. 12, Алматы", "12 Tole Bi St, ID: 48213", "no.26 yanjiang east st", "1200 Industrial Ave Suite 4521, Wilmington DE",
+    # local conventions: house and unit markers, warehouses, Vietnamese and Chinese forms, traditional hanzi
+    "ul. Lenina, d. 5, kv. 12, Moscow", "d.5 kv.12", "So 12 Duong Le Loi, P.3, Q.1, TP.HCM", "Thanh pho Ho Chi Minh",
+    "thanh  pho thanh pho", "e.g. moskva", "g.Moskva, pr. Mira 5", "Warehouse 3, 12 Tole Bi St", "sklad no. 3",
+    "Warehouse 3, 12 Tole Bi St, Suite 4821", "sklad-3 warehouse 4", "#12 warehouse 5", "quan 1 quan 2", "Block D 5",
+    "nr. 7, Hauptstr.", "客户编号：KZ4821 广州", "广州市白云区机场路12号唛头KZ4821", "q.1p.3", "kod klienta 48213, ul. Abaya 5",
+    "of. 12", "Office 5, Main St", "Phong 1201", "can ho 5", "12 d.5", "dom 5 g. almaty", "台北市信義區忠孝東路五段68號",
+    "Số 12 Đường Lê Lợi, Phường 3, Quận 1, TP. Hồ Chí Minh", "склад 3, ул. Толе би 12", "Straße 5 – «Ost»",
 ]
 
 
@@ -235,8 +492,8 @@ def test_the_sql_paths_give_exactly_what_the_python_normalisers_give(tmp_path):
     report = {}
     build_party_mentions(con, report=report)
     assert report["address"]["python"] < report["address"]["new"] / 10  # the SQL path did the work
-    for raw, norm, key in con.execute("SELECT input, norm, key FROM norm_cache_name").fetchall():
-        assert (norm, key) == (normalise_name(raw), name_key(normalise_name(raw))), raw
+    for raw, norm, key, skeleton in con.execute("SELECT input, norm, key, skeleton FROM norm_cache_name").fetchall():
+        assert (norm, key, skeleton) == (normalise_name(raw), name_key(normalise_name(raw)), name_skeleton(raw)), raw
     for raw, norm, key, unit_ in con.execute("SELECT input, norm, key, unit FROM norm_cache_address").fetchall():
         assert (norm, key, unit_) == normalise_address(raw), raw
 

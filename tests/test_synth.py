@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import phonenumbers
 import polars as pl
 import pytest
@@ -41,6 +42,9 @@ def test_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
         synthesise(1500, tmp_path / run / "p.csv.gz", seed=5)
     for name in ("p.csv.gz", "p.truth.parquet", "p.rings.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    truth = pl.read_parquet(tmp_path / "a" / "p.truth.parquet")
+    assert {"sender_household", "receiver_household"} <= set(truth.columns)
+    assert truth["sender_household"].is_not_null().any() and truth["receiver_household"].is_not_null().any()
 
 
 def test_different_seed_gives_a_different_world() -> None:
@@ -252,7 +256,7 @@ def test_ids_and_text_fields_never_name_the_truth(world: World) -> None:
     text_columns = [c for c in world.parcels.columns if world.parcels[c].dtype == pl.String]
     for column in text_columns:
         values = world.parcels[column].drop_nulls()
-        assert not values.str.contains(r"^R\d{4}$|CNP-|FXP-|CNC-|FXC-").any(), column
+        assert not values.str.contains(r"^R\d{4}$|CNP-|FXP-|CNC-|FXC-|HH-\d").any(), column
 
 
 def test_ring_descriptions_state_the_typology_and_commodity(world: World) -> None:
@@ -318,7 +322,9 @@ def test_one_account_pays_for_a_large_part_of_every_shops_parcels(big: pl.DataFr
            .group_by("lookalike_group").agg((pl.col("len").max() / pl.col("len").sum()).alias("share"), n=pl.col("len").sum())
            .filter(pl.col("n") >= 30))
     assert top.height >= 10
-    assert (top["share"] >= 0.35).all()
+    # Where staff pay half of a shop's parcels the shop's own share is about one half, binomially spread
+    # (17 of 50 happens).
+    assert (top["share"] >= 0.3).all()
     assert (top["share"] == 1).mean() > 0.5
 
 
@@ -378,7 +384,14 @@ def test_licensed_exporters_ship_regularly_to_few_recurring_consignees(big: pl.D
 
 
 def test_lab_sample_exporters_send_moderate_correctly_declared_samples(big: pl.DataFrame) -> None:
+    # A world of 150k parcels has two or three exporters, each a lab exporter with probability 0.3:
+    # where this one has none, the next worlds of the same size are looked at.
     lab = big.filter(pl.col("lookalike_kind") == "lab_sample_exporter")
+    for seed in (13, 14, 15, 16):
+        if lab.height:
+            break
+        world = generate(BIG, seed=seed)
+        lab = world.parcels.join(world.truth, on=["parcel_id", "carrier"]).filter(pl.col("lookalike_kind") == "lab_sample_exporter")
     assert lab.height > 0
     assert lab["declared_weight_kg"].is_between(4.9, 31).all()
     assert (lab["category"].drop_nulls() == "sample").all()
@@ -430,10 +443,11 @@ def test_no_field_names_a_lookalike_group(big: pl.DataFrame) -> None:
 
 
 def test_lookalike_groups_grow_with_the_traffic(big: pl.DataFrame) -> None:
-    small = generate(BIG // 5, seed=12).truth
+    # Small worlds hold a handful of shops whose sizes are drawn at random: two of them, averaged.
+    smalls = [generate(BIG // 5, seed=seed).truth for seed in (12, 112)]
     count = lambda t, kind: t.filter(pl.col("actor_kind") == kind)["lookalike_group"].n_unique()  # noqa: E731
     for kind in ("shop", "forwarder_customer"):
-        assert 3 <= count(big, kind) / count(small, kind) <= 8, kind
+        assert 3 <= count(big, kind) / np.mean([count(small, kind) for small in smalls]) <= 8, kind
 
 
 def test_a_higher_lookalike_strength_makes_the_lookalikes_harder() -> None:
@@ -462,3 +476,120 @@ def test_a_higher_lookalike_strength_makes_the_lookalikes_harder() -> None:
 def test_a_negative_lookalike_strength_is_refused() -> None:
     with pytest.raises(ValueError, match="look-alike strength"):
         generate(500, lookalike_strength=-1)
+
+
+# --- receivers abroad as hard as real ones: scripts, romanisations, conventions, households -------
+
+CYRILLIC, ARABIC, THAI, HANGUL = r"[\u0400-\u04FF]", r"[\u0600-\u06FF]", r"[\u0E00-\u0E7F]", r"[\uAC00-\uD7AF]"
+VIET = r"[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĐđƠơƯư]"
+
+
+def test_receivers_abroad_write_their_names_in_their_own_scripts_and_in_latin(big: pl.DataFrame) -> None:
+    abroad = big.filter(pl.col("dest_country") != "CN")
+    names = abroad["receiver_name"]
+    for script in (CYRILLIC, ARABIC, THAI, HANGUL, VIET):
+        assert names.str.contains(script).mean() > 0.0005, script
+    cyrillic_lands = abroad.filter(pl.col("dest_country").is_in(["RU", "KZ", "BY", "UA", "KG"]))
+    share = cyrillic_lands["receiver_name"].str.contains(CYRILLIC).mean()
+    assert 0.2 < share < 0.8
+    # One person, both scripts: Андрей Попов on one parcel, Andrei Popov on another.
+    both = (cyrillic_lands.filter(pl.col("actor_kind") == "background").group_by("receiver_entity")
+            .agg(pl.col("receiver_name").str.contains(CYRILLIC).any().alias("own"),
+                 pl.col("receiver_name").str.contains(r"^[A-Za-z .,-]+$").any().alias("latin")))
+    assert both.filter(pl.col("own") & pl.col("latin")).height >= 20
+    # Several romanisations of one name, several spellings of another.
+    assert len({v for v in ("Yuriy", "Yuri", "Iurii", "Yury") if names.str.contains(v, literal=True).any()}) >= 3
+    assert len({v for v in ("Mohammed", "Muhammad", "Mohamed", "Mohammad") if names.str.contains(v, literal=True).any()}) >= 3
+    vietnam = abroad.filter(pl.col("dest_country") == "VN")["receiver_name"]
+    assert vietnam.str.contains(VIET).any() and vietnam.str.contains(r"^[A-Za-z ]+$").any()
+    assert vietnam.str.contains(r"^NGUYEN |^Nguyen ").any() and vietnam.str.contains(r" Nguyen( |$)").any()
+    thailand = abroad.filter(pl.col("dest_country") == "TH")["receiver_name"]
+    assert thailand.str.contains(THAI).any() and thailand.str.contains(r"^[A-Za-z .,-]+$").any()
+    accents = abroad.filter(pl.col("dest_country") == "DE")["receiver_name"]
+    assert accents.str.contains("ü").any() and accents.str.contains("ue", literal=True).any()
+
+
+def test_a_receiver_keeps_a_habitual_way_of_writing_his_name_but_writes_others_too(big: pl.DataFrame) -> None:
+    frequent = (big.filter((pl.col("actor_kind") == "background") & (pl.col("dest_country") != "CN")
+                           & pl.col("receiver_entity").str.starts_with("FXP-"))
+                .group_by("receiver_entity", "receiver_name").len()
+                .group_by("receiver_entity").agg(n=pl.col("len").sum(), top=pl.col("len").max(), forms=pl.len())
+                .filter(pl.col("n") >= 6))
+    assert frequent.height >= 100
+    assert (frequent["top"] / frequent["n"]).median() >= 0.45
+    assert (frequent["forms"] >= 2).mean() > 0.5
+
+
+def test_addresses_abroad_follow_their_countrys_conventions_and_scripts(big: pl.DataFrame) -> None:
+    addr = lambda iso: big.filter(pl.col("dest_country") == iso)["receiver_address"]  # noqa: E731
+    russia = addr("RU")
+    for word in ("ul. ", "ул. ", "kv. ", "кв. ", "д. "):
+        assert russia.str.contains(word, literal=True).any(), word
+    assert russia.str.contains(r"^\d{6}, ").any()  # postcode first
+    assert russia.str.contains(r", \d{6}(, |$)").any()  # postcode last
+    assert (~russia.str.contains(r"\d{6}")).any()  # or none
+    vietnam = addr("VN")
+    for word in ("Phường", "Phuong", "Ward", "Quận", "District", "Số "):
+        assert vietnam.str.contains(word, literal=True).any(), word
+    assert addr("TH").str.contains(THAI).any() and addr("KR").str.contains(HANGUL).any()
+    assert addr("AE").str.contains(ARABIC).any() and addr("JP").str.contains(r"〒\d{3}-\d{4}").any()
+    assert addr("US").str.contains(r"^\d+ [A-Z]").mean() > 0.5  # the number before the street
+    assert addr("DE").str.contains(r"^[A-ZÄÖÜ][a-zäöüß]+(straße|str\.|strasse|weg|allee|platz|pl\.) \d+").mean() > 0.5
+
+
+def test_warehouses_write_their_premises_and_their_customers_are_the_consignees(big: pl.DataFrame) -> None:
+    fwd = big.filter(pl.col("actor_kind") == "forwarder_customer")
+    premises = r"sklad|склад|Warehouse|WH \d|Bldg|Building|Halle|Lager|magazyn|hala|مستودع|倉庫|Soko"
+    assert fwd["receiver_address"].str.contains(premises).mean() > 0.5
+    # The consignee is the customer, never the warehouse, and the code tells the customers apart.
+    assert fwd["receiver_entity"].str.starts_with("FXP-").all()
+    code = fwd["receiver_address"].str.extract(r"(?:Suite|Ste\.?|Unit|Box|PMB|ID:|#|customer|code) ?[A-Z]{0,2}-?(\d{4,5})\b")
+    code = code.fill_null(fwd["receiver_name"].str.extract(r"(?:\([A-Z]*|^[A-Z]+-|#| [A-Z]+)(\d{4,5})(?:\)| |$)"))
+    coded = fwd.with_columns(code=code).filter(pl.col("code").is_not_null())
+    assert coded.height > 0.9 * fwd.height
+    assert coded.group_by("lookalike_group", "code").agg(pl.col("receiver_entity").n_unique())["receiver_entity"].max() == 1
+    assert coded.group_by("lookalike_group", "receiver_entity").agg(pl.col("code").n_unique())["code"].max() == 1
+    # Customers write their names in their own scripts too, mostly in Latin.
+    own_script = fwd["receiver_name"].str.contains(f"{CYRILLIC}|{ARABIC}|{THAI}|{HANGUL}|[\u4e00-\u9fff\u3040-\u30ff]")
+    assert 0 < own_script.mean() < 0.2
+
+
+def _members(frame: pl.DataFrame, role: str) -> pl.DataFrame:
+    return (frame.filter(pl.col(f"{role}_household").is_not_null())
+            .group_by(f"{role}_household").agg(people=pl.col(f"{role}_entity").n_unique(),
+                                                names=pl.col(f"{role}_name").unique()))
+
+
+def test_households_are_different_people_at_one_flat_with_one_phone(big: pl.DataFrame) -> None:
+    for role, local in (("sender", pl.col("origin_country") == "CN"), ("receiver", pl.col("dest_country") != "CN")):
+        rows = big.filter(local)
+        households = _members(rows, role)
+        shared = households.filter(pl.col("people") >= 2)
+        assert shared.height >= 50, role
+        assert households["people"].max() >= 3, role
+        # A person belongs to one household; a few percent of people live in one.
+        per_person = rows.group_by(f"{role}_entity").agg(pl.col(f"{role}_household").n_unique())
+        assert per_person[f"{role}_household"].max() == 1
+        people = rows.select(pl.col(f"{role}_entity"), pl.col(f"{role}_household")).unique()
+        assert 0.01 < people[f"{role}_household"].is_not_null().mean() < 0.1, role
+        # One flat, one phone: the phone's digits on the parcels of two of its people are the same.
+        phones = (rows.filter(pl.col(f"{role}_household").is_not_null() & pl.col(f"{role}_phone").is_not_null())
+                  .with_columns(digits=pl.col(f"{role}_phone").str.replace_all(r"\D", "").str.slice(-8))
+                  .group_by(f"{role}_household", "digits").agg(pl.col(f"{role}_entity").n_unique().alias("n")))
+        assert phones.filter(pl.col("n") >= 2).height >= 0.5 * shared.height, role
+        # Each under his own name: one name written for two of them is rare (a typo at most).
+        overlap = (rows.filter(pl.col(f"{role}_household").is_not_null())
+                   .group_by(f"{role}_household", f"{role}_name").agg(pl.col(f"{role}_entity").n_unique().alias("n")))
+        assert (overlap["n"] >= 2).sum() <= 0.02 * shared.height, role
+
+
+def test_a_chinese_shop_writes_its_short_and_full_names_from_the_same_account(big: pl.DataFrame) -> None:
+    firms = big.filter(pl.col("sender_entity").str.starts_with("CNC-") & pl.col("payer_account").is_not_null())
+    kind = (pl.when(pl.col("sender_name").str.contains("有限公司|Co\\.|CO\\.|Co Ltd|Limited|LIMITED")).then(pl.lit("full"))
+            .when(pl.col("sender_name").str.contains(r"^[\u4e00-\u9fff]+$") | pl.col("sender_name").str.contains(r"(?i)store|shop|toys")).then(pl.lit("short")))
+    accounts = (firms.with_columns(kind=kind).filter(pl.col("kind").is_not_null())
+                .group_by("sender_entity", "kind").agg(pl.col("payer_account").unique())
+                .pivot(on="kind", index="sender_entity", values="payer_account").drop_nulls())
+    assert accounts.height >= 20
+    common = accounts.select(pl.col("full").list.set_intersection(pl.col("short")).list.len() > 0).to_series()
+    assert common.mean() > 0.5
