@@ -309,7 +309,7 @@ def _personal_sql(cfg: dict) -> tuple[str, str, str]:
     return (
         f"(phone_level = 'exact' AND phone_dn <= {shared})",
         f"(account_level = 'exact' AND account_dn <= {shared})",
-        f"(place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r AND coalesce(place_unit_dn, place_dn) <= {shared})",
+        f"coalesce(place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r AND coalesce(place_unit_dn, place_dn) <= {shared}, FALSE)",
     )
 
 
@@ -347,7 +347,8 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
     # A forwarding warehouse's customer code (a unit of four digits or more) is the consignee,
     # whatever name the label carries (the customer's in any script, or the warehouse's own):
     # the same code at a place written alike passes the gate.
-    code_sql = "(unit_l = unit_r AND regexp_full_match(unit_l, '[0-9]{4,}'))"
+    # (Every test here is coalesced: a NULL would make a pair neither compared nor not.)
+    code_sql = "coalesce(unit_l = unit_r AND regexp_full_match(unit_l, '[0-9]{4,}'), FALSE)"
     passed = (f"(strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close', 'number_typo'))"
               f" OR address_level = 'code' OR (address_level = 'exact' AND {code_sql}))")
     if not decision.get("require_name_or_id", True):
@@ -439,7 +440,7 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
                WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level
         FROM f
     )
-    SELECT *, {gate} AS strong_gate, {compare} AS compare_place FROM levels;
+    SELECT *, coalesce({gate}, FALSE) AS strong_gate, coalesce({compare}, FALSE) AS compare_place FROM levels;
     -- Places whose house numbers conflict (each side has a number the other lacks) are
     -- different places: 10 and 12 Jiefang Road are neighbours, not spellings of one address;
     -- but one number one edit apart (14 / 1, 4740 / 4704) with the rest alike is a typo.
