@@ -5,6 +5,7 @@ One command gives both engines' rows for every case:
     .venv/bin/python bench/splink_compare.py                      # febrl4 febrl3 synth200k
     .venv/bin/python bench/splink_compare.py febrl4 febrl3 synth200k synth1m
     .venv/bin/python bench/splink_compare.py --engines splink synth1m   # one engine only
+    .venv/bin/python bench/splink_compare.py --timeout 1800 ...          # stop a run after 30 min (default)
 
 Cases (the data of bench/resolution.py, loaded by its own helpers):
 - febrl4: FEBRL 4a + 4b as one deduplication of 10,000 records (5,000 true pairs).
@@ -48,6 +49,7 @@ Prints a table and then one JSON line per run (prefixed "JSON ").
 from __future__ import annotations
 
 import json
+import os
 import logging
 import resource
 import subprocess
@@ -68,10 +70,17 @@ THRESHOLD = 0.9  # match probability at which Splink's pairs are clustered, ever
 RECALL = 0.8  # assumed recall of the deterministic rules behind the prior, every case
 U_MAX_PAIRS = 1e7  # random pairs sampled for u
 SEED = 42
+TMP_ENV = "SPLINK_COMPARE_TMP"  # the driver's folder for one run, removed even when the run is stopped
 
 
 def _rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def _stage(name: str, since: float) -> None:
+    """A progress line on stderr, so that a run stopped by the driver's timeout still says how far
+    it got, when, and at what peak."""
+    print(f"STAGE {name} at {time.perf_counter() - since:.1f} s, peak {_rss_mb()} MB", file=sys.stderr, flush=True)
 
 
 def _scalar(con, sql: str):
@@ -87,7 +96,7 @@ def run_resolver(case: str) -> dict:
     from linker.resolve import resolve_entities
 
     started_all = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=os.environ.get(TMP_ENV)) as tmp:
         workdir = Path(tmp)
         con = store.connect(workdir / "bench.duckdb")
         _load_case_into_store(con, case, workdir)
@@ -263,7 +272,33 @@ def _model_febrl_all():
     return comparisons, blocking, deterministic, em_rules
 
 
-def _model_synth():
+SHARED_MAX_NAMES = 8  # linker/resolution.toml [frequency] shared_max_names: above it a value is an outlet's
+
+
+def _shared_split(col: str, value: str, names: str):
+    """Exact agreement split in two levels: on a value used by at most SHARED_MAX_NAMES distinct
+    names (personal) and on one used by more (an outlet's, a warehouse's), each with its own m
+    and u, so that EM and u sampling learn that a shared value is weak evidence."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(value),
+            cll.CustomLevel(f"{value}_l = {value}_r AND {names}_l <= {SHARED_MAX_NAMES}",
+                            f"same {col}, personal (<= {SHARED_MAX_NAMES} names)"),
+            cll.CustomLevel(f"{value}_l = {value}_r", f"same {col}, shared (> {SHARED_MAX_NAMES} names)"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _model_synth(shared: bool = False):
+    """Splink on the normalised mention fields. With `shared`, the exact levels of phone,
+    account and place + unit are split by how many distinct names use the value (the
+    *_names columns of splink_records), the one piece of the resolver's domain knowledge
+    (outlets and warehouses share contacts) that a Splink model can take as a feature."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import block_on
@@ -281,11 +316,30 @@ def _model_synth():
             cll.ElseLevel(),
         ],
     )
+    if shared:
+        address = cl.CustomComparison(
+            output_column_name="address",
+            comparison_levels=[
+                cll.NullLevel("address_key"),
+                cll.CustomLevel(f"place_unit_l = place_unit_r AND place_unit_names_l <= {SHARED_MAX_NAMES}",
+                                "same place and unit, personal"),
+                cll.CustomLevel("place_unit_l = place_unit_r", "same place and unit, shared"),
+                cll.CustomLevel("address_key_l = address_key_r AND (address_unit_l IS NULL OR address_unit_r IS NULL)",
+                                "same place, one unit missing"),
+                cll.CustomLevel("address_key_l = address_key_r", "same place, other unit"),
+                cll.CustomLevel(f"{_token_jaccard('address_tokens')} >= 0.75", "token jaccard >= 0.75"),
+                cll.ElseLevel(),
+            ],
+        )
+    phone = (_shared_split("phone", "phone", "phone_names") if shared
+             else cl.ExactMatch("phone").configure(term_frequency_adjustments=True))
+    account = (_shared_split("account", "account", "account_names") if shared
+               else cl.ExactMatch("account").configure(term_frequency_adjustments=True))
     comparisons = [
         cl.NameComparison("name_key").configure(term_frequency_adjustments=True),
-        cl.ExactMatch("phone").configure(term_frequency_adjustments=True),
+        phone,
         cl.DamerauLevenshteinAtThresholds("id_number", [1]).configure(term_frequency_adjustments=True),
-        cl.ExactMatch("account").configure(term_frequency_adjustments=True),
+        account,
         address,
     ]
     blocking = [
@@ -324,17 +378,23 @@ SELECT r.unique_id, any_value(name_key) AS name_key, any_value(phone) AS phone,
        any_value({tokens}) AS address_tokens, count(*) AS mentions
 FROM splink_mentions m JOIN splink_mention_record r USING (mention_id)
 GROUP BY r.unique_id;
+CREATE OR REPLACE TABLE splink_records AS
+SELECT r.*,
+       count(DISTINCT name_key) OVER (PARTITION BY phone) AS phone_names,
+       count(DISTINCT name_key) OVER (PARTITION BY account) AS account_names,
+       count(DISTINCT name_key) OVER (PARTITION BY place_unit) AS place_unit_names
+FROM splink_records r;
 """.replace("{tokens}", _tokens_sql("address_key"))
 
 
 def run_splink(case: str, fields: str) -> dict:
-    """Splink on one case; fields is 'parcel' or 'all' for FEBRL, 'normalised' for synth."""
+    """Splink on one case; fields is "parcel" or "all" for FEBRL, "normalised" or "shared" for synth."""
     import duckdb
     from splink import DuckDBAPI, Linker, SettingsCreator
 
     started_all = time.perf_counter()
     timings: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=os.environ.get(TMP_ENV)) as tmp:
         workdir = Path(tmp)
         if case in SYNTH_SIZES:
             from linker import store
@@ -349,7 +409,7 @@ def run_splink(case: str, fields: str) -> dict:
                 if stmt.strip():
                     con.execute(stmt)
             input_table = "splink_records"
-            comparisons, blocking, deterministic, em_rules = _model_synth()
+            comparisons, blocking, deterministic, em_rules = _model_synth(shared=fields == "shared")
         else:
             con = duckdb.connect(str(workdir / "splink.duckdb"))
             frame = _febrl_frame(case)
@@ -368,6 +428,7 @@ def run_splink(case: str, fields: str) -> dict:
             comparisons, blocking, deterministic, em_rules = model()
         records = _scalar(con, f"SELECT count(*) FROM {input_table}")
         rss_before = _rss_mb()
+        _stage(f"engine starts ({records} records)", started_all)
 
         engine_started = time.perf_counter()
         db_api = DuckDBAPI(connection=con)
@@ -381,17 +442,22 @@ def run_splink(case: str, fields: str) -> dict:
             retain_intermediate_calculation_columns=False,
         )
         linker = Linker(sdf, settings, log_level=logging.WARNING)
+        _stage("train", started_all)
         started = time.perf_counter()
         linker.training.estimate_probability_two_random_records_match(deterministic, recall=RECALL)
+        _stage("u", started_all)
         linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
         for rule in em_rules:
+            _stage("em", started_all)
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         timings["train_s"] = time.perf_counter() - started
+        _stage("predict", started_all)
         started = time.perf_counter()
         predictions = linker.inference.predict()
         candidate_pairs = _scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")
         links = _scalar(con, f"SELECT count(*) FROM {predictions.physical_name} WHERE match_probability >= {THRESHOLD}")
         timings["predict_s"] = time.perf_counter() - started
+        _stage(f"cluster ({candidate_pairs} pairs scored)", started_all)
         started = time.perf_counter()
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
             predictions, threshold_match_probability=THRESHOLD)
@@ -435,8 +501,45 @@ def runs_for(case: str, engines: set[str]) -> list[tuple[str, str]]:
     if "resolver" in engines:
         runs.append(("resolver", ""))
     if "splink" in engines:
-        runs += [("splink", "parcel"), ("splink", "all")] if case.startswith("febrl") else [("splink", "normalised")]
+        runs += [("splink", "parcel"), ("splink", "all")] if case.startswith("febrl") else [("splink", "normalised"), ("splink", "shared")]
     return runs
+
+
+def _run_child(case: str, engine: str, fields: str, timeout: float):
+    """Run one case in its own process; past `timeout` seconds stop it (that process only).
+    Returns (returncode or None when stopped, stdout, stderr, wall seconds, peak RSS MB read
+    from the child's VmHWM while it runs)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.TemporaryDirectory(prefix="splink_compare_") as tmp:
+        proc = subprocess.Popen([sys.executable, __file__, "--run", case, engine, fields],
+                                stdout=out, stderr=err, text=True, env={**os.environ, TMP_ENV: tmp})
+        peak = 0
+        returncode = None
+        while True:
+            try:
+                returncode = proc.wait(timeout=2)
+                break
+            except subprocess.TimeoutExpired:
+                peak = max(peak, _vm_hwm_mb(proc.pid))
+                if time.perf_counter() - started > timeout:
+                    proc.kill()
+                    proc.wait()
+                    break
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return returncode, out.read(), err.read(), wall, peak
+
+
+def _vm_hwm_mb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return 0
 
 
 def main(argv: list[str]) -> None:
@@ -446,8 +549,12 @@ def main(argv: list[str]) -> None:
         print(json.dumps(result))
         return
     engines = {"resolver", "splink"}
-    if argv[:1] == ["--engines"]:
-        engines = set(argv[1].split(","))
+    timeout = 1800.0
+    while argv[:1] in (["--engines"], ["--timeout"]):
+        if argv[0] == "--engines":
+            engines = set(argv[1].split(","))
+        else:
+            timeout = float(argv[1])
         argv = argv[2:]
     cases = argv or ["febrl4", "febrl3", "synth200k"]
     for case in cases:
@@ -460,16 +567,16 @@ def main(argv: list[str]) -> None:
     for case in cases:
         for engine, fields in runs_for(case, engines):
             label = f"{engine}-{fields}" if fields else engine
-            started = time.perf_counter()
-            proc = subprocess.run([sys.executable, __file__, "--run", case, engine, fields],
-                                  capture_output=True, text=True)
-            wall = time.perf_counter() - started
-            lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-            if proc.returncode != 0 or not lines:
-                tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-                print(f"{case:<10} {label:<18} failed after {wall:.0f} s (exit {proc.returncode}): {tail}", flush=True)
-                results.append({"case": case, "engine": label, "failed": tail, "wall_s": round(wall, 1),
-                                "returncode": proc.returncode})
+            returncode, stdout, stderr, wall, peak = _run_child(case, engine, fields, timeout)
+            lines = [line for line in stdout.splitlines() if line.startswith("{")]
+            if returncode != 0 or not lines:
+                stages = [line for line in stderr.splitlines() if line.startswith("STAGE ")]
+                tail = (stderr.strip().splitlines() or ["no output"])[-1]
+                why = f"stopped at the {timeout:.0f} s timeout" if returncode is None else f"exit {returncode}: {tail}"
+                last = stages[-1] if stages else "no stage reached"
+                print(f"{case:<10} {label:<18} failed after {wall:.0f} s, peak {peak} MB ({why}); last {last}", flush=True)
+                results.append({"case": case, "engine": label, "failed": why, "wall_s": round(wall, 1),
+                                "peak_rss_mb": peak, "stages": stages})
                 continue
             r = json.loads(lines[-1])
             results.append(r)
