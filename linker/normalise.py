@@ -8,11 +8,17 @@ compared directly by entity resolution (`linker/resolve.py`):
   receiver); numbers it cannot accept are kept and marked invalid, a national form invalid in
   the mention's country without that country's calling code;
 - names to one latin, order-free form: NFKC, case folding, honorifics and company suffixes
-  removed, hanzi transliterated with `pypinyin` (surnames read from a surname table), and run-
-  together pinyin split into syllables, so that 张伟 / ZHANG Wei / Wei Zhang share `name_key`;
-- addresses to a latin token set: full-width to half-width (NFKC), abbreviations expanded,
-  hanzi place types read as the English word, and the unit / suite / box number moved to its
-  own field, because at a forwarding warehouse that number is the real consignee;
+  removed, traditional hanzi to simplified (OpenCC), hanzi transliterated with `pypinyin`
+  (surnames read from a surname table), other scripts written in latin (`anyascii`; Thai by
+  `pythainlp`), and run-together pinyin split into syllables, so that 张伟 / ZHANG Wei / Wei Zhang
+  and Андрей Попов / Andrey Popov share `name_key`; hanzi company names segmented by `jieba`,
+  their trade words read in English from `data/company_glossary.toml`, so that a company's hanzi
+  and English names share it too; `name_skeleton`, the consonant skeleton of a name, is where an
+  Arabic name (no short vowels written) meets its romanisations;
+- addresses to a latin token set: full-width to half-width (NFKC), every script in latin,
+  abbreviations and local markers expanded (ул. / ul. street, д. house, Phường ward), hanzi place
+  types read as the English word, and the unit / suite / box / customer code moved to its own
+  field, because at a forwarding warehouse that number is the real consignee;
 - ID numbers and payer accounts to upper-case alphanumerics.
 
 The Python functions below define what each form is. `build_party_mentions` computes the same
@@ -23,7 +29,7 @@ common shapes are read in SQL with phonenumbers' own metadata (the patterns of e
 only the other shapes go through phonenumbers. Tests hold both paths to identical output.
 Every result is kept in `norm_cache_*` tables in the store, so that a nightly run over all
 parcels normalises only the values it has never seen. The word tables live in
-`linker/data/*.toml` and `linker/data/pinyin_syllables.txt`.
+`linker/data/*.toml` (names, addresses, company glossary) and `linker/data/pinyin_syllables.txt`.
 """
 
 from __future__ import annotations
@@ -1023,8 +1029,8 @@ def _addresses_sql(source: str) -> str:
     -- scripts, accents, full-width forms, traditional hanzi) is folded by Python.
     CREATE OR REPLACE TEMP TABLE ad_folded AS
     SELECT id, linker_fold(input) AS text
-    FROM {source} WHERE NOT regexp_full_match(input, {_sql_str(_ASCII_OR_UNIFIED_HAN)})
-                     OR regexp_matches(input, {traditional});
+    FROM {source} WHERE strlen(input) <> length(input)  -- not ASCII (bytes and characters differ)
+                    AND (NOT regexp_full_match(input, {_sql_str(_ASCII_OR_UNIFIED_HAN)}) OR regexp_matches(input, {traditional}));
     CREATE OR REPLACE TEMP TABLE ad_text AS
     WITH folded AS (
         SELECT s.id, s.input, coalesce(f.text, lower(s.input)) AS text FROM {source} s LEFT JOIN ad_folded f USING (id)
