@@ -294,10 +294,10 @@ def split_syllables(token: str) -> tuple[str, ...]:
     if len(token) < 4 or not token.isascii() or not token.isalpha():
         return (token,)
     parts = _split_all(token)
-    # A given name is one or two syllables; a family name and given name run together are
-    # three, and then the first is a family name. Other words that happen to be made of
-    # syllables (tanaka, natalia, meridian, takahashi) stay whole.
-    if len(parts) <= 2 or (len(parts) == 3 and parts[0] in _COMMON_SURNAMES):
+    # A given name or a brand is up to three syllables (Weiming, Huifengda); four or more run
+    # together are a family and given name only after a common family name (Ouyangxiaoming).
+    # Other long words that happen to be made of syllables (takahashi, madeleine) stay whole.
+    if len(parts) <= 3 or parts[0] in _COMMON_SURNAMES:
         return parts
     return (token,)
 

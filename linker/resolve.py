@@ -349,7 +349,11 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
     # the same code at a place written alike passes the gate.
     # (Every test here is coalesced: a NULL would make a pair neither compared nor not.)
     code_sql = "coalesce(unit_l = unit_r AND regexp_full_match(unit_l, '[0-9]{4,}'), FALSE)"
-    passed = (f"(strong_gate OR (name_level = 'similar' AND address_level IN ('exact', 'close', 'number_typo'))"
+    # An ID number alone, with the name, the contacts and the place all different, is a
+    # document used by someone else (a recruit's, a collision), not one person.
+    id_alone = ("(name_level = 'different' AND phone_level NOT IN ('exact', 'typo') AND account_level <> 'exact'"
+                " AND address_level IN ('different', 'missing', 'not_compared'))")
+    passed = (f"((strong_gate AND NOT {id_alone}) OR (name_level = 'similar' AND address_level IN ('exact', 'close', 'number_typo'))"
               f" OR address_level = 'code' OR (address_level = 'exact' AND {code_sql}))")
     if not decision.get("require_name_or_id", True):
         passed = "TRUE"
