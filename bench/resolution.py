@@ -130,28 +130,23 @@ def household_merges(con) -> dict | None:
     cols = {r[0] for r in con.execute("DESCRIBE truth_mentions").fetchall()}
     if "household" not in cols:
         return None
-    people = con.execute(
-        """
+    # household pairs of truth entities (h, t1, t2) and those the resolver merged
+    common_sql = """
         WITH j AS (SELECT m.entity_id AS e, t.entity AS t, t.household AS h
                    FROM party_mentions m JOIN truth_mentions t USING (mention_id) WHERE t.household IS NOT NULL),
         members AS (SELECT DISTINCT h, t FROM j),
         pairs AS (SELECT a.h, a.t AS t1, b.t AS t2 FROM members a JOIN members b ON a.h = b.h AND a.t < b.t),
         ents AS (SELECT DISTINCT t, e FROM j),
         merged AS (SELECT DISTINCT p.h, p.t1, p.t2 FROM pairs p JOIN ents x ON x.t = p.t1 JOIN ents y ON y.t = p.t2
-                   WHERE x.e = y.e)
+                   WHERE x.e = y.e)"""
+    people = con.execute(
+        common_sql + """
         SELECT split_part(p.t1, '-', 1) AS kind, count(*), count(m.h) FROM pairs p LEFT JOIN merged m USING (h, t1, t2)
         GROUP BY kind ORDER BY kind
         """
     ).fetchall()
     pairs, merged, mention_fp = con.execute(
-        """
-        WITH j AS (SELECT m.entity_id AS e, t.entity AS t, t.household AS h
-                   FROM party_mentions m JOIN truth_mentions t USING (mention_id) WHERE t.household IS NOT NULL),
-        members AS (SELECT DISTINCT h, t FROM j),
-        pairs AS (SELECT a.h, a.t AS t1, b.t AS t2 FROM members a JOIN members b ON a.h = b.h AND a.t < b.t),
-        ents AS (SELECT DISTINCT t, e FROM j),
-        merged AS (SELECT DISTINCT p.h, p.t1, p.t2 FROM pairs p JOIN ents x ON x.t = p.t1 JOIN ents y ON y.t = p.t2
-                   WHERE x.e = y.e),
+        common_sql + """,
         per AS (SELECT h, e, t, count(*) AS n FROM j GROUP BY h, e, t),
         fp AS (SELECT sum(a.n * b.n) AS n FROM per a JOIN per b ON a.h = b.h AND a.e = b.e AND a.t < b.t)
         SELECT (SELECT count(*) FROM pairs), (SELECT count(*) FROM merged), (SELECT coalesce(n, 0) FROM fp)
