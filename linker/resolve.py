@@ -780,8 +780,6 @@ def export_model(con: duckdb.DuckDBPyConnection) -> dict:
 def import_model(con: duckdb.DuckDBPyConnection, data: dict, cfg: dict | None = None) -> None:
     """Store a model exported from another store (`linker model --load`); the next full run
     uses it instead of estimating one. Refused when it was estimated under other settings."""
-    import json
-
     cfg = cfg or load_config()
     if data.get("fingerprint") != config_fingerprint(cfg):
         raise ResolutionError("the model was estimated under other resolution settings or code; estimate it again here")
@@ -794,7 +792,6 @@ def import_model(con: duckdb.DuckDBPyConnection, data: dict, cfg: dict | None = 
     summary = {k: v for k, v in data.items() if k not in ("fingerprint", "levels", "estimated_at")}
     summary["imported"] = True
     save_model(con, cfg, model, summary)
-    json.dumps(summary)  # what was stored is JSON
 
 
 def model_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
