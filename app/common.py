@@ -22,8 +22,10 @@ import pandas as pd
 import streamlit as st
 
 from app import data
-from linker import cases, evidence, store
-from linker.cases import User
+from linker.casework import cases
+from linker.outputs import evidence_pack as evidence
+from linker import store
+from linker.casework.cases import User
 
 
 def db_path() -> Path:

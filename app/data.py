@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from linker import normalise as norm
+from linker.stages import normalise as norm
 from linker import store
-from linker.evidence import columns, has_table
+from linker.outputs.evidence_pack import columns, has_table
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Source:
 
 def analysis_source(db_path: str | Path) -> Source:
     """The newest published snapshot of the store at db_path, else the store (read-only)."""
-    from linker import snapshot
+    from linker.store import snapshot
 
     latest = snapshot.latest(db_path)
     if latest is not None:

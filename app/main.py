@@ -13,7 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 from app import common
-from linker import auth, store
+from linker.casework import auth
+from linker import store
 
 # The favicon is a file shipped with the app (sent inline as a data URL): a material or emoji
 # icon here would make every browser fetch it from an outside font or emoji host.

@@ -61,8 +61,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb  # noqa: E402
 
-from linker import pipeline, store  # noqa: E402
-from linker.ingest import ingest_paths  # noqa: E402
+from linker.pipeline import analysis as pipeline  # noqa: E402
+from linker import store
+from linker.stages.ingest import ingest_paths  # noqa: E402
 from linker.synth import generate  # noqa: E402
 
 LOOKALIKES = ("shop", "exporter", "forwarder_customer", "outlet_customer")
@@ -208,7 +209,7 @@ def compare_engines(con: duckdb.DuckDBPyConnection, config: dict, max_edges: int
     import networkx as nx
     import numpy as np
 
-    from linker import graph
+    from linker.stages import graph
 
     cfg = graph.graph_config(config["graph"])
     large = con.execute(
@@ -270,7 +271,7 @@ def bench(n: int, seed: int, workdir: Path, engines: bool, lookalikes: float = 1
         figures = evaluate(con, truth_path)
         print_figures(figures)
         if engines:
-            from linker.score import load_config
+            from linker.stages.score import load_config
 
             cmp = compare_engines(con, load_config())
             if cmp is None:

@@ -21,7 +21,8 @@ import shutil
 import time
 from pathlib import Path
 
-from linker import graph, score, store
+from linker.stages import graph, score
+from linker import store
 
 
 def timed(label: str, fn):

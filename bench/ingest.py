@@ -35,7 +35,7 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 from linker import store
-from linker.ingest import ingest_paths
+from linker.stages.ingest import ingest_paths
 path, db = Path(sys.argv[1]), Path(sys.argv[2])
 con = store.connect(db)
 t0, c0 = time.perf_counter(), time.process_time()

@@ -77,7 +77,7 @@ def _insert_febrl(con, frame) -> None:
 
 def _load_synth(con, n: int, workdir: Path) -> None:
     from linker import synth
-    from linker.ingest import ingest_paths
+    from linker.stages.ingest import ingest_paths
 
     world = synth.generate(n, seed=7)
     path = workdir / f"synth{n}.parquet"
@@ -159,8 +159,8 @@ def household_merges(con) -> dict | None:
 
 def run_case(case: str) -> dict:
     from linker import store
-    from linker.normalise import build_party_mentions
-    from linker.resolve import resolve_entities
+    from linker.stages.normalise import build_party_mentions
+    from linker.stages.resolve import resolve_entities
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

@@ -92,8 +92,8 @@ def _scalar(con, sql: str):
 def run_resolver(case: str) -> dict:
     """bench/resolution.py's run_case, with the peak before the engine recorded too."""
     from linker import store
-    from linker.normalise import build_party_mentions
-    from linker.resolve import resolve_entities
+    from linker.stages.normalise import build_party_mentions
+    from linker.stages.resolve import resolve_entities
 
     started_all = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=os.environ.get(TMP_ENV)) as tmp:
@@ -398,7 +398,7 @@ def run_splink(case: str, fields: str) -> dict:
         workdir = Path(tmp)
         if case in SYNTH_SIZES:
             from linker import store
-            from linker.normalise import build_party_mentions
+            from linker.stages.normalise import build_party_mentions
 
             con = store.connect(workdir / "bench.duckdb")
             _load_case_into_store(con, case, workdir)

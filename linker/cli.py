@@ -56,7 +56,7 @@ def ingest(
 
     Example: linker ingest incoming/2026-11-21/ --db store.duckdb
     """
-    from linker.ingest import ingest_paths
+    from linker.stages.ingest import ingest_paths
 
     con = store.connect(db_path(db))
     try:
@@ -149,7 +149,7 @@ def model(
     """
     import json
 
-    from linker import resolve
+    from linker.stages import resolve
 
     path = db_path(db)
     if not path.exists():
@@ -193,7 +193,7 @@ def run(db: Optional[Path] = DbOption, full: bool = FullOption, retrain: bool = 
 
     Example: linker run --db store.duckdb
     """
-    from linker.pipeline import run as run_analysis, top_clusters
+    from linker.pipeline.analysis import run as run_analysis, top_clusters
 
     path = db_path(db)
     if not path.exists():
@@ -230,7 +230,7 @@ def run(db: Optional[Path] = DbOption, full: bool = FullOption, retrain: bool = 
     con = store.connect(path, read_only=True)
     try:
         top = top_clusters(con, 10)
-        from linker import resolve
+        from linker.stages import resolve
 
         summary = resolve.model_summary(con) if c.get("model") in ("now", "settings") else None
     finally:
@@ -264,7 +264,7 @@ def export(
 
     Example: linker export --out results/ --db store.duckdb
     """
-    from linker.export import export_results
+    from linker.outputs.export import export_results
 
     con = store.connect(db_path(db), read_only=True)
     try:
@@ -335,7 +335,7 @@ def demo(
 
     Example: linker demo --parcels 50000 --port 8502
     """
-    from linker import demo as demo_module
+    from linker.synth import demo as demo_module
 
     setup = demo_module.prepare(workdir, parcels=parcels, seed=seed, console=err, progress=interactive())
     out.print(setup.nightly_summary)
@@ -468,8 +468,8 @@ def users_add(
 
     Example: echo 'long secret' | linker users add ana --role investigator --password-stdin
     """
-    from linker import auth
-    from linker.cases import ROLES, CasesError, cases_db_path
+    from linker.casework import auth
+    from linker.casework.cases import ROLES, CasesError, cases_db_path
 
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -495,7 +495,7 @@ def users_list(db: Optional[Path] = DbOption) -> None:
 
     Example: linker users list --db store.duckdb
     """
-    from linker.cases import cases_db_path, list_users
+    from linker.casework.cases import cases_db_path, list_users
 
     for user in list_users(cases_db_path(db_path(db))):
         out.print(f"{user['name']}\t{user['role']}\t{user['created_at']}")

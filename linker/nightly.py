@@ -40,9 +40,10 @@ from typing import Callable, Iterator
 
 import duckdb
 
-from linker import snapshot, store
-from linker.report import Baseline, write_report
-from linker.watchlist import load_watchlist
+from linker.store import snapshot
+from linker import store
+from linker.outputs.report import Baseline, write_report
+from linker.casework.watchlist import load_watchlist
 
 RUNS_DDL = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -238,7 +239,7 @@ def run_pipeline(con: duckdb.DuckDBPyConnection, run_id: str, mode: str = "auto"
     """The analysis of `linker run`: normalise, resolve, signals, graph, detect, score, extending
     the last analysis to the night's parcels where it can (`mode` "auto"). It swaps its
     results in by one transaction at its end, so a failure leaves the previous ones."""
-    from linker import pipeline
+    from linker.pipeline import analysis as pipeline
 
     return pipeline.run_pipeline(con, run_id=run_id, mode=mode)
 
@@ -287,7 +288,7 @@ def run_nightly(
             # Checkpoint so the 'running' row is on disk even if we are killed next.
             con.execute("CHECKPOINT")
             t0 = time.perf_counter()
-            from linker.ingest import ingest_paths
+            from linker.stages.ingest import ingest_paths
 
             ingested = ingest_paths(con, [incoming], progress=progress, console=console)
             counts.update(

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from linker import store
-from linker.cases import cases_db_path, list_users
+from linker.casework.cases import cases_db_path, list_users
 
 DEFAULT_PORT = 8501
 

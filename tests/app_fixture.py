@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from linker import normalise, resolve, store
+from linker.stages import normalise, resolve
+from linker import store
 
 RING_A = "C-7f3a91"
 RING_B = "C-22b0c4"

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from app import data
-from linker import snapshot
+from linker.store import snapshot
 from tests.app_fixture import RING_A, RING_A_ACCOUNT, RING_B, SHOP_C, build_store, shared_store
 
 
@@ -103,8 +103,9 @@ SPELLED = {
 
 @pytest.fixture(scope="module")
 def spelled(tmp_path_factory):
-    from linker import pipeline, store
-    from linker.ingest import ingest_paths
+    from linker.pipeline import analysis as pipeline
+    from linker import store
+    from linker.stages.ingest import ingest_paths
     from tests.conftest import parcel, write_csv
 
     folder = tmp_path_factory.mktemp("spelled")

@@ -10,7 +10,8 @@ import zipfile
 import duckdb
 import pytest
 
-from linker import evidence, store
+from linker.outputs import evidence_pack as evidence
+from linker import store
 from tests.app_fixture import RING_A, shared_store
 
 

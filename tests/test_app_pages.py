@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app_fixture import RING_A, RING_B, shared_store
-from linker import cases
+from linker.casework import cases
 
 MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from linker import cases
+from linker.casework import cases
 
 CHROMIUM = os.environ.get("LINKER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

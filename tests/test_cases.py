@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from linker import auth, cases
-from linker.cases import CasesError, User
+from linker.casework import auth, cases
+from linker.casework.cases import CasesError, User
 
 ANA = User("ana", "investigator")
 VIC = User("vic", "viewer")
@@ -129,7 +129,7 @@ def test_a_watch_list_value_with_nothing_to_match_on_is_refused_in_one_line(case
 
 
 def test_an_empty_watch_list_value_stored_by_an_earlier_version_matches_nothing(cases_file, tmp_path):
-    from linker.watchlist import load_watchlist
+    from linker.casework.watchlist import load_watchlist
 
     cases.watch_add(cases_file, ANA, "phone", "+86 138 0013 8000")
     with cases.connect(cases_file) as con:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linker.catalogue import CatalogueError, default_catalogue_path, load_catalogue
+from linker.settings.catalogue import CatalogueError, default_catalogue_path, load_catalogue
 
 DOMAIN_COMMODITIES = {
     "gallium", "germanium", "graphite", "antimony", "superhard", "tungsten", "tellurium", "bismuth",

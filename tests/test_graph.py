@@ -7,7 +7,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from linker import graph, store
+from linker.stages import graph
+from linker import store
 
 
 def test_components_equal_networkx_on_random_graphs():

@@ -21,9 +21,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from linker import graph, normalise, resolve, signals, store
-from linker.catalogue import load_catalogue
-from linker.ingest import ingest_paths
+from linker.stages import graph, normalise, resolve, signals
+from linker import store
+from linker.settings.catalogue import load_catalogue
+from linker.stages.ingest import ingest_paths
 from tests.conftest import parcel, write_csv
 from tests.test_score import T0, noise_rows, ring_rows
 

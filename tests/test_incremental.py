@@ -11,8 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from linker import normalise, pipeline, resolve, store
-from linker.ingest import ingest_paths
+from linker.stages import normalise, resolve
+from linker.pipeline import analysis as pipeline
+from linker import store
+from linker.stages.ingest import ingest_paths
 from linker.synth import synthesise
 from tests.conftest import parcel, write_csv
 from tests.test_resolve import FILLER
@@ -331,7 +333,7 @@ def test_a_night_extends_the_analysis_to_the_results_of_a_full_run(tmp_path, wor
 
 
 def test_changed_settings_make_the_next_run_a_full_one(tmp_path, world):
-    from linker import score
+    from linker.stages import score
 
     history, night = world
     _analysed(tmp_path / "s.duckdb", history)
@@ -350,7 +352,7 @@ def test_changed_settings_make_the_next_run_a_full_one(tmp_path, world):
 
 
 def test_a_failed_incremental_run_leaves_the_store_as_it_was_and_the_next_one_succeeds(tmp_path, world, monkeypatch):
-    from linker import graph
+    from linker.stages import graph
 
     db = _analysed_with_night_waiting(tmp_path, world)
     con = store.connect(db, read_only=True)
@@ -398,7 +400,7 @@ def test_linker_run_full_analyses_everything_again(tmp_path, world):
 PAUSED_RUN = r"""
 import sys, time
 from pathlib import Path
-from linker import pipeline
+from linker.pipeline import analysis as pipeline
 db, marker = sys.argv[1:3]
 def on_stage(stage, event, info):
     if stage == "graph" and event == "start":  # parties resolved and written, graph not yet
@@ -440,7 +442,7 @@ def test_a_run_killed_inside_the_incremental_transaction_leaves_the_last_analysi
 def test_a_failed_full_run_leaves_nothing_to_extend_so_the_next_run_is_full_again(tmp_path, world, monkeypatch):
     # A full run rebuilds the working tables one stage after the other; if it fails half way,
     # they belong to no analysis and must not be extended.
-    from linker import resolve as resolve_module
+    from linker.stages import resolve as resolve_module
 
     history, _ = world
     db = tmp_path / "s.duckdb"

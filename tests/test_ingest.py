@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-import linker.ingest as ingest_module
+import linker.stages.ingest as ingest_module
 from linker import store
-from linker.ingest import ingest_paths
+from linker.stages.ingest import ingest_paths
 from tests.conftest import parcel, write_csv, write_jsonl, write_parquet
 
 

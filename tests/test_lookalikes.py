@@ -205,7 +205,7 @@ def logged_in_dashboard(db: Path, user: str, monkeypatch):
     import bcrypt
     from streamlit.testing.v1 import AppTest
 
-    from linker import cases
+    from linker.casework import cases
 
     cases.add_user(cases.cases_db_path(db), user, "investigator", bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode())
     monkeypatch.setenv("LINKER_DB", str(db))
@@ -227,7 +227,7 @@ def test_the_cluster_page_shows_a_cluster_posted_from_two_countries(tmp_path, mo
 
 
 def test_the_morning_report_lists_set_aside_lookalikes_with_their_reason(shops_db):
-    from linker import report
+    from linker.outputs import report
 
     con = store.connect(shops_db, read_only=True)
     try:

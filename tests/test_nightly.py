@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from linker import snapshot
+from linker.store import snapshot
 from linker.nightly import NightlyBusy, NightlyError, list_runs, nightly_lock, run_nightly
 from tests.nightly_support import standin_analysis, write_night
 
@@ -178,7 +178,7 @@ def test_a_failed_analysis_exits_with_an_error_and_keeps_the_previous_results(ni
 READER = r"""
 import sys, time, duckdb
 from pathlib import Path
-from linker import snapshot
+from linker.store import snapshot
 db, stop, log = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 held = duckdb.connect(str(snapshot.latest(db)), read_only=True)   # open for the whole run
 with open(log, "w") as out:
@@ -315,7 +315,7 @@ def test_the_snapshot_records_its_own_run_as_finished_and_the_dashboard_names_it
     from streamlit.testing.v1 import AppTest
 
     from app import data
-    from linker import cases
+    from linker.casework import cases
 
     write_night(night.incoming, 1)
     night("2026-03-01")

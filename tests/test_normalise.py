@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from linker import store
-from linker.ingest import ingest_paths
-from linker.normalise import (
+from linker.stages.ingest import ingest_paths
+from linker.stages.normalise import (
     COMPANY_GLOSSARY,
     build_party_mentions,
     canonical_identifier,
@@ -125,7 +125,7 @@ TRICKY_PHONES = ["+86 138-0013-8000", "13800138000", "008613800138000", "(+86)13
 def test_phones_are_cleaned_alike_in_sql_and_in_python():
     import duckdb
 
-    from linker.normalise import _phone_clean_sql
+    from linker.stages.normalise import _phone_clean_sql
 
     con = duckdb.connect()
     con.execute("CREATE TABLE raw (raw VARCHAR)")
@@ -330,7 +330,7 @@ def test_a_person_whose_given_name_is_a_trade_word_stays_a_person():
 
 
 def test_the_glossary_covers_the_trades_of_the_generator_and_common_ones():
-    from linker.data import synth_words as W
+    from linker.synth import words as W
 
     assert len(COMPANY_GLOSSARY) >= 80 and all(len(k) >= 2 for k in COMPANY_GLOSSARY)
     # (not 磁乐园, whose pinyin the generator writes Ciyuan)
@@ -344,7 +344,7 @@ def test_the_glossary_covers_the_trades_of_the_generator_and_common_ones():
 def test_jieba_loads_its_bundled_dictionary_without_the_network():
     import socket
 
-    from linker import normalise
+    from linker.stages import normalise
 
     normalise._jieba.cache_clear()
     normalise._hanzi_company.cache_clear()
@@ -508,7 +508,7 @@ def test_the_sql_phone_path_reads_every_shape_as_phonenumbers_does():
     import phonenumbers
     from phonenumbers import PhoneNumberType as T
 
-    from linker.normalise import _phone_fast
+    from linker.stages.normalise import _phone_fast
 
     rng = random.Random(7)
     rows = set()
@@ -574,7 +574,7 @@ def _also_national_there(written: str, at: str, e164: str) -> bool:
 def test_every_written_form_of_a_number_of_36_countries_gives_one_e164_in_python_and_in_sql():
     import duckdb
 
-    from linker.normalise import _phone_fast
+    from linker.stages.normalise import _phone_fast
 
     forms = [f for region in PHONE_COUNTRIES for f in _written_forms(region)]
     assert len(forms) > 30 * 2 * 10

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from linker import pipeline, store
-from linker.export import export_results
-from linker.ingest import ingest_paths
+from linker.pipeline import analysis as pipeline
+from linker import store
+from linker.outputs.export import export_results
+from linker.stages.ingest import ingest_paths
 from tests.conftest import write_csv
 from tests.test_score import T0, noise_rows, ring_rows, shop_rows, warehouse_rows
 
@@ -201,7 +202,7 @@ def test_a_failed_run_keeps_the_previous_results_and_records_the_failure(tmp_pat
     pipeline.run(db)
     clusters = query(db, "SELECT * FROM clusters ORDER BY rank")
     members = query(db, "SELECT * FROM parcel_clusters ORDER BY parcel_seq")
-    from linker.score import load_config
+    from linker.stages.score import load_config
 
     broken = load_config()
     del broken["weights"]["quantity"]  # the score stage cannot weigh its signals
@@ -226,7 +227,7 @@ def test_a_run_is_recorded_with_counts_and_stage_timings(tmp_path):
 
 
 def test_a_run_publishes_its_results_as_the_snapshot_the_dashboard_reads(tmp_path):
-    from linker import snapshot
+    from linker.store import snapshot
 
     db = tmp_path / "s.duckdb"
     load(db, BASE, "base")

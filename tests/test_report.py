@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 import networkx as nx
 import pytest
 
-from linker import snapshot, store
-from linker.cases import User, cases_db_path, watch_add
-from linker.ingest import ingest_paths
-from linker.report import Baseline, CLUSTER_COLUMNS, render_network_svg, render_timeline_svg, write_report
-from linker.watchlist import load_watchlist
+from linker.store import snapshot
+from linker import store
+from linker.casework.cases import User, cases_db_path, watch_add
+from linker.stages.ingest import ingest_paths
+from linker.outputs.report import Baseline, CLUSTER_COLUMNS, render_network_svg, render_timeline_svg, write_report
+from linker.casework.watchlist import load_watchlist
 from tests.conftest import parcel, write_csv
 from tests.nightly_support import night_rows, standin_analysis
 
@@ -144,8 +145,8 @@ def test_the_network_picture_is_the_same_every_time_and_escapes_labels():
 
 
 def test_with_the_pipelines_mentions_a_watched_phone_is_found_where_the_parcel_wrote_it_nationally(tmp_path):
-    from linker.normalise import build_party_mentions
-    from linker.watchlist import WatchItem, find_hits, normalise_value
+    from linker.stages.normalise import build_party_mentions
+    from linker.casework.watchlist import WatchItem, find_hits, normalise_value
 
     rows = night_rows(1, ring_parcels=2, noise=1)
     rows[1]["receiver_phone"] = "8 701 555 0101"  # Kazakh national form, receiver in KZ
@@ -160,7 +161,7 @@ def test_with_the_pipelines_mentions_a_watched_phone_is_found_where_the_parcel_w
 
 def test_a_flagged_cluster_that_merged_into_another_says_into_which(tmp_path):
     from linker.nightly import ensure_tables
-    from linker.score import LINEAGE_DDL
+    from linker.stages.score import LINEAGE_DDL
 
     db = tmp_path / "s.duckdb"
     write_csv(tmp_path / "n1.csv", night_rows(1, ring_parcels=5, noise=2))

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from linker import store
-from linker.ingest import ingest_paths
-from linker.normalise import build_party_mentions
-from linker.resolve import ResolutionError, resolve_entities
+from linker.stages.ingest import ingest_paths
+from linker.stages.normalise import build_party_mentions
+from linker.stages.resolve import ResolutionError, resolve_entities
 from tests.conftest import parcel, write_csv
 
 
@@ -189,7 +189,7 @@ def test_an_identifier_weighs_less_the_more_names_use_it():
 
     import duckdb
 
-    from linker.resolve import _tf_w, load_config
+    from linker.stages.resolve import _tf_w, load_config
 
     cfg = load_config()
     level = cfg["fields"]["phone"]["exact"]
@@ -242,7 +242,8 @@ def test_two_people_at_one_flat_with_one_phone_stay_two_parties_of_one_household
 
 
 def test_the_graph_ties_a_household_by_a_household_node_and_the_cluster_page_data_names_it(tmp_path):
-    from linker import evidence, graph
+    from linker.outputs import evidence_pack as evidence
+    from linker.stages import graph
 
     con = _resolved(tmp_path, _household_rows(tmp_path))
     graph.build_graph(con)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from linker import pipeline, store
-from linker.ingest import ingest_paths
+from linker.pipeline import analysis as pipeline
+from linker import store
+from linker.stages.ingest import ingest_paths
 from tests.conftest import parcel, write_csv
 
 T0 = datetime(2026, 3, 1, 9, 0)

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from linker import store
-from linker.catalogue import default_catalogue_path, load_catalogue
-from linker.signals import compute_parcel_signals
+from linker.settings.catalogue import default_catalogue_path, load_catalogue
+from linker.stages.signals import compute_parcel_signals
 
 DEFAULTS = dict(
     carrier="EMS", origin_country="CN", dest_country="DE", sender_name="Li Na", sender_address="1 Road",

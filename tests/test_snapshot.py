@@ -8,7 +8,8 @@ import time
 import duckdb
 import pytest
 
-from linker import snapshot, store
+from linker.store import snapshot
+from linker import store
 
 
 def make_store(path, n_parcels_marker: int):

@@ -11,7 +11,7 @@ import phonenumbers
 import polars as pl
 import pytest
 
-from linker.data import synth_words as W
+from linker.synth import words as W
 from linker.store import COLUMN_NAMES
 from linker.synth import TYPOLOGIES, World, generate, synthesise, truth_paths
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import common
-from linker import cases
+from linker.casework import cases
 
 st.session_state["viewing_cluster"] = None
 user = common.current_user()

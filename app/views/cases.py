@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from app import common
-from linker import cases, store
-from linker.cases import STATUSES, WATCH_KINDS, CasesError
+from linker.casework import cases
+from linker import store
+from linker.casework.cases import STATUSES, WATCH_KINDS, CasesError
 
 st.session_state["viewing_cluster"] = None
 user = common.current_user()

@@ -11,8 +11,10 @@ import streamlit as st
 
 from app import common
 from app.data import change_mark
-from linker import cases, evidence, store
-from linker.cases import STATUSES, CasesError
+from linker.casework import cases
+from linker.outputs import evidence_pack as evidence
+from linker import store
+from linker.casework.cases import STATUSES, CasesError
 
 
 def _listed(values) -> list:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import common, data
 from linker import store
-from linker.cases import STATUSES
+from linker.casework.cases import STATUSES
 
 st.session_state["viewing_cluster"] = None
 st.title("Queue")

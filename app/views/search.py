@@ -6,8 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app import common, data
-from linker import cases, store
-from linker.cases import CasesError
+from linker.casework import cases
+from linker import store
+from linker.casework.cases import CasesError
 
 st.session_state["viewing_cluster"] = None
 user = common.current_user()

@@ -123,11 +123,13 @@ def fingerprint(config: dict, catalogue) -> str:
     import hashlib
     import importlib.metadata as md
 
-    from linker import normalise
+    from linker.stages import normalise
 
-    here = Path(__file__).parent
+    linker_dir = Path(__file__).parents[1]
     digest = hashlib.sha256()
-    for path in [here / f"{name}.py" for name in ANALYSIS_MODULES] + sorted(here.glob("*.toml")):
+    code = [linker_dir / "stages" / f"{name}.py" for name in ANALYSIS_MODULES if name not in ("pipeline", "catalogue")]
+    code += [Path(__file__), linker_dir / "settings" / "catalogue.py"]
+    for path in code + sorted((linker_dir / "settings").glob("*.toml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(normalise.normaliser_version().encode())
     for package in ("duckdb", "rapidfuzz", "igraph", "numpy"):  # engines whose results feed the stored tables
@@ -143,7 +145,7 @@ def fingerprint(config: dict, catalogue) -> str:
 def full_run_reason(con: duckdb.DuckDBPyConnection, config: dict, catalogue) -> str | None:
     """None when the stored analysis can be extended to the parcels loaded since; else why
     the next run must analyse everything again, in a few words."""
-    from linker import resolve
+    from linker.stages import resolve
 
     if not store.table_exists(con, "analysis_state"):
         return "no earlier analysis to extend"
@@ -190,8 +192,8 @@ def run_pipeline(
         >>> con = store.connect("store.duckdb")
         >>> run_pipeline(con).counts["flagged_clusters"]
     """
-    from linker import score
-    from linker.catalogue import load_catalogue
+    from linker.stages import score
+    from linker.settings.catalogue import load_catalogue
 
     if mode not in MODES:
         raise PipelineError(f"unknown run mode {mode!r}: use one of {', '.join(MODES)}")
@@ -239,7 +241,7 @@ def _stage_runner(result: RunResult, on_stage: OnStage | None, sampler: "_RssSam
         except (PipelineError, _FallBack):
             raise
         except Exception as exc:
-            from linker.resolve import NeedsFullResolution
+            from linker.stages.resolve import NeedsFullResolution
 
             if isinstance(exc, NeedsFullResolution):
                 raise _FallBack(str(exc)) from exc
@@ -255,7 +257,7 @@ def _stage_runner(result: RunResult, on_stage: OnStage | None, sampler: "_RssSam
 
 
 def _resolve_all(con, seed: int, retrain: bool) -> dict:
-    from linker import resolve
+    from linker.stages import resolve
 
     stats = resolve.resolve_entities(con, seed=seed, retrain=retrain)
     model = stats.model or {}
@@ -266,7 +268,7 @@ def _resolve_all(con, seed: int, retrain: bool) -> dict:
 def _run_full(con, result: RunResult, config: dict, catalogue, on_stage, sampler, seed: int,
               retrain: bool = False) -> None:
     """Every stage over every parcel; results built under staging names and swapped in."""
-    from linker import graph, normalise, resolve, signals
+    from linker.stages import graph, normalise, resolve, signals
 
     p = STAGE_PREFIX
     do = _stage_runner(result, on_stage, sampler)
@@ -293,7 +295,7 @@ def _run_incremental(con, result: RunResult, config: dict, catalogue, on_stage, 
     changed (graph.update_graph); detection and scoring, cheap next to these, run over the
     whole graph. A failure rolls everything back: the store is as it was before the run.
     """
-    from linker import graph, normalise, resolve, signals
+    from linker.stages import graph, normalise, resolve, signals
 
     p = STAGE_PREFIX
     do = _stage_runner(result, on_stage, sampler)
@@ -320,7 +322,7 @@ def _run_incremental(con, result: RunResult, config: dict, catalogue, on_stage, 
 
 
 def _resolve_new(con) -> dict:
-    from linker import resolve
+    from linker.stages import resolve
 
     stats = resolve.resolve_new_mentions(con)
     changed = int(con.execute("SELECT count(*) FROM _changed_parcels").fetchall()[0][0])
@@ -329,7 +331,7 @@ def _resolve_new(con) -> dict:
 
 
 def _detect(con, config: dict, prefix: str, graph_prefix: str | None = None) -> dict:
-    from linker import graph
+    from linker.stages import graph
 
     report = graph.detect_groups(con, config["graph"], prefix=prefix, graph_prefix=graph_prefix)
     return {"seeds": report.seeds, "components": report.components, "groups": report.groups,
@@ -339,7 +341,7 @@ def _detect(con, config: dict, prefix: str, graph_prefix: str | None = None) -> 
 
 def _score(con, config: dict, run_id: str, prefix: str, changed: str | None = None,
            graph_prefix: str | None = None) -> dict:
-    from linker import score
+    from linker.stages import score
 
     n = score.score_groups(con, config, prefix=prefix, graph_prefix=graph_prefix)
     lineage = score.finalise_clusters(con, config, run_id, prefix=prefix, previous="parcel_clusters")
@@ -367,7 +369,7 @@ def _publish(con: duckdb.DuckDBPyConnection, prefix: str, *, state: tuple[str, s
              tables: tuple[str, ...] = RESULT_TABLES, in_transaction: bool = False) -> dict:
     """Swap the staged results in and record what the working tables now hold
     (`analysis_state`), all or nothing. `state` is (fingerprint, run_id, mode)."""
-    from linker.score import LINEAGE_DDL
+    from linker.stages.score import LINEAGE_DDL
 
     fp, run_id, mode = state
     con.execute(LINEAGE_DDL.format(name="cluster_lineage"))
@@ -476,7 +478,7 @@ def run(
         con.execute("CHECKPOINT")
         # The dashboard reads published snapshots only, so a plain `linker run` publishes too;
         # the nightly job publishes on its own after its report is built.
-        from linker import snapshot
+        from linker.store import snapshot
 
         snapshot.publish(db_path or store.default_db_path(), run_id, con=con)
         return result

@@ -46,7 +46,7 @@ import pyarrow as pa
 from anyascii import anyascii
 from pypinyin import lazy_pinyin
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parents[1] / "data"
 
 
 def _toml(name: str) -> dict:

@@ -36,7 +36,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from linker import store
-from linker.watchlist import WatchItem, find_hits
+from linker.casework.watchlist import WatchItem, find_hits
 
 CLUSTER_COLUMNS = (
     "cluster_id", "rank", "score", "flagged", "commodity", "est_controlled_kg", "threshold_kg",
@@ -313,7 +313,7 @@ def fallback_cluster_graph(con, cluster_id: str) -> nx.Graph:
 def network_graph(con, cluster_id: str) -> tuple[nx.Graph, str]:
     """The cluster's network and where it came from (the graph stage, or the raw-field fallback)."""
     try:
-        from linker.graph import cluster_graph
+        from linker.stages.graph import cluster_graph
     except ImportError:
         return fallback_cluster_graph(con, cluster_id), "parcel fields"
     try:
@@ -498,7 +498,7 @@ def _environment() -> Environment:
 def network_graphs(con, cluster_ids: list[str]) -> dict[str, tuple[nx.Graph, str]]:
     """`network_graph` of several clusters, read in one pass where the graph stage allows."""
     try:
-        from linker.graph import cluster_graphs
+        from linker.stages.graph import cluster_graphs
 
         return {cid: (g, "linker.graph") for cid, g in cluster_graphs(con, cluster_ids).items()}
     except Exception:  # noqa: BLE001 - a picture must never cost the whole report

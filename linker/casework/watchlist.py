@@ -36,13 +36,13 @@ class WatchItem:
 
 
 def cases_path(db_path: str | Path) -> Path:
-    from linker.cases import cases_db_path
+    from linker.casework.cases import cases_db_path
 
     return cases_db_path(db_path)
 
 
 def normalise_value(kind: str, value: str) -> str:
-    from linker.cases import normalise_value as norm
+    from linker.casework.cases import normalise_value as norm
 
     return norm(kind, value)
 
@@ -56,7 +56,7 @@ def load_watchlist(db_path: str | Path) -> list[WatchItem]:
     path = cases_path(db_path)
     if not path.is_file():
         return []
-    from linker.cases import has_anything_to_match, watchlist
+    from linker.casework.cases import has_anything_to_match, watchlist
 
     items = [
         WatchItem(r["kind"], r["value"], r["value_norm"] or normalise_value(r["kind"], r["value"]), r.get("added_by"), r.get("note"))

@@ -37,10 +37,11 @@ def prepare(workdir: Path, parcels: int = 20_000, seed: int = 7, console=None, p
 
     import polars as pl
 
-    from linker import auth, store
-    from linker.cases import cases_db_path, get_user
+    from linker.casework import auth
+    from linker import store
+    from linker.casework.cases import cases_db_path, get_user
     from linker.nightly import run_nightly
-    from linker.pipeline import top_clusters
+    from linker.pipeline.analysis import top_clusters
     from linker.synth import generate, write_parcels
 
     workdir = Path(workdir)

@@ -151,7 +151,7 @@ class Catalogue:
 
 def default_catalogue_path() -> Path:
     """The catalogue shipped with the package."""
-    return Path(str(resources.files("linker").joinpath("catalogue.toml")))
+    return Path(str(resources.files("linker.settings").joinpath("catalogue.toml")))
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:

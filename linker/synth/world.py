@@ -50,8 +50,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from linker.data import synth_foreign as F
-from linker.data import synth_words as W
+from linker.synth import foreign as F
+from linker.synth import words as W
 
 # The synthetic year: fixed, never today's date, so that output depends on the seed alone.
 YEAR_END = datetime(2025, 12, 1)

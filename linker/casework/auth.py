@@ -21,8 +21,8 @@ from pathlib import Path
 
 import bcrypt
 
-from linker import cases
-from linker.cases import CasesError, User
+from linker.casework import cases
+from linker.casework.cases import CasesError, User
 
 MIN_PASSWORD_LENGTH = 8
 MAX_REFUSALS = 5

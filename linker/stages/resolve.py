@@ -53,9 +53,9 @@ import numpy as np
 import pyarrow as pa
 from rapidfuzz import fuzz, process
 
-from linker.normalise import execute_script
+from linker.stages.normalise import execute_script
 
-CONFIG_PATH = Path(__file__).parent / "resolution.toml"
+CONFIG_PATH = Path(__file__).parents[1] / "settings" / "resolution.toml"
 
 
 class ResolutionError(Exception):
@@ -925,7 +925,8 @@ def resolve_entities(
     it again. A stored model keeps a full run equal to the incremental nights before it.
 
     Example:
-        >>> from linker import store, normalise, resolve
+        >>> from linker import store
+        >>> from linker.stages import normalise, resolve
         >>> con = store.connect("store.duckdb")
         >>> normalise.build_party_mentions(con)
         >>> resolve.resolve_entities(con).entities

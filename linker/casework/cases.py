@@ -335,7 +335,7 @@ def normalise_value(kind: str, value: str) -> str:
     against (name_key, phone_e164, account_norm / id_number_norm, address_key), made by the
     same `linker.normalise` functions as the data. A national phone number is read as Chinese,
     the country the parcels are posted from; write it with +CC otherwise."""
-    from linker import normalise as norm
+    from linker.stages import normalise as norm
 
     result: str | None = None
     if kind == "name":

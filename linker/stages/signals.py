@@ -46,7 +46,7 @@ import pyarrow as pa
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from linker.catalogue import UNKNOWN, Catalogue
+from linker.settings.catalogue import UNKNOWN, Catalogue
 
 log = logging.getLogger(__name__)
 

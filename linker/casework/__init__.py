@@ -1,0 +1,1 @@
+"""What investigators write: users, cases, notes, the audit log and the watch list."""

@@ -1,0 +1,1 @@
+"""Running the stages: in order, with timings, recorded in the run ledger."""
