@@ -51,16 +51,12 @@ def analysis_source(db_path: str | Path) -> Source:
 def connect(source: Source) -> duckdb.DuckDBPyConnection:
     """A read-only connection: the dashboard never writes to the analysis data."""
     try:
-        con = duckdb.connect(str(source.path), read_only=True)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise store.StoreBusy(
-                f"the store {source.path} is being written (a run is in progress) and no snapshot is published yet; "
-                "try again when the run has finished"
-            ) from None
-        raise store.StoreError(f"cannot open {source.path}: {str(exc).splitlines()[0]}") from None
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+        return store.open_snapshot(source.path)
+    except store.StoreBusy:
+        raise store.StoreBusy(
+            f"the store {source.path} is being written (a run is in progress) and no snapshot is published yet; "
+            "try again when the run has finished"
+        ) from None
 
 
 def ready(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from linker import store
+from linker.errors import LinkerError, one_line
 
 app = typer.Typer(
     add_completion=False,
@@ -32,7 +33,7 @@ DbOption = typer.Option(
 )
 
 
-class UserError(Exception):
+class UserError(LinkerError):
     """A failure the user can act on, reported as one line."""
 
 
@@ -193,7 +194,8 @@ def run(db: Optional[Path] = DbOption, full: bool = FullOption, retrain: bool = 
 
     Example: linker run --db store.duckdb
     """
-    from linker.pipeline.analysis import run as run_analysis, top_clusters
+    from linker.outputs.clusters import top_clusters
+    from linker.pipeline.analysis import run as run_analysis
 
     path = db_path(db)
     if not path.exists():
@@ -423,7 +425,7 @@ def runs(
     """
     from rich.table import Table
 
-    from linker.nightly import list_runs
+    from linker.pipeline.runs import list_runs
 
     history, source = list_runs(db_path(db), limit=limit)
     if as_json:
@@ -503,13 +505,11 @@ def users_list(db: Optional[Path] = DbOption) -> None:
 
 def main() -> None:
     """Console entry point: run the app, turning known failures into one line on stderr."""
-    from linker.store import StoreError
-
     try:
         # Without standalone mode click returns an exit code (from typer.Exit) instead of exiting.
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
-    except (UserError, StoreError) as exc:
+    except LinkerError as exc:
         err.print(f"error: {exc}")
         sys.exit(1)
     except (typer.Exit, SystemExit) as exc:
@@ -529,8 +529,7 @@ def main() -> None:
         if isinstance(exc, click.exceptions.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        err.print(f"error: {first} (set LINKER_DEBUG=1 for details)")
+        err.print(f"error: {one_line(exc)} (set LINKER_DEBUG=1 for details)")
         sys.exit(1)
 
 

@@ -28,66 +28,31 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
-import secrets
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Callable, Iterator
 
 import duckdb
 
-from linker.store import snapshot
 from linker import store
-from linker.outputs.report import Baseline, write_report
 from linker.casework.watchlist import load_watchlist
-
-RUNS_DDL = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id      VARCHAR PRIMARY KEY,
-    kind        VARCHAR NOT NULL,
-    status      VARCHAR NOT NULL,
-    started_at  TIMESTAMP NOT NULL,
-    finished_at TIMESTAMP,
-    counts      JSON,
-    error       VARCHAR,
-    run_seq     BIGINT  -- the order the runs started in: the latest run has the largest
-);
-"""
-
-HISTORY_DDL = """
--- The clusters of each published run, small and kept: what "changed since last night" compares.
-CREATE TABLE IF NOT EXISTS run_clusters (
-    run_id            VARCHAR NOT NULL,
-    cluster_id        VARCHAR NOT NULL,
-    rank              INTEGER,
-    score             DOUBLE,
-    flagged           BOOLEAN,
-    commodity         VARCHAR,
-    parcels           BIGINT,
-    est_controlled_kg DOUBLE,
-    threshold_kg      DOUBLE
-);
--- One row per report date: which run it shows and which files that run had seen.
-CREATE TABLE IF NOT EXISTS nightly_reports (
-    report_date  DATE PRIMARY KEY,
-    run_id       VARCHAR NOT NULL,
-    nightly_id   VARCHAR NOT NULL,
-    max_file_id  INTEGER NOT NULL,
-    written_at   TIMESTAMP NOT NULL,
-    path         VARCHAR NOT NULL
-);
-"""
+from linker.errors import LinkerError, one_line
+from linker.outputs.report import Baseline, write_report
+from linker.pipeline import analysis, runs
+from linker.pipeline.runs import new_run_id
+from linker.store import schema, snapshot
+from linker.store.tables import RUN_CLUSTER_COLUMNS
 
 # The analysis step: (working-store connection, run id) -> anything with optional `counts` and
-# `timings` dicts. The default is the pipeline of `linker run`; tests pass small stand-ins.
+# `timings` dicts. The default is the analysis of `linker run`; tests pass small stand-ins.
 Analyse = Callable[[duckdb.DuckDBPyConnection, str], object]
 
 
-class NightlyError(store.StoreError):
+class NightlyError(LinkerError):
     """The night failed; the message is one sentence and the previous results stand."""
 
 
@@ -155,44 +120,6 @@ def nightly_lock(db_path: str | Path) -> Iterator[None]:
         os.close(fd)
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    """Sortable by time, unique, safe as a file name: 20261121T020000Z-1a2b3c."""
-    now = now or datetime.now(timezone.utc)
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(RUNS_DDL)
-    con.execute(HISTORY_DDL)
-    store.ensure_run_seq(con)
-
-
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> int:
-    """Record a run as 'running' in `runs`; returns its `run_seq`, the number that orders it
-    after every run before it (run ids can tie: they are times to the second)."""
-    con.execute(RUNS_DDL)
-    seq = store.next_run_seq(con)
-    con.execute(
-        "INSERT INTO runs (run_id, kind, status, started_at, run_seq) VALUES (?, ?, 'running', ?, ?)",
-        [run_id, kind, _utcnow(), seq],
-    )
-    return seq
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def mark_abandoned(con: duckdb.DuckDBPyConnection) -> int:
-    """Runs still 'running' while we hold the lock belong to a job that died; say so."""
-    n = con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
-    if n:
-        con.execute(
-            "UPDATE runs SET status = 'abandoned', error = coalesce(error, 'the job stopped before finishing (killed or crashed)') WHERE status = 'running'"
-        )
-    return int(n)
-
-
 def files_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """Which files the store holds, as one string: equal fingerprints mean the same input."""
     n, top, digest = con.execute(
@@ -202,7 +129,7 @@ def files_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def snapshot_fingerprint(path: Path) -> str | None:
-    con = duckdb.connect(str(path), read_only=True)
+    con = store.open_snapshot(path)
     try:
         return files_fingerprint(con)
     except duckdb.Error:
@@ -219,8 +146,7 @@ def record_run_clusters(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     con.execute("DELETE FROM run_clusters WHERE run_id = ?", [run_id])
     if not store.table_exists(con, "clusters"):
         return 0
-    wanted = ("cluster_id", "rank", "score", "flagged", "commodity", "parcels", "est_controlled_kg", "threshold_kg")
-    cols = [c for c in wanted if store.column_exists(con, "clusters", c)]
+    cols = [c for c in RUN_CLUSTER_COLUMNS if store.column_exists(con, "clusters", c)]
     con.execute(
         f"INSERT INTO run_clusters (run_id, {', '.join(cols)}) SELECT ?, {', '.join(cols)} FROM clusters", [run_id]
     )
@@ -233,15 +159,6 @@ def baseline_for(con: duckdb.DuckDBPyConnection, report_date: str) -> Baseline |
         [report_date],
     ).fetchone()
     return Baseline(row[0], row[1].isoformat(), int(row[2])) if row else None
-
-
-def run_pipeline(con: duckdb.DuckDBPyConnection, run_id: str, mode: str = "auto") -> object:
-    """The analysis of `linker run`: normalise, resolve, signals, graph, detect, score, extending
-    the last analysis to the night's parcels where it can (`mode` "auto"). It swaps its
-    results in by one transaction at its end, so a failure leaves the previous ones."""
-    from linker.pipeline import analysis as pipeline
-
-    return pipeline.run_pipeline(con, run_id=run_id, mode=mode)
 
 
 def run_nightly(
@@ -275,98 +192,37 @@ def run_nightly(
         raise NightlyError(f"--date must be YYYY-MM-DD, not {report_date!r}") from None
     if analyse is None:
         def analyse(con: duckdb.DuckDBPyConnection, run_id: str) -> object:
-            return run_pipeline(con, run_id, mode="full" if full else "auto")
+            return analysis.analyse(con, run_id=run_id, mode="full" if full else "auto")
 
     with nightly_lock(db):
         run_id = new_run_id()
         con = store.connect(db)
         counts: dict = {"report_date": report_date}
         try:
-            ensure_tables(con)
-            counts["abandoned_runs_marked"] = mark_abandoned(con)
-            start_run(con, run_id, "nightly")
+            schema.create_run_history(con)
+            counts["abandoned_runs_marked"] = runs.mark_abandoned(con)
+            runs.start_run(con, run_id, "nightly")
             # Checkpoint so the 'running' row is on disk even if we are killed next.
             con.execute("CHECKPOINT")
-            t0 = time.perf_counter()
-            from linker.stages.ingest import ingest_paths
-
-            ingested = ingest_paths(con, [incoming], progress=progress, console=console)
-            counts.update(
-                rows_loaded=ingested.rows_loaded,
-                rows_quarantined=ingested.rows_quarantined,
-                rows_duplicate=ingested.rows_duplicate,
-                files_loaded=ingested.files_loaded,
-                files_already_loaded=ingested.files_already_loaded,
-                files_unreadable=len(ingested.problems),
-                problems=ingested.problems[:20],
-                ingest_s=round(time.perf_counter() - t0, 3),
-            )
-
+            problems = _ingest(con, incoming, counts, progress, console)
             current = snapshot.latest(db)
-            same_input = current is not None and snapshot_fingerprint(current) == files_fingerprint(con)
-            analysed = force or not same_input
+            analysed = force or current is None or snapshot_fingerprint(current) != files_fingerprint(con)
             if analysed:
-                t1 = time.perf_counter()
-                outcome = analyse(con, run_id)
-                counts["analyse_s"] = round(time.perf_counter() - t1, 3)
-                for name in ("counts", "timings"):
-                    if isinstance(getattr(outcome, name, None), dict):
-                        counts[f"pipeline_{name}"] = getattr(outcome, name)
-                record_run_clusters(con, run_id)
-                t2 = time.perf_counter()
-                # The snapshot is this run's result: its own history says so (finished, with the
-                # counts known now), or the dashboard would name the run before it as the last.
-                finished = dict(counts, analysed=True, snapshot=f"{run_id}{snapshot.SUFFIX}")
-
-                def finish_in_copy(copy: duckdb.DuckDBPyConnection) -> None:
-                    copy.execute(
-                        "UPDATE runs SET status = 'ok', finished_at = ?, counts = ? WHERE run_id = ?",
-                        [_utcnow(), json.dumps(finished, default=str), run_id],
-                    )
-
-                current = snapshot.publish(db, run_id, con=con, keep=keep, grace_seconds=grace_seconds,
-                                           amend=finish_in_copy)
-                counts["publish_s"] = round(time.perf_counter() - t2, 3)
-            shown_run = snapshot_run_id(current)
+                current = _analyse_and_publish(con, db, run_id, analyse, counts, keep, grace_seconds)
             counts["snapshot"] = current.name
             counts["analysed"] = analysed
-
-            baseline = baseline_for(con, report_date)
-            t3 = time.perf_counter()
-            report_dir = write_report(
-                current, reports_dir, report_date=report_date, run_id=shown_run, baseline=baseline,
-                watch_items=load_watchlist(db), unreadable_files=ingested.problems,
-            )
-            counts["report_s"] = round(time.perf_counter() - t3, 3)
-            snap_con = duckdb.connect(str(current), read_only=True)
-            try:
-                st = store.status(snap_con)
-                max_file_id = snap_con.execute("SELECT coalesce(max(file_id), 0) FROM files").fetchone()[0]
-            finally:
-                snap_con.close()
-            counts.update(parcels=st.parcels, clusters=st.clusters or 0, flagged_clusters=st.flagged_clusters or 0)
-            con.execute(
-                """INSERT OR REPLACE INTO nightly_reports (report_date, run_id, nightly_id, max_file_id, written_at, path)
-                   VALUES (?::DATE, ?, ?, ?, ?, ?)""",
-                [report_date, shown_run, run_id, int(max_file_id), _utcnow(), str(report_dir)],
-            )
-            con.execute(
-                "UPDATE runs SET status = 'ok', finished_at = ?, counts = ? WHERE run_id = ?",
-                [_utcnow(), json.dumps(counts, default=str), run_id],
-            )
+            report_dir = _report(con, db, current, reports_dir, report_date, run_id, counts, problems)
+            runs.finish_run(con, run_id, counts)
             con.execute("CHECKPOINT")
             return NightlyResult(run_id, report_date, report_dir, current, analysed, counts)
         except Exception as exc:
-            message = _one_line(exc)
+            message = one_line(exc)
             try:
                 con.execute("ROLLBACK")
             except duckdb.Error:
                 pass
             try:
-                con.execute(
-                    "UPDATE runs SET status = 'failed', finished_at = ?, counts = ?, error = ? WHERE run_id = ?",
-                    [_utcnow(), json.dumps(counts, default=str), message, run_id],
-                )
+                runs.fail_run(con, run_id, message, counts)
             except duckdb.Error:
                 pass  # the history is best effort when the store itself is the problem
             if isinstance(exc, NightlyError):
@@ -376,50 +232,66 @@ def run_nightly(
             con.close()
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _ingest(con: duckdb.DuckDBPyConnection, incoming: Path, counts: dict, progress: bool, console) -> list[str]:
+    """Step 2: load the incoming folder's new files; returns the files that could not be read."""
+    from linker.stages.ingest import ingest_paths
+
+    t0 = time.perf_counter()
+    ingested = ingest_paths(con, [incoming], progress=progress, console=console)
+    counts.update(
+        rows_loaded=ingested.rows_loaded,
+        rows_quarantined=ingested.rows_quarantined,
+        rows_duplicate=ingested.rows_duplicate,
+        files_loaded=ingested.files_loaded,
+        files_already_loaded=ingested.files_already_loaded,
+        files_unreadable=len(ingested.problems),
+        problems=ingested.problems[:20],
+        ingest_s=round(time.perf_counter() - t0, 3),
+    )
+    return ingested.problems
 
 
-def list_runs(db_path: str | Path, limit: int = 50) -> tuple[list[dict], str]:
-    """The run history, newest first, and where it was read from.
+def _analyse_and_publish(con: duckdb.DuckDBPyConnection, db: Path, run_id: str, analyse: Analyse, counts: dict,
+                         keep: int, grace_seconds: float) -> Path:
+    """Step 3: analyse, keep the run's clusters, publish the snapshot; returns its path."""
+    t1 = time.perf_counter()
+    outcome = analyse(con, run_id)
+    counts["analyse_s"] = round(time.perf_counter() - t1, 3)
+    for name in ("counts", "timings"):
+        if isinstance(getattr(outcome, name, None), dict):
+            counts[f"pipeline_{name}"] = getattr(outcome, name)
+    record_run_clusters(con, run_id)
+    t2 = time.perf_counter()
+    # The snapshot is this run's result: its own history says so (finished, with the counts
+    # known now), or the dashboard would name the run before it as the last.
+    finished = dict(counts, analysed=True, snapshot=f"{run_id}{snapshot.SUFFIX}")
+    published = snapshot.publish(db, run_id, con=con, keep=keep, grace_seconds=grace_seconds,
+                                 amend=lambda copy: runs.finish_run(copy, run_id, finished))
+    counts["publish_s"] = round(time.perf_counter() - t2, 3)
+    return published
 
-    Reads the working store read-only; while a job holds it for writing, reads the current
-    snapshot instead (its history stops at that snapshot's run).
-    """
-    db = Path(db_path)
-    source = str(db)
+
+def _report(con: duckdb.DuckDBPyConnection, db: Path, current: Path, reports_dir: str | Path, report_date: str,
+            run_id: str, counts: dict, problems: list[str]) -> Path:
+    """Step 4: tonight's report from the snapshot, against the baseline, noted in `nightly_reports`."""
+    shown_run = snapshot_run_id(current)
+    baseline = baseline_for(con, report_date)
+    t3 = time.perf_counter()
+    report_dir = write_report(
+        current, reports_dir, report_date=report_date, run_id=shown_run, baseline=baseline,
+        watch_items=load_watchlist(db), unreadable_files=problems,
+    )
+    counts["report_s"] = round(time.perf_counter() - t3, 3)
+    snap_con = store.open_snapshot(current)
     try:
-        con = store.connect(db, read_only=True)
-    except store.StoreBusy:
-        current = snapshot.latest(db)
-        if current is None:
-            raise
-        con = duckdb.connect(str(current), read_only=True)
-        source = f"{current} (the store is busy with a run; history as of that snapshot)"
-    try:
-        if not store.table_exists(con, "runs"):
-            return [], source
-        rows = con.execute(
-            f"""SELECT run_id, kind, status, started_at, finished_at,
-                      date_diff('millisecond', started_at, finished_at) / 1000.0 AS seconds, counts, error
-               FROM runs ORDER BY {store.newest_first(con)} LIMIT ?""",
-            [limit],
-        ).fetchall()
+        st = store.status(snap_con)
+        max_file_id = snap_con.execute("SELECT coalesce(max(file_id), 0) FROM files").fetchone()[0]
     finally:
-        con.close()
-    out = []
-    for run_id, kind, status, started, finished, seconds, counts, error in rows:
-        out.append(
-            {
-                "run_id": str(run_id),
-                "kind": kind,
-                "status": status,
-                "started_at": started.isoformat() if started else None,
-                "finished_at": finished.isoformat() if finished else None,
-                "seconds": seconds,
-                "counts": json.loads(counts) if isinstance(counts, str) else counts,
-                "error": error,
-            }
-        )
-    return out, source
+        snap_con.close()
+    counts.update(parcels=st.parcels, clusters=st.clusters or 0, flagged_clusters=st.flagged_clusters or 0)
+    con.execute(
+        """INSERT OR REPLACE INTO nightly_reports (report_date, run_id, nightly_id, max_file_id, written_at, path)
+           VALUES (?::DATE, ?, ?, ?, ?, ?)""",
+        [report_date, shown_run, run_id, int(max_file_id), runs.utcnow(), str(report_dir)],
+    )
+    return report_dir

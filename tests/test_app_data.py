@@ -112,7 +112,7 @@ def spelled(tmp_path_factory):
     rows = [parcel(parcel_id=pid, sender_name=name, receiver_address=address) for pid, (name, address) in SPELLED.items()]
     con = store.connect(folder / "s.duckdb")
     ingest_paths(con, [write_csv(folder / "p.csv", rows)])
-    pipeline.run_pipeline(con)
+    pipeline.analyse(con)
     yield con
     con.close()
 

@@ -275,7 +275,7 @@ def _analysed(db: Path, *paths: Path, mode: str = "auto", model_of: Path | None 
             finally:
                 other.close()
         _load(con, *paths)
-        return pipeline.run_pipeline(con, mode=mode)
+        return pipeline.analyse(con, mode=mode)
     finally:
         con.close()
 
@@ -342,11 +342,11 @@ def test_changed_settings_make_the_next_run_a_full_one(tmp_path, world):
     con = store.connect(tmp_path / "s.duckdb")
     try:
         _load(con, night)
-        result = pipeline.run_pipeline(con, config=config)
+        result = pipeline.analyse(con, config=config)
         assert result.counts["mode"] == "full"
         assert "settings" in result.counts["full_reason"]
         with pytest.raises(pipeline.PipelineError, match="cannot extend"):
-            pipeline.run_pipeline(con, mode="incremental")  # default settings differ from the last run's
+            pipeline.analyse(con, mode="incremental")  # default settings differ from the last run's
     finally:
         con.close()
 

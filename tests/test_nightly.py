@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from linker.store import snapshot
-from linker.nightly import NightlyBusy, NightlyError, list_runs, nightly_lock, run_nightly
+from linker.nightly import NightlyBusy, NightlyError, nightly_lock, run_nightly
+from linker.pipeline.runs import list_runs
 from tests.nightly_support import standin_analysis, write_night
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from linker.pipeline import analysis as pipeline
+from linker.pipeline import runs
 from linker import store
 from linker.outputs.export import export_results
 from linker.stages.ingest import ingest_paths
@@ -79,7 +80,7 @@ def test_the_latest_run_is_the_one_that_ran_last_even_when_its_id_sorts_first(tm
         assert {r[0] for r in con.execute(f"SELECT DISTINCT run_id {LATEST_LINEAGE}").fetchall()} == {second}
     finally:
         con.close()
-    from linker.nightly import list_runs
+    from linker.pipeline.runs import list_runs
 
     assert [r["run_id"] for r in list_runs(db)[0]] == [second, first]
 
@@ -102,7 +103,7 @@ def test_a_store_made_before_run_seq_numbers_its_runs_in_the_order_they_started(
         assert con.execute("SELECT run_id, run_seq FROM runs ORDER BY run_seq").fetchall() == [
             ("20260301T020000Z-ffffff", 1), ("20260301T020000Z-000000", 2)]
         assert con.execute("SELECT event, run_seq FROM cluster_lineage ORDER BY run_seq").fetchall() == [("new", 1), ("continued", 2)]
-        assert store.next_run_seq(con) == 3
+        assert runs.next_run_seq(con) == 3
     finally:
         con.close()
 

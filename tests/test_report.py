@@ -112,9 +112,10 @@ def test_what_changed_compares_with_the_baseline_run(tmp_path):
     con = store.connect(db)
     ingest_paths(con, [tmp_path / "n1.csv"])
     standin_analysis(con)  # 3 parcels x 0.8 kg: below the 3 kg threshold, not flagged
-    from linker.nightly import ensure_tables, record_run_clusters
+    from linker.nightly import record_run_clusters
+    from linker.store.schema import create_run_history
 
-    ensure_tables(con)
+    create_run_history(con)
     record_run_clusters(con, "run-1")
     ingest_paths(con, [tmp_path / "n2.csv"])
     standin_analysis(con)
@@ -160,15 +161,15 @@ def test_with_the_pipelines_mentions_a_watched_phone_is_found_where_the_parcel_w
 
 
 def test_a_flagged_cluster_that_merged_into_another_says_into_which(tmp_path):
-    from linker.nightly import ensure_tables
-    from linker.stages.score import LINEAGE_DDL
+    from linker.store.schema import create_run_history
+    from linker.store.schema import LINEAGE_DDL
 
     db = tmp_path / "s.duckdb"
     write_csv(tmp_path / "n1.csv", night_rows(1, ring_parcels=5, noise=2))
     con = store.connect(db)
     ingest_paths(con, [tmp_path / "n1.csv"])
     standin_analysis(con)
-    ensure_tables(con)
+    create_run_history(con)
     survivor = con.execute("SELECT cluster_id FROM clusters WHERE flagged").fetchone()[0]
     # Last night a second flagged cluster existed; tonight's run folded it into the survivor.
     con.execute("INSERT INTO run_clusters (run_id, cluster_id, rank, score, flagged, parcels) VALUES ('run-1', 'C-OLD', 1, 2.0, true, 4)")

@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from linker.errors import LinkerError
+
 STATUSES = ("new", "under review", "escalated", "dismissed", "confirmed")
 ROLES = ("investigator", "viewer")
 WATCH_KINDS = ("name", "phone", "account", "address", "id_number")
@@ -85,7 +87,7 @@ CREATE TABLE IF NOT EXISTS watchlist (
 """
 
 
-class CasesError(Exception):
+class CasesError(LinkerError):
     """A problem with the cases file that the user can act on; one sentence."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from linker import store
+from linker.errors import LinkerError, one_line
 
 EXPORTS = {
     "parcel_clusters.csv": """
@@ -36,7 +37,7 @@ EXPORTS = {
 }
 
 
-class ExportError(store.StoreError):
+class ExportError(LinkerError):
     pass
 
 
@@ -71,8 +72,7 @@ def export_results(con: duckdb.DuckDBPyConnection, out_dir: str | Path) -> dict[
             os.replace(temp, final)
         except (duckdb.Error, OSError) as exc:
             temp.unlink(missing_ok=True)
-            first = str(exc).strip().splitlines()[0]
-            raise ExportError(f"cannot write {final}: {first}") from None
+            raise ExportError(f"cannot write {final}: {one_line(exc)}") from None
         rows[name] = int(con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0])
     return rows
 

@@ -555,9 +555,8 @@ def write_report(
     The folder is built beside its final place and swapped in, so a reader (or a kill) never
     meets a half-written report; a re-run of the same night replaces it, never adds a second.
     """
-    con = duckdb.connect(str(snapshot), read_only=True)
+    con = store.open_snapshot(snapshot)
     try:
-        con.execute("SET TimeZone = 'UTC'")
         facts = gather(con, report_date=report_date, run_id=run_id, baseline=baseline, watch_items=list(watch_items))
         facts["unreadable_files"] = sorted(unreadable_files)
         page = render_html(con, facts)

@@ -24,11 +24,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from linker.errors import LinkerError
+
 FORMAT_VERSION = 1
 UNKNOWN = "unknown"  # commodity of goods that are probably controlled but not identifiable
 
 
-class CatalogueError(Exception):
+class CatalogueError(LinkerError):
     """A catalogue file the analysis cannot use. `str()` is one line: file, line, what is wrong."""
 
     def __init__(self, path: str | Path, line: int | None, problem: str):

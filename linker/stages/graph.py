@@ -39,6 +39,8 @@ import duckdb
 import networkx as nx
 import numpy as np
 
+from linker.store.schema import HOUSEHOLDS_DDL
+
 NODE_KINDS = ("party", "household", "phone", "id_number", "account", "address", "acceptance_point")
 
 DEFAULT_GRAPH_CONFIG: dict = {
@@ -125,8 +127,6 @@ def _identifier_uses_sql(mentions: str = "party_mentions") -> str:
     """
 
 
-# Written by resolution (resolve.write_households); a store resolved before households has none.
-HOUSEHOLDS_DDL = "CREATE TABLE IF NOT EXISTS party_households (entity_id BIGINT, household_id BIGINT)"
 _USE_COLUMNS = "parcel_seq, entity_id, name_key, kind, key"
 _NODE_COLUMNS = "node_id, kind, key, entities, parcels, weight, hub"
 

@@ -28,7 +28,8 @@ from pathlib import Path
 import duckdb
 import pycountry
 
-from linker.store import COLUMN_NAMES, REQUIRED_COLUMNS
+from linker.errors import LinkerError
+from linker.store.tables import COLUMN_NAMES, REQUIRED_COLUMNS
 
 FORMATS = {
     ".csv": "csv",
@@ -63,7 +64,7 @@ NUMERIC_COLUMNS = ("declared_weight_kg", "gross_weight_kg", "declared_value")
 TEXT_COLUMNS = tuple(c for c in COLUMN_NAMES if c not in NUMERIC_COLUMNS and c != "accepted_at")
 
 
-class IngestProblem(Exception):
+class IngestProblem(LinkerError):
     """A file that cannot be loaded at all; the message is one line naming the file."""
 
 

@@ -46,6 +46,8 @@ import pyarrow as pa
 from anyascii import anyascii
 from pypinyin import lazy_pinyin
 
+from linker.store.sql import execute_script
+
 DATA_DIR = Path(__file__).parents[1] / "data"
 
 
@@ -1224,24 +1226,6 @@ def clear_cache(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in CACHE_TABLES.values():
         con.execute(f"DROP TABLE IF EXISTS {ddl.split()[0]}")
     con.execute("DROP TABLE IF EXISTS norm_cache_version")
-
-
-def execute_script(con: duckdb.DuckDBPyConnection, script: str) -> None:
-    """Run the statements of `script` in order. Those that call a Python UDF run on one
-    DuckDB thread: several threads calling Python only contend for its interpreter lock,
-    which made them several times slower than one."""
-    for statement in script.split(";\n"):
-        if not statement.strip():
-            continue
-        if "linker_" not in statement:
-            con.execute(statement)
-            continue
-        threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-        con.execute("SET threads = 1")
-        try:
-            con.execute(statement)
-        finally:
-            con.execute(f"SET threads = {int(threads)}")
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:

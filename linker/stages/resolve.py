@@ -53,12 +53,13 @@ import numpy as np
 import pyarrow as pa
 from rapidfuzz import fuzz, process
 
-from linker.stages.normalise import execute_script
+from linker.errors import LinkerError
+from linker.store.sql import execute_script
 
 CONFIG_PATH = Path(__file__).parents[1] / "settings" / "resolution.toml"
 
 
-class ResolutionError(Exception):
+class ResolutionError(LinkerError):
     """A problem the user can act on, stated in one sentence."""
 
 

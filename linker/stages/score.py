@@ -49,6 +49,7 @@ from pathlib import Path
 import duckdb
 
 from linker import store
+from linker.store.schema import LINEAGE_DDL
 
 SCORING_FILE = Path(__file__).parents[1] / "settings" / "scoring.toml"
 
@@ -709,14 +710,6 @@ def finalise_clusters(con: duckdb.DuckDBPyConnection, config: dict, run_id: str,
     con.execute(f"CREATE OR REPLACE TABLE {prefix}cluster_signals AS SELECT * FROM _signals_arrow")
     con.unregister("_signals_arrow")
     return lineage
-
-
-LINEAGE_DDL = """
-CREATE TABLE IF NOT EXISTS {name} (
-    run_id VARCHAR, cluster_id VARCHAR, event VARCHAR, other_cluster_id VARCHAR,
-    shared_parcels BIGINT, parcels BIGINT, other_parcels BIGINT
-)
-"""
 
 
 def assign_cluster_ids(con: duckdb.DuckDBPyConnection, run_id: str, *, prefix: str = "", previous: str = "parcel_clusters") -> dict:

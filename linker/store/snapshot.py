@@ -15,7 +15,7 @@ newest N, never the current one, never one younger than a grace period (a reader
 up the pointer a moment ago may be about to open it).
 
     >>> path = publish("linker.duckdb", "20261121T020000Z-1a2b3c")   # after `linker run`
-    >>> con = duckdb.connect(str(latest("linker.duckdb")), read_only=True)
+    >>> con = open_latest("linker.duckdb")                         # a reader
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Callable
 
 import duckdb
 
-from linker import store
+from linker.store.connection import StoreError, connect, open_snapshot
 
 POINTER = "CURRENT"
 SUFFIX = ".duckdb"
@@ -49,7 +49,7 @@ def snapshots_dir(db_path: str | Path) -> Path:
 def snapshot_path(db_path: str | Path, run_id: str) -> Path:
     run_id = str(run_id)
     if not _SAFE_RUN_ID.match(run_id) or run_id.endswith(SUFFIX):
-        raise store.StoreError(f"run id {run_id!r} cannot name a snapshot file (letters, digits, '_', '.', '-' only)")
+        raise StoreError(f"run id {run_id!r} cannot name a snapshot file (letters, digits, '_', '.', '-' only)")
     return snapshots_dir(db_path) / f"{run_id}{SUFFIX}"
 
 
@@ -75,11 +75,7 @@ def latest(db_path: str | Path) -> Path | None:
 def open_latest(db_path: str | Path) -> duckdb.DuckDBPyConnection | None:
     """A read-only connection to the current snapshot (None if none published). Close it when done."""
     path = latest(db_path)
-    if path is None:
-        return None
-    con = duckdb.connect(str(path), read_only=True)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+    return None if path is None else open_snapshot(path)
 
 
 @dataclass(frozen=True)
@@ -131,7 +127,7 @@ def _copy_fsynced(src: Path, dst: Path) -> None:
         fout.flush()
         os.fsync(fout.fileno())
     if copied != size:
-        raise store.StoreError(f"copying {src} to {dst} stopped after {copied} of {size} bytes")
+        raise StoreError(f"copying {src} to {dst} stopped after {copied} of {size} bytes")
 
 
 def _checkpoint(db: Path, con: duckdb.DuckDBPyConnection | None) -> None:
@@ -141,7 +137,7 @@ def _checkpoint(db: Path, con: duckdb.DuckDBPyConnection | None) -> None:
         return
     # Inside one process DuckDB shares one instance per file, so this also works while the
     # caller still holds its own connection; from another process it fails with StoreBusy.
-    own = store.connect(db)
+    own = connect(db)
     try:
         own.execute("CHECKPOINT")
     finally:
@@ -151,7 +147,7 @@ def _checkpoint(db: Path, con: duckdb.DuckDBPyConnection | None) -> None:
 def _amend(partial: Path, amend: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
     """Apply `amend` to the copy and fold its write-ahead log into it, so the file alone is the
     snapshot again (only the file is renamed into place)."""
-    con = duckdb.connect(str(partial))
+    con = open_snapshot(partial, read_only=False)
     try:
         amend(con)
         con.execute("CHECKPOINT")
@@ -160,7 +156,7 @@ def _amend(partial: Path, amend: Callable[[duckdb.DuckDBPyConnection], None]) ->
     wal = partial.with_name(partial.name + ".wal")
     if wal.exists():
         wal.unlink()
-        raise store.StoreError(f"the snapshot copy {partial.name} kept a write-ahead log after its amendment")
+        raise StoreError(f"the snapshot copy {partial.name} kept a write-ahead log after its amendment")
     fd = os.open(partial, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -202,12 +198,12 @@ def publish(
     """
     db = Path(db_path)
     if not db.is_file():
-        raise store.StoreError(f"no store at {db} to publish")
+        raise StoreError(f"no store at {db} to publish")
     final = snapshot_path(db, run_id)
     _checkpoint(db, con)
     wal = db.with_name(db.name + ".wal")
     if wal.exists() and wal.stat().st_size > 0:
-        raise store.StoreError(f"the store {db} still has unsaved changes in {wal.name} after a checkpoint; is another process writing it?")
+        raise StoreError(f"the store {db} still has unsaved changes in {wal.name} after a checkpoint; is another process writing it?")
     folder = final.parent
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f"{final.name}{PARTIAL_MARK}{os.getpid()}"
@@ -217,7 +213,7 @@ def publish(
             _amend(partial, amend)
         # Open the copy once before anyone else can: a snapshot that DuckDB cannot read must
         # never become current.
-        check = duckdb.connect(str(partial), read_only=True)
+        check = open_snapshot(partial)
         try:
             check.execute("SELECT count(*) FROM parcels").fetchone()
         finally:

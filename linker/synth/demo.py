@@ -41,7 +41,7 @@ def prepare(workdir: Path, parcels: int = 20_000, seed: int = 7, console=None, p
     from linker import store
     from linker.casework.cases import cases_db_path, get_user
     from linker.nightly import run_nightly
-    from linker.pipeline.analysis import top_clusters
+    from linker.outputs.clusters import top_clusters
     from linker.synth import generate, write_parcels
 
     workdir = Path(workdir)

@@ -1,0 +1,53 @@
+"""SQL text written from Python: quoting and running scripts, in one place.
+
+Values from the data never pass through here: they stay inside the database or reach it as `?`
+parameters. What is quoted here is what DuckDB needs as literal text - file paths for its table
+functions and COPY, column names of a file, and values of the validated settings and catalogue.
+This is also the place for what is particular to DuckDB's dialect among the stages' helpers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+def literal(value: str | Path) -> str:
+    """A SQL string literal: `O'Brien` -> `'O''Brien'`; a path is written with forward slashes."""
+    text = value.as_posix() if isinstance(value, Path) else str(value)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def string_list(values) -> str:
+    """A SQL list of string literals, in the order given: `['a', 'b']`."""
+    return "[" + ", ".join(literal(v) for v in values) + "]"
+
+
+def identifier(name: str) -> str:
+    """A quoted SQL identifier: a double quote inside the name is doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
+    """The single value a query returns. fetchall, not fetchone: DuckDB 2 keeps a half-read
+    result open on the connection, and a later `register` then fails."""
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
+def execute_script(con: duckdb.DuckDBPyConnection, script: str) -> None:
+    """Run the statements of `script` in order. Those that call a Python UDF run on one
+    DuckDB thread: several threads calling Python only contend for its interpreter lock,
+    which made them several times slower than one."""
+    for statement in script.split(";\n"):
+        if not statement.strip():
+            continue
+        if "linker_" not in statement:
+            con.execute(statement)
+            continue
+        threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+        con.execute("SET threads = 1")
+        try:
+            con.execute(statement)
+        finally:
+            con.execute(f"SET threads = {int(threads)}")
