@@ -209,9 +209,10 @@ def compare_engines(con: duckdb.DuckDBPyConnection, config: dict, max_edges: int
     import networkx as nx
     import numpy as np
 
+    from linker.settings.scoring import graph_settings
     from linker.stages import graph
 
-    cfg = graph.graph_config(config["graph"])
+    cfg = graph_settings(config["graph"])
     large = con.execute(
         f"""
         SELECT e.parcel_seq, e.node_id, e.weight FROM graph_edges e JOIN parcel_groups g USING (parcel_seq)
@@ -271,9 +272,9 @@ def bench(n: int, seed: int, workdir: Path, engines: bool, lookalikes: float = 1
         figures = evaluate(con, truth_path)
         print_figures(figures)
         if engines:
-            from linker.stages.score import load_config
+            from linker.settings.scoring import load_scoring
 
-            cmp = compare_engines(con, load_config())
+            cmp = compare_engines(con, load_scoring())
             if cmp is None:
                 print("engines: no component large enough to split")
             elif "skipped" in cmp:

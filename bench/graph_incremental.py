@@ -21,7 +21,8 @@ import shutil
 import time
 from pathlib import Path
 
-from linker.stages import graph, score
+from linker.settings.scoring import load_scoring
+from linker.stages import graph
 from linker import store
 
 
@@ -68,7 +69,7 @@ def main() -> None:
     shutil.copy(args.store, work)
     print(f"copied {args.store} -> {work} in {time.perf_counter() - t:.1f} s")
     con = store.connect(work)  # the settings linker run works under (memory limit, temp folder)
-    config = score.load_config()["graph"]
+    config = load_scoring()["graph"]
     parcels = con.execute("SELECT count(*), max(parcel_seq) FROM parcels").fetchall()[0]
     cutoff = con.execute(f"SELECT parcel_seq FROM parcels ORDER BY parcel_seq DESC LIMIT 1 OFFSET {args.new}").fetchall()[0][0]
     print(f"{parcels[0]} parcels; night = parcel_seq > {cutoff} ({args.new}) + {args.merges} merged party pairs")

@@ -7,6 +7,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from linker.settings.scoring import DEFAULT_GRAPH_CONFIG
 from linker.stages import graph
 from linker import store
 
@@ -84,7 +85,7 @@ def test_a_phone_shared_by_two_parties_links_their_parcels(tmp_path):
 
 
 def test_an_outlet_phone_used_by_many_parties_is_a_hub_and_links_no_one(tmp_path):
-    cap = graph.DEFAULT_GRAPH_CONFIG["max_entities"]["phone"]
+    cap = DEFAULT_GRAPH_CONFIG["max_entities"]["phone"]
     mentions = []
     for s in range(cap + 5):
         mentions += [mention(s, "sender", 1000 + s, phone="+861066666666"), mention(s, "receiver", 5000 + s)]

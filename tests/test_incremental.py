@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from linker.settings.resolution import load_resolution
+from linker.settings.scoring import load_scoring
 from linker.stages import normalise, resolve
 from linker.pipeline import analysis as pipeline
 from linker import store
@@ -154,7 +156,7 @@ def test_a_phone_that_becomes_an_outlets_phone_stops_linking_the_people_who_shar
 def test_changed_resolution_settings_refuse_to_extend_the_stored_resolution(tmp_path):
     con = _resolved_at_once(tmp_path / "s.duckdb", write_csv(tmp_path / "h.csv", FILLER))
     assert resolve.can_extend(con) is None
-    cfg = resolve.load_config()
+    cfg = load_resolution()
     cfg["decision"]["threshold"] = 5.0
     assert "settings" in resolve.can_extend(con, cfg)
     with pytest.raises(resolve.NeedsFullResolution):
@@ -188,7 +190,7 @@ def test_a_link_near_the_threshold_follows_the_grown_name_population(tmp_path, d
     # just under can rise over it, without any of its own values changing.
     from tests.test_resolve import _filler
 
-    cfg = resolve.load_config()
+    cfg = load_resolution()
     cfg["frequency"]["min_population"] = 10
     blank = {"sender_id_number": "", "payer_account": ""}
     if direction == "falls":  # close name + same address: no population term, -1 bit
@@ -229,7 +231,7 @@ def test_a_pair_at_a_warehouse_address_without_its_unit_follows_the_grown_name_p
     # warehouse's other customers' pairs (rejected at the gate) lose the same.
     from tests.test_resolve import _filler
 
-    cfg = resolve.load_config()
+    cfg = load_resolution()
     cfg["frequency"]["min_population"] = 10
     street = "1200 Industrial Ave{}, Wilmington DE 19801"
     customers = ["John Smith", "Maria Garcia", "Ahmed Khan", "Kenji Sato", "Anna Muller", "Pierre Dubois",
@@ -333,11 +335,9 @@ def test_a_night_extends_the_analysis_to_the_results_of_a_full_run(tmp_path, wor
 
 
 def test_changed_settings_make_the_next_run_a_full_one(tmp_path, world):
-    from linker.stages import score
-
     history, night = world
     _analysed(tmp_path / "s.duckdb", history)
-    config = score.load_config()
+    config = load_scoring()
     config["flag"]["min_score"] = float(config["flag"]["min_score"]) + 1
     con = store.connect(tmp_path / "s.duckdb")
     try:

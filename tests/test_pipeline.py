@@ -203,9 +203,9 @@ def test_a_failed_run_keeps_the_previous_results_and_records_the_failure(tmp_pat
     pipeline.run(db)
     clusters = query(db, "SELECT * FROM clusters ORDER BY rank")
     members = query(db, "SELECT * FROM parcel_clusters ORDER BY parcel_seq")
-    from linker.stages.score import load_config
+    from linker.settings.scoring import load_scoring
 
-    broken = load_config()
+    broken = load_scoring()
     del broken["weights"]["quantity"]  # the score stage cannot weigh its signals
     with pytest.raises(pipeline.PipelineError, match="score stage failed"):
         pipeline.run(db, config=broken)

@@ -189,9 +189,10 @@ def test_an_identifier_weighs_less_the_more_names_use_it():
 
     import duckdb
 
-    from linker.stages.resolve import _tf_w, load_config
+    from linker.settings.resolution import load_resolution
+    from linker.stages.resolve import _tf_w
 
-    cfg = load_config()
+    cfg = load_resolution()
     level = cfg["fields"]["phone"]["exact"]
     one, four, many = duckdb.connect().execute(
         f"SELECT {_tf_w(level, 'a', cfg)}, {_tf_w(level, 'b', cfg)}, {_tf_w(level, 'c', cfg)} "

@@ -322,11 +322,12 @@ def analyse(
         >>> analyse(con).counts["flagged_clusters"]
     """
     from linker.settings.catalogue import load_catalogue
-    from linker.stages import resolve, score
+    from linker.settings.scoring import load_scoring
+    from linker.stages import resolve
 
     if mode not in MODES:
         raise PipelineError(f"unknown run mode {mode!r}: use one of {', '.join(MODES)}")
-    config = config or score.load_config()
+    config = config or load_scoring()
     catalogue = catalogue or load_catalogue()
     result = RunResult(run_id or new_run_id())
     if not con.execute("SELECT count(*) FROM parcels").fetchall()[0][0]:

@@ -16,29 +16,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from linker.errors import LinkerError
+from linker.errors import one_line
+from linker.settings.loader import Lines, SettingsError, chosen_path, read_toml
 
 FORMAT_VERSION = 1
 UNKNOWN = "unknown"  # commodity of goods that are probably controlled but not identifiable
 
 
-class CatalogueError(LinkerError):
+class CatalogueError(SettingsError):
     """A catalogue file the analysis cannot use. `str()` is one line: file, line, what is wrong."""
 
-    def __init__(self, path: str | Path, line: int | None, problem: str):
-        self.path = str(path)
-        self.line = line
-        self.problem = problem.rstrip(".")
-        where = f"{self.path}, line {line}" if line else self.path
-        super().__init__(f"catalogue {where}: {self.problem}.")
+    kind = "catalogue"
 
 
 @dataclass(frozen=True)
@@ -165,23 +159,8 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     >>> cat.commodities["dysprosium"].headings
     ('280530', '2846')
     """
-    if path is None:
-        path = os.environ.get("LINKER_CATALOGUE") or default_catalogue_path()
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogueError(path, None, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(path, None, f"cannot be read ({exc.__class__.__name__}: {exc})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column \d+\)", msg)
-        line = int(m.group(1)) if m else None
-        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) or "not valid TOML"
-        raise CatalogueError(path, line, f"not valid TOML: {problem}") from None
+    path = chosen_path(default_catalogue_path(), path, "LINKER_CATALOGUE")
+    data, text = read_toml(path, CatalogueError)
     return _Validator(path, text).catalogue(data)
 
 
@@ -214,48 +193,10 @@ class _Validator:
 
     def __init__(self, path: Path, text: str):
         self.path = path
-        self.lines = text.splitlines()
-
-    # Finding the line of a key: TOML parsers drop positions, so the text is searched. A key is
-    # looked for inside the section of its table (from the table's header to the next header);
-    # a key nested in an inline table, or a value inside an array, is looked for from the line
-    # of its parent key on. When nothing is found the nearest enclosing line found is given.
-    def line_of(self, keys: tuple[str, ...], value: str | None = None) -> int | None:
-        for depth in range(len(keys), -1, -1):
-            start = self._header_line(keys[:depth]) if depth else 0
-            if start is None:
-                continue
-            end = self._section_end(start)
-            pos = start
-            found_line = start + 1 if depth else None
-            for i, key in enumerate(keys[depth:]):
-                pattern = re.compile(
-                    (r"^\s*" if i == 0 else r"(^|[{,\s])") + r"[\"']?" + re.escape(key) + r"[\"']?\s*="
-                )
-                hit = next((n for n in range(pos, end) if pattern.search(self.lines[n])), None)
-                if hit is None:
-                    break
-                pos, found_line = hit, hit + 1
-            if value is not None and found_line is not None:
-                needle = re.compile(r"[\"']" + re.escape(value) + r"[\"']|=\s*" + re.escape(value) + r"\b")
-                hit = next((n for n in range(found_line - 1, end) if needle.search(self.lines[n])), None)
-                if hit is not None:
-                    found_line = hit + 1
-            if found_line is not None:
-                return found_line
-        return None
-
-    def _header_line(self, keys: tuple[str, ...]) -> int | None:
-        parts = r"\s*\.\s*".join(r"[\"']?" + re.escape(k) + r"[\"']?" for k in keys)
-        pattern = re.compile(r"^\s*\[\[?\s*" + parts + r"\s*\]\]?\s*(#.*)?$")
-        return next((n for n, text in enumerate(self.lines) if pattern.match(text)), None)
-
-    def _section_end(self, start: int) -> int:
-        header = re.compile(r"^\s*\[")
-        return next((n for n in range(start + 1, len(self.lines)) if header.match(self.lines[n])), len(self.lines))
+        self.lines = Lines(text)
 
     def fail(self, keys: tuple[str, ...], problem: str, value: str | None = None):
-        raise CatalogueError(self.path, self.line_of(keys, value), problem)
+        raise CatalogueError(self.path, self.lines.line_of(keys, value), problem)
 
     # --- typed getters ---
 
@@ -388,8 +329,7 @@ class _Validator:
 
             duckdb.connect().execute("SELECT regexp_matches('', ?)", [pattern])
         except Exception as exc:  # noqa: BLE001 - any failure means the pattern is unusable
-            first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-            self.fail(keys, f"{'.'.join(keys)} is not a usable regular expression ({first})")
+            self.fail(keys, f"{'.'.join(keys)} is not a usable regular expression ({one_line(exc)})")
         return pattern
 
     def cover(self, cid: str, entry: Any) -> CoverGoods:

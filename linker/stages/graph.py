@@ -39,57 +39,10 @@ import duckdb
 import networkx as nx
 import numpy as np
 
+from linker.settings.scoring import graph_settings
 from linker.store.schema import HOUSEHOLDS_DDL
 
 NODE_KINDS = ("party", "household", "phone", "id_number", "account", "address", "acceptance_point")
-
-DEFAULT_GRAPH_CONFIG: dict = {
-    "seed_min_confidence": 0.2,
-    "attach_min_seed_share": 0.5,
-    "link_kinds": ["party", "household", "phone", "id_number", "account", "address"],
-    "max_component_parcels": 400,
-    "warehouse_min_units": 5,
-    "leiden_resolution": 1.0,
-    "seed": 42,
-    "kind_weight": {
-        "party": 1.0,
-        "household": 0.8,
-        "phone": 0.8,
-        "id_number": 1.0,
-        "account": 1.0,
-        "address": 0.7,
-        "acceptance_point": 0.2,
-    },
-    "max_entities": {
-        "party": 30,
-        "household": 6,
-        "phone": 30,
-        "id_number": 30,
-        "account": 50,
-        "address": 30,
-        "acceptance_point": 3,
-    },
-    "link_max_entities": {
-        "party": 30,
-        "household": 6,
-        "phone": 30,
-        "id_number": 30,
-        "account": 50,
-        "address": 30,
-    },
-}
-
-
-def graph_config(config: dict | None) -> dict:
-    """The `[graph]` settings with defaults filled in for anything the file leaves out."""
-    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULT_GRAPH_CONFIG.items()}
-    for key, value in (config or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key].update(value)
-        else:
-            merged[key] = value
-    return merged
-
 
 def _identifier_uses_sql(mentions: str = "party_mentions") -> str:
     """One row per (parcel, identifier) with the party that used it on that parcel.
@@ -162,7 +115,7 @@ def build_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, p
     graph_edges: parcel_seq, node_id, weight - only for non-hub identifiers on two or more parcels.
     Returns counts.
     """
-    stats, weight, hub = _node_terms(graph_config(config))
+    stats, weight, hub = _node_terms(graph_settings(config))
     con.execute(HOUSEHOLDS_DDL)
     con.execute(f"CREATE OR REPLACE TABLE {prefix}graph_uses AS {_identifier_uses_sql()}")
     con.execute(
@@ -228,7 +181,7 @@ def update_graph(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, 
         r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
     if missing:
         raise RuntimeError(f"update_graph needs a graph built by build_graph first (missing {', '.join(sorted(missing))})")
-    stats, weight, hub = _node_terms(graph_config(config))
+    stats, weight, hub = _node_terms(graph_settings(config))
     con.execute(HOUSEHOLDS_DDL)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _ug_changed AS SELECT DISTINCT parcel_seq FROM {changed}")
     con.execute(
@@ -457,7 +410,7 @@ def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *,
     `group_key` is the smallest seed of the group, `component_key` the smallest seed of its
     component, so the same input always gives the same groups.
     """
-    cfg = graph_config(config)
+    cfg = graph_settings(config)
     gp = prefix if graph_prefix is None else graph_prefix
     report = DetectReport()
     t0 = time.perf_counter()
@@ -759,5 +712,5 @@ def cluster_graphs(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -> di
 def identifier_weight(kind: str, entities: int, config: dict | None = None) -> float:
     """The weight of an edge to an identifier of `kind` shared by `entities` parties (as
     build_graph computes it in SQL), for explanations in the dashboard."""
-    cfg = graph_config(config)
+    cfg = graph_settings(config)
     return float(cfg["kind_weight"].get(kind, 1.0)) / (1 + math.log(max(entities, 1)))

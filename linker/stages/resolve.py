@@ -43,7 +43,6 @@ from __future__ import annotations
 import math
 import os
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -54,10 +53,8 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 
 from linker.errors import LinkerError
+from linker.settings.resolution import load_resolution
 from linker.store.sql import execute_script
-
-CONFIG_PATH = Path(__file__).parents[1] / "settings" / "resolution.toml"
-
 
 class ResolutionError(LinkerError):
     """A problem the user can act on, stated in one sentence."""
@@ -76,11 +73,6 @@ class ResolutionStats:
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-def load_config(path: str | Path | None = None) -> dict:
-    with open(path or CONFIG_PATH, "rb") as fh:
-        return tomllib.load(fh)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str):
@@ -781,7 +773,7 @@ def export_model(con: duckdb.DuckDBPyConnection) -> dict:
 def import_model(con: duckdb.DuckDBPyConnection, data: dict, cfg: dict | None = None) -> None:
     """Store a model exported from another store (`linker model --load`); the next full run
     uses it instead of estimating one. Refused when it was estimated under other settings."""
-    cfg = cfg or load_config()
+    cfg = cfg or load_resolution()
     if data.get("fingerprint") != config_fingerprint(cfg):
         raise ResolutionError("the model was estimated under other resolution settings or code; estimate it again here")
     model = prior_model(cfg)
@@ -932,7 +924,7 @@ def resolve_entities(
         >>> normalise.build_party_mentions(con)
         >>> resolve.resolve_entities(con).entities
     """
-    cfg = config or load_config()
+    cfg = config or load_resolution()
     stats = ResolutionStats()
     exists = _scalar(
         con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'party_mentions' AND table_schema = 'main'"
@@ -1136,7 +1128,7 @@ class NeedsFullResolution(Exception):
 
 def can_extend(con: duckdb.DuckDBPyConnection, cfg: dict | None = None) -> str | None:
     """None when `resolve_new_mentions` can extend the stored resolution, else why not."""
-    cfg = cfg or load_config()
+    cfg = cfg or load_resolution()
     tables = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
     missing = {"er_state", "er_profile_state", "er_pair_state", "er_key_state", "er_freq_state", "entity_links"} - tables
@@ -1186,7 +1178,7 @@ def resolve_new_mentions(
     (parcel_seq of every parcel with a new mention or a mention whose party changed), for
     the graph stage. Raises NeedsFullResolution when the stored state cannot be extended.
     """
-    cfg = config or load_config()
+    cfg = config or load_resolution()
     why = can_extend(con, cfg)
     if why:
         raise NeedsFullResolution(why)

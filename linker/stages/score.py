@@ -42,56 +42,13 @@ gives new ones the next `C-000123`, and records merges and splits in `cluster_li
 from __future__ import annotations
 
 import math
-import os
-import tomllib
 from pathlib import Path
 
 import duckdb
 
 from linker import store
+from linker.settings.scoring import CLUSTER_SIGNALS
 from linker.store.schema import LINEAGE_DDL
-
-SCORING_FILE = Path(__file__).parents[1] / "settings" / "scoring.toml"
-
-CLUSTER_COLUMNS = (
-    "cluster_id", "rank", "score", "flagged", "commodity", "est_controlled_kg", "threshold_kg",
-    "parcels", "senders", "receivers", "first_seen", "last_seen", "summary",
-)
-SIGNALS = ("quantity", "declaration", "split", "identity_churn", "channel_switching", "routing", "recency")
-
-
-class ScoringConfigError(store.StoreError):
-    pass
-
-
-def load_config(path: str | Path | None = None) -> dict:
-    """The detection settings: scoring.toml beside this module, or `path` / $LINKER_SCORING.
-    A user file only needs the keys it changes; sections are merged over the defaults."""
-    with open(SCORING_FILE, "rb") as fh:
-        config = tomllib.load(fh)
-    chosen = path or os.environ.get("LINKER_SCORING")
-    if chosen:
-        try:
-            with open(chosen, "rb") as fh:
-                user = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ScoringConfigError(f"cannot read the scoring settings {chosen}: {exc}") from None
-        _merge(config, user, str(chosen))
-    unknown = set(config["weights"]) - set(SIGNALS)
-    if unknown:
-        raise ScoringConfigError(f"unknown signal weight(s) {sorted(unknown)} in the scoring settings; known: {list(SIGNALS)}")
-    return config
-
-
-def _merge(base: dict, user: dict, where: str, section: str = "") -> None:
-    for key, value in user.items():
-        if key not in base:
-            raise ScoringConfigError(f"unknown setting {section + key} in {where}")
-        if isinstance(value, dict) and isinstance(base[key], dict):
-            _merge(base[key], value, where, f"{section}{key}.")
-        else:
-            base[key] = value
-
 
 def _sql_list(values) -> str:
     return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
@@ -300,7 +257,7 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
             LEFT JOIN _reexport rx USING (group_key)
         )
         SELECT *,
-               100 * ({' + '.join(f'{float(weights[s])} * s_{s}' for s in SIGNALS)}) / {sum(float(weights[s]) for s in SIGNALS)} AS score,
+               100 * ({' + '.join(f'{float(weights[s])} * s_{s}' for s in CLUSTER_SIGNALS)}) / {sum(float(weights[s]) for s in CLUSTER_SIGNALS)} AS score,
                -- evasion: the strongest pattern that tells an operation from trade - the splitting
                -- signature, identity churn, a demonstrably false declaration, goods whose origin is
                -- disguised on most parcels (false origin, relabelling), or a re-export route
@@ -694,11 +651,11 @@ def finalise_clusters(con: duckdb.DuckDBPyConnection, config: dict, run_id: str,
     signal_rows = []
     for row in rows:
         evidence = _evidence(row)
-        for name in SIGNALS:
+        for name in CLUSTER_SIGNALS:
             strength = float(row[f"s_{name}"] or 0.0)
             weight = float(weights[name])
             signal_rows.append((ids[row["group_key"]], name, round(strength, 4), weight,
-                                round(100 * weight * strength / sum(float(weights[s]) for s in SIGNALS), 3), evidence[name]))
+                                round(100 * weight * strength / sum(float(weights[s]) for s in CLUSTER_SIGNALS), 3), evidence[name]))
     # One Arrow table, not executemany: a row-by-row insert costs milliseconds per row.
     columns = list(zip(*signal_rows)) if signal_rows else [[]] * 6
     signals_arrow = pa.table({

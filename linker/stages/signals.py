@@ -50,7 +50,8 @@ from linker.settings.catalogue import UNKNOWN, Catalogue
 
 log = logging.getLogger(__name__)
 
-SIGNALS = (
+# The goods signals of one parcel (the signals of a cluster are settings.scoring.CLUSTER_SIGNALS).
+PARCEL_SIGNALS = (
     "controlled_match",
     "cover_description",
     "heading_mismatch",
