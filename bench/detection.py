@@ -210,7 +210,7 @@ def compare_engines(con: duckdb.DuckDBPyConnection, config: dict, max_edges: int
     import numpy as np
 
     from linker.settings.scoring import graph_settings
-    from linker.stages import graph
+    from linker.stages import detect
 
     cfg = graph_settings(config["graph"])
     large = con.execute(
@@ -228,7 +228,7 @@ def compare_engines(con: duckdb.DuckDBPyConnection, config: dict, max_edges: int
     nodes, inverse = np.unique(np.concatenate([large["parcel_seq"], large["node_id"]]), return_inverse=True)
     src, dst = inverse[:m], inverse[m:]
     t = time.perf_counter()
-    graph.leiden_communities(len(nodes), src, dst, large["weight"], seed=int(cfg["seed"]))
+    detect.leiden_communities(len(nodes), src, dst, large["weight"], seed=int(cfg["seed"]))
     leiden_s = time.perf_counter() - t
     g = nx.Graph()
     g.add_weighted_edges_from(zip(src.tolist(), dst.tolist(), large["weight"].tolist()))

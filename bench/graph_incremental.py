@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from linker.settings.scoring import load_scoring
-from linker.stages import graph
+from linker.stages import detect, graph
 from linker import store
 
 
@@ -125,8 +125,8 @@ def main() -> None:
         print(f"{name} differing between update and fresh build: {d}")
     print(f"speed-up: {s_build / s_update:.1f}x")
     if args.detect:
-        r1, _ = timed("detect_groups on the updated graph", lambda: graph.detect_groups(con, config, prefix="upd_", graph_prefix=""))
-        r2, _ = timed("detect_groups on the fresh graph", lambda: graph.detect_groups(con, config, prefix="fresh_"))
+        r1, _ = timed("detect_groups on the updated graph", lambda: detect.detect_groups(con, config, prefix="upd_", graph_prefix=""))
+        r2, _ = timed("detect_groups on the fresh graph", lambda: detect.detect_groups(con, config, prefix="fresh_"))
         d = diff_count(con, "SELECT * FROM upd_parcel_groups", "SELECT * FROM fresh_parcel_groups")
         print(f"parcel_groups rows differing: {d} (groups {r1.groups} vs {r2.groups})")
     con.close()

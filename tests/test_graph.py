@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from linker.settings.scoring import DEFAULT_GRAPH_CONFIG
-from linker.stages import graph
+from linker.stages import detect, graph
 from linker import store
 
 
@@ -18,7 +18,7 @@ def test_components_equal_networkx_on_random_graphs():
         n = int(rng.integers(2, 300))
         m = int(rng.integers(0, 2 * n))
         src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
-        labels = graph.connected_components(n, src, dst)
+        labels = detect.connected_components(n, src, dst)
         g = nx.Graph()
         g.add_nodes_from(range(n))
         g.add_edges_from(zip(src.tolist(), dst.tolist()))
@@ -30,7 +30,7 @@ def test_components_do_not_depend_on_edge_order():
     rng = np.random.default_rng(4)
     src, dst = rng.integers(0, 500, 700), rng.integers(0, 500, 700)
     order = rng.permutation(700)
-    assert np.array_equal(graph.connected_components(500, src, dst), graph.connected_components(500, dst[order], src[order]))
+    assert np.array_equal(detect.connected_components(500, src, dst), detect.connected_components(500, dst[order], src[order]))
 
 
 def mention(seq: int, role: str, entity: int, *, phone=None, id_number=None, account=None, address=None, unit=None, name=None):
@@ -80,7 +80,7 @@ def test_a_phone_shared_by_two_parties_links_their_parcels(tmp_path):
                 mention(2, "sender", 102), mention(2, "receiver", 202)]
     con = make_store(tmp_path, mentions)
     graph.build_graph(con)
-    graph.detect_groups(con)
+    detect.detect_groups(con)
     assert groups_of(con) == {0: 0, 1: 0}
 
 
@@ -91,7 +91,7 @@ def test_an_outlet_phone_used_by_many_parties_is_a_hub_and_links_no_one(tmp_path
         mentions += [mention(s, "sender", 1000 + s, phone="+861066666666"), mention(s, "receiver", 5000 + s)]
     con = make_store(tmp_path, mentions)
     counts = graph.build_graph(con)
-    graph.detect_groups(con)
+    detect.detect_groups(con)
     assert counts["hub_nodes"] == 1
     assert groups_of(con) == {}
 
@@ -104,7 +104,7 @@ def test_a_forwarding_warehouse_does_not_merge_its_customers_but_one_suite_does(
         mentions += [mention(s, "sender", 1000 + s), mention(s, "receiver", 6000 + s, address="12 tole bi st almaty", unit="881")]
     con = make_store(tmp_path, mentions)
     graph.build_graph(con)
-    graph.detect_groups(con)
+    detect.detect_groups(con)
     assert groups_of(con) == {40: 40, 41: 40, 42: 40, 43: 40}
 
 
@@ -127,7 +127,7 @@ def test_ordinary_parcels_do_not_chain_two_suspicious_ones(tmp_path):
                 mention(2, "sender", 102, account="A")]
     con = make_store(tmp_path, mentions, goods=[0, 2])
     graph.build_graph(con)
-    graph.detect_groups(con)
+    detect.detect_groups(con)
     assert groups_of(con) == {}
 
 
@@ -137,7 +137,7 @@ def test_a_parcel_without_goods_joins_the_group_whose_suite_it_shares(tmp_path):
         mentions += [mention(s, "sender", 100 + s), mention(s, "receiver", 900, address="12 tole bi st almaty", unit="881")]
     con = make_store(tmp_path, mentions, goods=[0, 1, 2, 3])
     graph.build_graph(con)
-    report = graph.detect_groups(con)
+    report = detect.detect_groups(con)
     assert groups_of(con) == {s: 0 for s in range(5)}
     assert seeds_of(con) == {0: True, 1: True, 2: True, 3: True, 4: False}
     assert report.attached_parcels == 1
@@ -147,7 +147,7 @@ def test_a_busy_phone_with_a_few_odd_parcels_attaches_none_of_its_ordinary_ones(
     mentions = [mention(s, "sender", 100, phone="+8613800000009") for s in range(10)]
     con = make_store(tmp_path, mentions, goods=[3, 7])
     graph.build_graph(con)
-    graph.detect_groups(con)
+    detect.detect_groups(con)
     assert groups_of(con) == {3: 3, 7: 3}
 
 
@@ -155,7 +155,7 @@ def test_a_shared_acceptance_point_links_no_one(tmp_path):
     mentions = [mention(s, "sender", 100 + s) for s in range(3)]
     con = make_store(tmp_path, mentions, acceptance_point="BJ-0001")
     counts = graph.build_graph(con, {"max_entities": {"acceptance_point": 10}})
-    graph.detect_groups(con, {"max_entities": {"acceptance_point": 10}})
+    detect.detect_groups(con, {"max_entities": {"acceptance_point": 10}})
     assert counts["hub_nodes"] == 0
     assert groups_of(con) == {}
 
@@ -164,7 +164,7 @@ def test_parcels_below_the_seed_confidence_are_no_seeds(tmp_path):
     mentions = [mention(0, "sender", 100, phone="+8613800000001"), mention(1, "sender", 101, phone="+8613800000001")]
     con = make_store(tmp_path, mentions, confidence=0.1)
     graph.build_graph(con)
-    graph.detect_groups(con, {"seed_min_confidence": 0.2})
+    detect.detect_groups(con, {"seed_min_confidence": 0.2})
     assert groups_of(con) == {}
 
 
@@ -184,7 +184,7 @@ def test_leiden_splits_a_component_too_large_to_be_one_operation(tmp_path):
     con = make_store(tmp_path, two_communities_with_a_bridge())
     config = {"max_component_parcels": 40}
     graph.build_graph(con, config)
-    report = graph.detect_groups(con, config)
+    report = detect.detect_groups(con, config)
     groups = groups_of(con)
     assert report.large_components == 1
     assert len(set(groups.values())) == 2
@@ -195,7 +195,7 @@ def test_leiden_splits_a_component_too_large_to_be_one_operation(tmp_path):
 def test_a_component_below_the_size_limit_is_taken_whole(tmp_path):
     con = make_store(tmp_path, two_communities_with_a_bridge())
     graph.build_graph(con, {"max_component_parcels": 400})
-    graph.detect_groups(con, {"max_component_parcels": 400})
+    detect.detect_groups(con, {"max_component_parcels": 400})
     assert set(groups_of(con).values()) == {0}
 
 
@@ -205,7 +205,7 @@ def test_detection_is_deterministic(tmp_path):
         (tmp_path / str(i)).mkdir()
         con = make_store(tmp_path / str(i), two_communities_with_a_bridge())
         graph.build_graph(con, {"max_component_parcels": 10})
-        graph.detect_groups(con, {"max_component_parcels": 10})
+        detect.detect_groups(con, {"max_component_parcels": 10})
         results.append(sorted(groups_of(con).items()))
         con.close()
     assert results[0] == results[1]
@@ -237,5 +237,5 @@ def test_sender_only_identifiers_ignore_receiver_rows(tmp_path, kind):
     mentions = [mention(0, "receiver", 1, **kw), mention(1, "receiver", 2, **kw)]
     con = make_store(tmp_path, mentions)
     graph.build_graph(con)
-    graph.detect_groups(con)
+    detect.detect_groups(con)
     assert groups_of(con) == {}

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from linker.stages import graph, normalise, resolve, signals
+from linker.stages import detect, graph, normalise, resolve, signals
 from linker import store
 from linker.settings.catalogue import load_catalogue
 from linker.stages.ingest import ingest_paths
@@ -194,9 +194,9 @@ def test_detection_on_an_updated_graph_finds_the_groups_of_a_fresh_build(con):
     ).fetchall()[0][0]
     assert collisions > 0
     graph.update_graph(con, CONFIG)
-    graph.detect_groups(con, CONFIG)
+    detect.detect_groups(con, CONFIG)
     graph.build_graph(con, CONFIG, prefix="fresh_")
-    graph.detect_groups(con, CONFIG, prefix="fresh_")
+    detect.detect_groups(con, CONFIG, prefix="fresh_")
     assert groups(con) == groups(con, "fresh_")
     pairs = con.execute(
         """SELECT count(DISTINCT g.group_key), count(*) FROM parcel_groups g
@@ -209,9 +209,9 @@ def test_detection_on_an_updated_graph_finds_the_groups_of_a_fresh_build(con):
 def test_detection_with_a_large_component_split_by_leiden_matches_a_fresh_build(con):
     config = CONFIG | {"max_component_parcels": 5}
     graph.update_graph(con, config)
-    report = graph.detect_groups(con, config)
+    report = detect.detect_groups(con, config)
     graph.build_graph(con, config, prefix="fresh_")
-    graph.detect_groups(con, config, prefix="fresh_")
+    detect.detect_groups(con, config, prefix="fresh_")
     assert report.large_components > 0
     assert groups(con) == groups(con, "fresh_")
 
@@ -242,8 +242,8 @@ def test_an_update_without_a_built_graph_says_what_to_do(tmp_path):
 
 def test_detection_can_stage_its_groups_while_reading_the_graph_updated_in_place(con):
     graph.update_graph(con, CONFIG)
-    graph.detect_groups(con, CONFIG)
-    graph.detect_groups(con, CONFIG, prefix="stage_", graph_prefix="")
+    detect.detect_groups(con, CONFIG)
+    detect.detect_groups(con, CONFIG, prefix="stage_", graph_prefix="")
     assert groups(con, "stage_") == groups(con) != []
 
 

@@ -425,7 +425,7 @@ def receiving_point_sql(address_key: str, unit: str, row_id: str) -> str:
     (a forwarding warehouse's customer, however the street and the code's prefix are written:
     "#US67381", "Suite 67381"), else the address with its unit; a parcel without an address
     is its own point (missing data makes no convergence)."""
-    from linker.stages.graph import customer_code_sql
+    from linker.stages.detect import customer_code_sql
 
     digits = f"regexp_replace(coalesce({unit}, ''), '[^0-9]', '', 'g')"
     return (f"CASE WHEN length({digits}) >= 4 THEN '#' || {customer_code_sql(unit)} "
