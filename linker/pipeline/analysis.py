@@ -119,11 +119,13 @@ def _detect(a: Analysis) -> dict:
 def _score(a: Analysis) -> dict:
     """Scores, summaries and stable ids of the groups; `party_entities` follows the parties
     (in full under its staging name, or in place for the parcels the run changed)."""
-    from linker.stages import score
+    from linker.stages import lineage, score, summary
 
     con, p = a.con, STAGE_PREFIX
     n = score.score_groups(con, a.config, prefix=p, graph_prefix=a.graph_prefix)
-    lineage = score.finalise_clusters(con, a.config, a.run_id, prefix=p, previous="parcel_clusters")
+    ranked = summary.rank_and_summarise(con, prefix=p)
+    events = lineage.assign_cluster_ids(con, a.run_id, prefix=p, previous="parcel_clusters")
+    summary.write_clusters(con, a.config, a.run_id, ranked, prefix=p)
     if not a.incremental:
         con.execute(
             f"""
@@ -141,7 +143,7 @@ def _score(a: Analysis) -> dict:
             """
         )
     flagged = con.execute(f"SELECT count(*) FROM {p}clusters WHERE flagged").fetchall()[0][0]
-    return {"clusters": n, "flagged_clusters": int(flagged), "lineage": lineage}
+    return {"clusters": n, "flagged_clusters": int(flagged), "lineage": events}
 
 
 def _publish(a: Analysis) -> dict:

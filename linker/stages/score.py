@@ -34,46 +34,70 @@ against the threshold for unidentified goods where the commodity guessed from th
 looser one; a cluster that names a commodity may count its unidentified goods as it (the
 two readings of `_main_candidates`).
 
-Stable ids: `assign_cluster_ids` matches the new clusters to the last run's by shared parcels
-(mutual best match holding a majority of either side), keeps ids of continuing operations,
-gives new ones the next `C-000123`, and records merges and splits in `cluster_lineage`.
+Then linker.stages.summary ranks the clusters and writes the sentence that says why each
+matters, and linker.stages.lineage gives them stable ids: it matches the new clusters to the
+last run's by shared parcels (mutual best match holding a majority of either side), keeps ids
+of continuing operations, gives new ones the next `C-000123`, and records merges and splits in
+`cluster_lineage`.
 """
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
 import duckdb
 
-from linker import store
 from linker.settings.scoring import CLUSTER_SIGNALS
-from linker.store.schema import LINEAGE_DDL
-
-def _sql_list(values) -> str:
-    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
-
+from linker.store.sql import string_list
 
 def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = "", graph_prefix: str | None = None) -> int:
     """Score the groups in `{prefix}parcel_groups`; write `{prefix}cluster_scores` (one row per
     cluster, keyed by group_key). Hubs come from `{graph_prefix}graph_nodes` (default: `prefix`;
     an incremental run updates the graph in place, so it passes ""). Reads `parcel_goods`, `parcel_signals` and
     `catalogue_commodities` (signals.py). Returns the number of clusters."""
-    sig = config["signals"]
-    weights = config["weights"]
-    flag = config["flag"]
-    min_parcels = int(config["clusters"]["min_parcels"])
+    sig, flag = config["signals"], config["flag"]
+    con.execute(_members_sql(prefix, sig))
+    # Groups worth considering: enough parcels and some goods signal.
+    con.execute(_candidates_sql(int(config["clusters"]["min_parcels"])))
+    con.execute("DELETE FROM _members WHERE group_key NOT IN (SELECT group_key FROM _candidates)")
+    # The commodity a cluster is scored as, one of two readings, whichever reaches the larger share
+    # of its threshold in the worst window:
+    # - the commodity with the most estimated kg, on its own parcels (unidentified goods against
+    #   the `unknown` threshold);
+    # - the identified commodity with the most kg, with the cluster's unidentified goods counted
+    #   as it (`fold`): an operation ships one material under several declarations - tungsten
+    #   declared under its own heading on some parcels and as "ferrite magnets" or iron powder on
+    #   others - and the parcels that name it tell what the others hide.
+    # The commodity it is shown as: the scored one, or, where that is unidentified, the best
+    # supported commodity the parcels' own signals point at (most kg, then most parcels), since
+    # "nickel powder" is a cover for rare earths even when its kg are held against the stricter
+    # threshold for unidentified goods; `unknown` only where nothing points anywhere.
+    con.execute(_main_candidates_sql())
+    _worst_windows(con)
+    con.execute(_main_commodity_sql())
+    con.execute("DELETE FROM _worst_window WHERE (group_key, fold) NOT IN (SELECT group_key, fold FROM _main_commodity)")
+    _reexport(con)
+    _retail(con, config["retail"], float(flag["strong_declaration"]), float(flag["min_origin_share"]),
+            float(sig["origin_min_strength"]))
+    gp = prefix if graph_prefix is None else graph_prefix
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _hub_keys AS SELECT kind, key FROM {gp}graph_nodes WHERE hub")
+    _churn(con)
+    con.execute(_forwarders_sql(int(sig["forwarder_min_units"])))
+    newest = con.execute("SELECT max(accepted_at) FROM parcels").fetchall()[0][0]
+    con.execute(_cluster_scores_sql(prefix, config), {"newest": newest})
+    _round_doubles(con, f"{prefix}cluster_scores")
+    con.execute(_flag_sql(prefix, flag))
+    return int(con.execute(f"SELECT count(*) FROM {prefix}cluster_scores").fetchall()[0][0])
 
-    # One row per grouped parcel with what scoring needs. est_kg/commodity come from the
-    # per-parcel estimate of signals.py; decl and routing are the strongest parcel signals of
-    # those kinds.
-    con.execute(
-        f"""
+
+def _members_sql(prefix: str, sig: dict) -> str:
+    """`_members`: one row per grouped parcel with what scoring needs. est_kg/commodity come
+    from the per-parcel estimate of signals.py; decl and routing are the strongest parcel
+    signals of those kinds."""
+    return f"""
         CREATE OR REPLACE TEMP TABLE _members AS
         WITH sigs AS (
             SELECT parcel_seq,
-                   max(strength) FILTER (WHERE signal IN (SELECT unnest({_sql_list(sig['declaration_signals'])}))) AS decl,
-                   max(strength) FILTER (WHERE signal IN (SELECT unnest({_sql_list(sig['routing_signals'])}))) AS routing,
+                   max(strength) FILTER (WHERE signal IN (SELECT unnest({string_list(sig['declaration_signals'])}))) AS decl,
+                   max(strength) FILTER (WHERE signal IN (SELECT unnest({string_list(sig['routing_signals'])}))) AS routing,
                    max(strength) FILTER (WHERE signal = 'false_origin') AS false_origin,
                    -- a declaration shown false by the parcel itself: a weight gap, a heading that
                    -- contradicts the description, a named controlled metal priced far below its
@@ -113,31 +137,19 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         LEFT JOIN party_mentions ms ON ms.mention_id = g.parcel_seq * 2
         LEFT JOIN party_mentions mr ON mr.mention_id = g.parcel_seq * 2 + 1
         """
-    )
-    # Groups worth considering: enough parcels and some goods signal.
-    con.execute(
-        f"""
+
+
+def _candidates_sql(min_parcels: int) -> str:
+    return f"""
         CREATE OR REPLACE TEMP TABLE _candidates AS
         SELECT group_key FROM _members GROUP BY group_key
         HAVING count(*) >= {min_parcels} AND (max(est_kg) > 0 OR max(n_signals) > 0)
         """
-    )
-    con.execute("DELETE FROM _members WHERE group_key NOT IN (SELECT group_key FROM _candidates)")
 
-    # The commodity a cluster is scored as, one of two readings, whichever reaches the larger share
-    # of its threshold in the worst window:
-    # - the commodity with the most estimated kg, on its own parcels (unidentified goods against
-    #   the `unknown` threshold);
-    # - the identified commodity with the most kg, with the cluster's unidentified goods counted
-    #   as it (`fold`): an operation ships one material under several declarations - tungsten
-    #   declared under its own heading on some parcels and as "ferrite magnets" or iron powder on
-    #   others - and the parcels that name it tell what the others hide.
-    # The commodity it is shown as: the scored one, or, where that is unidentified, the best
-    # supported commodity the parcels' own signals point at (most kg, then most parcels), since
-    # "nickel powder" is a cover for rare earths even when its kg are held against the stricter
-    # threshold for unidentified goods; `unknown` only where nothing points anywhere.
-    con.execute(
-        """
+
+def _main_candidates_sql() -> str:
+    """`_main_candidates`: per group, the two readings of its commodity (see score_groups)."""
+    return """
         CREATE OR REPLACE TEMP TABLE _main_candidates AS
         WITH kg AS (SELECT group_key, commodity, sum(est_kg) AS kg FROM _members GROUP BY ALL)
         SELECT group_key, arg_max(commodity, (kg, commodity)) AS commodity, false AS fold FROM kg GROUP BY group_key
@@ -147,10 +159,12 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
         HAVING count(*) FILTER (WHERE commodity <> 'unknown' AND kg > 0) > 0
            AND count(*) FILTER (WHERE commodity = 'unknown' AND kg > 0) > 0
         """
-    )
-    _worst_windows(con)
-    con.execute(
-        """
+
+
+def _main_commodity_sql() -> str:
+    """`_main_commodity`: the reading that reaches the larger share of its threshold in the worst
+    window (`scored`), and the commodity shown (`shown_commodity`)."""
+    return """
         CREATE OR REPLACE TEMP TABLE _main_commodity AS
         WITH scored AS (
             SELECT c.group_key,
@@ -170,29 +184,56 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                CASE WHEN s.commodity = 'unknown' THEN coalesce(h.hint, 'unknown') ELSE s.commodity END AS shown_commodity
         FROM scored s LEFT JOIN hinted h USING (group_key)
         """
-    )
-    con.execute("DELETE FROM _worst_window WHERE (group_key, fold) NOT IN (SELECT group_key, fold FROM _main_commodity)")
-    _reexport(con)
-    _retail(con, config["retail"], float(flag["strong_declaration"]), float(flag["min_origin_share"]),
-            float(sig["origin_min_strength"]))
-    gp = prefix if graph_prefix is None else graph_prefix
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _hub_keys AS SELECT kind, key FROM {gp}graph_nodes WHERE hub")
-    _churn(con)
-    con.execute(
-        f"""
+
+
+def _forwarders_sql(min_units: int) -> str:
+    """`_forwarders`: receiving addresses with at least `min_units` distinct units (warehouses)."""
+    return f"""
         CREATE OR REPLACE TEMP TABLE _forwarders AS
         SELECT address_key FROM party_mentions
         WHERE role = 'receiver' AND address_key IS NOT NULL AND address_unit IS NOT NULL
-        GROUP BY address_key HAVING count(DISTINCT address_unit) >= {int(sig['forwarder_min_units'])}
+        GROUP BY address_key HAVING count(DISTINCT address_unit) >= {int(min_units)}
         """
-    )
-    newest = con.execute("SELECT max(accepted_at) FROM parcels").fetchall()[0][0]
-    small = float(sig["split_small_fraction"])
-    margin = float(sig["split_round_margin"])
-    con.execute(
-        f"""
+
+
+# A parcel of the commodity a cluster is scored as (or unidentified goods counted as it).
+_MAIN = "(m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown'))"
+
+
+def _cluster_scores_sql(prefix: str, config: dict) -> str:
+    """`{prefix}cluster_scores`: per cluster its figures (`_base_sql`), one strength per signal
+    (`_strengths_sql`), the score and the evasion. `$newest` is the newest parcel's time."""
+    weights, flag = config["weights"], config["flag"]
+    return f"""
         CREATE OR REPLACE TABLE {prefix}cluster_scores AS
         WITH base AS (
+{_base_sql(config["signals"])}
+        ),
+        strengths AS (
+{_strengths_sql(config["signals"])}
+        )
+        SELECT *,
+               100 * ({' + '.join(f'{float(weights[s])} * s_{s}' for s in CLUSTER_SIGNALS)}) / {sum(float(weights[s]) for s in CLUSTER_SIGNALS)} AS score,
+               -- evasion: the strongest pattern that tells an operation from trade - the splitting
+               -- signature, identity churn, a demonstrably false declaration, goods whose origin is
+               -- disguised on most parcels (false origin, relabelling), or a re-export route
+               -- (many people behind one account is a shop's staff as much as recruits, unless the
+               -- parcels converge on few receivers)
+               greatest(CASE WHEN converging THEN s_split ELSE 0 END, CASE WHEN converging THEN s_identity_churn ELSE 0 END,
+                        CASE WHEN s_declaration >= {float(flag['strong_declaration'])} THEN s_declaration ELSE 0 END,
+                        CASE WHEN coalesce(origin_share, 0) >= {float(flag['min_origin_share'])} THEN origin_share ELSE 0 END,
+                        CASE WHEN reexport THEN 1.0 ELSE 0 END) AS evasion
+        FROM strengths
+        """
+
+
+def _base_sql(sig: dict) -> str:
+    """Per cluster: its size, parties, channels, span, kilograms, mean declaration anomaly,
+    routing shares and the figures of the splitting signature (over the parcels of its main
+    commodity)."""
+    small = float(sig["split_small_fraction"])
+    margin = float(sig["split_round_margin"])
+    return f"""
             SELECT m.group_key, min(m.component_key) AS component_key,
                    count(*) AS parcels,
                    count(DISTINCT m.sender_entity) AS senders,
@@ -203,7 +244,7 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                    count(DISTINCT m.dest_country) AS dest_countries,
                    mode(m.dest_country ORDER BY m.dest_country) AS dest_country,
                    min(m.accepted_at) AS first_seen, max(m.accepted_at) AS last_seen,
-                   sum(m.est_kg) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown'))) AS commodity_kg,
+                   sum(m.est_kg) FILTER (WHERE {_MAIN}) AS commodity_kg,
                    sum(m.declared_weight_kg) AS declared_kg,
                    -- declaration: mean anomaly over the goods-carrying seeds (parcels attached
                    -- as context have no goods signal by definition and would only dilute it)
@@ -213,20 +254,24 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
                    avg(CASE WHEN m.receiver_address_key IN (SELECT address_key FROM _forwarders) THEN 1 ELSE 0 END) AS forwarder_share,
                    count(DISTINCT m.receiver_address_key || '#' || coalesce(m.receiver_unit, '')) AS receiver_addresses,
                    -- split signature, over the parcels of the main commodity
-                   count(*) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0) AS goods_parcels,
+                   count(*) FILTER (WHERE {_MAIN} AND m.est_kg > 0) AS goods_parcels,
                    avg(CASE WHEN m.est_kg <= {small} * k.threshold_kg THEN 1 ELSE 0 END)
-                       FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0) AS small_share,
-                   coalesce(stddev_pop(m.declared_weight_kg) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0)
-                       / nullif(avg(m.declared_weight_kg) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0), 0), 1) AS weight_cv,
+                       FILTER (WHERE {_MAIN} AND m.est_kg > 0) AS small_share,
+                   coalesce(stddev_pop(m.declared_weight_kg) FILTER (WHERE {_MAIN} AND m.est_kg > 0)
+                       / nullif(avg(m.declared_weight_kg) FILTER (WHERE {_MAIN} AND m.est_kg > 0), 0), 1) AS weight_cv,
                    avg(CASE WHEN ceil(m.declared_weight_kg) - m.declared_weight_kg > 0
                              AND ceil(m.declared_weight_kg) - m.declared_weight_kg <= {margin} * ceil(m.declared_weight_kg)
                             THEN 1 ELSE 0 END)
-                       FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0) AS round_under_share,
-                   count(DISTINCT m.receiver_entity) FILTER (WHERE (m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown')) AND m.est_kg > 0) AS goods_receivers
+                       FILTER (WHERE {_MAIN} AND m.est_kg > 0) AS round_under_share,
+                   count(DISTINCT m.receiver_entity) FILTER (WHERE {_MAIN} AND m.est_kg > 0) AS goods_receivers
             FROM _members m JOIN _main_commodity c USING (group_key) JOIN catalogue_commodities k ON k.commodity = c.commodity
-            GROUP BY m.group_key
-        ),
-        strengths AS (
+            GROUP BY m.group_key"""
+
+
+def _strengths_sql(sig: dict) -> str:
+    """Per cluster: one strength per signal in 0..1 (`s_<signal>`), with the figures behind them."""
+    small = float(sig["split_small_fraction"])
+    return f"""
             SELECT b.*, {small} AS split_small_fraction, c.commodity AS scored_commodity, c.shown_commodity AS commodity,
                    ks.label AS commodity_label, k.label AS scored_label, k.threshold_kg, k.window_days,
                    rt.retail, rt.buyers, rt.one_off_buyers, rt.buyer_countries, rt.top_receiver_share, rt.false_share,
@@ -254,23 +299,10 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
             LEFT JOIN _worst_window w USING (group_key)
             LEFT JOIN _churn_max h USING (group_key)
             LEFT JOIN _retail rt USING (group_key)
-            LEFT JOIN _reexport rx USING (group_key)
-        )
-        SELECT *,
-               100 * ({' + '.join(f'{float(weights[s])} * s_{s}' for s in CLUSTER_SIGNALS)}) / {sum(float(weights[s]) for s in CLUSTER_SIGNALS)} AS score,
-               -- evasion: the strongest pattern that tells an operation from trade - the splitting
-               -- signature, identity churn, a demonstrably false declaration, goods whose origin is
-               -- disguised on most parcels (false origin, relabelling), or a re-export route
-               -- (many people behind one account is a shop's staff as much as recruits, unless the
-               -- parcels converge on few receivers)
-               greatest(CASE WHEN converging THEN s_split ELSE 0 END, CASE WHEN converging THEN s_identity_churn ELSE 0 END,
-                        CASE WHEN s_declaration >= {float(flag['strong_declaration'])} THEN s_declaration ELSE 0 END,
-                        CASE WHEN coalesce(origin_share, 0) >= {float(flag['min_origin_share'])} THEN origin_share ELSE 0 END,
-                        CASE WHEN reexport THEN 1.0 ELSE 0 END) AS evasion
-        FROM strengths
-        """,
-        {"newest": newest},
-    )
+            LEFT JOIN _reexport rx USING (group_key)"""
+
+
+def _round_doubles(con: duckdb.DuckDBPyConnection, table: str) -> None:
     # Sums and averages over a cluster's parcels come out of parallel aggregation in no fixed
     # order, so their last bits vary between runs; an average of a few simple values often
     # sits exactly on a rounding boundary (0.225), where that noise decides between "0.22"
@@ -278,12 +310,15 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
     # so that every later decision and text sees the same numbers.
     doubles = [r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND data_type = 'DOUBLE'",
-        [f"{prefix}cluster_scores"],
+        [table],
     ).fetchall()]
     if doubles:
-        con.execute(f"UPDATE {prefix}cluster_scores SET " + ", ".join(f'"{c}" = round("{c}", 9)' for c in doubles))
-    con.execute(
-        f"""
+        con.execute(f"UPDATE {table} SET " + ", ".join(f'"{c}" = round("{c}", 9)' for c in doubles))
+
+
+def _flag_sql(prefix: str, flag: dict) -> str:
+    """The flag rule of the module docstring, as a column of `{prefix}cluster_scores`."""
+    return f"""
         ALTER TABLE {prefix}cluster_scores ADD COLUMN flagged BOOLEAN;
         UPDATE {prefix}cluster_scores SET flagged = score >= {float(flag['min_score'])}
             AND ratio >= {float(flag['min_ratio'])} AND coalesce(window_parcels, 0) >= {int(flag['min_window_parcels'])}
@@ -291,8 +326,6 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
             AND evasion >= {float(flag['min_evasion'])}
             AND NOT coalesce(retail, false);
         """
-    )
-    return int(con.execute(f"SELECT count(*) FROM {prefix}cluster_scores").fetchall()[0][0])
 
 
 def _worst_windows(con: duckdb.DuckDBPyConnection) -> None:
@@ -475,303 +508,3 @@ def _churn(con: duckdb.DuckDBPyConnection) -> None:
         GROUP BY group_key
         """
     )
-
-
-IDENTIFIER_WORDS = {
-    "account": "one payment account",
-    "phone": "one phone",
-    "id_number": "one ID number",
-    "address": "one address",
-}
-
-
-def summarise(row: dict) -> str:
-    """One sentence an investigator can read, from a row of cluster_scores.
-
-    >>> summarise(dict(parcels=23, sender_names=6, churn_kind="sender account", max_names=6,
-    ...     est_controlled_kg=11.4, declared_as="nickel powder or ferro-alloy", carriers=3,
-    ...     span_days=19, forwarder_share=1.0, receiver_addresses=1, dest_name="Kazakhstan",
-    ...     ratio=2.28, window_days=30, commodity_label="dysprosium", flagged=True, s_declaration=0.8,
-    ...     receivers=1, s_split=0.0))
-    '23 parcels from 6 sender names sharing one payment account, 11.4 kg declared as nickel powder or ferro-alloy, 3 carriers in 19 days, to one forwarding address in Kazakhstan: 2.3x the 30-day dysprosium threshold'
-    """
-    parts = []
-    who = f"{row['parcels']} parcels from {row['sender_names']} sender name{'s' if row['sender_names'] != 1 else ''}"
-    churn_kind = row.get("churn_kind") or ""
-    if (row.get("max_names") or 1) >= 2 and churn_kind:
-        role, kind = churn_kind.split(" ", 1)
-        word = IDENTIFIER_WORDS.get(kind, "one identifier")
-        if role != "sender":
-            who += f", {row['max_names']} receiver names at {word}"
-        elif row["sender_names"] >= 2:
-            who += f" sharing {word}"
-        else:  # one name, but several people's phones or ID numbers behind it
-            who += f", {row['max_names']} people's phones or ID numbers behind {word}"
-    parts.append(who)
-    kg = f"{row['est_controlled_kg']:.1f} kg"
-    if row.get("declared_as") and (row.get("s_declaration") or 0) >= 0.2:
-        parts.append(f"{kg} declared as {row['declared_as']}")
-    else:
-        parts.append(f"{kg} of {row['commodity_label']}")
-    carriers = row["carriers"]
-    parts.append(f"{carriers} carrier{'s' if carriers != 1 else ''} in {max(1, int(row['span_days']))} day{'s' if int(row['span_days']) > 1 else ''}")
-    if (row.get("forwarder_share") or 0) >= 0.5 and row.get("receiver_addresses") == 1:
-        parts.append(f"to one forwarding address in {row['dest_name']}")
-    elif row.get("receiver_addresses") == 1:
-        parts.append(f"to one address in {row['dest_name']}")
-    elif row.get("receivers") == 1:
-        addresses = row.get("receiver_addresses") or 0
-        parts.append(f"to one receiver at {addresses} addresses" if addresses > 1 else "to one receiver")
-    elif row.get("receivers"):
-        parts.append(f"to {row['receivers']} receivers")
-    if row.get("reexport") and row.get("reexport_via"):
-        parts.append(f"re-exported onward from {_country_name(row['reexport_via'])}")
-    scored_label = row.get("scored_label") or row["commodity_label"]
-    if scored_label != row["commodity_label"]:
-        # held against the threshold for unidentified goods; the signals point at a commodity
-        threshold = f"the {row['window_days']}-day threshold for {scored_label} (signals point to {row['commodity_label']})"
-    else:
-        threshold = f"the {row['window_days']}-day {row['commodity_label']} threshold"
-    sentence = ", ".join(parts) + f": {row['ratio']:.1f}x {threshold}"
-    if row.get("retail") and not row.get("flagged"):
-        countries = row.get("buyer_countries") or 0
-        goods = f" of '{row['retail_goods']}'" if row.get("retail_goods") else ""
-        return (f"Not flagged, retail pattern: {row.get('one_off_buyers') or 0} one-off buyers in {countries} "
-                f"countr{'ies' if countries != 1 else 'y'}, {row['parcels']} parcels{goods} declared consistently "
-                f"with their weight and price ({row['ratio']:.1f}x {threshold})")
-    if not row.get("flagged"):
-        sentence += "; not flagged: declarations look consistent" if (row.get("s_declaration") or 0) < 0.2 else "; not flagged"
-    return sentence
-
-
-def _country_name(code: str | None) -> str:
-    if not code:
-        return "an unknown country"
-    try:
-        import pycountry
-
-        country = pycountry.countries.get(alpha_2=code)
-        return getattr(country, "common_name", None) or country.name if country else code
-    except Exception:  # noqa: BLE001 - a name is a nicety; the code will do
-        return code
-
-
-def _evidence(row: dict) -> dict[str, str]:
-    """One line of evidence per signal, for cluster_signals and the dashboard."""
-    ws = row["window_start"].date().isoformat() if row.get("window_start") else "-"
-    we = row["window_end"].date().isoformat() if row.get("window_end") else "-"
-    return {
-        "quantity": f"{row['est_controlled_kg']:.2f} kg of {row['commodity_label']} in {row.get('window_parcels') or 0} parcels "
-        f"from {ws} to {we}, against {row['threshold_kg']:g} kg per {row['window_days']} days ({row['ratio']:.2f}x)",
-        "declaration": f"mean declaration anomaly {row['s_declaration']:.2f} over the parcels with goods"
-        + (f"; declared as {row['declared_as']}" if row.get("declared_as") else ""),
-        "split": f"{row['goods_parcels']} parcels of {row['commodity_label']}, {100 * (row['small_share'] or 0):.0f}% each under "
-        f"{row['split_small_fraction']:g} of the threshold, weight variation {row['weight_cv']:.2f}, {100 * (row['round_under_share'] or 0):.0f}% just under "
-        f"a round weight, to {row['goods_receivers']} receiver{'s' if row['goods_receivers'] != 1 else ''}",
-        "identity_churn": f"{row.get('max_names') or 1} names, {row.get('churn_phones') or 0} phones and {row.get('churn_ids') or 0} ID numbers "
-        f"behind one {(row.get('churn_kind') or 'identifier').replace('_', ' ')}",
-        "channel_switching": f"{row['carriers']} carriers, {row['acceptance_points']} acceptance points",
-        "routing": f"{100 * (row['transit_share'] or 0):.0f}% transit/origin signal, {100 * (row['forwarder_share'] or 0):.0f}% to forwarding warehouses"
-        + (f", {100 * (row.get('origin_share') or 0):.0f}% with a disguised origin" if row.get("origin_share") else "")
-        + (f", re-exported from {row['reexport_via']}" if row.get("reexport") else ""),
-        "recency": f"last parcel {row['last_seen']:%Y-%m-%d}",
-    }
-
-
-def finalise_clusters(con: duckdb.DuckDBPyConnection, config: dict, run_id: str, *, prefix: str = "", previous: str = "parcel_clusters") -> dict:
-    """From `{prefix}cluster_scores`: summaries, rank, stable ids; writes `{prefix}clusters`,
-    `{prefix}cluster_signals`, `{prefix}parcel_clusters` and `{prefix}cluster_lineage_new`
-    (this run's lineage rows). `previous` is last run's parcel_clusters, if any."""
-    weights = config["weights"]
-    # What the suspicious parcels say they are: the two commonest descriptions among those
-    # whose declaration looks false.
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _declared_as AS
-        SELECT group_key, string_agg(descr, ' or ' ORDER BY n DESC, descr) AS declared_as
-        FROM (
-            SELECT group_key, lower(declared_description) AS descr, count(*) AS n,
-                   row_number() OVER (PARTITION BY group_key ORDER BY count(*) DESC, lower(declared_description)) AS r
-            FROM _members WHERE decl >= 0.2 GROUP BY group_key, lower(declared_description)
-        ) WHERE r <= 2 GROUP BY group_key
-        """
-    )
-    cur = con.execute(
-        f"""
-        SELECT s.*, d.declared_as,
-               date_diff('second', s.first_seen, s.last_seen) / 86400.0 AS span_days
-        FROM {prefix}cluster_scores s LEFT JOIN _declared_as d USING (group_key)
-        ORDER BY s.flagged DESC, s.score DESC, s.est_controlled_kg DESC, s.group_key
-        """
-    )
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r)) for r in cur.fetchall()]
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
-        row["dest_name"] = _country_name(row.get("dest_country"))
-        row["span_days"] = math.ceil(row["span_days"] or 0)
-        row["summary"] = summarise(row)
-    import pyarrow as pa
-
-    ranked = pa.table({
-        "group_key": pa.array([r["group_key"] for r in rows], pa.int64()),
-        "rank": pa.array([r["rank"] for r in rows], pa.int64()),
-        "summary": pa.array([r["summary"] for r in rows], pa.string()),
-    })
-    con.register("_ranked", ranked)
-    con.execute("CREATE OR REPLACE TEMP TABLE _ranked_t AS SELECT * FROM _ranked")
-    con.unregister("_ranked")
-    lineage = assign_cluster_ids(con, run_id, prefix=prefix, previous=previous)
-
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {prefix}clusters AS
-        SELECT i.cluster_id, r.rank, round(s.score, 2) AS score, s.flagged, s.commodity,
-               round(s.est_controlled_kg, 3) AS est_controlled_kg, s.threshold_kg, s.parcels, s.senders,
-               s.receivers, s.first_seen, s.last_seen, r.summary,
-               round(s.ratio, 3) AS ratio, round(s.evasion, 3) AS evasion, s.commodity_label, s.window_days,
-               s.window_start, s.window_end, s.window_parcels, s.sender_names, s.carriers, s.acceptance_points,
-               s.dest_country, round(s.declared_kg, 3) AS declared_kg, i.status AS id_status,
-               coalesce(s.retail, false) AS retail, s.scored_commodity,
-               s.group_key, s.component_key, '{run_id}' AS run_id
-        FROM {prefix}cluster_scores s JOIN _ranked_t r USING (group_key) JOIN _cluster_ids i USING (group_key)
-        ORDER BY r.rank
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {prefix}parcel_clusters AS
-        SELECT m.parcel_seq, m.parcel_id, m.carrier, i.cluster_id, m.commodity,
-               m.est_kg AS est_controlled_kg
-        FROM _members m JOIN _cluster_ids i USING (group_key)
-        ORDER BY m.parcel_seq
-        """
-    )
-    ids = dict(con.execute("SELECT group_key, cluster_id FROM _cluster_ids").fetchall())
-    signal_rows = []
-    for row in rows:
-        evidence = _evidence(row)
-        for name in CLUSTER_SIGNALS:
-            strength = float(row[f"s_{name}"] or 0.0)
-            weight = float(weights[name])
-            signal_rows.append((ids[row["group_key"]], name, round(strength, 4), weight,
-                                round(100 * weight * strength / sum(float(weights[s]) for s in CLUSTER_SIGNALS), 3), evidence[name]))
-    # One Arrow table, not executemany: a row-by-row insert costs milliseconds per row.
-    columns = list(zip(*signal_rows)) if signal_rows else [[]] * 6
-    signals_arrow = pa.table({
-        "cluster_id": pa.array(columns[0], pa.string()), "signal": pa.array(columns[1], pa.string()),
-        "strength": pa.array(columns[2], pa.float64()), "weight": pa.array(columns[3], pa.float64()),
-        "contribution": pa.array(columns[4], pa.float64()), "evidence": pa.array(columns[5], pa.string()),
-    })
-    con.register("_signals_arrow", signals_arrow)
-    con.execute(f"CREATE OR REPLACE TABLE {prefix}cluster_signals AS SELECT * FROM _signals_arrow")
-    con.unregister("_signals_arrow")
-    return lineage
-
-
-def assign_cluster_ids(con: duckdb.DuckDBPyConnection, run_id: str, *, prefix: str = "", previous: str = "parcel_clusters") -> dict:
-    """Stable ids: `_cluster_ids(group_key, cluster_id, status)` and `{prefix}cluster_lineage_new`.
-
-    A new cluster and an old one are the same operation when each is the other's best match
-    by shared parcels (ties to the smaller id / group) and the shared parcels are a majority
-    of either of them: a ring that grew, lost a few parcels or was cut differently keeps its
-    id. Then:
-    - continued: the new cluster keeps the old id;
-    - merged: an old cluster whose parcels mostly went into a cluster that kept another id;
-    - split: a new cluster (new id) that holds a majority of an old cluster's parcels that
-      continued under the old id as another cluster;
-    - new / ended: clusters with no counterpart.
-    New ids continue after the largest number ever issued (`cluster_lineage` remembers them
-    all), in rank order, so an id never comes back for another operation.
-    """
-    con.execute(LINEAGE_DDL.format(name="cluster_lineage"))
-    con.execute(LINEAGE_DDL.format(name=f"{prefix}cluster_lineage_new"))
-    con.execute(f"DELETE FROM {prefix}cluster_lineage_new")
-    has_previous = store.table_exists(con, previous) and store.column_exists(con, previous, "cluster_id")
-    old_source = (
-        f"SELECT parcel_id, carrier, cluster_id FROM {previous}" if has_previous
-        else "SELECT NULL::VARCHAR AS parcel_id, NULL::VARCHAR AS carrier, NULL::VARCHAR AS cluster_id WHERE false"
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _overlap AS
-        WITH old AS ({old_source}),
-        old_sizes AS (SELECT cluster_id, count(*) AS old_n FROM old GROUP BY cluster_id),
-        new_sizes AS (SELECT group_key, count(*) AS new_n FROM _members GROUP BY group_key)
-        SELECT m.group_key, o.cluster_id, count(*) AS shared, any_value(ns.new_n) AS new_n, any_value(os.old_n) AS old_n
-        FROM _members m JOIN old o USING (parcel_id, carrier)
-        JOIN new_sizes ns USING (group_key) JOIN old_sizes os USING (cluster_id)
-        GROUP BY m.group_key, o.cluster_id
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _matches AS
-        WITH best_old AS (
-            SELECT group_key, arg_min(cluster_id, (-shared, cluster_id)) AS cluster_id FROM _overlap GROUP BY group_key
-        ),
-        best_new AS (
-            SELECT cluster_id, arg_min(group_key, (-shared, group_key)) AS group_key FROM _overlap GROUP BY cluster_id
-        )
-        SELECT o.* FROM _overlap o
-        JOIN best_old bo USING (group_key, cluster_id)
-        JOIN best_new bn USING (group_key, cluster_id)
-        WHERE 2 * o.shared > o.new_n OR 2 * o.shared > o.old_n
-        """
-    )
-    issued = con.execute(
-        """
-        SELECT coalesce(max(TRY_CAST(regexp_extract(cluster_id, '^C-(\\d+)$', 1) AS BIGINT)), 0)
-        FROM (SELECT cluster_id FROM cluster_lineage UNION ALL SELECT cluster_id FROM _overlap)
-        """
-    ).fetchall()[0][0]
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _cluster_ids AS
-        WITH unmatched AS (
-            SELECT r.group_key, r.rank FROM _ranked_t r ANTI JOIN _matches m USING (group_key)
-        )
-        SELECT group_key, cluster_id, 'continued' AS status FROM _matches
-        UNION ALL
-        SELECT group_key, 'C-' || lpad(CAST({int(issued)} + row_number() OVER (ORDER BY rank) AS VARCHAR), 6, '0'), 'new'
-        FROM unmatched
-        """
-    )
-    # Lineage of this run.
-    con.execute(
-        f"""
-        INSERT INTO {prefix}cluster_lineage_new
-        SELECT '{run_id}', i.cluster_id, 'continued', i.cluster_id, m.shared, m.new_n, m.old_n
-        FROM _cluster_ids i JOIN _matches m USING (group_key);
-
-        INSERT INTO {prefix}cluster_lineage_new
-        -- an old cluster that did not continue but whose parcels mostly went to one new cluster
-        SELECT '{run_id}', i.cluster_id, 'merged', o.cluster_id, o.shared, o.new_n, o.old_n
-        FROM _overlap o JOIN _cluster_ids i USING (group_key)
-        WHERE o.cluster_id NOT IN (SELECT cluster_id FROM _matches) AND 2 * o.shared > o.old_n;
-
-        INSERT INTO {prefix}cluster_lineage_new
-        -- a new cluster cut from an old one that continued as another cluster
-        SELECT '{run_id}', i.cluster_id, 'split', o.cluster_id, o.shared, o.new_n, o.old_n
-        FROM _overlap o JOIN _cluster_ids i USING (group_key)
-        WHERE i.status = 'new' AND o.cluster_id IN (SELECT cluster_id FROM _matches) AND 2 * o.shared > o.new_n;
-
-        INSERT INTO {prefix}cluster_lineage_new
-        SELECT '{run_id}', i.cluster_id, 'new', NULL, NULL, NULL, NULL
-        FROM _cluster_ids i
-        WHERE i.status = 'new' AND i.cluster_id NOT IN (SELECT cluster_id FROM {prefix}cluster_lineage_new);
-        """
-    )
-    if has_previous:
-        con.execute(
-            f"""
-            INSERT INTO {prefix}cluster_lineage_new
-            SELECT '{run_id}', cluster_id, 'ended', NULL, NULL, count(*), NULL
-            FROM {previous}
-            WHERE cluster_id NOT IN (SELECT cluster_id FROM _matches)
-              AND cluster_id NOT IN (SELECT other_cluster_id FROM {prefix}cluster_lineage_new WHERE event = 'merged')
-            GROUP BY cluster_id
-            """
-        )
-    counts = dict(con.execute(f"SELECT event, count(*) FROM {prefix}cluster_lineage_new GROUP BY event").fetchall())
-    return {k: int(v) for k, v in counts.items()}
