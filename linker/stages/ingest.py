@@ -28,7 +28,8 @@ from pathlib import Path
 import duckdb
 import pycountry
 
-from linker.errors import LinkerError
+from linker.errors import LinkerError, one_line
+from linker.store.sql import identifier, literal
 from linker.store.tables import COLUMN_NAMES, REQUIRED_COLUMNS
 
 FORMATS = {
@@ -155,16 +156,6 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sql_str(value: str) -> str:
-    """A SQL string literal. Used only for file paths and column names that DuckDB's table
-    functions need as literals; every value from the data stays inside the database."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 # The checks must not join: the checked rows are numbered by their position in the table the
 # check writes (see `_check`), and DuckDB keeps the file's order only through scans,
 # projections and filters. A 250-code IN list would be rewritten into a hash join, so membership
@@ -182,7 +173,7 @@ def _one_of(codes: list[str]) -> str:
 
 def _category_of(given: str) -> str:
     """The CN23 category of a text value, NULL when it names none."""
-    cases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in CATEGORIES.items())
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in CATEGORIES.items())
     return f"CASE lower(NULLIF(trim({given}), '')) {cases} END"
 
 
@@ -214,7 +205,7 @@ def _stage_select(mapping: dict[str, str], extras: list[str], value_of) -> str:
     for name in COLUMN_NAMES:
         parts.append(f"{value_of(mapping[name])} AS {name}" if name in mapping else f"NULL::VARCHAR AS {name}")
     if extras:
-        pairs = ", ".join(f"{sql_str(col)}, {value_of(col)}" for col in extras)
+        pairs = ", ".join(f"{literal(col)}, {value_of(col)}" for col in extras)
         parts.append(f"json_object({pairs}) AS extra")
     else:
         parts.append("NULL::JSON AS extra")
@@ -250,7 +241,7 @@ def _file_columns(con: duckdb.DuckDBPyConnection, path: Path, source: str, kind:
     try:
         columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     except duckdb.Error as exc:
-        raise IngestProblem(f"{path}: cannot be read as {kind} ({_first_line(exc)})") from None
+        raise IngestProblem(f"{path}: cannot be read as {kind} ({_reader_error(exc)})") from None
     mapping, extras = _column_map(columns)
     _require_columns(path, mapping)
     return mapping, extras
@@ -263,12 +254,12 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8', "
         "store_rejects = true, rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans', rejects_limit = 0"
     )
-    source = f"read_csv({sql_str(path.as_posix())}, {dialect})"
+    source = f"read_csv({literal(path.as_posix())}, {dialect})"
     con.execute("DROP TABLE IF EXISTS ingest_reject_errors; DROP TABLE IF EXISTS ingest_reject_scans")
     mapping, extras = _file_columns(con, path, source, "CSV")
     # No row_number() here: it makes DuckDB read the whole file on one thread. The header is
     # line 1, so the first record is line 2 (before the reader's rejects are accounted for).
-    select = f"SELECT {_stage_select(mapping, extras, sql_ident)}, NULL::VARCHAR AS raw FROM {source}"
+    select = f"SELECT {_stage_select(mapping, extras, identifier)}, NULL::VARCHAR AS raw FROM {source}"
     return Staged(select, finish=lambda: _csv_rejects(con, path), first_line=2)
 
 
@@ -317,10 +308,10 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
-    source = f"read_parquet({sql_str(path.as_posix())}, file_row_number = true)"
-    mapping, extras = _file_columns(con, path, f"read_parquet({sql_str(path.as_posix())})", "Parquet")
+    source = f"read_parquet({literal(path.as_posix())}, file_row_number = true)"
+    mapping, extras = _file_columns(con, path, f"read_parquet({literal(path.as_posix())})", "Parquet")
     con.execute("CREATE OR REPLACE TEMP TABLE stage_rejects (source_line BIGINT, reason VARCHAR, raw VARCHAR, bad_encoding BOOLEAN)")
-    value_of = lambda col: f"CAST({sql_ident(col)} AS VARCHAR)"  # noqa: E731
+    value_of = lambda col: f"CAST({identifier(col)} AS VARCHAR)"  # noqa: E731
     return Staged(f"SELECT file_row_number + 1 AS source_line, {_stage_select(mapping, extras, value_of)}, NULL::VARCHAR AS raw FROM {source}")
 
 
@@ -328,7 +319,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     # Read each physical line as one text value (0x1f never appears raw in valid JSON), so that
     # a malformed line becomes a quarantine entry with its line number instead of a failed load.
     source = (
-        f"read_csv({sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false, delim = '\\x1f', "
+        f"read_csv({literal(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false, delim = '\\x1f', "
         "quote = '', escape = '', auto_detect = false, strict_mode = false, store_rejects = true, "
         "rejects_table = 'ingest_reject_errors', rejects_scan = 'ingest_reject_scans', rejects_limit = 0)"
     )
@@ -345,7 +336,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             """
         )
     except duckdb.Error as exc:
-        raise IngestProblem(f"{path}: cannot be read as JSON Lines ({_first_line(exc)})") from None
+        raise IngestProblem(f"{path}: cannot be read as JSON Lines ({_reader_error(exc)})") from None
     bad_encoding = con.execute("SELECT count(*) FROM ingest_reject_errors WHERE error_type::VARCHAR = 'INVALID ENCODING'").fetchone()[0]
     total = con.execute("SELECT count(*) FROM stage_lines").fetchone()[0] + bad_encoding
     if bad_encoding and bad_encoding >= max(1, ENCODING_FAILURE_SHARE * total):
@@ -365,7 +356,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     mapping, extras = _column_map(keys)
     if keys:
         _require_columns(path, mapping)
-    value_of = lambda col: f"(line ->> {sql_str('$.' + _json_key(col))})"  # noqa: E731 - text of a scalar, JSON text of an array or object
+    value_of = lambda col: f"(line ->> {literal('$.' + _json_key(col))})"  # noqa: E731 - text of a scalar, JSON text of an array or object
     return Staged(f"SELECT source_line, {_stage_select(mapping, extras, value_of)}, line AS raw FROM stage_lines WHERE kind = 'OBJECT'")
 
 
@@ -373,11 +364,12 @@ def _json_key(key: str) -> str:
     return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
+def _reader_error(exc: Exception) -> str:
+    """A reader's error in one line, without DuckDB's name for its kind."""
+    text = one_line(exc)
     for prefix in ("Invalid Input Error: ", "IO Error: ", "Binder Error: ", "Conversion Error: "):
         text = text.replace(prefix, "")
-    return text.splitlines()[0] if text else type(exc).__name__
+    return text
 
 
 STAGERS = {"csv": _stage_csv, "parquet": _stage_parquet, "jsonl": _stage_jsonl}
@@ -477,7 +469,7 @@ def _check(con: duckdb.DuckDBPyConnection, path: Path, staged: Staged) -> None:
         con.execute("SET preserve_insertion_order = true")
         con.execute(_check_sql(staged.select, numbered))
     except duckdb.Error as exc:
-        raise IngestProblem(f"{path}: cannot be read ({_first_line(exc)})") from None
+        raise IngestProblem(f"{path}: cannot be read ({_reader_error(exc)})") from None
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
     line = "" if numbered else f"rowid + {staged.first_line} AS source_line, "
@@ -509,6 +501,14 @@ def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str,
     rows_read = con.execute("SELECT (SELECT count(*) FROM stage_checked) + (SELECT count(*) FROM stage_rejects)").fetchone()[0]
     if rows_read == 0:
         raise IngestProblem(f"{path}: no data rows")
+    _find_repeats(con)
+    return _write_file(con, path, fmt, sha, size, int(rows_read))
+
+
+def _find_repeats(con: duckdb.DuckDBPyConnection) -> None:
+    """`stage_repeats(source_line, verdict, first_line, earlier_file, earlier_line)`: the checked
+    rows whose parcel_id + carrier came before, in this file or in the store, and whether they
+    repeat it (`duplicate`) or contradict it (`conflict_in_file`, `conflict_in_store`)."""
     # Repeats of a parcel_id + carrier within this file: the first occurrence wins; a later one
     # is a duplicate when its content is the same and a conflict when it differs.
     con.execute(
@@ -543,6 +543,9 @@ def _load_staged(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str,
         """
     )
 
+
+def _write_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, sha: str, size: int, rows_read: int) -> FileResult:
+    """The parcels, the quarantined rows and the file's record, in one transaction."""
     cols = ", ".join(COLUMN_NAMES)
     con.execute("BEGIN TRANSACTION")
     try:

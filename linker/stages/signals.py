@@ -47,6 +47,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from linker.settings.catalogue import UNKNOWN, Catalogue
+from linker.store.sql import literal
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,7 @@ _ASCII = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
 
 def _lit(value) -> str:
     """A SQL literal for a value taken from the validated catalogue."""
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    return f"{float(value)!r}::DOUBLE"
+    return literal(value) if isinstance(value, str) else f"{float(value)!r}::DOUBLE"
 
 
 def compute_parcel_signals(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, *, after_seq: int | None = None) -> int:
@@ -148,7 +147,28 @@ def _drop_stage_tables(con) -> None:
 
 def _register_catalogue(con, cat: Catalogue) -> None:
     """The catalogue as small temporary tables, and the text folding shared by terms and texts."""
-    s = cat.signals
+    _register_macros(con)
+    _create(con, "sig_terms", _terms_table(cat))
+    _create(con, "sig_headings", _headings_table(cat))
+    _create(con, "sig_commodities", _commodities_table(cat))
+    _create(con, "sig_covers", _covers_table(cat))
+    commodities = list(cat.commodities.values())
+    pairs = [(k, c.id) for c in commodities for k in c.covers]
+    _create(con, "sig_cover_of", pa.table({"cover": [p[0] for p in pairs], "commodity": [p[1] for p in pairs]},
+                                          schema=pa.schema([("cover", pa.string()), ("commodity", pa.string())])))
+    _create(con, "sig_rates", pa.table({"currency": list(cat.usd_per_unit), "usd": list(cat.usd_per_unit.values())},
+                                       schema=pa.schema([("currency", pa.string()), ("usd", pa.float64())])))
+    transit = [(c, country) for c in [*cat.commodities, UNKNOWN] for country in cat.transit_countries_for(c)]
+    _create(con, "sig_transit", pa.table({"commodity": [t[0] for t in transit], "country": [t[1] for t in transit]},
+                                         schema=pa.schema([("commodity", pa.string()), ("country", pa.string())])))
+    # Which commodity goods hidden behind a cover are taken to be: the only commodity that uses
+    # the cover; else a generic commodity (rare earths, unspecified) whose family holds all of
+    # them (family: the commodities sharing a heading with it; nickel powder hides only rare
+    # earths); else unknown (ferro-alloys hide rare earths, tungsten and molybdenum alike).
+    _materialise(con, "sig_cover_attr", _COVER_ATTR_SQL)
+
+
+def _register_macros(con) -> None:
     con.execute(
         # translate() is slow, so only texts that hold a full-width character go through it
         "CREATE OR REPLACE TEMP MACRO sig_fold(t) AS CASE WHEN regexp_matches(t, '[\\x{FF01}-\\x{FF5E}\\x{3000}]') "
@@ -166,6 +186,11 @@ def _register_catalogue(con, cat: Catalogue) -> None:
         "CREATE OR REPLACE TEMP MACRO sig_some(l) AS CASE WHEN len(l) > 4 "
         "THEN array_to_string(l[1:3], ', ') || ' and ' || (len(l) - 3) || ' more' ELSE array_to_string(l, ', ') END"
     )
+
+
+def _terms_table(cat: Catalogue) -> pa.Table:
+    """Every name, symbol and article word of the catalogue with its owner, match mode and strength."""
+    s = cat.signals
     terms = {"owner_kind": [], "owner": [], "term": [], "lang": [], "mode": [], "strength": []}
 
     def add(kind, owner, term, lang, mode, strength):
@@ -191,8 +216,10 @@ def _register_catalogue(con, cat: Catalogue) -> None:
         for lang, names in cat.articles.names.items():
             for name in names:
                 add("article", "article", name, lang, "han" if _HAN.search(name) else "words", 1.0)
-    _create(con, "sig_terms", pa.table(terms))
+    return pa.table(terms)
 
+
+def _headings_table(cat: Catalogue) -> pa.Table:
     headings = {"owner_kind": [], "owner": [], "heading": []}
     for kind, items in (("commodity", cat.commodities.values()), ("cover", cat.covers.values())):
         for item in items:
@@ -200,60 +227,46 @@ def _register_catalogue(con, cat: Catalogue) -> None:
                 headings["owner_kind"].append(kind)
                 headings["owner"].append(item.id)
                 headings["heading"].append(h)
-    _create(con, "sig_headings", pa.table(headings, schema=pa.schema([("owner_kind", pa.string()), ("owner", pa.string()), ("heading", pa.string())])))
+    return pa.table(headings, schema=pa.schema([("owner_kind", pa.string()), ("owner", pa.string()), ("heading", pa.string())]))
 
+
+def _commodities_table(cat: Catalogue) -> pa.Table:
+    """The commodities with thresholds and prices, plus the `unknown` row."""
+    s = cat.signals
     commodities = list(cat.commodities.values())
-    _create(
-        con,
-        "sig_commodities",
-        pa.table(
-            {
-                "commodity": [c.id for c in commodities] + [UNKNOWN],
-                "label": [c.label for c in commodities] + ["unidentified controlled goods"],
-                "threshold_kg": [c.threshold_kg for c in commodities] + [s.unknown_threshold_kg],
-                "window_days": [c.window_days for c in commodities] + [s.unknown_window_days],
-                "price_usd_per_kg": [c.price_usd_per_kg for c in commodities] + [None],
-                "generic": [c.generic for c in commodities] + [False],
-                "controlled_since": [c.controlled_since for c in commodities] + [None],
-                "articles_exempt": [c.articles_exempt for c in commodities] + [False],
-            },
-            schema=pa.schema(
-                [("commodity", pa.string()), ("label", pa.string()), ("threshold_kg", pa.float64()),
-                 ("window_days", pa.int32()), ("price_usd_per_kg", pa.float64()), ("generic", pa.bool_()),
-                 ("controlled_since", pa.string()), ("articles_exempt", pa.bool_())]
-            ),
+    return pa.table(
+        {
+            "commodity": [c.id for c in commodities] + [UNKNOWN],
+            "label": [c.label for c in commodities] + ["unidentified controlled goods"],
+            "threshold_kg": [c.threshold_kg for c in commodities] + [s.unknown_threshold_kg],
+            "window_days": [c.window_days for c in commodities] + [s.unknown_window_days],
+            "price_usd_per_kg": [c.price_usd_per_kg for c in commodities] + [None],
+            "generic": [c.generic for c in commodities] + [False],
+            "controlled_since": [c.controlled_since for c in commodities] + [None],
+            "articles_exempt": [c.articles_exempt for c in commodities] + [False],
+        },
+        schema=pa.schema(
+            [("commodity", pa.string()), ("label", pa.string()), ("threshold_kg", pa.float64()),
+             ("window_days", pa.int32()), ("price_usd_per_kg", pa.float64()), ("generic", pa.bool_()),
+             ("controlled_since", pa.string()), ("articles_exempt", pa.bool_())]
         ),
     )
+
+
+def _covers_table(cat: Catalogue) -> pa.Table:
     covers = list(cat.covers.values())
-    _create(
-        con,
-        "sig_covers",
-        pa.table(
-            {
-                "cover": [k.id for k in covers],
-                "label": [k.label for k in covers],
-                "price_usd_per_kg": [k.price_usd_per_kg for k in covers],
-                "strength": [k.strength for k in covers],
-            },
-            schema=pa.schema([("cover", pa.string()), ("label", pa.string()), ("price_usd_per_kg", pa.float64()), ("strength", pa.float64())]),
-        ),
+    return pa.table(
+        {
+            "cover": [k.id for k in covers],
+            "label": [k.label for k in covers],
+            "price_usd_per_kg": [k.price_usd_per_kg for k in covers],
+            "strength": [k.strength for k in covers],
+        },
+        schema=pa.schema([("cover", pa.string()), ("label", pa.string()), ("price_usd_per_kg", pa.float64()), ("strength", pa.float64())]),
     )
-    pairs = [(k, c.id) for c in commodities for k in c.covers]
-    _create(con, "sig_cover_of", pa.table({"cover": [p[0] for p in pairs], "commodity": [p[1] for p in pairs]},
-                                          schema=pa.schema([("cover", pa.string()), ("commodity", pa.string())])))
-    _create(con, "sig_rates", pa.table({"currency": list(cat.usd_per_unit), "usd": list(cat.usd_per_unit.values())},
-                                       schema=pa.schema([("currency", pa.string()), ("usd", pa.float64())])))
-    transit = [(c, country) for c in [*cat.commodities, UNKNOWN] for country in cat.transit_countries_for(c)]
-    _create(con, "sig_transit", pa.table({"commodity": [t[0] for t in transit], "country": [t[1] for t in transit]},
-                                         schema=pa.schema([("commodity", pa.string()), ("country", pa.string())])))
-    # Which commodity goods hidden behind a cover are taken to be: the only commodity that uses
-    # the cover; else a generic commodity (rare earths, unspecified) whose family holds all of
-    # them (family: the commodities sharing a heading with it; nickel powder hides only rare
-    # earths); else unknown (ferro-alloys hide rare earths, tungsten and molybdenum alike).
-    _materialise(
-        con,
-        "sig_cover_attr",
-        """
+
+
+_COVER_ATTR_SQL = """
         WITH cand AS (
             SELECT o.cover, o.commodity, c.label FROM sig_cover_of o JOIN sig_commodities c USING (commodity)
         ), family AS (
@@ -275,8 +288,7 @@ def _register_catalogue(con, cat: Catalogue) -> None:
                list_sort(list(c.label)) AS candidates
         FROM cand c LEFT JOIN generic_fit g USING (cover)
         GROUP BY c.cover
-        """,
-    )
+        """
 
 
 def _create(con, name: str, table: pa.Table) -> None:
@@ -699,8 +711,14 @@ def _final_goods_sql(s) -> str:
 
 
 def _signals_sql(s) -> str:
-    """`parcel_signals`: every signal of every parcel, each with the evidence that fired it."""
-    decades = _lit(s.value_full_strength_decades)
+    """`parcel_signals`: every signal of every parcel, each with the evidence that fired it; one
+    SELECT per kind of signal (PARCEL_SIGNALS), in their order."""
+    return "\n    UNION ALL\n".join(builder(s) for builder in _SIGNAL_SQL)
+
+
+def _controlled_match_sql(s) -> str:
+    """controlled_match: a controlled commodity named in the description, or, naming nothing
+    controlled, a controlled heading declared."""
     return f"""
     -- controlled_match: named in the description ...
     SELECT parcel_seq, 'controlled_match' AS signal, commodity, strength,
@@ -714,12 +732,23 @@ def _signals_sql(s) -> str:
     SELECT parcel_seq, 'controlled_match', h.commodity, {_lit(s.heading_match_strength)},
            printf('declared under %s, within controlled heading %s (%s), without naming the goods', p.hs, h.heading, sig_some(h.candidates))
     FROM sig_parcel_heading_only h JOIN sig_parcels p USING (parcel_seq)
-    UNION ALL
+    """
+
+
+def _cover_description_sql(s) -> str:
+    """cover_description: a known cover for controlled goods in the description or the heading."""
+    return f"""
     SELECT parcel_seq, 'cover_description', commodity, strength,
            CASE via WHEN 'description' THEN printf('described as ''%s'' (%s), a cover for %s', matched, label, sig_some(candidates))
                 ELSE printf('declared under %s (%s), a cover heading for %s', matched, label, sig_some(candidates)) END
     FROM sig_parcel_cover
-    UNION ALL
+    """
+
+
+def _heading_mismatch_sql(s) -> str:
+    """heading_mismatch: a named commodity under a heading foreign to it, or cover goods under a
+    controlled heading."""
+    return f"""
     -- heading_mismatch: a named commodity under a heading that fits none of the named ones
     SELECT n.parcel_seq, 'heading_mismatch', n.commodity,
            CASE WHEN ch.cover IS NOT NULL THEN {_lit(s.mismatch_cover_heading_strength)} ELSE {_lit(s.mismatch_other_heading_strength)} END,
@@ -746,7 +775,14 @@ def _signals_sql(s) -> str:
            printf('described as ''%s'' (%s) but declared under %s, within controlled heading %s (%s)', k.matched, k.label, p.hs, h.heading, sig_some(h.candidates))
     FROM sig_parcel_cover k JOIN sig_parcel_heading_only h USING (parcel_seq) JOIN sig_parcels p USING (parcel_seq)
     WHERE k.via = 'description'
-    UNION ALL
+    """
+
+
+def _value_per_kg_anomaly_sql(s) -> str:
+    """value_per_kg_anomaly: a named commodity declared far below its price, or cover goods far
+    above theirs."""
+    decades = _lit(s.value_full_strength_decades)
+    return f"""
     -- value_per_kg_anomaly: a named commodity declared far below its price ...
     SELECT n.parcel_seq, 'value_per_kg_anomaly', n.commodity,
            least(1.0, log10(n.price_usd_per_kg / p.usd_per_kg) / {decades}),
@@ -762,12 +798,22 @@ def _signals_sql(s) -> str:
                   p.usd_per_kg, p.declared_value, p.currency, p.declared_kg, k.label, k.price_usd_per_kg)
     FROM sig_parcel_cover k JOIN sig_parcels p USING (parcel_seq)
     WHERE p.usd_per_kg > k.price_usd_per_kg * {_lit(s.value_high_ratio)}
-    UNION ALL
+    """
+
+
+def _concealment_sql(s) -> str:
+    """concealment: more gross weight than the contents and packaging explain."""
+    return f"""
     SELECT x.parcel_seq, 'concealment', g.commodity, x.strength,
            printf('weighed %.2f kg gross for %.2f kg declared: about %.2f kg more than contents and packaging (%.2f kg allowed) explain',
                   x.gross_kg, x.declared_kg, x.hidden_kg, x.allowance_kg)
     FROM sig_parcel_concealment x LEFT JOIN parcel_goods g USING (parcel_seq)
-    UNION ALL
+    """
+
+
+def _false_origin_sql(s) -> str:
+    """false_origin: a declared origin other than the posting country, or relabelling wording."""
+    return f"""
     -- false_origin: a declared origin other than the posting country, or relabelling wording in
     -- the description (one row with the stronger of the two and both pieces of evidence)
     SELECT p.parcel_seq, 'false_origin', g.commodity,
@@ -782,7 +828,12 @@ def _signals_sql(s) -> str:
                      CASE WHEN d.relabel IS NOT NULL THEN printf('the description says ''%s'' (relabelling), posted in %s', d.relabel, p.origin) END)
     FROM sig_parcels p JOIN sig_descriptions d USING (desc_id) LEFT JOIN parcel_goods g USING (parcel_seq)
     WHERE (p.declared_origin IS NOT NULL AND p.declared_origin <> p.origin) OR d.relabel IS NOT NULL
-    UNION ALL
+    """
+
+
+def _transshipment_sql(s) -> str:
+    """transshipment: probable controlled goods to a known transit country of their commodity."""
+    return f"""
     SELECT g.parcel_seq, 'transshipment', g.commodity, {_lit(s.transshipment_strength)},
            printf('destination %s is a known transit country for %s', p.dest, c.label)
     FROM parcel_goods g
@@ -790,3 +841,6 @@ def _signals_sql(s) -> str:
     JOIN sig_transit t ON t.commodity = g.commodity AND t.country = p.dest
     JOIN sig_commodities c ON c.commodity = g.commodity
     """
+
+
+_SIGNAL_SQL = (_controlled_match_sql, _cover_description_sql, _heading_mismatch_sql, _value_per_kg_anomaly_sql, _concealment_sql, _false_origin_sql, _transshipment_sql)
