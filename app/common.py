@@ -23,7 +23,8 @@ import streamlit as st
 
 from app import data
 from linker.casework import cases
-from linker.outputs import evidence_pack as evidence
+from linker.outputs import clusters as read
+from linker.outputs import network
 from linker import store
 from linker.casework.cases import User
 
@@ -92,19 +93,19 @@ def cached_queue(version: tuple[str, float], is_snapshot: bool, include_unflagge
 def cached_cluster(version: tuple[str, float], is_snapshot: bool, cluster_id: str) -> dict | None:
     """Everything the cluster page shows, read in one go."""
     with analysis(_src(version, is_snapshot)) as con:
-        row = evidence.cluster_row(con, cluster_id)
+        row = read.cluster_row(con, cluster_id)
         if row is None:
             return None
-        parcels = evidence.cluster_parcels(con, cluster_id)
-        mentions = evidence.cluster_mentions(con, cluster_id)
+        parcels = read.cluster_parcels(con, cluster_id)
+        mentions = read.cluster_mentions(con, cluster_id)
         return {
             "row": row,
-            "signals": evidence.cluster_signals(con, cluster_id),
+            "signals": read.cluster_signals(con, cluster_id),
             "parcels": parcels,
             "mentions": mentions,
-            "links": evidence.link_explanations(con, cluster_id),
-            "households": evidence.cluster_households(con, cluster_id),
-            "entities": evidence.entity_details(con, sorted(set(mentions["entity_id"].dropna().astype(int)))),
+            "links": read.link_explanations(con, cluster_id),
+            "households": read.cluster_households(con, cluster_id),
+            "entities": read.entity_details(con, sorted(set(mentions["entity_id"].dropna().astype(int)))),
         }
 
 
@@ -113,13 +114,8 @@ def cached_network(version: tuple[str, float], is_snapshot: bool, cluster_id: st
     """(graph, positions, nodes left out) for the cluster; the busiest nodes are kept when the
     network is larger than max_nodes, so the picture stays usable."""
     found = cached_cluster(version, is_snapshot, cluster_id)
-    g = evidence.network(found["mentions"], found["parcels"])
-    dropped = 0
-    if g.number_of_nodes() > max_nodes:
-        keep = sorted(g.nodes, key=lambda n: (-g.nodes[n]["parcels"], n))[:max_nodes]
-        dropped = g.number_of_nodes() - max_nodes
-        g = g.subgraph(keep).copy()
-    return g, evidence.layout(g), dropped
+    g, dropped = network.trim(network.cluster_network(found["mentions"]), max_nodes)
+    return g, network.layout(g), dropped
 
 
 def status_of(cluster_ids) -> dict[str, cases.Case]:

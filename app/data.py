@@ -2,7 +2,7 @@
 
 Nothing here imports Streamlit, so each read is tested on a real DuckDB file. Every value that
 comes from a person (search text, filters, cluster ids) reaches DuckDB as a `?` parameter.
-The cluster page's reads are in `linker.evidence`, shared with the evidence pack.
+The cluster page's reads are in `linker.outputs.clusters`, shared with the evidence pack and the report.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pandas as pd
 
 from linker.stages import normalise as norm
 from linker import store
-from linker.outputs.evidence_pack import columns, has_table
+from linker.store.tables import columns
+from linker.store.tables import table_exists as has_table
 
 
 @dataclass(frozen=True)

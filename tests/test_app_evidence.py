@@ -10,8 +10,10 @@ import zipfile
 import duckdb
 import pytest
 
-from linker.outputs import evidence_pack as evidence
 from linker import store
+from linker.outputs import clusters as read
+from linker.outputs import evidence_pack, network
+from linker.outputs.timeline import running_total
 from tests.app_fixture import RING_A, shared_store
 
 
@@ -25,7 +27,7 @@ def con(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pack(con):
-    return zipfile.ZipFile(io.BytesIO(evidence.evidence_pack(con, RING_A, exported_by="ana")))
+    return zipfile.ZipFile(io.BytesIO(evidence_pack.evidence_pack(con, RING_A, exported_by="ana")))
 
 
 def test_pack_holds_the_page_and_csv_files(pack):
@@ -54,25 +56,25 @@ def test_parcels_csv_has_every_declared_field_of_every_parcel(pack):
 
 
 def test_network_joins_the_ring_through_its_one_account(con):
-    g = evidence.network(evidence.cluster_mentions(con, RING_A), evidence.cluster_parcels(con, RING_A))
+    g = network.cluster_network(read.cluster_mentions(con, RING_A))
     account = next(n for n, d in g.nodes(data=True) if d["kind"] == "account")
     assert g.nodes[account]["parcels"] == 14
     assert {g.nodes[n]["kind"] for n in g} == {"entity", "phone", "account", "address", "acceptance_point"}
 
 
 def test_running_total_ends_at_the_clusters_estimate(con):
-    row = evidence.cluster_row(con, RING_A)
-    timeline = evidence.running_total(evidence.cluster_parcels(con, RING_A), row["est_controlled_kg"])
+    row = read.cluster_row(con, RING_A)
+    timeline = running_total(read.cluster_parcels(con, RING_A), row["est_controlled_kg"])
     assert timeline["running_kg"].iloc[-1] == pytest.approx(row["est_controlled_kg"])
     assert timeline["accepted_at"].is_monotonic_increasing
 
 
 def test_merged_names_are_explained_in_words(con):
-    links = evidence.link_explanations(con, RING_A)
+    links = read.link_explanations(con, RING_A)
     assert not links.empty
-    assert "name exact" in evidence.explain_evidence(links["evidence"].iloc[0])
+    assert "name exact" in read.explain_evidence(links["evidence"].iloc[0])
 
 
 def test_unknown_cluster_is_one_clear_error(con):
     with pytest.raises(store.StoreError, match="no cluster"):
-        evidence.render_html(con, "C-nope")
+        evidence_pack.pack_page(con, "C-nope")

@@ -232,7 +232,7 @@ def test_the_morning_report_lists_set_aside_lookalikes_with_their_reason(shops_d
     con = store.connect(shops_db, read_only=True)
     try:
         facts = report.gather(con, report_date="2026-03-30", run_id=None, baseline=None, watch_items=[])
-        html = report.render_html(con, facts)
+        html = report.render_page(con, facts)
     finally:
         con.close()
     assert facts["lookalikes_total"] >= 1

@@ -14,7 +14,10 @@ from linker.store import snapshot
 from linker import store
 from linker.casework.cases import User, cases_db_path, watch_add
 from linker.stages.ingest import ingest_paths
-from linker.outputs.report import Baseline, CLUSTER_COLUMNS, render_network_svg, render_timeline_svg, write_report
+from linker.outputs.network import network_svg
+from linker.outputs.report import Baseline, write_report
+from linker.outputs.timeline import timeline_svg
+from linker.store.tables import CLUSTER_COLUMNS
 from linker.casework.watchlist import load_watchlist
 from tests.conftest import parcel, write_csv
 from tests.nightly_support import night_rows, standin_analysis
@@ -130,7 +133,7 @@ def test_what_changed_compares_with_the_baseline_run(tmp_path):
 
 def test_the_timeline_marks_where_the_running_total_reaches_the_threshold():
     t0 = datetime(2026, 3, 1)
-    svg = render_timeline_svg([(t0 + timedelta(days=i), 1.0) for i in range(5)], 3.0)
+    svg = timeline_svg([(t0 + timedelta(days=i), 1.0) for i in range(5)], 3.0)
     assert "threshold 3.0 kg" in svg
     assert re.search(r"<title>threshold reached 2026-03-03T00:00:00</title>", svg)
 
@@ -140,7 +143,7 @@ def test_the_network_picture_is_the_same_every_time_and_escapes_labels():
     g.add_node("a", kind="party", label='<b onclick="x">Zhang</b>')
     g.add_node("p", kind="phone", label="+8613800138000")
     g.add_edge("a", "p")
-    first, second = render_network_svg(g), render_network_svg(g)
+    first, second = network_svg(g), network_svg(g)
     assert first == second
     assert "<b onclick" not in first and "&lt;b onclick=&quot;x&quot;&gt;" in first
 

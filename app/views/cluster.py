@@ -6,14 +6,14 @@ import html
 import re
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from app import common
 from app.data import change_mark
 from linker.casework import cases
-from linker.outputs import evidence_pack as evidence
 from linker import store
+from linker.outputs import clusters as read
+from linker.outputs import evidence_pack, network, timeline
 from linker.casework.cases import STATUSES, CasesError
 
 
@@ -111,36 +111,7 @@ with left:
         f"{g.number_of_nodes()} nodes, {g.number_of_edges()} links; a link is one or more parcels, thicker for more. "
         "Click a node for its details." + (f" The {dropped} least-used nodes are left out." if dropped else "")
     )
-    fig = go.Figure()
-    edge_groups: dict[int, tuple[list, list]] = {}
-    for a, b, d in g.edges(data=True):
-        width = 1 if len(d["parcels"]) == 1 else 2 if len(d["parcels"]) < 5 else 4
-        xs, ys = edge_groups.setdefault(width, ([], []))
-        xs += [pos[a][0], pos[b][0], None]
-        ys += [pos[a][1], pos[b][1], None]
-    for width, (xs, ys) in sorted(edge_groups.items()):
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(width=width, color="rgba(140,149,159,0.55)"),
-                                 hoverinfo="skip", showlegend=False))
-    label_all = g.number_of_nodes() <= 60
-    for kind in evidence.NODE_KINDS:
-        nodes = [n for n, d in g.nodes(data=True) if d["kind"] == kind]
-        if not nodes:
-            continue
-        sizes = [10 + min(g.nodes[n]["parcels"], 40) ** 0.5 * 3 for n in nodes]
-        texts = [str(g.nodes[n]["label"])[:28] for n in nodes]
-        fig.add_trace(go.Scatter(
-            x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes],
-            mode="markers+text" if label_all else "markers",
-            text=texts, textposition="top center", textfont=dict(size=10),
-            marker=dict(size=sizes, color=evidence.NODE_COLOURS[kind], line=dict(width=1, color="white")),
-            customdata=nodes, name=kind.replace("_", " "),
-            hovertemplate="%{customdata}<br>%{text}<extra></extra>",
-        ))
-    fig.update_layout(
-        height=520, margin=dict(l=0, r=0, t=10, b=0), clickmode="event+select", dragmode="pan",
-        xaxis=dict(visible=False), yaxis=dict(visible=False), plot_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
-    )
+    fig = network.network_figure(g, pos)
     picked = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"net_{cluster_id}",
                              config={"scrollZoom": True, "displaylogo": False})
     points = picked.selection.points if picked is not None and picked.selection else []
@@ -223,7 +194,7 @@ with right:
     def pack() -> bytes:
         common.audit("export", cluster_id, "evidence pack (zip)")
         with common.analysis(src) as con:
-            return evidence.evidence_pack(con, cluster_id, exported_by=user.name, source=src.path.name)
+            return evidence_pack.evidence_pack(con, cluster_id, exported_by=user.name, source=src.path.name)
 
     st.download_button(
         "Export evidence pack", data=pack, file_name=f"{re.sub(r'[^A-Za-z0-9_.-]', '_', cluster_id)}_evidence.zip",
@@ -233,21 +204,8 @@ with right:
 
 # ---------------------------------------------------------------- timeline
 st.subheader("Timeline")
-timeline = evidence.running_total(parcels, est)
-tfig = go.Figure()
-tfig.add_trace(go.Scatter(x=timeline["accepted_at"], y=timeline["running_kg"], mode="lines", line_shape="hv",
-                          line=dict(color="#1f6feb", width=2), name="running estimate", hoverinfo="skip"))
-for carrier, part in timeline.groupby("carrier", sort=True):
-    tfig.add_trace(go.Scatter(
-        x=part["accepted_at"], y=part["running_kg"], mode="markers", name=str(carrier), marker=dict(size=8),
-        customdata=part[["parcel_id", "declared_description", "declared_weight_kg"]].values,
-        hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>declared %{customdata[2]} kg<br>running %{y:.2f} kg<extra>%{fullData.name}</extra>",
-    ))
-if threshold and not pd.isna(threshold):
-    tfig.add_hline(y=threshold, line_dash="dash", line_color="#d1242f", annotation_text=f"threshold {threshold:g} kg",
-                   annotation_position="top left")
-tfig.update_layout(height=300, margin=dict(l=0, r=0, t=20, b=0), yaxis_title="estimated controlled kg",
-                   legend=dict(orientation="h", y=1.12, x=0))
+timeline_frame = timeline.running_total(parcels, est)
+tfig = timeline.timeline_figure(timeline_frame, threshold)
 st.plotly_chart(tfig, key=f"timeline_{cluster_id}", config={"displaylogo": False})
 
 # ---------------------------------------------------------------- parcels and merged names
@@ -263,7 +221,7 @@ with tab_links:
     if links.empty:
         st.caption("No two differently written names were merged inside this cluster.")
     else:
-        shown = links.assign(evidence=links["evidence"].map(evidence.explain_evidence))
+        shown = links.assign(evidence=links["evidence"].map(read.explain_evidence))
         st.dataframe(
             shown, hide_index=True,
             column_config={

@@ -1,24 +1,247 @@
-"""The read model of the results: what the report, the evidence pack, the dashboard and the
-CLI read about clusters, written once.
+"""The read model of the results: everything the morning report, the evidence pack, the
+dashboard and the CLI read about clusters, written once.
 
-All reads are parameterised queries on a connection to the store or one of its snapshots.
+So what an investigator sees on screen, what goes into the evidence pack and what the report
+says come from the same queries. All reads are parameterised queries on a read-only connection
+to the store or one of its snapshots; a table a stage has not written yet reads as empty.
+Frames (pandas, for the dashboard's tables and the pack's CSV files) and rows (plain values,
+for the report's JSON) come from the same SQL.
 """
 
 from __future__ import annotations
 
-import duckdb
+import json
 
-from linker.store.tables import table_exists
+import duckdb
+import pandas as pd
+
+from linker.store.tables import CLUSTER_COLUMNS, COLUMN_NAMES, columns, table_exists
+
+SIGNAL_COLUMNS = ["signal", "strength", "weight", "contribution", "evidence"]
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
+    """A query's result as dicts of plain Python values."""
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+# ---------------------------------------------------------------- all clusters
 
 
 def top_clusters(con: duckdb.DuckDBPyConnection, n: int = 10) -> list[dict]:
     """The first `n` clusters by rank, as dicts (the end-of-run table)."""
     if not table_exists(con, "clusters"):
         return []
-    cur = con.execute(
+    return rows(
+        con,
         "SELECT cluster_id, rank, score, flagged, commodity, est_controlled_kg, threshold_kg, parcels, summary "
         "FROM clusters ORDER BY rank LIMIT ?",
         [n],
     )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def clusters_table(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every cluster in rank order: the columns of CONTRACT.md section 3, plus the readable
+    commodity name and the retail mark where the scoring wrote them."""
+    if not table_exists(con, "clusters"):
+        return []
+    have = columns(con, "clusters")
+    present = ", ".join(c for c in (*CLUSTER_COLUMNS, "commodity_label", "retail") if c in have)
+    order = "rank" if "rank" in have else "cluster_id"
+    return rows(con, f"SELECT {present} FROM clusters ORDER BY {order}, cluster_id")
+
+
+# ---------------------------------------------------------------- one cluster
+
+
+def cluster_row(con: duckdb.DuckDBPyConnection, cluster_id: str) -> dict | None:
+    """The cluster's row of `clusters` as a dict, or None when no such cluster exists."""
+    if not table_exists(con, "clusters"):
+        return None
+    found = rows(con, "SELECT * FROM clusters WHERE cluster_id = ?", [cluster_id])
+    return found[0] if found else None
+
+
+def _signals_sql(con: duckdb.DuckDBPyConnection) -> str:
+    order = "contribution DESC NULLS LAST, " if "contribution" in columns(con, "cluster_signals") else ""
+    return f"SELECT * EXCLUDE (cluster_id) FROM cluster_signals WHERE cluster_id = ? ORDER BY {order}signal"
+
+
+def cluster_signals(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataFrame:
+    """Which signals raised the cluster, how strongly, and the evidence; largest contribution first."""
+    if not table_exists(con, "cluster_signals"):
+        return pd.DataFrame(columns=SIGNAL_COLUMNS)
+    return con.execute(_signals_sql(con), [cluster_id]).df()
+
+
+def cluster_signal_rows(con: duckdb.DuckDBPyConnection, cluster_id: str) -> list[dict]:
+    """`cluster_signals` as rows."""
+    if not table_exists(con, "cluster_signals"):
+        return []
+    return rows(con, _signals_sql(con), [cluster_id])
+
+
+def cluster_parcels(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataFrame:
+    """Every parcel of the cluster with every declared field, in acceptance order, plus the
+    goods signals each parcel raised (one line of text per parcel). The signals are gathered
+    for the cluster's parcels only, not aggregated over the whole table."""
+    fields = ", ".join(f"p.{c}" for c in COLUMN_NAMES)
+    est = "pc.est_controlled_kg" if "est_controlled_kg" in columns(con, "parcel_clusters") else "NULL::DOUBLE"
+    if table_exists(con, "parcel_signals"):
+        signals_cte = """, sig AS (
+            SELECT s.parcel_seq, string_agg(s.signal || coalesce(' (' || s.commodity || ')', ''), '; ' ORDER BY s.signal, s.commodity) AS signals
+            FROM parcel_signals s WHERE s.parcel_seq IN (SELECT parcel_seq FROM pc) GROUP BY s.parcel_seq)"""
+        signals_join, signals_col = "LEFT JOIN sig ON sig.parcel_seq = pc.parcel_seq", "sig.signals"
+    else:
+        signals_cte, signals_join, signals_col = "", "", "NULL::VARCHAR"
+    return con.execute(
+        f"""WITH pc AS (SELECT * FROM parcel_clusters WHERE cluster_id = ?){signals_cte}
+        SELECT p.parcel_seq, {fields}, {est} AS est_controlled_kg, {signals_col} AS signals
+        FROM pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq {signals_join}
+        ORDER BY p.accepted_at, p.parcel_id""",
+        [cluster_id],
+    ).df()
+
+
+def cluster_parcel_rows(con: duckdb.DuckDBPyConnection, cluster_id: str, after_file_id: int,
+                        limit: int) -> tuple[list[dict], int]:
+    """The cluster's parcels in time order (at most `limit`), with what a reader of tonight's
+    report needs of each and whether it arrived after file `after_file_id`; and their count."""
+    total = con.execute("SELECT count(*) FROM parcel_clusters WHERE cluster_id = ?", [cluster_id]).fetchall()[0][0]
+    found = rows(
+        con,
+        """SELECT p.parcel_id, p.carrier, p.accepted_at, p.sender_name, p.receiver_name, p.dest_country,
+                  p.declared_description, p.hs_code, p.declared_weight_kg, p.gross_weight_kg,
+                  p.declared_value, p.currency, p.file_id > ? AS new_tonight
+           FROM parcel_clusters pc JOIN parcels p USING (parcel_seq)
+           WHERE pc.cluster_id = ?
+           ORDER BY p.accepted_at, p.parcel_id, p.carrier
+           LIMIT ?""",
+        [after_file_id, cluster_id, limit],
+    )
+    return found, int(total)
+
+
+# The mention columns every reader of a cluster's parties sees.
+_MENTION_COLUMNS = ("mention_id, parcel_seq, parcel_id, role, name_raw, name_norm, phone_raw, phone_e164, account_norm, "
+                    "id_number_norm, address_raw, address_key, address_unit, country, entity_id, acceptance_point")
+
+
+def cluster_mentions(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataFrame:
+    """The party mentions (sender and receiver) of the cluster's parcels with their entity.
+
+    Before normalisation has run (a store whose clusters came from elsewhere) the mentions are
+    the parcels' own fields as written, with no party resolved."""
+    if table_exists(con, "party_mentions"):
+        return con.execute(
+            """SELECT m.mention_id, m.parcel_seq, m.parcel_id, m.role, m.name_raw, m.name_norm, m.phone_raw, m.phone_e164,
+            m.account_norm, m.id_number_norm, m.address_raw, m.address_key, m.address_unit, m.country, m.entity_id,
+            p.acceptance_point
+            FROM parcel_clusters pc JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq
+            JOIN parcels p ON p.parcel_seq = pc.parcel_seq
+            WHERE pc.cluster_id = ? ORDER BY m.mention_id""",
+            [cluster_id],
+        ).df()
+    return con.execute(
+        f"""WITH written AS (
+            SELECT p.parcel_seq * 2 + r.receiver AS mention_id, p.parcel_seq, p.parcel_id,
+                   CASE WHEN r.receiver = 1 THEN 'receiver' ELSE 'sender' END AS role,
+                   CASE WHEN r.receiver = 1 THEN p.receiver_name ELSE p.sender_name END AS name_raw,
+                   NULL::VARCHAR AS name_norm,
+                   CASE WHEN r.receiver = 1 THEN p.receiver_phone ELSE p.sender_phone END AS phone_raw,
+                   NULL::VARCHAR AS phone_e164,
+                   CASE WHEN r.receiver = 0 THEN p.payer_account END AS account_norm,
+                   CASE WHEN r.receiver = 0 THEN p.sender_id_number END AS id_number_norm,
+                   CASE WHEN r.receiver = 1 THEN p.receiver_address ELSE p.sender_address END AS address_raw,
+                   NULL::VARCHAR AS address_key, NULL::VARCHAR AS address_unit,
+                   CASE WHEN r.receiver = 1 THEN p.dest_country ELSE p.origin_country END AS country,
+                   NULL::BIGINT AS entity_id, p.acceptance_point
+            FROM parcel_clusters pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq, (VALUES (0), (1)) r(receiver)
+            WHERE pc.cluster_id = ?)
+        SELECT {_MENTION_COLUMNS} FROM written ORDER BY mention_id""",
+        [cluster_id],
+    ).df()
+
+
+def link_explanations(con: duckdb.DuckDBPyConnection, cluster_id: str, limit: int = 500) -> pd.DataFrame:
+    """Why pairs of names in the cluster were judged the same party: the resolver's accepted
+    links whose two ends both occur in the cluster, with the evidence it recorded, strongest
+    first. Links join *profiles* (identical mentions, named by their smallest mention id);
+    with no `profile_id` column each mention is its own profile."""
+    if not table_exists(con, "entity_links"):
+        return pd.DataFrame(columns=["name_left", "name_right", "role", "match_probability", "match_weight", "evidence"])
+    profile = "m.profile_id" if "profile_id" in columns(con, "party_mentions") else "m.mention_id"
+    return con.execute(
+        f"""WITH m AS (
+            SELECT {profile} AS profile_id, any_value(m.name_raw ORDER BY m.mention_id) AS name_raw,
+                   any_value(m.role ORDER BY m.mention_id) AS role, count(*) AS parcels
+            FROM parcel_clusters pc JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq
+            WHERE pc.cluster_id = ? GROUP BY ALL)
+        SELECT l.name_raw AS name_left, r.name_raw AS name_right, l.role,
+               l.parcels AS parcels_left, r.parcels AS parcels_right,
+               e.match_probability, e.match_weight, CAST(e.evidence AS VARCHAR) AS evidence
+        FROM entity_links e JOIN m l ON l.profile_id = e.mention_id_l JOIN m r ON r.profile_id = e.mention_id_r
+        ORDER BY e.match_probability DESC, e.mention_id_l, e.mention_id_r LIMIT ?""",
+        [cluster_id, int(limit)],
+    ).df()
+
+
+def cluster_households(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataFrame:
+    """Households of the cluster's parties (resolve.write_households): people at one flat who
+    share its phone or payment account but not a name, kept as separate parties. One row per
+    household: its members' names, how many of them appear in this cluster, and the flat."""
+    empty = pd.DataFrame(columns=["household_id", "members", "in_cluster", "parties", "flat"])
+    if not table_exists(con, "party_households"):
+        return empty
+    return con.execute(
+        """WITH mine AS (
+            SELECT DISTINCT m.entity_id FROM parcel_clusters pc JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq
+            WHERE pc.cluster_id = ? AND m.entity_id IS NOT NULL),
+        homes AS (SELECT DISTINCT household_id FROM party_households SEMI JOIN mine USING (entity_id))
+        SELECT h.household_id,
+               string_agg(e.best_name, ' · ' ORDER BY e.entity_id) AS members,
+               count(*) FILTER (WHERE h.entity_id IN (SELECT entity_id FROM mine)) AS in_cluster,
+               count(*) AS parties,
+               (SELECT any_value(m.address_raw ORDER BY m.mention_id) FROM party_mentions m
+                WHERE m.entity_id = min(h.entity_id)) AS flat
+        FROM party_households h JOIN homes USING (household_id) JOIN entities e USING (entity_id)
+        GROUP BY h.household_id ORDER BY h.household_id""",
+        [cluster_id],
+    ).df()
+
+
+def entity_details(con: duckdb.DuckDBPyConnection, entity_ids: list[int]) -> pd.DataFrame:
+    if not entity_ids or not table_exists(con, "entities"):
+        return pd.DataFrame()
+    return con.execute(
+        "SELECT * FROM entities WHERE entity_id IN (SELECT unnest(?::BIGINT[])) ORDER BY parcels DESC, entity_id",
+        [list(map(int, entity_ids))],
+    ).df()
+
+
+def explain_evidence(evidence: str | None) -> str:
+    """The resolver's evidence JSON as one readable line, e.g.
+    "name exact (+8.6), account exact (+8.5), phone different (-2.7); compared because: account, name"."""
+    if not evidence:
+        return ""
+    try:
+        data = json.loads(evidence)
+    except (TypeError, ValueError):
+        return str(evidence)
+    if not isinstance(data, dict):
+        return "; ".join(map(str, data)) if isinstance(data, list) else str(data)
+    fields, other = [], []
+    for key, value in data.items():
+        if isinstance(value, dict) and "level" in value:
+            if value.get("level") in ("missing", None):
+                continue
+            weight = value.get("weight")
+            fields.append((-(weight or 0), f"{key} {value['level']}" + (f" ({weight:+.1f})" if isinstance(weight, (int, float)) else "")))
+        elif key == "blocked_by" and isinstance(value, list):
+            other.append("compared because: " + ", ".join(map(str, value)))
+        elif key != "prior":
+            other.append(f"{key}: {value}")
+    parts = [text for _, text in sorted(fields)]
+    return ", ".join(parts) + ("; " + "; ".join(other) if other else "")

@@ -42,13 +42,7 @@ def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> du
         raise StoreError(f"no store at {path}: load parcels first with `linker ingest FILE --db {path}`")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreBusy(f"the store {path} is in use by another writing process; try again when it has finished") from None
-        raise StoreError(f"cannot open the store {path}: {one_line(exc)}") from None
-    con.execute("SET TimeZone = 'UTC'")
+    con = _open(path, read_only, "the store ")
     con.execute(f"SET memory_limit = '{memory_limit()}'")
     if not read_only:
         temp_dir = path.with_name(path.name + ".tmp")
@@ -62,11 +56,16 @@ def open_snapshot(path: str | Path, *, read_only: bool = True) -> duckdb.DuckDBP
     """Open a published snapshot (or any copy of the store a reader must not lock for writing),
     read-only unless told otherwise, without creating or migrating anything. A file another
     process holds for writing raises StoreBusy."""
+    return _open(Path(path), read_only)
+
+
+def _open(path: Path, read_only: bool, what: str = "") -> duckdb.DuckDBPyConnection:
+    """duckdb.connect in UTC, its lock and IO errors said in one sentence."""
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreBusy(f"the store {path} is in use by another writing process; try again when it has finished") from None
-        raise StoreError(f"cannot open {path}: {one_line(exc)}") from None
+        raise StoreError(f"cannot open {what}{path}: {one_line(exc)}") from None
     con.execute("SET TimeZone = 'UTC'")
     return con
