@@ -243,7 +243,7 @@ def test_two_people_at_one_flat_with_one_phone_stay_two_parties_of_one_household
 
 
 def test_the_graph_ties_a_household_by_a_household_node_and_the_cluster_page_data_names_it(tmp_path):
-    from linker.outputs import evidence_pack as evidence
+    from linker.outputs import clusters as read
     from linker.stages import graph
 
     con = _resolved(tmp_path, _household_rows(tmp_path))
@@ -254,7 +254,7 @@ def test_the_graph_ties_a_household_by_a_household_node_and_the_cluster_page_dat
     # the cluster page and the evidence pack read the same rows
     con.execute("CREATE TABLE parcel_clusters AS SELECT parcel_seq, parcel_id, carrier, 'C-1' AS cluster_id "
                 "FROM parcels WHERE parcel_id IN ('A1', 'B1')")
-    homes = evidence.cluster_households(con, "C-1")
+    homes = read.cluster_households(con, "C-1")
     assert len(homes) == 1 and homes.iloc[0]["in_cluster"] == 2 and homes.iloc[0]["parties"] == 2
     members = set(homes.iloc[0]["members"].split(" · "))
     assert len(members) == 2 and members & {"张伟", "Zhang Wei"} and members & {"李娜", "LI Na"}
