@@ -56,7 +56,7 @@ def source() -> data.Source:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _snapshot_connection(path: str, mtime: float) -> duckdb.DuckDBPyConnection:
-    return data.connect(data.Source(Path(path), True))
+    return data.open_source(data.Source(Path(path), True))
 
 
 @contextmanager
@@ -70,7 +70,7 @@ def analysis(src: data.Source | None = None) -> Iterator[duckdb.DuckDBPyConnecti
         finally:
             cur.close()
     else:
-        con = data.connect(src)
+        con = data.open_source(src)
         try:
             yield con
         finally:

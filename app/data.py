@@ -49,7 +49,7 @@ def analysis_source(db_path: str | Path) -> Source:
     return Source(path, False)
 
 
-def connect(source: Source) -> duckdb.DuckDBPyConnection:
+def open_source(source: Source) -> duckdb.DuckDBPyConnection:
     """A read-only connection: the dashboard never writes to the analysis data."""
     try:
         return store.open_snapshot(source.path)
@@ -246,6 +246,17 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
     result = SearchResult(query)
     if len(query) < 2 or not has_table(con, "party_mentions"):
         return result
+    params, result.read_as = _search_terms(con, query)
+    matches = con.execute(_matches_sql(), params).df()
+    if matches.empty:
+        return result
+    _gather(con, result, matches, limit)
+    return result
+
+
+def _search_terms(con: duckdb.DuckDBPyConnection, query: str) -> tuple[dict, list[str]]:
+    """The query read as each kind of identifier: the parameters of `_matches_sql`, and what it
+    was read as (for the page to say)."""
     name_norm = norm.normalise_name(query)
     name_key = norm.name_key(name_norm)
     name_words = list(dict.fromkeys(name_norm.split()))[:MAX_NAME_WORDS] if name_norm else []
@@ -257,13 +268,12 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
     phone_e164 = None
     if phone_digits:
         phone_e164 = norm.normalise_phone(norm.clean_phone(query), "CN")[0]
-    result.read_as = [
+    read_as = [
         f"name '{name_norm}'" if name_norm else None,
         f"phone {phone_e164}" if phone_e164 else None,
         f"identifier {ident}" if ident and len(ident) >= 4 else None,
         f"address '{address_norm}'" if address_norm and len(address_norm) >= 4 else None,
     ]
-    result.read_as = [r for r in result.read_as if r]
     address_sub = address_norm if address_norm and len(address_norm) >= 4 else None
     address_loose = con.execute(f"SELECT {_loose('?::VARCHAR')}", [address_sub]).fetchall()[0][0]
     address_words = list(dict.fromkeys(address_loose.split())) if address_loose else []
@@ -284,7 +294,12 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
         unit=address_unit,
         parcel_id=query.upper(),
     )
-    matches = con.execute(
+    return params, [r for r in read_as if r]
+
+
+def _matches_sql() -> str:
+    """Every mention the query matches, with what it matched on and how well (see search)."""
+    return (
         f"""WITH query_words AS (
             SELECT unnest($name_words::VARCHAR[]) AS word, unnest($name_edits::INTEGER[]) AS edits),
         name_keys AS (SELECT DISTINCT name_key FROM party_mentions WHERE name_key IS NOT NULL AND len($name_words) > 0),
@@ -335,11 +350,12 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
             SELECT m.mention_id, 'parcel id', 1.0 FROM parcels p JOIN party_mentions m ON m.parcel_seq = p.parcel_seq
                 WHERE upper(p.parcel_id) = $parcel_id)
         SELECT h.mention_id, m.entity_id, m.parcel_seq, m.parcel_id, m.role, m.name_raw, h.matched_on, h.quality
-        FROM hits h JOIN party_mentions m USING (mention_id)""",
-        params,
-    ).df()
-    if matches.empty:
-        return result
+        FROM hits h JOIN party_mentions m USING (mention_id)"""
+    )
+
+
+def _gather(con: duckdb.DuckDBPyConnection, result: SearchResult, matches: pd.DataFrame, limit: int) -> None:
+    """The parties, clusters and parcels of the matched mentions, best first, into `result`."""
     con.register("search_matches", matches)
     try:
         result.entities = con.execute(
@@ -375,4 +391,3 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
         ).df()
     finally:
         con.unregister("search_matches")
-    return result

@@ -85,7 +85,7 @@ def test_dashboard_reads_the_latest_snapshot_once_one_is_published(tmp_path):
     published = snapshot.publish(store_path, "run-1")
     source = data.analysis_source(store_path)
     assert source.is_snapshot and source.path == published
-    con = data.connect(source)
+    con = data.open_source(source)
     with pytest.raises(duckdb.Error):
         con.execute("CREATE TABLE written_by_dashboard (x INT)")
     con.close()

@@ -132,7 +132,7 @@ def test_an_empty_watch_list_value_stored_by_an_earlier_version_matches_nothing(
     from linker.casework.watchlist import load_watchlist
 
     cases.watch_add(cases_file, ANA, "phone", "+86 138 0013 8000")
-    with cases.connect(cases_file) as con:
+    with cases.open_cases(cases_file) as con:
         con.execute("INSERT INTO watchlist (kind, value, value_norm, added_by, added_at) VALUES ('phone', 'n/a', '', 'ana', '2026')")
     assert [i.value for i in load_watchlist(tmp_path / "store.duckdb")] == ["+86 138 0013 8000"]
 

@@ -123,8 +123,8 @@ def now() -> str:
 
 
 @contextmanager
-def connect(path: str | Path) -> Iterator[sqlite3.Connection]:
-    """A short-lived connection with the schema in place; commits on success."""
+def open_cases(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A short-lived connection to the cases file (SQLite) with the schema in place; commits on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(str(path), timeout=10)
@@ -156,7 +156,7 @@ def add_user(path: str | Path, name: str, role: str, password_hash: str) -> User
     name = validate_user_name(name)
     if role not in ROLES:
         raise CasesError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    with connect(path) as con:
+    with open_cases(path) as con:
         try:
             con.execute(
                 "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
@@ -180,13 +180,13 @@ def _os_user() -> str:
 
 def get_user(path: str | Path, name: str) -> tuple[User, str] | None:
     """The user and their stored password hash, or None."""
-    with connect(path) as con:
+    with open_cases(path) as con:
         row = con.execute("SELECT name, role, password_hash FROM users WHERE name = ?", [name]).fetchone()
     return (User(row[0], row[1]), row[2]) if row else None
 
 
 def list_users(path: str | Path) -> list[dict]:
-    with connect(path) as con:
+    with open_cases(path) as con:
         rows = con.execute("SELECT name, role, created_at FROM users ORDER BY name").fetchall()
     return [{"name": r[0], "role": r[1], "created_at": r[2]} for r in rows]
 
@@ -207,7 +207,7 @@ def _audit(con: sqlite3.Connection, user: str, action: str, target: str | None, 
 
 def audit(path: str | Path, user: str, action: str, target: str | None = None, detail: str | None = None) -> None:
     """Append one event: who did what to which target, and when."""
-    with connect(path) as con:
+    with open_cases(path) as con:
         _audit(con, user, action, target, detail)
 
 
@@ -223,7 +223,7 @@ def audit_log(
         clauses.append("action = ?")
         params.append(action)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    with connect(path) as con:
+    with open_cases(path) as con:
         rows = con.execute(
             f"SELECT seq, at, user, action, target, detail FROM audit_log {where} ORDER BY seq DESC LIMIT ?",
             [*params, int(limit)],
@@ -233,7 +233,7 @@ def audit_log(
 
 def recent_refusals(path: str | Path, name: str, since: str) -> int:
     """Refused logins for a user name since an ISO time: the basis of the lock-out."""
-    with connect(path) as con:
+    with open_cases(path) as con:
         return int(
             con.execute(
                 "SELECT count(*) FROM audit_log WHERE action = 'login_refused' AND target = ? AND at >= ?",
@@ -251,7 +251,7 @@ def _require_editor(user: User) -> None:
 
 
 def get_case(path: str | Path, cluster_id: str) -> Case:
-    with connect(path) as con:
+    with open_cases(path) as con:
         row = con.execute(
             "SELECT cluster_id, status, assignee, updated_at, updated_by FROM cases WHERE cluster_id = ?", [cluster_id]
         ).fetchone()
@@ -260,7 +260,7 @@ def get_case(path: str | Path, cluster_id: str) -> Case:
 
 def all_cases(path: str | Path) -> dict[str, Case]:
     """Every case row, by cluster id; clusters not in it are 'new' and unassigned."""
-    with connect(path) as con:
+    with open_cases(path) as con:
         rows = con.execute("SELECT cluster_id, status, assignee, updated_at, updated_by FROM cases").fetchall()
     return {r[0]: Case(*r) for r in rows}
 
@@ -275,7 +275,7 @@ def update_case(
     _require_editor(user)
     if status is not None and status not in STATUSES:
         raise CasesError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-    with connect(path) as con:
+    with open_cases(path) as con:
         row = con.execute("SELECT status, assignee FROM cases WHERE cluster_id = ?", [cluster_id]).fetchone()
         old_status, old_assignee = row if row else ("new", None)
         new_status = status if status is not None else old_status
@@ -301,7 +301,7 @@ def add_note(path: str | Path, user: User, cluster_id: str, text: str) -> None:
     text = (text or "").strip()
     if not text:
         raise CasesError("a note cannot be empty")
-    with connect(path) as con:
+    with open_cases(path) as con:
         con.execute(
             "INSERT INTO case_notes (cluster_id, author, at, text) VALUES (?, ?, ?, ?)",
             [cluster_id, user.name, now(), text],
@@ -311,7 +311,7 @@ def add_note(path: str | Path, user: User, cluster_id: str, text: str) -> None:
 
 def notes(path: str | Path, cluster_id: str) -> list[dict]:
     """A case's notes, oldest first."""
-    with connect(path) as con:
+    with open_cases(path) as con:
         rows = con.execute(
             "SELECT author, at, text FROM case_notes WHERE cluster_id = ? ORDER BY note_id", [cluster_id]
         ).fetchall()
@@ -373,7 +373,7 @@ def watch_add(path: str | Path, user: User, kind: str, value: str, note: str | N
         # digit-free phone "already on the watch list".
         needs = "digits" if kind == "phone" else "letters or digits"
         raise CasesError(f"{value!r} is no {kind.replace('_', ' ')} to watch: it has no {needs}")
-    with connect(path) as con:
+    with open_cases(path) as con:
         cur = con.execute(
             "INSERT OR IGNORE INTO watchlist (kind, value, value_norm, added_by, added_at, note) VALUES (?, ?, ?, ?, ?, ?)",
             [kind, value, value_norm, user.name, now(), (note or "").strip() or None],
@@ -386,7 +386,7 @@ def watch_add(path: str | Path, user: User, kind: str, value: str, note: str | N
 
 def watch_remove(path: str | Path, user: User, watch_id: int) -> None:
     _require_editor(user)
-    with connect(path) as con:
+    with open_cases(path) as con:
         row = con.execute("SELECT kind, value FROM watchlist WHERE watch_id = ?", [watch_id]).fetchone()
         if row:
             con.execute("DELETE FROM watchlist WHERE watch_id = ?", [watch_id])
@@ -394,7 +394,7 @@ def watch_remove(path: str | Path, user: User, watch_id: int) -> None:
 
 
 def watchlist(path: str | Path) -> list[dict]:
-    with connect(path) as con:
+    with open_cases(path) as con:
         rows = con.execute(
             "SELECT watch_id, kind, value, value_norm, added_by, added_at, note FROM watchlist ORDER BY watch_id"
         ).fetchall()

@@ -1,8 +1,8 @@
 """Watch-list hits: values investigators marked (names, phones, accounts, addresses, ID numbers)
 that turn up in tonight's new parcels.
 
-The watch list lives in the investigators' cases file (`linker.cases`), each value stored with
-its canonical form (`value_norm`, made by `linker.cases.normalise_value`). Matching compares
+The watch list lives in the investigators' cases file (`linker.casework.cases`), each value stored
+with its canonical form (`value_norm`, made by `cases.normalise_value`). Matching compares
 canonical forms: the parcel side is put through the very same function, so "+86 138 0013 8000"
 on a parcel meets "008613800138000" on the list. To keep that Python work small, only the
 *distinct* raw values of the new parcels are normalised (a night of 100k parcels has far fewer
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from linker.casework.cases import cases_db_path, has_anything_to_match, normalise_value, watchlist
 
 # Which parcel columns each kind of watched value is compared with, and in what role.
 FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -35,29 +37,15 @@ class WatchItem:
     note: str | None = None
 
 
-def cases_path(db_path: str | Path) -> Path:
-    from linker.casework.cases import cases_db_path
-
-    return cases_db_path(db_path)
-
-
-def normalise_value(kind: str, value: str) -> str:
-    from linker.casework.cases import normalise_value as norm
-
-    return norm(kind, value)
-
-
 def load_watchlist(db_path: str | Path) -> list[WatchItem]:
     """The watch list of the store at `db_path`; empty when there is no cases file yet.
 
     Never creates the cases file: a nightly job on a store nobody has opened the dashboard
     for has nothing to watch.
     """
-    path = cases_path(db_path)
+    path = cases_db_path(db_path)
     if not path.is_file():
         return []
-    from linker.casework.cases import has_anything_to_match, watchlist
-
     items = [
         WatchItem(r["kind"], r["value"], r["value_norm"] or normalise_value(r["kind"], r["value"]), r.get("added_by"), r.get("note"))
         for r in watchlist(path)
