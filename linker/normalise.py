@@ -564,6 +564,34 @@ def _reading_key(words: list[str]) -> str | None:
     return " ".join(sorted(tokens)) or None
 
 
+@lru_cache(maxsize=1)
+def given_name_forms() -> dict[str, tuple[str, ...]]:
+    """English given names' formal forms of a short form (the `nicknames` package's curated
+    list), kept where the formal form is longer and either starts with the same letter or holds
+    the short form's first three letters: mike michael, max maximilian, liz elizabeth, trish
+    patricia; not erin aaron."""
+    from nicknames import NickNamer
+
+    namer = NickNamer()
+    out: dict[str, tuple[str, ...]] = {}
+    for short, formal in sorted(namer.canonical_lookup.items()):
+        kept = tuple(sorted(f for f in formal if len(f) > len(short) and (f[0] == short[0] or short[:3] in f)))
+        if kept:
+            out[short] = kept[:4]
+    return out
+
+
+def _given_name_readings(tokens: tuple[str, ...]) -> list[str]:
+    forms = given_name_forms()
+    out: list[str] = []
+    if len(tokens) < 2:
+        return out
+    for i, token in enumerate(tokens):
+        for formal in forms.get(token, ()):
+            out.append(_reading_key(list(tokens[:i]) + [formal] + list(tokens[i + 1:])))
+    return out
+
+
 @lru_cache(maxsize=1 << 17)
 def name_readings(raw: str | None) -> str | None:
     """Other readings of a person's name written in hanzi or kanji, as name keys separated by
@@ -571,11 +599,17 @@ def name_readings(raw: str | None) -> str | None:
     passport Hepburn: 山田 悠斗 -> yamada yuto, 佐藤 健太 -> sato kenta) and the Wade-Giles of
     Taiwan's passports, the given name run together as Taiwan writes it (王俊傑 -> wang
     chunchieh). The name key keeps the Mandarin pinyin; a comparison takes the best of the
-    readings of either side, so 中村 結衣 meets Yui Nakamura and 楊怡君 YANG Yi-Chun."""
+    readings of either side, so 中村 結衣 meets Yui Nakamura and 楊怡君 YANG Yi-Chun. A name in
+    latin has the readings of its short given names written out (Mike Lewis: michael lewis,
+    see `given_name_forms`)."""
     if raw is None:
         return None
     text = unicodedata.normalize("NFKC", raw).strip()
-    if not _HAN_CHAR.search(text) or not _HAN_OR_KANA_NAME.fullmatch(text):
+    if not _HAN_CHAR.search(text):
+        primary = name_key(normalise_name(raw))
+        out = list(dict.fromkeys(r for r in _given_name_readings(_name_tokens(raw)) if r and r != primary))
+        return "|".join(out) or None
+    if not _HAN_OR_KANA_NAME.fullmatch(text):
         return None
     run = text.replace("\u3000", " ").replace("\u30fb", " ")
     han = _HAN_RUN.findall(run)
@@ -1280,7 +1314,7 @@ def normaliser_version() -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for path in sorted(DATA_DIR.glob("*.toml")) + [DATA_DIR / "pinyin_syllables.txt"]:
         digest.update(path.read_bytes())
-    for package in ("phonenumbers", "pypinyin", "anyascii", "jieba", "opencc", "pythainlp", "pykakasi"):
+    for package in ("phonenumbers", "pypinyin", "anyascii", "jieba", "opencc", "pythainlp", "pykakasi", "nicknames"):
         try:
             digest.update(f"{package}={md.version(package)};".encode())
         except md.PackageNotFoundError:
@@ -1337,7 +1371,17 @@ def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
            WHERE name_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_name c WHERE c.input = m.name_raw)"""
     )
     execute_script(con, _names_sql("new_name"))
-    con.execute("INSERT INTO norm_cache_name SELECT input, norm, key, skeleton, NULL FROM nm_out")
+    # names with a short given name get their readings in Python (see name_readings)
+    short = sorted(given_name_forms())
+    con.execute("CREATE OR REPLACE TEMP TABLE nm_alt AS SELECT input, NULL::VARCHAR AS alt FROM nm_out "
+                "WHERE list_has_any(string_split(norm, ' '), ?::VARCHAR[])", [short])
+    inputs = [r[0] for r in con.execute("SELECT input FROM nm_alt ORDER BY input").fetchall()]
+    if inputs:
+        con.execute("CREATE OR REPLACE TEMP TABLE nm_alt AS SELECT unnest(?::VARCHAR[]) AS input, unnest(?::VARCHAR[]) AS alt",
+                    [inputs, [name_readings(v) for v in inputs]])
+    con.execute("INSERT INTO norm_cache_name SELECT o.input, o.norm, o.key, o.skeleton, a.alt "
+                "FROM nm_out o LEFT JOIN nm_alt a USING (input)")
+    con.execute("DROP TABLE nm_alt")
     execute_script(
         con,
         """CREATE OR REPLACE TEMP TABLE nm_rest AS SELECT input FROM new_name ANTI JOIN nm_out USING (input);

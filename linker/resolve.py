@@ -158,10 +158,17 @@ UNIT_SQL = (f"CASE WHEN {_NAME_CODE_SQL} IS NOT NULL AND NOT regexp_matches(coal
             f" THEN {_NAME_CODE_SQL} ELSE {_ADDRESS_UNIT_SQL} END")
 
 
-# The normalised fields that make a profile: a name's other readings (name_alt, see
-# normalise.name_readings) and its consonant skeleton are part of it, so that a profile's
-# fields never depend on which of its mentions came first.
-PROFILE_TUPLE = ("name_key", "phone", "id_number", "account", "address_key", "unit", "name_alt", "name_skeleton")
+# The normalised fields that make a profile.
+PROFILE_TUPLE = ("name_key", "phone", "id_number", "account", "address_key", "unit")
+
+# A name's other forms, per name key over every mention that has it (so that they depend on
+# no profile and no order of arrival): its other readings (normalise.name_readings) and its
+# consonant skeleton (the smallest, where spellings of one key differ).
+NAME_FORMS_SQL = """
+SELECT name_key,
+       nullif(array_to_string(list_sort(list_distinct(flatten(list(string_split(name_alt, '|'))))), '|'), '') AS name_alt,
+       min(name_skeleton) AS name_skeleton
+FROM party_mentions WHERE name_key IS NOT NULL AND {where} GROUP BY name_key"""
 
 
 def _profiles_sql() -> str:
@@ -172,9 +179,9 @@ def _profiles_sql() -> str:
     CREATE OR REPLACE TEMP TABLE er_mentions AS
     SELECT mention_id, name_key,
            CASE WHEN length(regexp_replace(phone_e164, '[^0-9]', '', 'g')) >= 6 THEN phone_e164 END AS phone,
-           id_number_norm AS id_number, account_norm AS account, address_key, {UNIT_SQL} AS unit,
-           name_alt, name_skeleton
+           id_number_norm AS id_number, account_norm AS account, address_key, {UNIT_SQL} AS unit
     FROM party_mentions;
+    CREATE OR REPLACE TABLE er_name_forms AS {NAME_FORMS_SQL.format(where="TRUE")};
     CREATE OR REPLACE TEMP TABLE er_mention_profile AS
     SELECT mention_id,
            min(mention_id) OVER (PARTITION BY {", ".join(PROFILE_TUPLE)},
@@ -183,8 +190,7 @@ def _profiles_sql() -> str:
     CREATE OR REPLACE TEMP TABLE er_profiles AS
     SELECT mp.profile_id, any_value(name_key) AS name_key, any_value(phone) AS phone,
            any_value(id_number) AS id_number, any_value(account) AS account,
-           any_value(address_key) AS address_key, any_value(unit) AS unit,
-           any_value(name_alt) AS name_alt, any_value(name_skeleton) AS name_skeleton, count(*) AS mentions
+           any_value(address_key) AS address_key, any_value(unit) AS unit, count(*) AS mentions
     FROM er_mentions m JOIN er_mention_profile mp USING (mention_id)
     GROUP BY mp.profile_id;
     """
@@ -256,9 +262,10 @@ def _people_per_value_sql(cfg: dict, value_names: str, target: str) -> str:
 def _with_dn_sql(profiles: str, freq: str) -> str:
     """The profiles of `profiles` with the frequency (dn) of each of their values from `freq`."""
     return f"""
-    SELECT p.*, fn.dn AS name_dn, fp.dn AS phone_dn, fi.dn AS id_dn, fa.dn AS account_dn,
+    SELECT p.*, nf.name_alt, nf.name_skeleton, fn.dn AS name_dn, fp.dn AS phone_dn, fi.dn AS id_dn, fa.dn AS account_dn,
            fpl.dn AS place_dn, fpu.dn AS place_unit_dn
     FROM {profiles} p
+    LEFT JOIN er_name_forms nf ON nf.name_key = p.name_key
     LEFT JOIN {freq} fn ON fn.field = 'name' AND fn.value = p.name_key
     LEFT JOIN {freq} fp ON fp.field = 'phone' AND fp.value = p.phone
     LEFT JOIN {freq} fi ON fi.field = 'id_number' AND fi.value = p.id_number
@@ -361,26 +368,31 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
         )
     # A forwarding warehouse's customer code (a unit of four digits or more) is the consignee,
     # whatever name the label carries (the customer's in any script, or the warehouse's own):
-    # the same code at a place written alike passes the gate.
+    # the same code at a place written alike, or at a warehouse (see code_strong), passes the
+    # gate; at a private flat a four-digit room (1203) is a flat, and its people a household.
     # (Every test here is coalesced: a NULL would make a pair neither compared nor not.)
-    code_sql = "coalesce(unit_l = unit_r AND regexp_full_match(unit_l, '[0-9]{4,}'), FALSE)"
+    # (the code is the unit's number of four digits or more: "27657/5" is customer 27657 at
+    # warehouse 5)
+    codes = ("regexp_extract(coalesce(unit_l, ''), '[0-9]{4,}')", "regexp_extract(coalesce(unit_r, ''), '[0-9]{4,}')")
+    code_sql = f"coalesce({codes[0]} <> '' AND {codes[0]} = {codes[1]}, FALSE)"
     # ... and where the label names the warehouse, or the place is one many people use (a
     # warehouse, not a flat with a four-digit room number), the code is as good as an ID
     # number: the level `code`.
     shared = int(cfg["frequency"]["shared_max_names"])
-    code_strong = f"({code_sql} AND (forwarder_name OR coalesce(place_dn_max > {shared}, FALSE)))"
+    # (Customer codes are the consignees': receivers only. A sender's four-digit room is a room.)
+    code_strong = f"(receivers AND {code_sql} AND (forwarder_name OR coalesce(place_dn_max > {shared}, FALSE)))"
     # An ID number alone, with the name, the contacts and the place all different, is a
     # document used by someone else (a recruit's, a collision), not one person.
     id_alone = ("(name_level = 'different' AND phone_level NOT IN ('exact', 'typo') AND account_level <> 'exact'"
                 " AND address_level IN ('different', 'missing', 'not_compared'))")
-    # Two customer codes at one place are two consignees, whatever the names say, unless a
-    # personal phone or account says it is one person with two codes.
-    codes = ("regexp_extract(coalesce(unit_l, ''), '[0-9]{4,}')", "regexp_extract(coalesce(unit_r, ''), '[0-9]{4,}')")
-    other_code = (f"(address_level = 'other_unit' AND {codes[0]} <> '' AND {codes[1]} <> '' AND {codes[0]} <> {codes[1]}"
+    # Two customer codes at one place (or places written alike) are two consignees, whatever
+    # the names say, unless a personal phone or account says it is one person with two codes.
+    other_code = (f"(receivers AND {codes[0]} <> '' AND {codes[1]} <> '' AND {codes[0]} <> {codes[1]}"
+                  f" AND (place_l = place_r OR coalesce(place_overlap >= {float(ad['similar']['token_set'])}, FALSE))"
                   f" AND NOT ({phone_p} OR {account_p}))")
     passed = (f"(((strong_gate AND NOT {id_alone})"
               f" OR (name_level IN ('similar', 'skeleton') AND address_level IN ('exact', 'close', 'number_typo'))"
-              f" OR address_level = 'code' OR (address_level = 'exact' AND {code_sql})) AND NOT {other_code})")
+              f" OR address_level = 'code') AND NOT {other_code})")
     if not decision.get("require_name_or_id", True):
         passed = "TRUE"
     compare = "TRUE" if compare_all else f"{gate} OR name_level IN ('similar', 'contained', 'skeleton') OR {code_sql}"
@@ -440,7 +452,8 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
                CASE WHEN l.name_key = r.name_key THEN 1.0 ELSE ns.sim END AS name_sim,
                coalesce(ns.contained, FALSE) AS contained, coalesce(ns.family, FALSE) AS family,
                coalesce(l.name_skeleton = r.name_skeleton, FALSE) AS same_skeleton,
-               coalesce(regexp_matches(l.name_key, {forwarder_re}) OR regexp_matches(r.name_key, {forwarder_re}), FALSE)
+               (p.profile_l % 2 = 1 AND p.profile_r % 2 = 1)
+                   AND coalesce(regexp_matches(l.name_key, {forwarder_re}) OR regexp_matches(r.name_key, {forwarder_re}), FALSE)
                    AND regexp_matches(coalesce(l.unit, '') || ' ' || coalesce(r.unit, ''), '[0-9]{{4,}}') AS forwarder_name,
                CASE WHEN l.name_key = r.name_key THEN l.name_dn END AS name_dn,
                l.phone AS phone_l, r.phone AS phone_r, CASE WHEN l.phone = r.phone THEN l.phone_dn END AS phone_dn,
@@ -1079,8 +1092,8 @@ def _state_sql(cfg: dict, n_names: float) -> str:
     population."""
     return f"""
     CREATE OR REPLACE TABLE er_profile_state AS
-    SELECT p.profile_id, p.name_key, p.phone, p.id_number, p.account, p.address_key, p.unit,
-           p.name_alt, p.name_skeleton, p.mentions, coalesce(l.label, p.profile_id) AS entity_id
+    SELECT p.profile_id, p.name_key, p.phone, p.id_number, p.account, p.address_key, p.unit, p.mentions,
+           coalesce(l.label, p.profile_id) AS entity_id
     FROM er_profiles p LEFT JOIN er_labels l ON l.node = p.profile_id;
     CREATE OR REPLACE TABLE er_pair_state AS
     SELECT profile_l, profile_r, gate_passed, match_weight, n_tf::TINYINT AS n_tf,
@@ -1204,7 +1217,7 @@ def can_extend(con: duckdb.DuckDBPyConnection, cfg: dict | None = None) -> str |
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall()}
     if not {("entity_links", "scored_population"), ("er_pair_state", "household")} <= columns:
         return "the stored resolution predates households and estimated models"
-    if ("er_profile_state", "name_alt") not in columns:
+    if "er_name_forms" not in tables:
         return "the stored resolution predates names' other readings"
     stored = con.execute("SELECT fingerprint FROM er_state").fetchall()
     if not stored or stored[0][0] != config_fingerprint(cfg):
@@ -1271,9 +1284,16 @@ def resolve_new_mentions(
     CREATE OR REPLACE TEMP TABLE ri_new AS
     SELECT mention_id, parcel_seq, name_key,
            CASE WHEN length(regexp_replace(phone_e164, '[^0-9]', '', 'g')) >= 6 THEN phone_e164 END AS phone,
-           id_number_norm AS id_number, account_norm AS account, address_key, {UNIT_SQL} AS unit,
-           name_alt, name_skeleton
+           id_number_norm AS id_number, account_norm AS account, address_key, {UNIT_SQL} AS unit
     FROM party_mentions WHERE profile_id IS NULL;
+    -- the name forms of the keys the new mentions carry, and the keys whose forms changed
+    CREATE OR REPLACE TEMP TABLE ri_forms AS {NAME_FORMS_SQL.format(
+        where="name_key IN (SELECT name_key FROM party_mentions WHERE profile_id IS NULL)")};
+    CREATE OR REPLACE TEMP TABLE ri_forms_changed AS
+    SELECT n.name_key FROM ri_forms n LEFT JOIN er_name_forms o USING (name_key)
+    WHERE o.name_key IS NOT NULL AND (n.name_alt IS DISTINCT FROM o.name_alt OR n.name_skeleton IS DISTINCT FROM o.name_skeleton);
+    DELETE FROM er_name_forms WHERE name_key IN (SELECT name_key FROM ri_forms);
+    INSERT INTO er_name_forms SELECT * FROM ri_forms;
     CREATE OR REPLACE TEMP TABLE ri_new_mp AS
     WITH matched AS (
         SELECT n.*, p.profile_id AS existing
@@ -1286,8 +1306,7 @@ def resolve_new_mentions(
     CREATE OR REPLACE TEMP TABLE ri_new_profiles AS
     SELECT mp.profile_id, any_value(n.name_key) AS name_key, any_value(n.phone) AS phone,
            any_value(n.id_number) AS id_number, any_value(n.account) AS account,
-           any_value(n.address_key) AS address_key, any_value(n.unit) AS unit,
-           any_value(n.name_alt) AS name_alt, any_value(n.name_skeleton) AS name_skeleton, count(*) AS mentions,
+           any_value(n.address_key) AS address_key, any_value(n.unit) AS unit, count(*) AS mentions,
            mp.profile_id AS entity_id
     FROM ri_new n JOIN ri_new_mp mp USING (mention_id) WHERE mp.new_profile GROUP BY mp.profile_id;
     CREATE OR REPLACE TEMP TABLE ri_grown AS
@@ -1390,8 +1409,13 @@ def resolve_new_mentions(
         -- c: known pairs of a profile in a block that outgrew its cap
         SELECT profile_l, profile_r FROM er_pair_state
         WHERE profile_l IN (SELECT profile_id FROM ri_crossed) OR profile_r IN (SELECT profile_id FROM ri_crossed)
+    ), reformed_pairs AS (
+        -- e: known pairs of a profile whose name gained another reading or skeleton
+        SELECT s.profile_l, s.profile_r FROM er_pair_state s
+        JOIN er_profile_state a ON a.profile_id = s.profile_l JOIN er_profile_state b ON b.profile_id = s.profile_r
+        WHERE a.name_key IN (SELECT name_key FROM ri_forms_changed) OR b.name_key IN (SELECT name_key FROM ri_forms_changed)
     ), known AS (
-        SELECT * FROM ri_value_pairs UNION SELECT * FROM crossed_pairs
+        SELECT * FROM ri_value_pairs UNION SELECT * FROM crossed_pairs UNION SELECT * FROM reformed_pairs
     ), flipped AS (
         -- d: known pairs whose decision the grown population (or a name's loss) turns, either way
         SELECT profile_l, profile_r FROM er_pair_state s ANTI JOIN known USING (profile_l, profile_r)
@@ -1479,7 +1503,8 @@ def resolve_new_mentions(
     stats.links = _scalar(con, "SELECT count(*) FROM er_accepted")
     stats.entities = _scalar(con, "SELECT count(*) FROM ri_touched_entities")
     if not os.environ.get("LINKER_KEEP_WORK_TABLES"):
-        for temp in ("ri_new", "ri_new_mp", "ri_new_profiles", "ri_grown", "ri_touched_profiles", "ri_touched_values",
+        for temp in ("ri_new", "ri_forms", "ri_forms_changed", "ri_new_mp", "ri_new_profiles", "ri_grown",
+                     "ri_touched_profiles", "ri_touched_values",
                      "ri_freq", "ri_changed_values", "ri_new_keys", "ri_blocks", "ri_crossed", "ri_value_profiles",
                      "ri_value_left", "ri_value_shared", "ri_value_pairs", "ri_added", "ri_value_names", "ri_value_freq",
                      "ri_new_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
