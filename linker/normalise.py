@@ -76,6 +76,7 @@ _MAX_SYLLABLE = max(map(len, SYLLABLES))
 COMPANY_GLOSSARY: dict[str, str] = _GLOSSARY["trades"]
 ENGLISH_VARIANTS: dict[str, str] = _GLOSSARY["english"]
 KOREAN_SURNAMES: dict[str, str] = _NAMES["korean"]["surnames"]
+JAPANESE_SURNAMES = tuple(sorted(_NAMES["japanese"]["surnames"], key=len, reverse=True))
 # latin spellings read as another: the glossary's English spellings, Korean family names
 NAME_SPELLINGS: dict[str, str] = {**_NAMES["korean"]["spellings"], **ENGLISH_VARIANTS}
 _MAX_TRADE = max(map(len, COMPANY_GLOSSARY))
@@ -592,13 +593,21 @@ def _given_name_readings(tokens: tuple[str, ...]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 14)
+def _wade_giles(char: str) -> str:
+    """One hanzi in Wade-Giles without its marks (pypinyin: 傑 chieh, 俊 chün -> chun)."""
+    read = lazy_pinyin(char, style=Style.WADEGILES, errors="ignore")
+    return read[0].replace("v", "u").replace("'", "").replace("\u2019", "") if read else ""
+
+
 @lru_cache(maxsize=1 << 17)
 def name_readings(raw: str | None) -> str | None:
     """Other readings of a person's name written in hanzi or kanji, as name keys separated by
     "|" (None when there is none or the name is a company's): the Japanese reading (pykakasi,
-    passport Hepburn: 山田 悠斗 -> yamada yuto, 佐藤 健太 -> sato kenta) and the Wade-Giles of
-    Taiwan's passports, the given name run together as Taiwan writes it (王俊傑 -> wang
-    chunchieh). The name key keeps the Mandarin pinyin; a comparison takes the best of the
+    passport Hepburn: 山田 悠斗 -> yamada yuto, 佐藤 健太 -> sato kenta) of a name with kana, with a
+    space between family and given name, or with a Japanese family name of the table in
+    names.toml; and the Wade-Giles of Taiwan's passports for a name in traditional characters,
+    the given name run together as Taiwan writes it (王俊傑 -> wang chunchieh). The name key keeps the Mandarin pinyin; a comparison takes the best of the
     readings of either side, so 中村 結衣 meets Yui Nakamura and 楊怡君 YANG Yi-Chun. A name in
     latin has the readings of its short given names written out (Mike Lewis: michael lewis,
     see `given_name_forms`)."""
@@ -617,17 +626,19 @@ def name_readings(raw: str | None) -> str | None:
         return None
     primary = name_key(normalise_name(raw))
     readings: list[str] = []
-    parts = _kakasi().convert(run)
-    if parts and all(p["passport"] or not p["orig"].strip() for p in parts):
-        # passport Hepburn without its long vowels, as Japanese passports and labels write them
-        readings.append(_reading_key([p["passport"].replace("ou", "o").replace("uu", "u")
-                                      for p in parts if p["passport"]]))
-    if not _KANA.search(run) and len(han) == 1 and 2 <= len(han[0]) <= 4:
+    # Japanese: kana, a space between family and given name, or a Japanese family name
+    if _KANA.search(run) or len(han) > 1 or run.startswith(JAPANESE_SURNAMES):
+        parts = _kakasi().convert(run)
+        if parts and all(p["passport"] or not p["orig"].strip() for p in parts):
+            # passport Hepburn without its long vowels, as Japanese passports and labels write them
+            readings.append(_reading_key([p["passport"].replace("ou", "o").replace("uu", "u")
+                                          for p in parts if p["passport"]]))
+    # Wade-Giles: Taiwan writes traditional characters
+    if not _KANA.search(run) and len(han) == 1 and 2 <= len(han[0]) <= 4 and to_simplified(han[0]) != han[0]:
         chars = han[0]
         family = 2 if len(chars) >= 3 and to_simplified(chars[:2]) in SURNAMES else 1
-        wade = [w.replace("v", "u").replace("'", "").replace("\u2019", "")
-                for w in lazy_pinyin(chars, style=Style.WADEGILES, errors="ignore")]
-        if len(wade) == len(chars):
+        wade = [_wade_giles(ch) for ch in chars]
+        if all(wade):
             readings.append(_reading_key(["".join(wade[:family]), "".join(wade[family:])]))
     out = list(dict.fromkeys(r for r in readings if r and r != primary))
     return "|".join(out) or None
