@@ -458,3 +458,28 @@ def test_a_failed_full_run_leaves_nothing_to_extend_so_the_next_run_is_full_agai
     result = pipeline.run(db)
     assert result.counts["mode"] == "full"
     assert result.counts["full_reason"] == "no earlier analysis to extend"
+
+
+def test_a_name_that_gains_another_reading_at_night_is_compared_again_as_a_full_run_would(tmp_path):
+    # "ZHONG Cun Jie Yi" has the pinyin key of 中村 結衣; only when the kanji form arrives does
+    # that key gain its Japanese reading (nakamura yui), which makes the romaji label of the
+    # same flat and phone one person with it.
+    def receiver(pid, name, address):
+        return parcel(parcel_id=pid, sender_name="李娜", sender_phone="+86 139 0000 1111",
+                      sender_address="浙江省杭州市西湖区文三路5号", dest_country="JP",
+                      receiver_name=name, receiver_phone="+81 90-1234-5678", receiver_address=address)
+    flat = "Roppongi 4-25-9, Room 1203, Minato-ku, Tokyo 106-0032"
+    history = write_csv(tmp_path / "h.csv", FILLER + [receiver("J1", "ZHONG Cun Jie Yi", flat),
+                                                      receiver("J2", "Yui Nakamura", flat)])
+    night = write_csv(tmp_path / "n.csv", [receiver("J3", "中村 結衣", "東京都港区六本木4-25-9 1203号室")])
+    con = store.connect(tmp_path / "inc.duckdb")
+    _load(con, history)
+    normalise.build_party_mentions(con)
+    resolve.resolve_entities(con)
+    who = "SELECT entity_id FROM party_mentions WHERE role = 'receiver' AND parcel_id = ?"
+    assert con.execute(who, ["J1"]).fetchall() != con.execute(who, ["J2"]).fetchall()
+    _load(con, night)
+    normalise.build_party_mentions(con, new_only=True)
+    resolve.resolve_new_mentions(con)
+    assert con.execute(who, ["J1"]).fetchall() == con.execute(who, ["J2"]).fetchall()
+    assert_same_resolution(con, _resolved_at_once(tmp_path / "full.duckdb", history, night, model_of=con))

@@ -12,6 +12,7 @@ from linker.stages.normalise import (
     canonical_identifier,
     clean_phone,
     name_key,
+    name_readings,
     name_skeleton,
     normalise_address,
     normalise_name,
@@ -251,9 +252,30 @@ def test_a_thai_name_shares_the_tokens_that_rtgs_spells_as_people_do():
     assert "somchai" in key("สมชาย ใจดี").split() and "somchai" in key("Somchai Jaidee").split()
 
 
-def test_a_hangul_name_is_read_one_syllable_a_word_as_run_together_romanisations_are_split():
-    assert normalise_name("김민수") == "gim min su"
+def test_a_hangul_name_is_read_as_latin_labels_write_it_family_name_then_given_name_as_one_word():
+    assert normalise_name("김민수") == "kim min su"  # minsu, then split as run-together pinyin is
     assert similarity("김민수", "Kim Min-su") >= 0.88
+    # the family name in its passport spelling, other latin spellings read as it
+    assert name_key(normalise_name("이지호")) == name_key(normalise_name("Ji-ho Rhee")) == "jiho lee"
+    assert name_key(normalise_name("장 도윤")) == name_key(normalise_name("JANG DO-YUN"))
+    assert name_key(normalise_name("남궁민수")) == name_key(normalise_name("Namgung Minsu"))
+    assert similarity("박영희", "Young-hee Pak") >= 0.75
+    assert name_skeleton("이지호") == name_skeleton("Ji-ho Rhee")
+
+
+def test_a_kanji_name_also_has_its_japanese_and_a_hanzi_name_its_wade_giles_reading():
+    # each reading is keyed as the latin name would be (the same syllable split)
+    for kanji, latin in (("中村 結衣", "Yui Nakamura"), ("佐藤 健太", "Kenta Sato"), ("山田 悠斗", "YAMADA Yuto"),
+                         ("王俊傑", "WANG Chun-Chieh")):
+        assert name_key(normalise_name(latin)) in name_readings(kanji).split("|")
+        assert name_key(normalise_name(latin)) != name_key(normalise_name(kanji))
+    assert name_readings("Yui Nakamura") is None and name_readings("杭州顺发磁性玩具有限公司") is None
+
+
+def test_a_customer_code_written_into_a_name_is_not_a_word_of_it():
+    for written in ("Lotte de Vries (NL79080)", "JACKSON Brian #58458", "X-52723 Lotte de Vries"):
+        assert name_key(normalise_name(written)) in ("de lotte vries", "brian jackson")
+    assert normalise_name("Room 12 Li Wei") is not None and "12" in normalise_name("Room 12 Li Wei")
 
 
 def test_a_chinese_name_has_no_skeleton_but_other_names_do():

@@ -270,3 +270,37 @@ def test_one_person_under_two_names_with_one_phone_and_account_away_from_a_flat_
     ]
     senders = _senders(_resolved(tmp_path, rows))
     assert senders["X1"] == senders["X2"]
+
+
+def test_at_a_forwarding_warehouse_the_customer_code_is_the_consignee_not_the_name_on_the_label(tmp_path):
+    street = "Unit {code}, WH 5, 228 Oak St, Leeds LS1 1UR"
+    customers = [parcel(parcel_id=f"C{i}", receiver_name=f"Customer{i} Person", receiver_phone="",
+                        receiver_address=street.format(code=30000 + i)) for i in range(12)]
+    rows = FILLER + customers + [
+        # one consignee: her own name, and the warehouse's name, on labels with her code
+        parcel(parcel_id="A1", receiver_name="Patricia Johnson", receiver_phone="",
+               receiver_address=street.format(code=27657)),
+        parcel(parcel_id="A2", receiver_name="Polaris Forwarding LLC", receiver_phone="",
+               receiver_address="228 Oak Street, Unit 27657/5, Leeds LS1 1UR"),
+        # two consignees of one name with two codes, and the warehouse's name on a third code
+        parcel(parcel_id="B1", receiver_name="Lars de Boer", receiver_phone="", receiver_address=street.format(code=68036)),
+        parcel(parcel_id="B2", receiver_name="DE BOER Lars", receiver_phone="", receiver_address=street.format(code=46759)),
+        parcel(parcel_id="B3", receiver_name="Polaris Forwarding LLC", receiver_phone="",
+               receiver_address=street.format(code=51515)),
+    ]
+    r = _receivers(_resolved(tmp_path, rows))
+    assert r["A1"] == r["A2"]
+    assert len({r["B1"], r["B2"], r["B3"], r["A2"]}) == 4
+
+
+def test_a_customer_code_written_into_the_name_is_the_unit_where_the_address_has_none(tmp_path):
+    street = "Prinsenlaan 117, Warehouse 2, 5911 AA Venlo"
+    rows = FILLER + [parcel(parcel_id=f"N{i}", receiver_name=f"Klant{i} Persoon (NL{40000 + i})", receiver_phone="",
+                            receiver_address=street) for i in range(12)] + [
+        parcel(parcel_id="L1", receiver_name="Lotte de Vries (NL79080)", receiver_phone="", receiver_address=street),
+        parcel(parcel_id="L2", receiver_name="Lotte de Vries", receiver_phone="",
+               receiver_address="Prinsenlaan 117, Suite 79080, Warehouse 2, 5911 AA Venlo"),
+        parcel(parcel_id="L3", receiver_name="Lotte de Vries NL12345", receiver_phone="", receiver_address=street),
+    ]
+    r = _receivers(_resolved(tmp_path, rows))
+    assert r["L1"] == r["L2"] != r["L3"]

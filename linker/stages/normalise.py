@@ -44,7 +44,7 @@ import duckdb
 import phonenumbers
 import pyarrow as pa
 from anyascii import anyascii
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin
 
 from linker.store.sql import execute_script
 
@@ -77,6 +77,10 @@ _MAX_SYLLABLE = max(map(len, SYLLABLES))
 # spellings of those English words in latin names ("toys" -> toy).
 COMPANY_GLOSSARY: dict[str, str] = _GLOSSARY["trades"]
 ENGLISH_VARIANTS: dict[str, str] = _GLOSSARY["english"]
+KOREAN_SURNAMES: dict[str, str] = _NAMES["korean"]["surnames"]
+JAPANESE_SURNAMES = tuple(sorted(_NAMES["japanese"]["surnames"], key=len, reverse=True))
+# latin spellings read as another: the glossary's English spellings, Korean family names
+NAME_SPELLINGS: dict[str, str] = {**_NAMES["korean"]["spellings"], **ENGLISH_VARIANTS}
 _MAX_TRADE = max(map(len, COMPANY_GLOSSARY))
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -413,9 +417,33 @@ def name_words(token: str) -> tuple[str, ...]:
     [english] table ("toys" -> toy, "hitech" -> high technology), each split into pinyin
     syllables when it is run-together pinyin ("weiming" -> wei ming)."""
     out: list[str] = []
-    for word in ENGLISH_VARIANTS.get(token, token).split():
+    for word in NAME_SPELLINGS.get(token, token).split():
         out.extend(split_syllables(word))
     return tuple(out)
+
+
+# A customer code written into a name ("Lotte de Vries (NL79080)", "JACKSON Brian #58458",
+# "X-52723 Viktor Pavlenko"): up to three letters and four digits or more. It is the
+# forwarding warehouse's, not a word of the name; the address carries the consignee's code.
+_NAME_CODE_RE = r"(^|[^a-z0-9])[a-z]{0,3}-?[0-9]{4,}($|[^a-z0-9])"
+_NAME_CODE = re.compile(r"(?<![a-z0-9])[a-z]{0,3}-?[0-9]{4,}(?![a-z0-9])")
+
+
+_HANGUL_PERSON = re.compile("([\uac00-\ud7a3]{1,2})[ \u3000]?([\uac00-\ud7a3]{1,3})")
+
+
+def _korean_person(match: re.Match) -> str:
+    """A Hangul person's name in latin: the family name by the table (two syllables only when
+    the table has them, or when written apart), the given name as one word: 김민수 -> kim minsu."""
+    text = match.group().replace("\u3000", " ")
+    family, given = match.group(1), match.group(2)
+    if " " not in text:
+        whole = family + given
+        family = whole[:2] if len(whole) >= 3 and whole[:2] in KOREAN_SURNAMES else whole[:1]
+        given = whole[len(family):]
+    if not given:
+        return text
+    return f"{KOREAN_SURNAMES.get(family) or anyascii(family).lower()} {anyascii(given).lower()}"
 
 
 @lru_cache(maxsize=1 << 18)
@@ -427,6 +455,9 @@ def _name_tokens(raw: str | None) -> tuple[str, ...]:
     text = unicodedata.normalize("NFKC", raw).casefold().strip()
     if not text:
         return ()
+    korean = _HANGUL_PERSON.fullmatch(text)
+    if korean:
+        text = _korean_person(korean)
     if _HAN_RUN.search(text):
         text = to_simplified(text)
         for suffix in HONORIFICS_HANZI:
@@ -452,7 +483,7 @@ def _name_tokens(raw: str | None) -> tuple[str, ...]:
             return " " + " ".join(words) + " "
 
         text = _HAN_RUN.sub(read, text)
-    text = _JOINERS.sub("", to_latin(text))
+    text = _NAME_CODE.sub(" ", _JOINERS.sub("", to_latin(text)))
     tokens = [t for t in _NON_WORD.sub(" ", text).replace("_", " ").split() if t]
     kept = [t for t in tokens if t not in HONORIFICS and t not in COMPANY_SUFFIXES]
     return tuple(kept or tokens)  # a name made only of suffixes ("Co Ltd") stays as written
@@ -507,7 +538,7 @@ def skeleton_token(word: str) -> str:
 def skeleton_words(token: str) -> tuple[str, bool]:
     """(skeleton, pinyin) of one name token (as `_name_tokens` gives it): the skeletons of its
     English spelling's words, space-separated, and whether the token is made of pinyin syllables."""
-    skeleton = " ".join(filter(None, map(skeleton_token, ENGLISH_VARIANTS.get(token, token).split())))
+    skeleton = " ".join(filter(None, map(skeleton_token, NAME_SPELLINGS.get(token, token).split())))
     return skeleton, all(w in SYLLABLES for w in name_words(token))
 
 
@@ -518,6 +549,101 @@ def _skeleton_of(tokens: tuple[str, ...]) -> str | None:
     if all(pinyin for _, pinyin in parts):
         return None
     return " ".join(sorted(w for skeleton, _ in parts for w in skeleton.split())) or None
+
+
+@lru_cache(maxsize=1)
+def _kakasi():
+    import pykakasi
+
+    return pykakasi.kakasi()
+
+
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff]")
+_HAN_OR_KANA_NAME = re.compile(f"[{_HAN}\u3040-\u30ff\u31f0-\u31ff\u3000\u30fb ]+")
+
+
+def _reading_key(words: list[str]) -> str | None:
+    tokens = [w for word in words for t in _NON_WORD.sub(" ", word.casefold()).split() if t for w in name_words(t)]
+    return " ".join(sorted(tokens)) or None
+
+
+@lru_cache(maxsize=1)
+def given_name_forms() -> dict[str, tuple[str, ...]]:
+    """English given names' formal forms of a short form (the `nicknames` package's curated
+    list), kept where the formal form is longer and either starts with the same letter or holds
+    the short form's first three letters: mike michael, max maximilian, liz elizabeth, trish
+    patricia; not erin aaron."""
+    from nicknames import NickNamer
+
+    namer = NickNamer()
+    out: dict[str, tuple[str, ...]] = {}
+    for short, formal in sorted(namer.canonical_lookup.items()):
+        kept = tuple(sorted(f for f in formal if len(f) > len(short) and (f[0] == short[0] or short[:3] in f)))
+        if kept:
+            out[short] = kept[:4]
+    return out
+
+
+def _given_name_readings(tokens: tuple[str, ...]) -> list[str]:
+    forms = given_name_forms()
+    out: list[str] = []
+    if len(tokens) < 2:
+        return out
+    for i, token in enumerate(tokens):
+        for formal in forms.get(token, ()):
+            out.append(_reading_key(list(tokens[:i]) + [formal] + list(tokens[i + 1:])))
+    return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _wade_giles(char: str) -> str:
+    """One hanzi in Wade-Giles without its marks (pypinyin: 傑 chieh, 俊 chün -> chun)."""
+    read = lazy_pinyin(char, style=Style.WADEGILES, errors="ignore")
+    return read[0].replace("v", "u").replace("'", "").replace("\u2019", "") if read else ""
+
+
+@lru_cache(maxsize=1 << 17)
+def name_readings(raw: str | None) -> str | None:
+    """Other readings of a person's name written in hanzi or kanji, as name keys separated by
+    "|" (None when there is none or the name is a company's): the Japanese reading (pykakasi,
+    passport Hepburn: 山田 悠斗 -> yamada yuto, 佐藤 健太 -> sato kenta) of a name with kana, with a
+    space between family and given name, or with a Japanese family name of the table in
+    names.toml; and the Wade-Giles of Taiwan's passports for a name in traditional characters,
+    the given name run together as Taiwan writes it (王俊傑 -> wang chunchieh). The name key keeps the Mandarin pinyin; a comparison takes the best of the
+    readings of either side, so 中村 結衣 meets Yui Nakamura and 楊怡君 YANG Yi-Chun. A name in
+    latin has the readings of its short given names written out (Mike Lewis: michael lewis,
+    see `given_name_forms`)."""
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not _HAN_CHAR.search(text):
+        primary = name_key(normalise_name(raw))
+        out = list(dict.fromkeys(r for r in _given_name_readings(_name_tokens(raw)) if r and r != primary))
+        return "|".join(out) or None
+    if not _HAN_OR_KANA_NAME.fullmatch(text):
+        return None
+    run = text.replace("\u3000", " ").replace("\u30fb", " ")
+    han = _HAN_RUN.findall(run)
+    if any(len(r) > 4 for r in han) or any(s in to_simplified(run) for s in COMPANY_SUFFIXES_HANZI):
+        return None
+    primary = name_key(normalise_name(raw))
+    readings: list[str] = []
+    # Japanese: kana, a space between family and given name, or a Japanese family name
+    if _KANA.search(run) or len(han) > 1 or run.startswith(JAPANESE_SURNAMES):
+        parts = _kakasi().convert(run)
+        if parts and all(p["passport"] or not p["orig"].strip() for p in parts):
+            # passport Hepburn without its long vowels, as Japanese passports and labels write them
+            readings.append(_reading_key([p["passport"].replace("ou", "o").replace("uu", "u")
+                                          for p in parts if p["passport"]]))
+    # Wade-Giles: Taiwan writes traditional characters
+    if not _KANA.search(run) and len(han) == 1 and 2 <= len(han[0]) <= 4 and to_simplified(han[0]) != han[0]:
+        chars = han[0]
+        family = 2 if len(chars) >= 3 and to_simplified(chars[:2]) in SURNAMES else 1
+        wade = [_wade_giles(ch) for ch in chars]
+        if all(wade):
+            readings.append(_reading_key(["".join(wade[:family]), "".join(wade[family:])]))
+    out = list(dict.fromkeys(r for r in readings if r and r != primary))
+    return "|".join(out) or None
 
 
 def name_skeleton(raw: str | None) -> str | None:
@@ -961,7 +1087,7 @@ def _names_sql(source: str) -> str:
     return f"""
     CREATE OR REPLACE TEMP TABLE nm_tokens AS
     WITH t AS (
-        SELECT input, list_filter(regexp_split_to_array({_joined('lower(input)')}, '[^a-z0-9]+'), lambda x: x <> '') AS toks
+        SELECT input, list_filter(regexp_split_to_array(regexp_replace(regexp_replace({_joined('lower(input)')}, {_sql_str(_NAME_CODE_RE)}, '\\1 \\2', 'g'), {_sql_str(_NAME_CODE_RE)}, '\\1 \\2', 'g'), '[^a-z0-9]+'), lambda x: x <> '') AS toks
         FROM {source} WHERE regexp_full_match(input, {_sql_str(_PRINTABLE_ASCII)})
     ), kept AS (
         SELECT input, toks, list_filter(toks, lambda x: NOT list_contains({stop}, x)) AS kept FROM t
@@ -1103,7 +1229,7 @@ def _addresses_sql(source: str) -> str:
 
 # --- Arrow UDFs: one call per batch of distinct values -------------------------------------
 
-_NAME_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string()), ("skeleton", pa.string())])
+_NAME_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string()), ("skeleton", pa.string()), ("alt", pa.string())])
 _SKELETON_TYPE = pa.struct([("skeleton", pa.string()), ("pinyin", pa.bool_())])
 _ADDRESS_TYPE = pa.struct([("norm", pa.string()), ("key", pa.string()), ("unit", pa.string())])
 _PHONE_TYPE = pa.struct([("e164", pa.string()), ("valid", pa.bool_())])
@@ -1114,7 +1240,8 @@ def _name_udf(raw: pa.ChunkedArray) -> pa.Array:
     norms = [normalise_name(v) for v in values]
     return pa.StructArray.from_arrays(
         [pa.array(norms, pa.string()), pa.array([name_key(n) for n in norms], pa.string()),
-         pa.array([name_skeleton(v) for v in values], pa.string())],
+         pa.array([name_skeleton(v) for v in values], pa.string()),
+         pa.array([name_readings(v) for v in values], pa.string())],
         fields=list(_NAME_TYPE),
     )
 
@@ -1155,7 +1282,7 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Make the normalisers callable from SQL on this connection (idempotent)."""
     udfs = [
         ("linker_name", _name_udf, ["VARCHAR"],
-         duckdb.struct_type({"norm": "VARCHAR", "key": "VARCHAR", "skeleton": "VARCHAR"})),
+         duckdb.struct_type({"norm": "VARCHAR", "key": "VARCHAR", "skeleton": "VARCHAR", "alt": "VARCHAR"})),
         ("linker_skeleton_words", _skeleton_udf, ["VARCHAR"], duckdb.struct_type({"skeleton": "VARCHAR", "pinyin": "BOOLEAN"})),
         (
             "linker_address",
@@ -1182,7 +1309,7 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
 # What each normalised value was turned into, kept in the store between runs: the nightly job
 # re-runs everything over every parcel, and only values never seen before are normalised again.
 CACHE_TABLES = {
-    "name": "norm_cache_name (input VARCHAR, norm VARCHAR, key VARCHAR, skeleton VARCHAR)",
+    "name": "norm_cache_name (input VARCHAR, norm VARCHAR, key VARCHAR, skeleton VARCHAR, alt VARCHAR)",
     "address": "norm_cache_address (input VARCHAR, norm VARCHAR, key VARCHAR, unit VARCHAR)",
     "phone": "norm_cache_phone (input VARCHAR, country VARCHAR, e164 VARCHAR, valid BOOLEAN)",
     "identifier": "norm_cache_identifier (input VARCHAR, norm VARCHAR)",
@@ -1200,7 +1327,7 @@ def normaliser_version() -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for path in sorted(DATA_DIR.glob("*.toml")) + [DATA_DIR / "pinyin_syllables.txt"]:
         digest.update(path.read_bytes())
-    for package in ("phonenumbers", "pypinyin", "anyascii", "jieba", "opencc", "pythainlp"):
+    for package in ("phonenumbers", "pypinyin", "anyascii", "jieba", "opencc", "pythainlp", "pykakasi", "nicknames"):
         try:
             digest.update(f"{package}={md.version(package)};".encode())
         except md.PackageNotFoundError:
@@ -1239,12 +1366,22 @@ def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
            WHERE name_raw IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_name c WHERE c.input = m.name_raw)"""
     )
     execute_script(con, _names_sql("new_name"))
-    con.execute("INSERT INTO norm_cache_name SELECT input, norm, key, skeleton FROM nm_out")
+    # names with a short given name get their readings in Python (see name_readings)
+    short = sorted(given_name_forms())
+    con.execute("CREATE OR REPLACE TEMP TABLE nm_alt AS SELECT input, NULL::VARCHAR AS alt FROM nm_out "
+                "WHERE list_has_any(string_split(norm, ' '), ?::VARCHAR[])", [short])
+    inputs = [r[0] for r in con.execute("SELECT input FROM nm_alt ORDER BY input").fetchall()]
+    if inputs:
+        con.execute("CREATE OR REPLACE TEMP TABLE nm_alt AS SELECT unnest(?::VARCHAR[]) AS input, unnest(?::VARCHAR[]) AS alt",
+                    [inputs, [name_readings(v) for v in inputs]])
+    con.execute("INSERT INTO norm_cache_name SELECT o.input, o.norm, o.key, o.skeleton, a.alt "
+                "FROM nm_out o LEFT JOIN nm_alt a USING (input)")
+    con.execute("DROP TABLE nm_alt")
     execute_script(
         con,
         """CREATE OR REPLACE TEMP TABLE nm_rest AS SELECT input FROM new_name ANTI JOIN nm_out USING (input);
            INSERT INTO norm_cache_name
-           SELECT input, n.norm, n.key, n.skeleton FROM (SELECT input, linker_name(input) AS n FROM nm_rest)"""
+           SELECT input, n.norm, n.key, n.skeleton, n.alt FROM (SELECT input, linker_name(input) AS n FROM nm_rest)"""
     )
     report = {"new": _count(con, "SELECT count(*) FROM new_name"), "python": _count(con, "SELECT count(*) FROM nm_rest")}
     con.execute("DROP TABLE new_name; DROP TABLE nm_out; DROP TABLE nm_rest")
@@ -1357,6 +1494,7 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
     if new_only:
         # a store whose mentions predate the name skeleton gets the column (NULL for them)
         con.execute("ALTER TABLE party_mentions ADD COLUMN IF NOT EXISTS name_skeleton VARCHAR")
+        con.execute("ALTER TABLE party_mentions ADD COLUMN IF NOT EXISTS name_alt VARCHAR")
         watermark = con.execute("SELECT coalesce(max(parcel_seq), -1) FROM party_mentions").fetchall()[0][0]
         where = f"parcel_seq > {int(watermark)}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE mention_raw AS {_mentions_sql(where)}")
@@ -1372,7 +1510,7 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
         f"""
         {"INSERT INTO party_mentions BY NAME" if new_only else "CREATE OR REPLACE TABLE party_mentions AS"}
         SELECT m.mention_id, m.parcel_seq, m.parcel_id, m.carrier, m.role,
-               m.name_raw, n.norm AS name_norm, n.key AS name_key, n.skeleton AS name_skeleton,
+               m.name_raw, n.norm AS name_norm, n.key AS name_key, n.skeleton AS name_skeleton, n.alt AS name_alt,
                m.phone_raw, p.e164 AS phone_e164, p.valid AS phone_valid,
                i.norm AS id_number_norm, acc.norm AS account_norm,
                m.address_raw, a.norm AS address_norm, a.key AS address_key, a.unit AS address_unit,

@@ -41,6 +41,7 @@ in the signature for an engine that samples).
 from __future__ import annotations
 
 import math
+import re
 import os
 import time
 from dataclasses import dataclass, field
@@ -141,7 +142,26 @@ def _tf_level_w(cfg: dict, field: str, level: str) -> str:
 
 # A unit compared as its number when it is a customer code of three digits or more: "cn21801",
 # "KZ-21801" and "21801" are one customer code however the warehouse's letters are written.
-UNIT_SQL = "CASE WHEN regexp_full_match(address_unit, '[a-z]*[0-9]{3,}') THEN regexp_replace(address_unit, '^[a-z]+', '') ELSE address_unit END"
+_ADDRESS_UNIT_SQL = ("CASE WHEN regexp_full_match(address_unit, '[a-z]*[0-9]{3,}') THEN regexp_replace(address_unit, '^[a-z]+', '')"
+                     " ELSE address_unit END")
+# A customer code written into the name ("Lars de Boer NL46759", "JACKSON Brian #58458"; the
+# name key leaves it out, see normalise._NAME_CODE) is the unit when the address has no code.
+_NAME_CODE_SQL = "nullif(regexp_extract(lower(name_raw), '(^|[^a-z0-9])[a-z]{0,3}-?([0-9]{4,})($|[^a-z0-9])', 2), '')"
+UNIT_SQL = (f"CASE WHEN {_NAME_CODE_SQL} IS NOT NULL AND NOT regexp_matches(coalesce(address_unit, ''), '[0-9]{{4,}}')"
+            f" THEN {_NAME_CODE_SQL} ELSE {_ADDRESS_UNIT_SQL} END")
+
+
+# The normalised fields that make a profile.
+PROFILE_TUPLE = ("name_key", "phone", "id_number", "account", "address_key", "unit")
+
+# A name's other forms, per name key over every mention that has it (so that they depend on
+# no profile and no order of arrival): its other readings (normalise.name_readings) and its
+# consonant skeleton (the smallest, where spellings of one key differ).
+NAME_FORMS_SQL = """
+SELECT name_key,
+       nullif(array_to_string(list_sort(list_distinct(flatten(list(string_split(name_alt, '|'))))), '|'), '') AS name_alt,
+       min(name_skeleton) AS name_skeleton
+FROM party_mentions WHERE name_key IS NOT NULL AND {where} GROUP BY name_key"""
 
 
 def _profiles_sql() -> str:
@@ -154,9 +174,10 @@ def _profiles_sql() -> str:
            CASE WHEN length(regexp_replace(phone_e164, '[^0-9]', '', 'g')) >= 6 THEN phone_e164 END AS phone,
            id_number_norm AS id_number, account_norm AS account, address_key, {UNIT_SQL} AS unit
     FROM party_mentions;
+    CREATE OR REPLACE TABLE er_name_forms AS {NAME_FORMS_SQL.format(where="TRUE")};
     CREATE OR REPLACE TEMP TABLE er_mention_profile AS
     SELECT mention_id,
-           min(mention_id) OVER (PARTITION BY name_key, phone, id_number, account, address_key, unit,
+           min(mention_id) OVER (PARTITION BY {", ".join(PROFILE_TUPLE)},
                                  CASE WHEN name_key IS NULL THEN mention_id END) AS profile_id
     FROM er_mentions;
     CREATE OR REPLACE TEMP TABLE er_profiles AS
@@ -234,9 +255,10 @@ def _people_per_value_sql(cfg: dict, value_names: str, target: str) -> str:
 def _with_dn_sql(profiles: str, freq: str) -> str:
     """The profiles of `profiles` with the frequency (dn) of each of their values from `freq`."""
     return f"""
-    SELECT p.*, fn.dn AS name_dn, fp.dn AS phone_dn, fi.dn AS id_dn, fa.dn AS account_dn,
+    SELECT p.*, nf.name_alt, nf.name_skeleton, fn.dn AS name_dn, fp.dn AS phone_dn, fi.dn AS id_dn, fa.dn AS account_dn,
            fpl.dn AS place_dn, fpu.dn AS place_unit_dn
     FROM {profiles} p
+    LEFT JOIN er_name_forms nf ON nf.name_key = p.name_key
     LEFT JOIN {freq} fn ON fn.field = 'name' AND fn.value = p.name_key
     LEFT JOIN {freq} fp ON fp.field = 'phone' AND fp.value = p.phone
     LEFT JOIN {freq} fi ON fi.field = 'id_number' AND fi.value = p.id_number
@@ -334,23 +356,43 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
     if decision.get("require_name_or_id", True):
         gate = (
             "(name_level IN ('exact', 'close') OR id_number_level IN ('exact', 'typo')"
-            f" OR (name_level = 'contained' AND ({phone_p} OR {account_p} OR {flat_p}))"
+            f" OR (name_level IN ('contained', 'skeleton') AND ({phone_p} OR {account_p} OR {flat_p}))"
             f" OR (NOT {flat_p} AND {phone_p}::INT + {account_p}::INT >= {int(decision['contacts_without_name'])}))"
         )
     # A forwarding warehouse's customer code (a unit of four digits or more) is the consignee,
     # whatever name the label carries (the customer's in any script, or the warehouse's own):
-    # the same code at a place written alike passes the gate.
+    # the same code at a place written alike, or at a warehouse (see code_strong), passes the
+    # gate; at a private flat a four-digit room (1203) is a flat, and its people a household.
     # (Every test here is coalesced: a NULL would make a pair neither compared nor not.)
-    code_sql = "coalesce(unit_l = unit_r AND regexp_full_match(unit_l, '[0-9]{4,}'), FALSE)"
+    # (the code is the unit's number of four digits or more: "27657/5" is customer 27657 at
+    # warehouse 5)
+    codes = ("regexp_extract(coalesce(unit_l, ''), '[0-9]{4,}')", "regexp_extract(coalesce(unit_r, ''), '[0-9]{4,}')")
+    code_sql = f"coalesce({codes[0]} <> '' AND {codes[0]} = {codes[1]}, FALSE)"
+    # ... and where the label names the warehouse, or the place is one many people use (a
+    # warehouse, not a flat with a four-digit room number), the code is as good as an ID
+    # number: the level `code`.
+    shared = int(cfg["frequency"]["shared_max_names"])
+    # (Customer codes are the consignees': receivers only. A sender's four-digit room is a room.)
+    code_strong = f"(receivers AND {code_sql} AND (forwarder_name OR coalesce(place_dn_max > {shared}, FALSE)))"
     # An ID number alone, with the name, the contacts and the place all different, is a
     # document used by someone else (a recruit's, a collision), not one person.
     id_alone = ("(name_level = 'different' AND phone_level NOT IN ('exact', 'typo') AND account_level <> 'exact'"
                 " AND address_level IN ('different', 'missing', 'not_compared'))")
-    passed = (f"((strong_gate AND NOT {id_alone}) OR (name_level = 'similar' AND address_level IN ('exact', 'close', 'number_typo'))"
-              f" OR address_level = 'code' OR (address_level = 'exact' AND {code_sql}))")
+    # Two customer codes at one place (or places written alike) are two consignees, whatever
+    # the names say, unless a personal phone or account says it is one person with two codes.
+    other_code = (f"(receivers AND {codes[0]} <> '' AND {codes[1]} <> '' AND {codes[0]} <> {codes[1]}"
+                  f" AND (place_l = place_r OR coalesce(place_overlap >= {float(ad['similar']['token_set'])}, FALSE))"
+                  f" AND NOT ({phone_p} OR {account_p}))")
+    passed = (f"(((strong_gate AND NOT {id_alone})"
+              f" OR (name_level IN ('similar', 'skeleton') AND address_level IN ('exact', 'close', 'number_typo'))"
+              f" OR address_level = 'code') AND NOT {other_code})")
     if not decision.get("require_name_or_id", True):
         passed = "TRUE"
-    compare = "TRUE" if compare_all else f"{gate} OR name_level IN ('similar', 'contained') OR {code_sql}"
+    compare = "TRUE" if compare_all else f"{gate} OR name_level IN ('similar', 'contained', 'skeleton') OR {code_sql}"
+    # A forwarding warehouse's own name on a label that carries a customer code says nothing
+    # of the consignee: the name counts as missing and the code decides.
+    words = "|".join(re.escape(w.casefold()) for w in nm.get("forwarder_words", []))
+    forwarder_re = f"'(^| )({words})( |$)'" if words else "'$^'"
     close, similar = float(nm["close"]["ratio"]), float(nm["similar"]["ratio"])
     rest_max = float(nm["token"].get("rest_similarity", 0.7))
     min_typo = int(idn["typo"]["min_length"])
@@ -365,16 +407,16 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
     -- unlike (one family, two given names).
     CREATE OR REPLACE TEMP TABLE er_name_parts{tag} AS
     WITH d AS (
-        SELECT DISTINCT l.name_key AS a, r.name_key AS b
+        SELECT DISTINCT l.name_key AS a, r.name_key AS b, l.name_alt AS alt_a, r.name_alt AS alt_b
         FROM {pairs} p JOIN er_profiles l ON l.profile_id = p.profile_l JOIN er_profiles r ON r.profile_id = p.profile_r
         WHERE l.name_key <> r.name_key
     ), tokens AS (
-        SELECT a, b, string_split(a, ' ') AS tl, string_split(b, ' ') AS tr FROM d
+        SELECT a, b, alt_a, alt_b, string_split(a, ' ') AS tl, string_split(b, ' ') AS tr FROM d
     ), shorter AS (
         SELECT *, CASE WHEN len(tl) <= len(tr) THEN tl ELSE tr END AS ts, CASE WHEN len(tl) <= len(tr) THEN tr ELSE tl END AS tg
         FROM tokens
     ), parts AS (
-        SELECT a, b,
+        SELECT a, b, alt_a, alt_b,
                list_has_all(tg, list_filter(ts, lambda t: length(t) > 1))
                AND length(array_to_string(list_filter(ts, lambda t: length(t) > 1), '')) >= 4
                AND list_has_all(list_transform(list_filter(tg, lambda t: NOT list_contains(ts, t)), lambda t: left(t, 1)),
@@ -384,13 +426,16 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
                array_to_string(list_filter(tr, lambda t: NOT list_contains(tl, t)), ' ') AS rest_r
         FROM shorter
     )
-    SELECT a, b, contained,
+    SELECT a, b, alt_a, alt_b, contained,
            shares_token AND rest_l <> '' AND rest_r <> '' AND jaro_winkler_similarity(rest_l, rest_r) < {rest_max} AS family
     FROM parts;
     -- The fuzzy measures are Python UDFs: they run once per distinct pair of values, in
     -- statements of their own (on one DuckDB thread, see normalise.execute_script).
     CREATE OR REPLACE TEMP TABLE er_name_sim{tag} AS
-    SELECT a, b, contained, family, linker_name_similarity(a, b) AS sim FROM er_name_parts{tag};
+    -- (a name's other readings ride along after "|": the best pairing counts)
+    SELECT a, b, alt_a, alt_b, contained, family,
+           linker_name_similarity(concat_ws('|', a, alt_a), concat_ws('|', b, alt_b)) AS sim
+    FROM er_name_parts{tag};
     DROP TABLE er_name_parts{tag};
     CREATE OR REPLACE TEMP TABLE er_gated{tag} AS
     WITH f AS (
@@ -399,6 +444,10 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
                l.name_key AS name_l, r.name_key AS name_r,
                CASE WHEN l.name_key = r.name_key THEN 1.0 ELSE ns.sim END AS name_sim,
                coalesce(ns.contained, FALSE) AS contained, coalesce(ns.family, FALSE) AS family,
+               coalesce(l.name_skeleton = r.name_skeleton, FALSE) AS same_skeleton,
+               (p.profile_l % 2 = 1 AND p.profile_r % 2 = 1)
+                   AND coalesce(regexp_matches(l.name_key, {forwarder_re}) OR regexp_matches(r.name_key, {forwarder_re}), FALSE)
+                   AND regexp_matches(coalesce(l.unit, '') || ' ' || coalesce(r.unit, ''), '[0-9]{{4,}}') AS forwarder_name,
                CASE WHEN l.name_key = r.name_key THEN l.name_dn END AS name_dn,
                l.phone AS phone_l, r.phone AS phone_r, CASE WHEN l.phone = r.phone THEN l.phone_dn END AS phone_dn,
                l.id_number AS id_l, r.id_number AS id_r, CASE WHEN l.id_number = r.id_number THEN l.id_dn END AS id_dn,
@@ -406,18 +455,21 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
                CASE WHEN l.account = r.account THEN l.account_dn END AS account_dn,
                l.address_key AS place_l, r.address_key AS place_r, l.unit AS unit_l, r.unit AS unit_r,
                CASE WHEN l.address_key = r.address_key THEN l.place_dn END AS place_dn,
+               greatest(l.place_dn, r.place_dn) AS place_dn_max,
                CASE WHEN l.address_key = r.address_key AND l.unit = r.unit THEN l.place_unit_dn END AS place_unit_dn,
                {float(n_names)!r}::DOUBLE AS n_names
         FROM {pairs} p
         JOIN er_profiles l ON l.profile_id = p.profile_l
         JOIN er_profiles r ON r.profile_id = p.profile_r
         LEFT JOIN er_name_sim{tag} ns ON ns.a = l.name_key AND ns.b = r.name_key
+             AND ns.alt_a IS NOT DISTINCT FROM l.name_alt AND ns.alt_b IS NOT DISTINCT FROM r.name_alt
     ), levels AS (
-        SELECT * EXCLUDE (contained, family),
-          CASE WHEN name_l IS NULL OR name_r IS NULL THEN 'missing'
+        SELECT * EXCLUDE (contained, family, same_skeleton),
+          CASE WHEN name_l IS NULL OR name_r IS NULL OR forwarder_name THEN 'missing'
                WHEN name_l = name_r THEN 'exact'
                WHEN name_sim >= {close} THEN 'close'
                WHEN contained THEN 'contained'
+               WHEN same_skeleton THEN 'skeleton'
                WHEN family THEN 'token'
                WHEN name_sim >= {similar} THEN 'similar'
                ELSE 'different' END AS name_level,
@@ -475,6 +527,7 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
     ), levels2 AS (
         SELECT *,
           CASE WHEN place_l IS NULL OR place_r IS NULL THEN 'missing'
+               WHEN {code_strong} AND (place_l = place_r OR place_overlap >= {ad['similar']['token_set']}) THEN 'code'
                WHEN place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r THEN 'exact'
                WHEN place_l = place_r AND (unit_l IS NULL OR unit_r IS NULL) THEN 'place_no_unit'
                WHEN place_l = place_r THEN 'other_unit'
@@ -830,19 +883,39 @@ def _pairwise(scorer, scale: float):
     return udf
 
 
-def _name_similarity(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
+def _key_similarity(a: list[str], b: list[str]) -> np.ndarray:
     """Edit-distance ratio of two order-free name keys; for keys of as many words, the
     token-set ratio when higher: a typo in a name's first letter moves it in the sorted key
     ("scott ssarah" / "sarah scott"), and the token-set ratio compares the words that differ
-    with each other, after the ones in common."""
-    lv, rv = left.to_pylist(), right.to_pylist()
-    a, b = [x or "" for x in lv], [x or "" for x in rv]
+    with each other, after the ones in common. In [0, 100]."""
     ratio = process.cpdist(a, b, scorer=fuzz.ratio, workers=-1).astype("float64")
     same_count = np.fromiter((x.count(" ") == y.count(" ") for x, y in zip(a, b)), dtype=bool, count=len(a))
     if same_count.any():
         idx = np.flatnonzero(same_count)
         token_set = process.cpdist([a[i] for i in idx], [b[i] for i in idx], scorer=fuzz.token_set_ratio, workers=-1)
         ratio[idx] = np.maximum(ratio[idx], token_set)
+    return ratio
+
+
+def _name_similarity(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
+    """`_key_similarity` of two names, each its key and its other readings separated by "|"
+    (see normalise.name_readings): the best of every pairing of a reading of one with a
+    reading of the other, so 中村 結衣 (pinyin cun jie yi zhong, Japanese nakamura yui) meets
+    Yui Nakamura."""
+    lv, rv = left.to_pylist(), right.to_pylist()
+    a, b = [x or "" for x in lv], [x or "" for x in rv]
+    if not any("|" in x for x in a) and not any("|" in y for y in b):
+        ratio = _key_similarity(a, b)
+    else:
+        rows, xa, xb = [], [], []
+        for i, (x, y) in enumerate(zip(a, b)):
+            for p in x.split("|"):
+                for q in y.split("|"):
+                    rows.append(i)
+                    xa.append(p)
+                    xb.append(q)
+        ratio = np.zeros(len(a))
+        np.maximum.at(ratio, np.asarray(rows, dtype=np.int64), _key_similarity(xa, xb))
     mask = np.fromiter((x is None or y is None for x, y in zip(lv, rv)), dtype=bool, count=len(lv))
     return pa.array(ratio / 100.0, mask=mask)
 
@@ -1138,6 +1211,8 @@ def can_extend(con: duckdb.DuckDBPyConnection, cfg: dict | None = None) -> str |
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall()}
     if not {("entity_links", "scored_population"), ("er_pair_state", "household")} <= columns:
         return "the stored resolution predates households and estimated models"
+    if "er_name_forms" not in tables:
+        return "the stored resolution predates names' other readings"
     stored = con.execute("SELECT fingerprint FROM er_state").fetchall()
     if not stored or stored[0][0] != config_fingerprint(cfg):
         return "the resolution settings or code changed since the last full resolution"
@@ -1195,7 +1270,7 @@ def resolve_new_mentions(
             progress(f"{name}: {stats.seconds[name]:.1f}s")
 
     register_udfs(con)
-    tuple_cols = ("name_key", "phone", "id_number", "account", "address_key", "unit")
+    tuple_cols = PROFILE_TUPLE
     same_tuple = " AND ".join(f"p.{c} IS NOT DISTINCT FROM n.{c}" for c in tuple_cols[1:])
     # 1. Profiles of the new mentions: an existing profile with the same fields, else the
     #    smallest new mention of their combination (as a full run would number it).
@@ -1205,6 +1280,14 @@ def resolve_new_mentions(
            CASE WHEN length(regexp_replace(phone_e164, '[^0-9]', '', 'g')) >= 6 THEN phone_e164 END AS phone,
            id_number_norm AS id_number, account_norm AS account, address_key, {UNIT_SQL} AS unit
     FROM party_mentions WHERE profile_id IS NULL;
+    -- the name forms of the keys the new mentions carry, and the keys whose forms changed
+    CREATE OR REPLACE TEMP TABLE ri_forms AS {NAME_FORMS_SQL.format(
+        where="name_key IN (SELECT name_key FROM party_mentions WHERE profile_id IS NULL)")};
+    CREATE OR REPLACE TEMP TABLE ri_forms_changed AS
+    SELECT n.name_key FROM ri_forms n LEFT JOIN er_name_forms o USING (name_key)
+    WHERE o.name_key IS NOT NULL AND (n.name_alt IS DISTINCT FROM o.name_alt OR n.name_skeleton IS DISTINCT FROM o.name_skeleton);
+    DELETE FROM er_name_forms WHERE name_key IN (SELECT name_key FROM ri_forms);
+    INSERT INTO er_name_forms SELECT * FROM ri_forms;
     CREATE OR REPLACE TEMP TABLE ri_new_mp AS
     WITH matched AS (
         SELECT n.*, p.profile_id AS existing
@@ -1320,8 +1403,13 @@ def resolve_new_mentions(
         -- c: known pairs of a profile in a block that outgrew its cap
         SELECT profile_l, profile_r FROM er_pair_state
         WHERE profile_l IN (SELECT profile_id FROM ri_crossed) OR profile_r IN (SELECT profile_id FROM ri_crossed)
+    ), reformed_pairs AS (
+        -- e: known pairs of a profile whose name gained another reading or skeleton
+        SELECT s.profile_l, s.profile_r FROM er_pair_state s
+        JOIN er_profile_state a ON a.profile_id = s.profile_l JOIN er_profile_state b ON b.profile_id = s.profile_r
+        WHERE a.name_key IN (SELECT name_key FROM ri_forms_changed) OR b.name_key IN (SELECT name_key FROM ri_forms_changed)
     ), known AS (
-        SELECT * FROM ri_value_pairs UNION SELECT * FROM crossed_pairs
+        SELECT * FROM ri_value_pairs UNION SELECT * FROM crossed_pairs UNION SELECT * FROM reformed_pairs
     ), flipped AS (
         -- d: known pairs whose decision the grown population (or a name's loss) turns, either way
         SELECT profile_l, profile_r FROM er_pair_state s ANTI JOIN known USING (profile_l, profile_r)
@@ -1409,7 +1497,8 @@ def resolve_new_mentions(
     stats.links = _scalar(con, "SELECT count(*) FROM er_accepted")
     stats.entities = _scalar(con, "SELECT count(*) FROM ri_touched_entities")
     if not os.environ.get("LINKER_KEEP_WORK_TABLES"):
-        for temp in ("ri_new", "ri_new_mp", "ri_new_profiles", "ri_grown", "ri_touched_profiles", "ri_touched_values",
+        for temp in ("ri_new", "ri_forms", "ri_forms_changed", "ri_new_mp", "ri_new_profiles", "ri_grown",
+                     "ri_touched_profiles", "ri_touched_values",
                      "ri_freq", "ri_changed_values", "ri_new_keys", "ri_blocks", "ri_crossed", "ri_value_profiles",
                      "ri_value_left", "ri_value_shared", "ri_value_pairs", "ri_added", "ri_value_names", "ri_value_freq",
                      "ri_new_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
