@@ -5,7 +5,7 @@ docs/RESOLUTION.md).
 `load_resolution()` reads the shipped file, with a user's file (`path`) merged over it, and
 checks what a typo would silently break: every level's m and u are probabilities (u may be
 "tf", weighed by the value's frequency), every blocking rule has a name and a key, counts are
-positive.
+positive, and every value has the type of the shipped one.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _validate(shipped_config: dict, config: dict, fail: Fail) -> None:
         for level, spec in levels.items():
             name = f"fields.{field}.{level}"
             if not isinstance(spec, dict):
-                fail(("fields", field, level), f"{name} must be a table with m and u")
+                continue  # an option of the field (a list of words), not a level
             if not _probability(spec.get("m")):
                 fail(("fields", field, level), f"{name}.m must be a probability above 0 and at most 1")
             if spec.get("u") != "tf" and not _probability(spec.get("u")):
