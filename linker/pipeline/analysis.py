@@ -110,10 +110,7 @@ def _graph(a: Analysis) -> dict:
 def _detect(a: Analysis) -> dict:
     from linker.stages import detect
 
-    report = detect.detect_groups(a.con, a.config["graph"], prefix=STAGE_PREFIX, graph_prefix=a.graph_prefix)
-    return {"seeds": report.seeds, "components": report.components, "groups": report.groups,
-            "grouped_parcels": report.grouped_parcels, "attached_parcels": report.attached_parcels,
-            "large_components": report.large_components, "large_component_parcels": report.large_component_parcels}
+    return detect.detect_groups(a.con, a.config["graph"], prefix=STAGE_PREFIX, graph_prefix=a.graph_prefix).counts()
 
 
 def _score(a: Analysis) -> dict:

@@ -21,6 +21,7 @@ their stable ids, is the scoring's job. Reads the graph of linker.stages.graph.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -117,14 +118,20 @@ def split_communities(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarr
 
 @dataclass
 class DetectReport:
+    """What detection found, in the order the run's record lists it."""
+
     seeds: int = 0
     components: int = 0
+    groups: int = 0
     grouped_parcels: int = 0
     attached_parcels: int = 0
     large_components: int = 0
     large_component_parcels: int = 0
-    groups: int = 0
     timings: dict = field(default_factory=dict)
+
+    def counts(self) -> dict:
+        """The counts, for the run's record (the timings apart)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "timings"}
 
 
 def detect_groups(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, prefix: str = "",

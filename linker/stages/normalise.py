@@ -46,7 +46,7 @@ import pyarrow as pa
 from anyascii import anyascii
 from pypinyin import Style, lazy_pinyin
 
-from linker.store.sql import execute_script
+from linker.store.sql import execute_script, literal, string_list
 
 DATA_DIR = Path(__file__).parents[1] / "data"
 
@@ -765,8 +765,8 @@ def clean_phone(raw: str | None) -> str | None:
 
 def _phone_clean_sql(col: str) -> str:
     """`clean_phone` as a SQL expression over column `col`."""
-    codes = ", ".join(_sql_str(cc) for cc in sorted(CALLING_CODES))
-    pattern = _sql_str(f"^(?:{_PHONE_DASHED})$")
+    codes = ", ".join(literal(cc) for cc in sorted(CALLING_CODES))
+    pattern = literal(f"^(?:{_PHONE_DASHED})$")
     return (
         f"CASE WHEN {col} IS NULL THEN NULL "
         f"WHEN list_contains([{codes}], regexp_extract({col}, {pattern}, 1)) "
@@ -843,10 +843,6 @@ _PHONE_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_nu
                 "voicemail", "fixed_line", "mobile")
 
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _desc_sql(desc, col: str) -> str | None:
     """`phonenumbers._is_number_matching_desc` as SQL: length among the possible lengths (when
     listed) and a full match of the national number pattern."""
@@ -855,7 +851,7 @@ def _desc_sql(desc, col: str) -> str | None:
     lengths = [n for n in desc.possible_length if n > 0]
     if desc.possible_length and not lengths:  # (-1,): no numbers of this type
         return None
-    test = f"regexp_full_match({col}, {_sql_str(desc.national_number_pattern)})"
+    test = f"regexp_full_match({col}, {literal(desc.national_number_pattern)})"
     return f"(length({col}) IN ({', '.join(map(str, lengths))}) AND {test})" if lengths else test
 
 
@@ -889,7 +885,7 @@ def _phone_region(region: str) -> dict | None:
     if local:
         claims.append(f"length(nsn) NOT IN ({', '.join(map(str, local))})")
     if len(regions) > 1 and main.leading_digits:
-        claims.append(f"regexp_matches(nsn, {_sql_str('^(?:' + main.leading_digits + ')')})")
+        claims.append(f"regexp_matches(nsn, {literal('^(?:' + main.leading_digits + ')')})")
     patterns = [d.national_number_pattern for d in (main.general_desc, meta.general_desc,
                                                      *(getattr(main, n, None) for n in _PHONE_TYPES))
                 if d is not None and d.national_number_pattern]
@@ -919,7 +915,7 @@ def _regex_ok(pattern: str | None) -> bool:
     if not pattern:
         return True
     try:
-        duckdb.execute(f"SELECT regexp_matches('0', {_sql_str(pattern)})").fetchall()
+        duckdb.execute(f"SELECT regexp_matches('0', {literal(pattern)})").fetchall()
         return True
     except duckdb.Error:
         return False
@@ -947,8 +943,24 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
     expressions constant, which DuckDB compiles once.
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE {target} (phone_clean VARCHAR, country VARCHAR, e164 VARCHAR)")
+    countries, regions, ccs, national = _phone_regions(con, source)
+    if not ccs and not national:
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE phone_shaped AS {_phone_shapes_sql(source, countries, ccs, national)}")
+    present = {r[0] for r in con.execute("SELECT DISTINCT region FROM phone_shaped").fetchall()}
+    for region in sorted(present):
+        con.execute(_region_phones_sql(target, region, regions[region]))
+    con.execute("DROP TABLE phone_shaped")
+
+
+_DASHED_SQL = "regexp_full_match(s.phone_clean, '[1-9][0-9]{0,2}-[0-9]+')"
+
+
+def _phone_regions(con: duckdb.DuckDBPyConnection, source: str) -> tuple[set, dict, list, list]:
+    """The parties' countries, the regions the fast path can read (with their metadata), the
+    calling codes written with '+' or a dash (code, region), and the countries' own codes."""
     countries = {r[0] for r in con.execute(f"SELECT DISTINCT country FROM {source} WHERE country <> ''").fetchall()}
-    dashed = "regexp_full_match(s.phone_clean, '[1-9][0-9]{0,2}-[0-9]+')"
+    dashed = _DASHED_SQL
     heads = {r[0] for r in con.execute(
         f"""SELECT DISTINCT unnest([substr(phone_clean, 2, 1), substr(phone_clean, 2, 2), substr(phone_clean, 2, 3)])
             FROM {source} WHERE starts_with(phone_clean, '+')
@@ -964,13 +976,18 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
                if all(_regex_ok(p) for p in (i["intl"], i["prefix"]["pattern"], i["main_prefix"]["pattern"], *i["patterns"]))}
     ccs = [(cc, r) for cc, r in by_cc.items() if r in regions]
     national = [(r, regions[r]["cc"]) for r in sorted(countries) if r in regions]
-    if not ccs and not national:
-        return
+    return countries, regions, ccs, national
+
+
+def _phone_shapes_sql(source: str, countries: set, ccs: list, national: list) -> str:
+    """`phone_shaped`: each phone in the shape it is read in ('+' and a code, a national number,
+    the code without '+'), with its region, digits and the body after the code."""
+    dashed = _DASHED_SQL
     # `digits`: the number without the dash of a dashed calling code, which only says where the
     # code ends; the prefix and pattern tests below look at it.
     shaped = []
     if ccs:
-        values = ", ".join(f"({_sql_str(cc)}, {_sql_str(r)})" for cc, r in ccs)
+        values = ", ".join(f"({literal(cc)}, {literal(r)})" for cc, r in ccs)
         shaped.append(
             f"""SELECT s.phone_clean, s.country, s.phone_clean AS digits, c.cc, c.region, '+' AS shape,
                        substr(s.phone_clean, length(c.cc) + 2) AS body
@@ -980,7 +997,7 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
         )
         own_codes = [(r, str(phonenumbers.country_code_for_region(r))) for r in sorted(countries)]
         if own_codes:
-            own = ", ".join(f"({_sql_str(r)}, {_sql_str(cc)})" for r, cc in own_codes)
+            own = ", ".join(f"({literal(r)}, {literal(cc)})" for r, cc in own_codes)
             shaped.append(
                 f"""SELECT s.phone_clean, s.country, replace(s.phone_clean, '-', ''), c.cc, c.region, '+',
                            split_part(s.phone_clean, '-', 2)
@@ -989,7 +1006,7 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
                     WHERE {dashed}"""
             )
     if national:
-        values = ", ".join(f"({_sql_str(r)}, {_sql_str(cc)})" for r, cc in national)
+        values = ", ".join(f"({literal(r)}, {literal(cc)})" for r, cc in national)
         shaped.append(
             f"""SELECT phone_clean, country, digits, c.cc, c.region,
                        CASE WHEN starts_with(digits, c.cc) THEN 'cc' ELSE 'national' END AS shape,
@@ -999,48 +1016,47 @@ def _phone_fast(con: duckdb.DuckDBPyConnection, source: str, target: str) -> Non
                 JOIN (VALUES {values}) c(region, cc) ON c.region = s.country
                 WHERE NOT starts_with(phone_clean, c.cc || '-')"""
         )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE phone_shaped AS {' UNION ALL '.join(shaped)}")
-    present = {r[0] for r in con.execute("SELECT DISTINCT region FROM phone_shaped").fetchall()}
+    return " UNION ALL ".join(shaped)
 
-    def stripped(prefix: dict) -> str:
-        """The national number after phonenumbers' prefix stripping, or NULL where a prefix
-        would rewrite it (a transform rule whose last group took part in the match)."""
-        if not prefix["pattern"]:
-            return "body"
-        anchored = _sql_str("^(?:" + prefix["pattern"] + ")")
-        body = f"substr(body, length(regexp_extract(body, {anchored})) + 1)"
-        if prefix["transform"] and prefix["groups"]:
-            return f"CASE WHEN regexp_extract(body, {anchored}, {prefix['groups']}) <> '' THEN NULL ELSE {body} END"
-        return body
 
-    for region in sorted(present):
-        info = regions[region]
-        own = info["own_general"] or "TRUE"
-        own_fits = own.replace("@col@", "nsn")
-        if info["own_local"]:
-            own_fits += f" AND length(nsn) NOT IN ({', '.join(map(str, info['own_local']))})"
-        no_idd = f"NOT regexp_matches(digits, {_sql_str('^(?:' + info['intl'] + ')')})" if info["intl"] else "TRUE"
-        # A national number is stripped with its own region's prefix, one after '+cc' with the
-        # main region's; after a bare country code the whole must not fit the region's general
-        # pattern and the rest must need no stripping (phonenumbers would strip it twice).
-        con.execute(
-            f"""
-            INSERT INTO {target}
-            WITH stripped AS (
-                SELECT phone_clean, country, digits, cc, shape, body,
-                       CASE shape WHEN '+' THEN {stripped(info["main_prefix"])}
-                                  WHEN 'national' THEN CASE WHEN {no_idd} THEN {stripped(info["prefix"])} END
-                                  ELSE CASE WHEN {no_idd} AND NOT ({own.replace("@col@", "digits")})
-                                            AND {stripped(info["prefix"])} = body AND {own.replace("@col@", "body")}
-                                            THEN body END
-                       END AS nsn
-                FROM phone_shaped WHERE region = {_sql_str(region)}
-            )
-            SELECT phone_clean, country, '+' || cc || nsn FROM stripped
-            WHERE nsn IS NOT NULL AND ({info["valid"]}) AND (shape <> 'national' OR nsn = body OR ({own_fits}))
-            """
+def _stripped_sql(prefix: dict) -> str:
+    """The national number after phonenumbers' prefix stripping, or NULL where a prefix
+    would rewrite it (a transform rule whose last group took part in the match)."""
+    if not prefix["pattern"]:
+        return "body"
+    anchored = literal("^(?:" + prefix["pattern"] + ")")
+    body = f"substr(body, length(regexp_extract(body, {anchored})) + 1)"
+    if prefix["transform"] and prefix["groups"]:
+        return f"CASE WHEN regexp_extract(body, {anchored}, {prefix['groups']}) <> '' THEN NULL ELSE {body} END"
+    return body
+
+
+def _region_phones_sql(target: str, region: str, info: dict) -> str:
+    """The phones of one region that the fast path reads, into `target`: one small statement per
+    region keeps its regular expressions constant."""
+    own = info["own_general"] or "TRUE"
+    own_fits = own.replace("@col@", "nsn")
+    if info["own_local"]:
+        own_fits += f" AND length(nsn) NOT IN ({', '.join(map(str, info['own_local']))})"
+    no_idd = f"NOT regexp_matches(digits, {literal('^(?:' + info['intl'] + ')')})" if info["intl"] else "TRUE"
+    # A national number is stripped with its own region's prefix, one after '+cc' with the
+    # main region's; after a bare country code the whole must not fit the region's general
+    # pattern and the rest must need no stripping (phonenumbers would strip it twice).
+    return f"""
+        INSERT INTO {target}
+        WITH stripped AS (
+            SELECT phone_clean, country, digits, cc, shape, body,
+                   CASE shape WHEN '+' THEN {_stripped_sql(info["main_prefix"])}
+                              WHEN 'national' THEN CASE WHEN {no_idd} THEN {_stripped_sql(info["prefix"])} END
+                              ELSE CASE WHEN {no_idd} AND NOT ({own.replace("@col@", "digits")})
+                                        AND {_stripped_sql(info["prefix"])} = body AND {own.replace("@col@", "body")}
+                                        THEN body END
+                   END AS nsn
+            FROM phone_shaped WHERE region = {literal(region)}
         )
-    con.execute("DROP TABLE phone_shaped")
+        SELECT phone_clean, country, '+' || cc || nsn FROM stripped
+        WHERE nsn IS NOT NULL AND ({info["valid"]}) AND (shape <> 'national' OR nsn = body OR ({own_fits}))
+        """
 
 
 # --- Names and addresses: tokenised in SQL, only distinct tokens through Python -------------
@@ -1067,12 +1083,12 @@ _JOINERS_RE2 = r"([a-z])['-]([a-z])"
 
 
 def _sql_list(words) -> str:
-    return "[" + ", ".join(_sql_str(w) for w in sorted(words)) + "]::VARCHAR[]"
+    return string_list(sorted(words)) + "::VARCHAR[]"
 
 
 def _joined(expr: str) -> str:
-    once = f"regexp_replace({expr}, {_sql_str(_JOINERS_RE2)}, '\\1\\2', 'g')"
-    return f"regexp_replace({once}, {_sql_str(_JOINERS_RE2)}, '\\1\\2', 'g')"
+    once = f"regexp_replace({expr}, {literal(_JOINERS_RE2)}, '\\1\\2', 'g')"
+    return f"regexp_replace({once}, {literal(_JOINERS_RE2)}, '\\1\\2', 'g')"
 
 
 def _names_sql(source: str) -> str:
@@ -1087,8 +1103,8 @@ def _names_sql(source: str) -> str:
     return f"""
     CREATE OR REPLACE TEMP TABLE nm_tokens AS
     WITH t AS (
-        SELECT input, list_filter(regexp_split_to_array(regexp_replace(regexp_replace({_joined('lower(input)')}, {_sql_str(_NAME_CODE_RE)}, '\\1 \\2', 'g'), {_sql_str(_NAME_CODE_RE)}, '\\1 \\2', 'g'), '[^a-z0-9]+'), lambda x: x <> '') AS toks
-        FROM {source} WHERE regexp_full_match(input, {_sql_str(_PRINTABLE_ASCII)})
+        SELECT input, list_filter(regexp_split_to_array(regexp_replace(regexp_replace({_joined('lower(input)')}, {literal(_NAME_CODE_RE)}, '\\1 \\2', 'g'), {literal(_NAME_CODE_RE)}, '\\1 \\2', 'g'), '[^a-z0-9]+'), lambda x: x <> '') AS toks
+        FROM {source} WHERE regexp_full_match(input, {literal(_PRINTABLE_ASCII)})
     ), kept AS (
         SELECT input, toks, list_filter(toks, lambda x: NOT list_contains({stop}, x)) AS kept FROM t
     ), chosen AS (SELECT input, CASE WHEN len(kept) > 0 THEN kept ELSE toks END AS toks FROM kept)
@@ -1098,7 +1114,7 @@ def _names_sql(source: str) -> str:
     FROM (SELECT DISTINCT tok FROM nm_tokens WHERE regexp_full_match(tok, '[a-z]+'));
     CREATE OR REPLACE TEMP TABLE nm_glued AS
     SELECT input, unnest(string_split(glued, ' ')) AS tok FROM (
-        SELECT input, regexp_replace(string_agg(tok, ' ' ORDER BY pos), {_sql_str(_ARTICLE)}, '\\1al', 'g') AS glued
+        SELECT input, regexp_replace(string_agg(tok, ' ' ORDER BY pos), {literal(_ARTICLE)}, '\\1al', 'g') AS glued
         FROM nm_tokens GROUP BY input);
     CREATE OR REPLACE TEMP TABLE nm_skeleton_words AS
     SELECT tok, s.skeleton, s.pinyin FROM (
@@ -1116,7 +1132,7 @@ def _names_sql(source: str) -> str:
            nullif(array_to_string(list_sort(string_split(a.norm, ' ')), ' '), '') AS key,
            k.skeleton
     FROM {source} s LEFT JOIN agg a USING (input) LEFT JOIN skeleton k USING (input)
-    WHERE regexp_full_match(s.input, {_sql_str(_PRINTABLE_ASCII)});
+    WHERE regexp_full_match(s.input, {literal(_PRINTABLE_ASCII)});
     DROP TABLE nm_tokens; DROP TABLE nm_words; DROP TABLE nm_glued; DROP TABLE nm_skeleton_words;
     """
 
@@ -1139,52 +1155,56 @@ def _addresses_sql(source: str) -> str:
     5. address_key = the sorted distinct words without stopwords (all of them when only
        stopwords are left); address_unit = the sorted distinct units without dashes, '/'-joined.
     """
+    return _address_text_sql(source) + _address_words_sql()
+
+
+def _address_text_sql(source: str) -> str:
+    """Steps 1 to 3 of _addresses_sql: `ad_text(id, input, toks, units)`."""
     han_run = f"[{_HAN_RE2}]+"
     hanzi_unit = _HANZI_UNIT_RE.pattern
-    spaced_runs = f"regexp_replace(text, {_sql_str('(' + han_run + ')')}, ' \\1 ', 'g')"
-    split_tokens = _sql_str(f"[^a-z0-9{_HAN_RE2}]+")
-    stop_in = ", ".join(_sql_str(w) for w in sorted(ADDRESS_STOPWORDS))
+    spaced_runs = f"regexp_replace(text, {literal('(' + han_run + ')')}, ' \\1 ', 'g')"
+    split_tokens = literal(f"[^a-z0-9{_HAN_RE2}]+")
     rewritten = "text"
     for pattern, repl in _address_rewrites(_HAN_RE2):
-        rewritten = f"regexp_replace({rewritten}, {_sql_str(pattern)}, {_sql_str(repl)}, 'g')"
-    rewrite_filter = _sql_str(_address_rewrite_filter(_HAN_RE2))
+        rewritten = f"regexp_replace({rewritten}, {literal(pattern)}, {literal(repl)}, 'g')"
+    rewrite_filter = literal(_address_rewrite_filter(_HAN_RE2))
     # substring tests (cheaper than a regex) pick the few addresses that hold such a marker
-    has_prefix = " OR ".join(f"contains(text, {_sql_str(m)})" for m in _ADDRESSES["unit"]["hanzi_prefix_markers"])
-    has_warehouse = " OR ".join(f"contains(text, {_sql_str(m)})" for m in _ADDRESSES["unit"]["warehouse_markers"])
-    traditional = _sql_str(_char_class(traditional_chars(), lambda c: f"\\x{{{c:x}}}"))
+    has_prefix = " OR ".join(f"contains(text, {literal(m)})" for m in _ADDRESSES["unit"]["hanzi_prefix_markers"])
+    has_warehouse = " OR ".join(f"contains(text, {literal(m)})" for m in _ADDRESSES["unit"]["warehouse_markers"])
+    traditional = literal(_char_class(traditional_chars(), lambda c: f"\\x{{{c:x}}}"))
     return f"""
     -- ASCII and simplified hanzi are their own fold (fold_address) by lower(); the rest (other
     -- scripts, accents, full-width forms, traditional hanzi) is folded by Python.
     CREATE OR REPLACE TEMP TABLE ad_folded AS
     SELECT id, linker_fold(input) AS text
     FROM {source} WHERE strlen(input) <> length(input)  -- not ASCII (bytes and characters differ)
-                    AND (NOT regexp_full_match(input, {_sql_str(_ASCII_OR_UNIFIED_HAN)}) OR regexp_matches(input, {traditional}));
+                    AND (NOT regexp_full_match(input, {literal(_ASCII_OR_UNIFIED_HAN)}) OR regexp_matches(input, {traditional}));
     CREATE OR REPLACE TEMP TABLE ad_text AS
     WITH folded AS (
         SELECT s.id, s.input, coalesce(f.text, lower(s.input)) AS text FROM {source} s LEFT JOIN ad_folded f USING (id)
     ), eligible AS (
-        SELECT id, input, text FROM folded WHERE regexp_full_match(text, {_sql_str(_ASCII_OR_HAN)})
+        SELECT id, input, text FROM folded WHERE regexp_full_match(text, {literal(_ASCII_OR_HAN)})
     ), hanzi_units AS (
-        SELECT id, input, regexp_extract_all(text, {_sql_str(hanzi_unit)}, 1) AS units_h,
-               regexp_replace(text, {_sql_str(hanzi_unit)}, ' ', 'g') AS text
+        SELECT id, input, regexp_extract_all(text, {literal(hanzi_unit)}, 1) AS units_h,
+               regexp_replace(text, {literal(hanzi_unit)}, ' ', 'g') AS text
         FROM eligible
     ), latin_units AS (
-        SELECT id, input, list_concat(units_h, regexp_extract_all(text, {_sql_str(_LATIN_UNIT_RE2)}, 2),
-                                  regexp_extract_all(text, {_sql_str(_LATIN_UNIT_RE2)}, 3)) AS units,
-               regexp_replace(text, {_sql_str(_LATIN_UNIT_RE2)}, '\\1 ', 'g') AS text
+        SELECT id, input, list_concat(units_h, regexp_extract_all(text, {literal(_LATIN_UNIT_RE2)}, 2),
+                                  regexp_extract_all(text, {literal(_LATIN_UNIT_RE2)}, 3)) AS units,
+               regexp_replace(text, {literal(_LATIN_UNIT_RE2)}, '\\1 ', 'g') AS text
         FROM hanzi_units
     ), prefix_units AS (
         SELECT id, input,
-               CASE WHEN {has_prefix} THEN list_concat(units, regexp_extract_all(text, {_sql_str(_HANZI_PREFIX_UNIT)}, 1))
+               CASE WHEN {has_prefix} THEN list_concat(units, regexp_extract_all(text, {literal(_HANZI_PREFIX_UNIT)}, 1))
                     ELSE units END AS units,
-               CASE WHEN {has_prefix} THEN regexp_replace(text, {_sql_str(_HANZI_PREFIX_UNIT)}, ' ', 'g') ELSE text END AS text
+               CASE WHEN {has_prefix} THEN regexp_replace(text, {literal(_HANZI_PREFIX_UNIT)}, ' ', 'g') ELSE text END AS text
         FROM latin_units
     ), warehouse_units AS (
         -- a warehouse number is the unit only of an address without another
         SELECT id, input,
                CASE WHEN len(units) > 0 OR NOT ({has_warehouse}) THEN units
-                    ELSE regexp_extract_all(text, {_sql_str(_WAREHOUSE_UNIT_RE2)}, 2) END AS units,
-               CASE WHEN {has_warehouse} THEN regexp_replace(text, {_sql_str(_WAREHOUSE_UNIT_RE2)}, '\\1 ', 'g')
+                    ELSE regexp_extract_all(text, {literal(_WAREHOUSE_UNIT_RE2)}, 2) END AS units,
+               CASE WHEN {has_warehouse} THEN regexp_replace(text, {literal(_WAREHOUSE_UNIT_RE2)}, '\\1 ', 'g')
                     ELSE text END AS text
         FROM prefix_units
     ), rewritten AS (
@@ -1196,6 +1216,14 @@ def _addresses_sql(source: str) -> str:
                {_joined(spaced_runs)}, {split_tokens}), lambda x: x <> '') AS toks,
            list_filter(list_transform(units, lambda u: replace(trim(u, '-'), '-', '')), lambda u: u IS NOT NULL AND u <> '') AS units
     FROM rewritten;
+"""
+
+
+def _address_words_sql() -> str:
+    """Steps 4 and 5 of _addresses_sql: the tokens' words put back in order, and the key and the
+    unit, into `ad_out(input, norm, key, unit)`."""
+    stop_in = ", ".join(literal(w) for w in sorted(ADDRESS_STOPWORDS))
+    return f"""
     CREATE OR REPLACE TEMP TABLE ad_tokens AS
     SELECT id, tok, pos FROM (SELECT id, unnest(toks) AS tok, generate_subscripts(toks, 1) AS pos FROM ad_text)
     WHERE NOT regexp_full_match(tok, '[0-9]+');
@@ -1436,7 +1464,7 @@ def _fill_identifiers(con: duckdb.DuckDBPyConnection) -> dict:
            SELECT DISTINCT input FROM (SELECT id_number_raw AS input FROM mention_raw UNION ALL SELECT account_raw FROM mention_raw) m
            WHERE input IS NOT NULL AND NOT EXISTS (SELECT 1 FROM norm_cache_identifier c WHERE c.input = m.input)"""
     )
-    ascii_only = f"regexp_full_match(input, {_sql_str(_PRINTABLE_ASCII)})"
+    ascii_only = f"regexp_full_match(input, {literal(_PRINTABLE_ASCII)})"
     execute_script(
         con,
         f"""INSERT INTO norm_cache_identifier

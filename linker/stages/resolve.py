@@ -45,6 +45,7 @@ import re
 import os
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Callable
 
@@ -74,6 +75,40 @@ class ResolutionStats:
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+class _Stages:
+    """Runs the SQL of a resolution stage (execute_script), timing it into `stats.seconds`
+    under the stage's name and telling `progress`; `timed` does the same for Python work."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, stats: "ResolutionStats",
+                 progress: Callable[[str], None] | None) -> None:
+        self.con, self.stats, self.progress = con, stats, progress
+
+    def __call__(self, name: str, sql: str) -> None:
+        self.timed(name, lambda: execute_script(self.con, sql))
+
+    def timed(self, name: str, work: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        result = work()
+        self.stats.seconds[name] = round(self.stats.seconds.get(name, 0) + time.perf_counter() - started, 3)
+        if self.progress:
+            self.progress(f"{name}: {self.stats.seconds[name]:.1f}s")
+        return result
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection, stats: "ResolutionStats", **tables: str) -> None:
+    """Each named count of `stats` set to the rows of the table named for it."""
+    for name, table in tables.items():
+        setattr(stats, name, _scalar(con, f"SELECT count(*) FROM {table}"))
+
+
+def _drop_work_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
+    """Drop a stage's work tables, unless LINKER_KEEP_WORK_TABLES asks to keep them for diagnosis."""
+    if os.environ.get("LINKER_KEEP_WORK_TABLES"):
+        return
+    for temp in tables:
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str):
@@ -348,6 +383,14 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
     account but not a name are a *household*: never one party by contacts alone, linked in
     the graph instead. Shared contacts of outlets, warehouses and recruited senders are
     correlated, which the independence assumption ignores; that is what the gate is for."""
+    t = _level_terms(cfg, compare_all)
+    return (_name_similarity_sql(t, pairs, tag) + _gated_sql(t, n_names, pairs, tag)
+            + _place_similarity_sql(t, tag) + _address_levels_sql(t, tag, out))
+
+
+def _level_terms(cfg: dict, compare_all: bool) -> SimpleNamespace:
+    """The settings and SQL terms the comparison levels are written with: the gate, the test
+    a pair passes, the personal contacts, the customer codes, the names' and numbers' bounds."""
     f = cfg["fields"]
     nm, idn, ph, ad = f["name"], f["id_number"], f["phone"], f["address"]
     decision = cfg["decision"]
@@ -398,6 +441,14 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
     min_typo = int(idn["typo"]["min_length"])
     phone_typo = int(ph["typo"].get("min_length", 8))
     edits = int(idn["typo"]["max_edits"])
+    return SimpleNamespace(gate=gate, passed=passed, compare=compare, code_sql=code_sql, code_strong=code_strong,
+                           phone_p=phone_p, account_p=account_p, flat_p=flat_p, forwarder_re=forwarder_re,
+                           close=close, similar=similar, rest_max=rest_max, min_typo=min_typo,
+                           phone_typo=phone_typo, edits=edits, ad=ad)
+
+
+def _name_similarity_sql(t: SimpleNamespace, pairs: str, tag: str) -> str:
+    """`er_name_sim{tag}`: per distinct pair of names, the similarity and how the words relate."""
     return f"""
     -- The fuzzy measures are Python UDFs: they run once per distinct pair of values, in
     -- statements of their own (on one DuckDB thread, see normalise.execute_script).
@@ -427,7 +478,7 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
         FROM shorter
     )
     SELECT a, b, alt_a, alt_b, contained,
-           shares_token AND rest_l <> '' AND rest_r <> '' AND jaro_winkler_similarity(rest_l, rest_r) < {rest_max} AS family
+           shares_token AND rest_l <> '' AND rest_r <> '' AND jaro_winkler_similarity(rest_l, rest_r) < {t.rest_max} AS family
     FROM parts;
     -- The fuzzy measures are Python UDFs: they run once per distinct pair of values, in
     -- statements of their own (on one DuckDB thread, see normalise.execute_script).
@@ -437,6 +488,13 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
            linker_name_similarity(concat_ws('|', a, alt_a), concat_ws('|', b, alt_b)) AS sim
     FROM er_name_parts{tag};
     DROP TABLE er_name_parts{tag};
+"""
+
+
+def _gated_sql(t: SimpleNamespace, n_names: float, pairs: str, tag: str) -> str:
+    """`er_gated{tag}`: per pair its name, phone, ID number and account levels, and whether it
+    passes the gate (`strong_gate`) or has its places compared (`compare_place`)."""
+    return f"""
     CREATE OR REPLACE TEMP TABLE er_gated{tag} AS
     WITH f AS (
         SELECT p.profile_l, p.profile_r, p.rules,
@@ -446,7 +504,7 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
                coalesce(ns.contained, FALSE) AS contained, coalesce(ns.family, FALSE) AS family,
                coalesce(l.name_skeleton = r.name_skeleton, FALSE) AS same_skeleton,
                (p.profile_l % 2 = 1 AND p.profile_r % 2 = 1)
-                   AND coalesce(regexp_matches(l.name_key, {forwarder_re}) OR regexp_matches(r.name_key, {forwarder_re}), FALSE)
+                   AND coalesce(regexp_matches(l.name_key, {t.forwarder_re}) OR regexp_matches(r.name_key, {t.forwarder_re}), FALSE)
                    AND regexp_matches(coalesce(l.unit, '') || ' ' || coalesce(r.unit, ''), '[0-9]{{4,}}') AS forwarder_name,
                CASE WHEN l.name_key = r.name_key THEN l.name_dn END AS name_dn,
                l.phone AS phone_l, r.phone AS phone_r, CASE WHEN l.phone = r.phone THEN l.phone_dn END AS phone_dn,
@@ -467,29 +525,35 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
         SELECT * EXCLUDE (contained, family, same_skeleton),
           CASE WHEN name_l IS NULL OR name_r IS NULL OR forwarder_name THEN 'missing'
                WHEN name_l = name_r THEN 'exact'
-               WHEN name_sim >= {close} THEN 'close'
+               WHEN name_sim >= {t.close} THEN 'close'
                WHEN contained THEN 'contained'
                WHEN same_skeleton THEN 'skeleton'
                WHEN family THEN 'token'
-               WHEN name_sim >= {similar} THEN 'similar'
+               WHEN name_sim >= {t.similar} THEN 'similar'
                ELSE 'different' END AS name_level,
           -- One typo: a substitution or a swap of neighbours (Damerau-Levenshtein 1); the
           -- Hamming distance of equal-length numbers is the cheap pre-check.
           CASE WHEN phone_l IS NULL OR phone_r IS NULL THEN 'missing'
                WHEN phone_l = phone_r THEN 'exact'
-               WHEN length(phone_l) = length(phone_r) AND length(phone_l) >= {phone_typo}
-                    AND hamming(phone_l, phone_r) <= 2 AND damerau_levenshtein(phone_l, phone_r) <= {edits} THEN 'typo'
+               WHEN length(phone_l) = length(phone_r) AND length(phone_l) >= {t.phone_typo}
+                    AND hamming(phone_l, phone_r) <= 2 AND damerau_levenshtein(phone_l, phone_r) <= {t.edits} THEN 'typo'
                ELSE 'different' END AS phone_level,
           CASE WHEN id_l IS NULL OR id_r IS NULL THEN 'missing'
                WHEN id_l = id_r THEN 'exact'
-               WHEN length(id_l) = length(id_r) AND length(id_l) >= {min_typo}
-                    AND hamming(id_l, id_r) <= 2 AND damerau_levenshtein(id_l, id_r) <= {edits} THEN 'typo'
+               WHEN length(id_l) = length(id_r) AND length(id_l) >= {t.min_typo}
+                    AND hamming(id_l, id_r) <= 2 AND damerau_levenshtein(id_l, id_r) <= {t.edits} THEN 'typo'
                ELSE 'different' END AS id_number_level,
           CASE WHEN account_l IS NULL OR account_r IS NULL THEN 'missing'
                WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level
         FROM f
     )
-    SELECT *, coalesce({gate}, FALSE) AS strong_gate, coalesce({compare}, FALSE) AS compare_place FROM levels;
+    SELECT *, coalesce({t.gate}, FALSE) AS strong_gate, coalesce({t.compare}, FALSE) AS compare_place FROM levels;
+"""
+
+
+def _place_similarity_sql(t: SimpleNamespace, tag: str) -> str:
+    """`er_place_sim{tag}`: per distinct pair of places compared, their token-set similarity."""
+    return f"""
     -- Places whose house numbers conflict (each side has a number the other lacks) are
     -- different places: 10 and 12 Jiefang Road are neighbours, not spellings of one address;
     -- but one number one edit apart (14 / 1, 4740 / 4704) with the rest alike is a typo.
@@ -508,12 +572,18 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
         FROM numbered
     ), typed AS (
         SELECT a, b, conflict,
-               conflict AND len(da) = 1 AND len(db) = 1 AND damerau_levenshtein(da[1], db[1]) <= {edits} AS number_typo
+               conflict AND len(da) = 1 AND len(db) = 1 AND damerau_levenshtein(da[1], db[1]) <= {t.edits} AS number_typo
         FROM conflicts
     )
     SELECT a, b, number_typo,
            CASE WHEN conflict AND NOT number_typo THEN 0.0 ELSE linker_place_similarity(a, b) END AS sim
     FROM typed;
+"""
+
+
+def _address_levels_sql(t: SimpleNamespace, tag: str, out: str) -> str:
+    """`{out}`: every pair with its address level, whether it passed, and whether it is a household."""
+    return f"""
     CREATE OR REPLACE TEMP TABLE {out} AS
     WITH place_soft AS (
         -- Token-set similarity of the places (rapidfuzz token_set_ratio: shared tokens plus an
@@ -527,22 +597,22 @@ def _levels_sql(cfg: dict, n_names: float, pairs: str = "er_pairs", out: str = "
     ), levels2 AS (
         SELECT *,
           CASE WHEN place_l IS NULL OR place_r IS NULL THEN 'missing'
-               WHEN {code_strong} AND (place_l = place_r OR place_overlap >= {ad['similar']['token_set']}) THEN 'code'
+               WHEN {t.code_strong} AND (place_l = place_r OR place_overlap >= {t.ad['similar']['token_set']}) THEN 'code'
                WHEN place_l = place_r AND unit_l IS NOT DISTINCT FROM unit_r THEN 'exact'
                WHEN place_l = place_r AND (unit_l IS NULL OR unit_r IS NULL) THEN 'place_no_unit'
                WHEN place_l = place_r THEN 'other_unit'
                WHEN NOT compare_place THEN 'not_compared'
-               WHEN {code_sql} AND place_overlap >= {ad['similar']['token_set']} THEN 'code'
-               WHEN place_overlap >= {ad['close']['token_set']} AND unit_l <> unit_r THEN 'other_unit'
-               WHEN number_typo AND place_overlap >= {ad['close']['token_set']} THEN 'number_typo'
-               WHEN place_overlap >= {ad['close']['token_set']} THEN 'close'
-               WHEN place_overlap >= {ad['similar']['token_set']} THEN 'similar'
+               WHEN {t.code_sql} AND place_overlap >= {t.ad['similar']['token_set']} THEN 'code'
+               WHEN place_overlap >= {t.ad['close']['token_set']} AND unit_l <> unit_r THEN 'other_unit'
+               WHEN number_typo AND place_overlap >= {t.ad['close']['token_set']} THEN 'number_typo'
+               WHEN place_overlap >= {t.ad['close']['token_set']} THEN 'close'
+               WHEN place_overlap >= {t.ad['similar']['token_set']} THEN 'similar'
                ELSE 'different' END AS address_level
         FROM place_soft
     )
     SELECT *,
-           {passed} AS gate_passed,
-           NOT ({passed}) AND {flat_p} AND ({phone_p} OR {account_p}) AS household
+           {t.passed} AS gate_passed,
+           NOT ({t.passed}) AND {t.flat_p} AND ({t.phone_p} OR {t.account_p}) AS household
     FROM levels2;
     """
 
@@ -668,12 +738,38 @@ def estimate_model(con: duckdb.DuckDBPyConnection, cfg: dict, n_names: float, se
     the settings; a role with fewer than `min_pairs` candidate pairs keeps the settings' model.
     Deterministic: the random pairs are chosen by a hash of the profile ids and `seed`.
     Returns (model, summary)."""
-    mc = cfg.get("model", {})
     model = prior_model(cfg)
+    counted = _level_counts(con, cfg, n_names, seed, levels_table)
+    if counted is None:
+        return model, {"estimated": False, "reason": "no profiles"}
+    random_rows, pair_rows = counted
     summary: dict = {"roles": {}}
     field_levels = {f: list(model["sender"][f]) for f in FIELDS}
+    mc = cfg.get("model", {})
+    for bit, role in enumerate(ROLES):
+        receivers = bit == 1
+        role_summary: dict = {"candidate_pairs": 0, "random_pairs": 0, "rules": {}}
+        summary["roles"][role] = role_summary
+        cand = [r for r in pair_rows if r[0] == receivers]
+        role_summary["candidate_pairs"] = int(sum(r[-1] for r in cand))
+        if role_summary["candidate_pairs"] < int(mc.get("min_pairs", 1000)):
+            role_summary["estimated"] = False
+            continue
+        rnd = [r for r in random_rows if r[0] == receivers]
+        role_summary["random_pairs"] = int(sum(r[-1] for r in rnd))
+        u_em = _estimate_u(model, role, rnd, field_levels, int(mc.get("min_level_count", 5)))
+        _estimate_m(model, role, cand, u_em, field_levels, cfg, role_summary)
+        role_summary["estimated"] = True
+    summary["estimated"] = any(r.get("estimated") for r in summary["roles"].values())
+    return model, summary
+
+
+def _level_counts(con: duckdb.DuckDBPyConnection, cfg: dict, n_names: float, seed: int,
+                  levels_table: str) -> tuple[list, list] | None:
+    """How many pairs have each combination of levels: random pairs of profiles of one role
+    (the u side; None when there are none), and the candidate pairs by blocking rule."""
+    mc = cfg.get("model", {})
     max_pairs = int(mc.get("random_pairs", 200_000))
-    min_count = int(mc.get("min_level_count", 5))
     # 1. Random pairs of profiles of one role: neighbours in an order by hash.
     parts = []
     for bit, role in enumerate(ROLES):
@@ -686,7 +782,7 @@ def estimate_model(con: duckdb.DuckDBPyConnection, cfg: dict, n_names: float, se
             FROM p a JOIN range(1, {k + 1}) s(k) ON TRUE JOIN p b ON b.r = a.r AND b.i = (a.i + s.k) % {n}
             WHERE a.r = {bit} AND a.i * {k} + s.k <= {max_pairs}""")
     if not parts:
-        return model, {"estimated": False, "reason": "no profiles"}
+        return None
     execute_script(con, f"""
     CREATE OR REPLACE TEMP TABLE er_random_pairs AS
     WITH p AS (
@@ -704,72 +800,70 @@ def estimate_model(con: duckdb.DuckDBPyConnection, cfg: dict, n_names: float, se
         f"SELECT receivers, rules, {level_cols}, count(*) FROM {levels_table} GROUP BY ALL").fetchall()
     for temp in ("er_random_pairs", "er_random_levels", "er_name_sim_random", "er_gated_random", "er_place_sim_random"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return random_rows, pair_rows
+
+
+def _estimate_u(model: dict, role: str, rnd: list, field_levels: dict, min_count: int) -> dict[str, np.ndarray]:
+    """u of every level of the role from its random pairs (into `model`, where there are at
+    least `min_count` of them), and the u the EM works with, per field."""
+    u_em: dict[str, np.ndarray] = {}
+    for i, f in enumerate(FIELDS):
+        tally: dict[str, int] = {}
+        for r in rnd:
+            if r[1 + i] not in NO_EVIDENCE:
+                tally[r[1 + i]] = tally.get(r[1 + i], 0) + int(r[-1])
+        total = sum(tally.values())
+        us = []
+        for lvl in field_levels[f]:
+            spec = model[role][f][lvl]
+            c = tally.get(lvl, 0)
+            if (f, lvl) in TF_LEVELS:
+                us.append(max(c, 0.5) / total if total else float(spec.get("u_base", 1e-6)))
+                continue
+            if total and c >= min_count:
+                spec["u"] = c / total
+                spec["u_source"] = "random pairs"
+            us.append(float(spec["u"]))
+        u_em[f] = np.clip(np.array(us, dtype=float), 1e-12, 1.0)
+    return u_em
+
+
+def _estimate_m(model: dict, role: str, cand: list, u_em: dict, field_levels: dict, cfg: dict,
+                role_summary: dict) -> None:
+    """m of every level of the role by one EM session per blocking rule (a field's m only from
+    the rules that do not block on it), averaged weighted by each rule's expected true pairs."""
+    mc = cfg.get("model", {})
     rules = cfg["blocking"]["rules"]
-    for bit, role in enumerate(ROLES):
-        receivers = bit == 1
-        role_summary: dict = {"candidate_pairs": 0, "random_pairs": 0, "rules": {}}
-        summary["roles"][role] = role_summary
-        cand = [r for r in pair_rows if r[0] == receivers]
-        role_summary["candidate_pairs"] = int(sum(r[-1] for r in cand))
-        if role_summary["candidate_pairs"] < int(mc.get("min_pairs", 1000)):
-            role_summary["estimated"] = False
+    weighted = {f: np.zeros(len(field_levels[f])) for f in FIELDS}
+    informed_total = {f: 0.0 for f in FIELDS}
+    m0 = {f: np.array([float(model[role][f][lvl]["m"]) for lvl in field_levels[f]]) for f in FIELDS}
+    m0 = {f: v / v.sum() for f, v in m0.items()}
+    for ri, rule in enumerate(rules):
+        rows = [r for r in cand if (r[1] >> ri) & 1]
+        n_rule = int(sum(r[-1] for r in rows))
+        if n_rule < int(mc.get("min_rule_pairs", 200)):
             continue
-        # u
-        rnd = [r for r in random_rows if r[0] == receivers]
-        role_summary["random_pairs"] = int(sum(r[-1] for r in rnd))
-        u_em: dict[str, np.ndarray] = {}
-        for i, f in enumerate(FIELDS):
-            tally: dict[str, int] = {}
-            for r in rnd:
-                if r[1 + i] not in NO_EVIDENCE:
-                    tally[r[1 + i]] = tally.get(r[1 + i], 0) + int(r[-1])
-            total = sum(tally.values())
-            us = []
-            for lvl in field_levels[f]:
-                spec = model[role][f][lvl]
-                c = tally.get(lvl, 0)
-                if (f, lvl) in TF_LEVELS:
-                    us.append(max(c, 0.5) / total if total else float(spec.get("u_base", 1e-6)))
-                    continue
-                if total and c >= min_count:
-                    spec["u"] = c / total
-                    spec["u_source"] = "random pairs"
-                us.append(float(spec["u"]))
-            u_em[f] = np.clip(np.array(us, dtype=float), 1e-12, 1.0)
-        # m: one EM session per blocking rule
-        weighted = {f: np.zeros(len(field_levels[f])) for f in FIELDS}
-        informed_total = {f: 0.0 for f in FIELDS}
-        m0 = {f: np.array([float(model[role][f][lvl]["m"]) for lvl in field_levels[f]]) for f in FIELDS}
-        m0 = {f: v / v.sum() for f, v in m0.items()}
-        for ri, rule in enumerate(rules):
-            rows = [r for r in cand if (r[1] >> ri) & 1]
-            n_rule = int(sum(r[-1] for r in rows))
-            if n_rule < int(mc.get("min_rule_pairs", 200)):
-                continue
-            free = [f for f in FIELDS if f not in _rule_fields(rule)]
-            index = {f: {lvl: j for j, lvl in enumerate(field_levels[f])} for f in free}
-            counts = np.array([r[-1] for r in rows], dtype=float)
-            codes = {f: np.array([index[f].get(r[2 + FIELDS.index(f)], -1) for r in rows]) for f in free}
-            codes = {f: c for f, c in codes.items() if (c >= 0).any()}
-            if not codes:
-                continue
-            m, informed, lam, its = _em(counts, codes, field_levels, {f: m0[f] for f in codes},
-                                        {f: u_em[f] for f in codes}, mc)
-            for f in codes:
-                weighted[f] += informed[f] * m[f]
-                informed_total[f] += informed[f]
-            role_summary["rules"][rule["name"]] = {"pairs": n_rule, "match_share": round(lam, 4), "iterations": its,
-                                                   "fields": sorted(codes)}
-        for f in FIELDS:
-            if informed_total[f] < float(mc.get("min_true_pairs", 20)):
-                continue
-            m = weighted[f] / informed_total[f]
-            for j, lvl in enumerate(field_levels[f]):
-                model[role][f][lvl]["m"] = float(max(m[j], 1e-6))
-                model[role][f][lvl]["m_source"] = "EM"
-        role_summary["estimated"] = True
-    summary["estimated"] = any(r.get("estimated") for r in summary["roles"].values())
-    return model, summary
+        free = [f for f in FIELDS if f not in _rule_fields(rule)]
+        index = {f: {lvl: j for j, lvl in enumerate(field_levels[f])} for f in free}
+        counts = np.array([r[-1] for r in rows], dtype=float)
+        codes = {f: np.array([index[f].get(r[2 + FIELDS.index(f)], -1) for r in rows]) for f in free}
+        codes = {f: c for f, c in codes.items() if (c >= 0).any()}
+        if not codes:
+            continue
+        m, informed, lam, its = _em(counts, codes, field_levels, {f: m0[f] for f in codes},
+                                    {f: u_em[f] for f in codes}, mc)
+        for f in codes:
+            weighted[f] += informed[f] * m[f]
+            informed_total[f] += informed[f]
+        role_summary["rules"][rule["name"]] = {"pairs": n_rule, "match_share": round(lam, 4), "iterations": its,
+                                               "fields": sorted(codes)}
+    for f in FIELDS:
+        if informed_total[f] < float(mc.get("min_true_pairs", 20)):
+            continue
+        m = weighted[f] / informed_total[f]
+        for j, lvl in enumerate(field_levels[f]):
+            model[role][f][lvl]["m"] = float(max(m[j], 1e-6))
+            model[role][f][lvl]["m_source"] = "EM"
 
 
 def model_rows(model: dict) -> list[tuple]:
@@ -1004,21 +1098,37 @@ def resolve_entities(
     )
     if not exists:
         raise ResolutionError("there are no party mentions yet: run normalisation (linker run) first")
-
-    def stage(name: str, sql: str) -> None:
-        started = time.perf_counter()
-        execute_script(con, sql)
-        stats.seconds[name] = round(time.perf_counter() - started, 3)
-        if progress:
-            progress(f"{name}: {stats.seconds[name]:.1f}s")
-
+    stage = _Stages(con, stats, progress)
     register_udfs(con)
     stage("profiles", _profiles_sql())
     stage("frequencies", _freq_sql(cfg))
     stage("blocking", _blocking_sql(cfg))
     n_names = population(con, cfg, "er_profiles")
     stage("comparison", _levels_sql(cfg, n_names))
-    started = time.perf_counter()
+    model = stage.timed("model", lambda: _the_model(con, cfg, n_names, seed, retrain, stats))
+    stage("weights", _weights_sql(cfg, model) + "; DROP TABLE er_levels")
+    stage(
+        "accept",
+        f"""CREATE OR REPLACE TEMP TABLE er_accepted AS
+            SELECT profile_l, profile_r FROM er_scores
+            WHERE gate_passed AND match_weight >= {float(cfg['decision']['threshold'])}""",
+    )
+    stats.iterations = stage.timed("components", lambda: _components(con, progress))
+    stage("write", _write_sql(cfg, n_names))
+    stage("state", _state_sql(cfg, n_names))
+    con.execute(f"DROP TABLE {write_households(con)}")
+    _count_rows(con, stats, mentions="party_mentions", profiles="er_profiles", candidate_pairs="er_scores",
+                links="entity_links", entities="entities")
+    _drop_work_tables(con, ("er_mentions", "er_mention_profile", "er_profiles", "er_freq", "er_pairs", "er_scores",
+                            "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels"))
+    return stats
+
+
+def _the_model(con: duckdb.DuckDBPyConnection, cfg: dict, n_names: float, seed: int, retrain: bool,
+               stats: ResolutionStats) -> dict:
+    """The model a full run resolves with: the stored one (unless `retrain`), else one
+    estimated from these mentions, else (estimation off) the settings' own; the one chosen is
+    stored, and `stats.model` says which it is."""
     model = None if retrain else load_model(con, cfg)
     if model is not None:
         stats.model = {**(model_summary(con) or {}), "state": "stored"}
@@ -1030,33 +1140,7 @@ def resolve_entities(
         model = prior_model(cfg)
         save_model(con, cfg, model, {"estimated": False, "reason": "[model] estimate = false"})
         stats.model = {**(model_summary(con) or {}), "state": "settings"}
-    stats.seconds["model"] = round(time.perf_counter() - started, 3)
-    if progress:
-        progress(f"model: {stats.seconds['model']:.1f}s")
-    stage("weights", _weights_sql(cfg, model) + "; DROP TABLE er_levels")
-    stage(
-        "accept",
-        f"""CREATE OR REPLACE TEMP TABLE er_accepted AS
-            SELECT profile_l, profile_r FROM er_scores
-            WHERE gate_passed AND match_weight >= {float(cfg['decision']['threshold'])}""",
-    )
-    started = time.perf_counter()
-    stats.iterations = _components(con, progress)
-    stats.seconds["components"] = round(time.perf_counter() - started, 3)
-    stage("write", _write_sql(cfg, n_names))
-    stage("state", _state_sql(cfg, n_names))
-    con.execute(f"DROP TABLE {write_households(con)}")
-    stats.mentions = _scalar(con, "SELECT count(*) FROM party_mentions")
-    stats.profiles = _scalar(con, "SELECT count(*) FROM er_profiles")
-    stats.candidate_pairs = _scalar(con, "SELECT count(*) FROM er_scores")
-    stats.links = _scalar(con, "SELECT count(*) FROM entity_links")
-    stats.entities = _scalar(con, "SELECT count(*) FROM entities")
-    if not os.environ.get("LINKER_KEEP_WORK_TABLES"):  # kept for diagnosis when set
-        for temp in ("er_mentions", "er_mention_profile", "er_profiles", "er_freq", "er_pairs", "er_scores",
-                     "er_name_sim", "er_gated", "er_place_sim",
-                     "er_accepted", "er_edges", "er_labels"):
-            con.execute(f"DROP TABLE IF EXISTS {temp}")
-    return stats
+    return model
 
 
 def population(con: duckdb.DuckDBPyConnection, cfg: dict, profiles: str) -> float:
@@ -1258,23 +1342,57 @@ def resolve_new_mentions(
     if why:
         raise NeedsFullResolution(why)
     stats = ResolutionStats()
-    threshold = float(cfg["decision"]["threshold"])
-    scale = float(cfg["decision"]["prior_scale"])
-    shared = int(cfg["frequency"]["shared_max_names"])
-
-    def stage(name: str, sql: str) -> None:
-        started = time.perf_counter()
-        execute_script(con, sql)
-        stats.seconds[name] = round(time.perf_counter() - started, 3)
-        if progress:
-            progress(f"{name}: {stats.seconds[name]:.1f}s")
-
+    stage = _Stages(con, stats, progress)
     register_udfs(con)
+    stage("profiles", _new_profiles_sql())
+    stage("frequencies", _new_frequencies_sql(cfg))
+    n_new = population(con, cfg, "er_profile_state")
+    if n_new * float(cfg["frequency"]["u_floor"]) > 1.0:
+        # the floor of a name's u binds: weights would no longer move with log2(N) alone
+        raise NeedsFullResolution("the name population passed 1/u_floor")
+    stage("blocking", _new_blocks_sql(cfg) + _changed_values_sql(cfg) + _pairs_to_decide_sql(cfg, n_new))
+    stage("candidates", _candidates_sql(cfg))
+    model = load_model(con, cfg)
+    if model is None:
+        raise NeedsFullResolution("the stored resolution has no model estimated under these settings")
+    stage("comparison", _scores_sql(cfg, n_new, model))
+    stage("accept", _new_decisions_sql(cfg, n_new))
+    # 4. Parties of every touched profile, as components inside the touched parties.
+    stage("components", _touched_parties_sql())
+    con.execute("ALTER TABLE er_accepted RENAME TO ri_accepted_new")
+    con.execute("CREATE OR REPLACE TEMP TABLE er_accepted AS SELECT * FROM ri_kept_links")
+    stats.iterations = stage.timed("components", lambda: _components(con, progress))
+    con.execute("DROP TABLE er_accepted; ALTER TABLE ri_accepted_new RENAME TO er_accepted")
+    stage("write", _write_new_sql(cfg, n_new))
+    con.execute(f"UPDATE er_state SET population = {n_new!r}")
+    moved = write_households(con)
+    # parcels of parties that joined, left or changed household are changed for the graph
+    con.execute(f"""INSERT INTO _changed_parcels
+        SELECT DISTINCT m.parcel_seq FROM party_mentions m SEMI JOIN {moved} USING (entity_id)
+        WHERE m.parcel_seq NOT IN (SELECT parcel_seq FROM _changed_parcels)""")
+    con.execute(f"DROP TABLE {moved}")
+    _count_rows(con, stats, mentions="ri_new", profiles="ri_new_profiles", candidate_pairs="er_scores",
+                links="er_accepted", entities="ri_touched_entities")
+    _drop_work_tables(con, _NEW_WORK_TABLES)
+    return stats
+
+
+_NEW_WORK_TABLES = ("ri_new", "ri_forms", "ri_forms_changed", "ri_new_mp", "ri_new_profiles", "ri_grown",
+                    "ri_touched_profiles", "ri_touched_values",
+                    "ri_freq", "ri_changed_values", "ri_new_keys", "ri_blocks", "ri_crossed", "ri_value_profiles",
+                    "ri_value_left", "ri_value_shared", "ri_value_pairs", "ri_added", "ri_value_names", "ri_value_freq",
+                    "ri_new_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
+                    "ri_removed", "ri_touched_entities", "ri_scope", "ri_kept_links", "er_pairs", "er_profiles",
+                    "er_scores", "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels")
+
+
+def _new_profiles_sql() -> str:
+    """1. Profiles of the new mentions: an existing profile with the same fields, else the
+    smallest new mention of their combination (as a full run would number it); the name forms
+    of their keys, and the keys whose forms changed."""
     tuple_cols = PROFILE_TUPLE
     same_tuple = " AND ".join(f"p.{c} IS NOT DISTINCT FROM n.{c}" for c in tuple_cols[1:])
-    # 1. Profiles of the new mentions: an existing profile with the same fields, else the
-    #    smallest new mention of their combination (as a full run would number it).
-    stage("profiles", f"""
+    return f"""
     CREATE OR REPLACE TEMP TABLE ri_new AS
     SELECT mention_id, parcel_seq, name_key,
            CASE WHEN length(regexp_replace(phone_e164, '[^0-9]', '', 'g')) >= 6 THEN phone_e164 END AS phone,
@@ -1308,8 +1426,13 @@ def resolve_new_mentions(
     UPDATE er_profile_state SET mentions = mentions + g.added FROM ri_grown g
     WHERE er_profile_state.profile_id = g.profile_id;
     INSERT INTO er_profile_state SELECT * FROM ri_new_profiles;
-    """)
-    # 2. Frequencies of the values the new mentions carry (the formula of _freq_sql).
+    """
+
+
+def _new_frequencies_sql(cfg: dict) -> str:
+    """2. Frequencies of the values the new mentions carry (the formula of _freq_sql), and the
+    values whose frequency changed."""
+    shared = int(cfg["frequency"]["shared_max_names"])
     value_exprs = dict(IDENTIFIER_VALUES)
     touched = " UNION ALL ".join(
         f"SELECT '{f}' AS field, {e} AS value FROM er_profile_state p SEMI JOIN ri_touched_profiles t USING (profile_id) "
@@ -1321,7 +1444,7 @@ def resolve_new_mentions(
         f"AND t.value = {e.replace('address_key', 'p.address_key')} GROUP BY ALL"
         for f, e in value_exprs.items()
     )
-    stage("frequencies", f"""
+    return f"""
     CREATE OR REPLACE TEMP TABLE ri_touched_profiles AS
     SELECT profile_id FROM ri_new_profiles UNION SELECT profile_id FROM ri_grown;
     CREATE OR REPLACE TEMP TABLE ri_touched_values AS
@@ -1339,13 +1462,12 @@ def resolve_new_mentions(
       AND (f.field = 'name' OR o.dn IS NULL OR o.dn <= {shared} OR f.dn <= {shared});
     DELETE FROM er_freq_state USING ri_freq f WHERE er_freq_state.field = f.field AND er_freq_state.value = f.value;
     INSERT INTO er_freq_state SELECT field, value, dn FROM ri_freq;
-    """)
-    n_new = population(con, cfg, "er_profile_state")
-    if n_new * float(cfg["frequency"]["u_floor"]) > 1.0:
-        # the floor of a name's u binds: weights would no longer move with log2(N) alone
-        raise NeedsFullResolution("the name population passed 1/u_floor")
-    # 3. Blocking keys of the new profiles; blocks that outgrew their cap.
-    stage("blocking", f"""
+    """
+
+
+def _new_blocks_sql(cfg: dict) -> str:
+    """3. Blocking keys of the new profiles, and (c) the profiles of blocks that outgrew their cap."""
+    return f"""
     CREATE OR REPLACE TEMP TABLE ri_new_keys AS {_keys_sql(cfg, "ri_new_profiles")};
     INSERT INTO er_key_state SELECT * FROM ri_new_keys;
     CREATE OR REPLACE TEMP TABLE ri_blocks AS
@@ -1358,6 +1480,15 @@ def resolve_new_mentions(
     SELECT DISTINCT k.profile_id FROM er_key_state k
     JOIN ri_blocks b USING (rule, key)
     WHERE b.n - b.added BETWEEN 2 AND {_cap_sql(cfg, 'b.rule')} AND b.n > {_cap_sql(cfg, 'b.rule')};
+"""
+
+
+def _changed_values_sql(cfg: dict) -> str:
+    """(b) Known pairs sharing a value whose frequency changed: scored again, or their stored
+    weight moved by log2(dn'/dn) where the value stays personal (see below)."""
+    shared = int(cfg["frequency"]["shared_max_names"])
+    value_exprs = dict(IDENTIFIER_VALUES)
+    return f"""
     -- b. profiles carrying a value whose frequency changed. Where the value stays personal
     --    (at most shared_max_names before and after), every weight it enters is log2(m / (u dn))
     --    or log2(m N / dn) and the gate does not move: its pairs lose log2(dn'/dn), applied to
@@ -1390,6 +1521,16 @@ def resolve_new_mentions(
           WHERE arithmetic AND (field <> 'place' OR unit_l IS NULL OR unit_r IS NULL)
           GROUP BY profile_l, profile_r) d
     WHERE er_pair_state.profile_l = d.profile_l AND er_pair_state.profile_r = d.profile_r;
+"""
+
+
+def _pairs_to_decide_sql(cfg: dict, n_new: float) -> str:
+    """`ri_pairs`: every pair to decide again: (a) the candidate pairs of the new profiles,
+    (b), (c), (e) the known pairs found above, and (d) the known pairs whose decision the
+    grown population turns."""
+    threshold = float(cfg["decision"]["threshold"])
+    scale = float(cfg["decision"]["prior_scale"])
+    return f"""
     -- a: every candidate pair of a new profile, through the blocks it is in
     CREATE OR REPLACE TEMP TABLE ri_new_blocks AS
     SELECT rule, key FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_new_keys) USING (rule, key)
@@ -1417,9 +1558,13 @@ def resolve_new_mentions(
                            AND match_weight + (n_tf - {scale!r}) * log2({n_new!r} / scored_population) >= {threshold})
     )
     SELECT DISTINCT * FROM (SELECT * FROM partners UNION ALL SELECT * FROM known UNION ALL SELECT * FROM flipped);
-    """)
-    # The rules that propose each pair now (none: no longer a candidate).
-    stage("candidates", f"""
+    """
+
+
+def _candidates_sql(cfg: dict) -> str:
+    """The rules that propose each pair of `ri_pairs` now (none: no longer a candidate), as
+    `er_pairs`, and the profiles of those pairs with their frequencies, as `er_profiles`."""
+    return f"""
     CREATE OR REPLACE TEMP TABLE ri_pair_keys AS
     SELECT k.rule, k.key, k.profile_id FROM er_key_state k
     SEMI JOIN (SELECT profile_l AS profile_id FROM ri_pairs UNION SELECT profile_r FROM ri_pairs) USING (profile_id);
@@ -1437,13 +1582,14 @@ def resolve_new_mentions(
         "(SELECT * EXCLUDE (entity_id) FROM er_profile_state SEMI JOIN "
         "(SELECT profile_l AS profile_id FROM er_pairs UNION SELECT profile_r FROM er_pairs) USING (profile_id))",
         "er_freq_state")};
-    """)
-    model = load_model(con, cfg)
-    if model is None:
-        raise NeedsFullResolution("the stored resolution has no model estimated under these settings")
-    stage("comparison", _scores_sql(cfg, n_new, model))
-    # The new decisions replace the old ones of every pair looked at.
-    stage("accept", f"""
+    """
+
+
+def _new_decisions_sql(cfg: dict, n_new: float) -> str:
+    """The new decisions replace the old ones of every pair looked at: the links now rejected
+    (`ri_removed`) and newly accepted (`ri_added`), and the pairs' stored state."""
+    threshold = float(cfg["decision"]["threshold"])
+    return f"""
     CREATE OR REPLACE TEMP TABLE er_accepted AS
     SELECT profile_l, profile_r FROM er_scores WHERE gate_passed AND match_weight >= {threshold};
     -- links whose pair was looked at again and is now rejected, and pairs newly accepted
@@ -1459,9 +1605,13 @@ def resolve_new_mentions(
     INSERT INTO er_pair_state
     SELECT profile_l, profile_r, gate_passed, match_weight, n_tf, {n_new!r},
            gate_passed AND match_weight >= {threshold}, household FROM er_scores;
-    """)
-    # 4. Parties of every touched profile, as components inside the touched parties.
-    stage("components", """
+    """
+
+
+def _touched_parties_sql() -> str:
+    """The parties touched tonight (`ri_touched_entities`), their profiles (`ri_scope`) and the
+    links inside them after tonight (`ri_kept_links`): the old ones not rejected, the new ones."""
+    return """
     CREATE OR REPLACE TEMP TABLE ri_touched_entities AS
     SELECT DISTINCT s.entity_id FROM er_profile_state s SEMI JOIN (
         SELECT profile_l AS profile_id FROM ri_removed UNION SELECT profile_r FROM ri_removed
@@ -1476,36 +1626,7 @@ def resolve_new_mentions(
     ANTI JOIN ri_removed r ON r.profile_l = e.mention_id_l AND r.profile_r = e.mention_id_r
     UNION ALL
     SELECT a.profile_l, a.profile_r FROM ri_added a SEMI JOIN ri_scope s ON s.profile_id = a.profile_l;
-    """)
-    con.execute("ALTER TABLE er_accepted RENAME TO ri_accepted_new")
-    con.execute("CREATE OR REPLACE TEMP TABLE er_accepted AS SELECT * FROM ri_kept_links")
-    started = time.perf_counter()
-    stats.iterations = _components(con, progress)
-    stats.seconds["components"] = stats.seconds.get("components", 0) + round(time.perf_counter() - started, 3)
-    con.execute("DROP TABLE er_accepted; ALTER TABLE ri_accepted_new RENAME TO er_accepted")
-    stage("write", _write_new_sql(cfg, n_new))
-    con.execute(f"UPDATE er_state SET population = {n_new!r}")
-    moved = write_households(con)
-    # parcels of parties that joined, left or changed household are changed for the graph
-    con.execute(f"""INSERT INTO _changed_parcels
-        SELECT DISTINCT m.parcel_seq FROM party_mentions m SEMI JOIN {moved} USING (entity_id)
-        WHERE m.parcel_seq NOT IN (SELECT parcel_seq FROM _changed_parcels)""")
-    con.execute(f"DROP TABLE {moved}")
-    stats.mentions = _scalar(con, "SELECT count(*) FROM ri_new")
-    stats.profiles = _scalar(con, "SELECT count(*) FROM ri_new_profiles")
-    stats.candidate_pairs = _scalar(con, "SELECT count(*) FROM er_scores")
-    stats.links = _scalar(con, "SELECT count(*) FROM er_accepted")
-    stats.entities = _scalar(con, "SELECT count(*) FROM ri_touched_entities")
-    if not os.environ.get("LINKER_KEEP_WORK_TABLES"):
-        for temp in ("ri_new", "ri_forms", "ri_forms_changed", "ri_new_mp", "ri_new_profiles", "ri_grown",
-                     "ri_touched_profiles", "ri_touched_values",
-                     "ri_freq", "ri_changed_values", "ri_new_keys", "ri_blocks", "ri_crossed", "ri_value_profiles",
-                     "ri_value_left", "ri_value_shared", "ri_value_pairs", "ri_added", "ri_value_names", "ri_value_freq",
-                     "ri_new_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
-                     "ri_removed", "ri_touched_entities", "ri_scope", "ri_kept_links", "er_pairs", "er_profiles",
-                     "er_scores", "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels"):
-            con.execute(f"DROP TABLE IF EXISTS {temp}")
-    return stats
+    """
 
 
 def _write_new_sql(cfg: dict, n_names: float) -> str:

@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from linker.store.tables import COLUMN_NAMES
 from linker.synth import foreign as F
 from linker.synth import words as W
 
@@ -58,12 +59,6 @@ YEAR_END = datetime(2025, 12, 1)
 YEAR_DAYS = 365
 YEAR_START = YEAR_END - timedelta(days=YEAR_DAYS)
 
-CONTRACT_COLUMNS = (
-    "parcel_id", "carrier", "accepted_at", "origin_country", "dest_country", "sender_name", "sender_phone",
-    "sender_id_number", "sender_address", "receiver_name", "receiver_phone", "receiver_address", "payer_account",
-    "declared_description", "hs_code", "declared_weight_kg", "gross_weight_kg", "declared_value", "currency",
-    "category", "declared_origin", "acceptance_point",
-)
 TYPOLOGIES = ("splitting", "recruited_senders", "channel_switching", "concealment", "false_origin")
 ACTOR_KINDS = ("background", "shop", "exporter", "forwarder_customer", "outlet_customer", "ring")
 
@@ -2447,7 +2442,7 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False, lookalike_st
     rendered = _finish(rendered, rng)
     order = rng.permutation(rendered.height)
     rendered = rendered[order]
-    parcels = rendered.select(CONTRACT_COLUMNS)
+    parcels = rendered.select(COLUMN_NAMES)  # the input columns of CONTRACT.md, in order
     truth = rendered.select(
         "parcel_id", "carrier", "actor_kind", "ring_id", "typology", "commodity",
         pl.col("true_controlled_kg").fill_null(0.0), pl.col("sender_entity"), pl.col("receiver_entity"),
