@@ -216,7 +216,7 @@ NAMES = {
         "sep": [" "], "forms": {0: 42, 3: 10, 1: 8, 6: 5, 8: 10, 17: 20, 18: 5},
     },
 }
-# Name groups in Latin script (lists in synth_words.NAME_GROUPS): their forms' weights, a few usual
+# Name groups in Latin script (lists in words.NAME_GROUPS): their forms' weights, a few usual
 # second spellings (nicknames) and the female given names where the family name depends on them.
 LATIN_GROUP_FORMS = {"en": _EN_FORMS, "in": _EN_FORMS}
 LATIN_GROUP_DEFAULT_FORMS = _LATIN_FORMS

@@ -174,7 +174,7 @@ CN_COMPANY_SUFFIXES_EN = ["Co., Ltd.", "Co., Ltd", "Co.,Ltd.", "CO., LTD.", "Co.
 # --- Foreign people ---------------------------------------------------------------------------
 # Name groups written in Latin script: first names, last names, as the people write them (with their
 # accents). Countries point at a group; the groups of other scripts (Cyrillic, Arabic, Thai, Vietnamese,
-# CJK, Armenian, Georgian) and of Malay names are in synth_foreign.NAMES.
+# CJK, Armenian, Georgian) and of Malay names are in foreign.NAMES.
 NAME_GROUPS = {
     "en": (["James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
             "William", "Susan", "Richard", "Jessica", "Thomas", "Sarah", "Daniel", "Karen", "Matthew", "Emily",
@@ -239,8 +239,8 @@ STREETS_BY_COUNTRY = {
     "ES": ["Mayor", "Gran Via", "Alcala", "Serrano"],
 }
 
-# Countries: iso -> (name, name group (NAME_GROUPS or synth_foreign.NAMES), address convention
-#  (synth_foreign.ADDRESS_STYLES), [(city, region, postcode)], calling code,
+# Countries: iso -> (name, name group (NAME_GROUPS or foreign.NAMES), address convention
+#  (foreign.ADDRESS_STYLES), [(city, region, postcode)], calling code,
 #  trunk prefix, [mobile prefixes of the national number], national number length, weight as a
 #  destination of ordinary parcels from China).
 COUNTRIES = {

@@ -13,7 +13,7 @@ How it works, in four steps:
    finished strings, so that one party can be written many ways. People abroad hold their name in
    their own script and in the Latin spellings they use (Юрий Попов / Yuriy Popov / Iurii Popov,
    Nguyễn Văn An / Nguyen Van An, محمد / Mohammed / Muhammad) and address parts in their country's
-   conventions and script (synth_foreign). A few percent of people share a flat and its phone with
+   conventions and script (linker.synth.foreign). A few percent of people share a flat and its phone with
    another one (households: different people, named in the truth so that a bench can check they
    stay apart).
 2. Plans. Every parcel is planned as a row of references to parties (whose name is written, whose
@@ -397,7 +397,7 @@ def _unique(items) -> list[str]:
 
 @dataclass(frozen=True)
 class _Names:
-    """One name group's lists, parsed (see synth_foreign.NAMES): per given and family name its own
+    """One name group's lists, parsed (see foreign.NAMES): per given and family name its own
     spelling and its Latin spellings; family names also in their female form."""
 
     given_nat: np.ndarray
@@ -503,7 +503,8 @@ def _name_forms(rng: np.random.Generator, table: _Names, k: int, latin_only: np.
 
 
 def _foreign_address(rng: np.random.Generator, iso: str, k: int, a_no: np.ndarray) -> dict[str, np.ndarray]:
-    """Address parts of k parties in one country, in its conventions and scripts (synth_foreign)."""
+    """Address parts of k parties in one country, in its conventions and scripts (linker.synth.foreign):
+    the city, then the streets, the districts and the house numbers, drawn in that order."""
     name, _, style, cities, *_ = W.COUNTRIES[iso]
     none = np.full(k, None, dtype=object)
     out: dict[str, np.ndarray] = {}
@@ -521,7 +522,14 @@ def _foreign_address(rng: np.random.Generator, iso: str, k: int, a_no: np.ndarra
     for key in ("a_st_l", "a_st_n", "a_st_l2", "a_st_ab", "a_tl", "a_tn", "a_te", "a_type_long", "a_type_short",
                 "a_d1_n", "a_d1_l", "a_d1_en", "a_d1_ab", "a_d2_n", "a_d2_l", "a_d2_en", "a_d2_ab", "a_soi", "a_pobox"):
         out[key] = none.copy()
-    # Streets.
+    _foreign_streets(rng, iso, style, k, out)
+    _foreign_districts(rng, style, city, out)
+    out["a_no_txt"] = _foreign_numbers(rng, style, k, a_no, out)
+    return out
+
+
+def _foreign_streets(rng: np.random.Generator, iso: str, style: str, k: int, out: dict[str, np.ndarray]) -> None:
+    """The street names and types of the country's convention, into `out`."""
     if style in ("us", "gb", "generic"):
         stems = W.STREETS_BY_COUNTRY.get(iso, W.STREETS_EN) if style == "generic" else W.STREETS_EN
         st = _choice_str(rng, stems, k)
@@ -560,7 +568,10 @@ def _foreign_address(rng: np.random.Generator, iso: str, k: int, a_no: np.ndarra
         st = _choice_str(rng, F.STREETS[iso], k)
         out["a_st_n"] = st
         out["a_st_l"] = out["a_st_l2"] = out["a_st_ab"] = _arr([_fold(x) for x in st.tolist()])
-    # Districts and quarters.
+
+
+def _foreign_districts(rng: np.random.Generator, style: str, city: np.ndarray, out: dict[str, np.ndarray]) -> None:
+    """Districts and quarters (wards, khet and khwaeng, ku, gu) of the cities that have them, into `out`."""
     for c in sorted(set(city.tolist()) & set(F.DISTRICTS)):
         sel = np.flatnonzero(city == c)
         m = len(sel)
@@ -611,7 +622,10 @@ def _foreign_address(rng: np.random.Generator, iso: str, k: int, a_no: np.ndarra
             else:  # Turkey: the district before the city
                 out["a_d2_n"][i] = nat
                 out["a_d2_l"][i] = out["a_d2_en"][i] = out["a_d2_ab"][i] = _fold(nat)
-    # House numbers in the country's way.
+
+
+def _foreign_numbers(rng: np.random.Generator, style: str, k: int, a_no: np.ndarray, out: dict[str, np.ndarray]) -> np.ndarray:
+    """House numbers in the country's way (and a soi or a PO box where the country writes one)."""
     small = {"us": None, "gb": None, "generic": None, "my": None, "sg": None, "hk": 400, "tw": 300, "kr": 500,
              "ae": 120, "th": 300}.get(style, 180)
     no = a_no if small is None else a_no % small + 1
@@ -628,8 +642,7 @@ def _foreign_address(rng: np.random.Generator, iso: str, k: int, a_no: np.ndarra
     if style in ("ae", "sa"):
         out["a_pobox"] = np.where(rng.random(k) < 0.5, pl.Series(rng.integers(10_000, 999_999, size=k)).cast(pl.String).to_numpy(),
                                   None)
-    out["a_no_txt"] = no_txt
-    return out
+    return no_txt
 
 
 def _foreign_parts(rng: np.random.Generator, countries: np.ndarray, a_no: np.ndarray) -> dict:
@@ -736,27 +749,7 @@ def fx_people(rng: np.random.Generator, countries: np.ndarray, households: float
         fi[idx] = rng.integers(len(table.family_nat), size=len(idx))
         sx = table.given_sex[gi[idx]]
         sex[idx] = np.where(sx == "x", _arr(["m", "f"])[rng.integers(2, size=len(idx))], sx)
-    # Households: the flat, the phone and (mostly) the family name of its first person.
-    hh = np.full(n, -1, dtype=np.int64)
-    members, heads = _households(rng, countries.astype(object), households)
-    if len(members):
-        same_group = eff[members] == eff[heads]
-        for key in [k for k in parts if k.startswith("a_") and not k.startswith("a_alt")] + ["phone_nsn"]:
-            parts[key][members] = parts[key][heads]
-        unit[members] = unit[heads]
-        share_name = same_group & (rng.random(len(members)) < 0.7)
-        fi[members[share_name]] = fi[heads[share_name]]
-        taken: dict[int, set] = {}
-        for m, h in zip(members.tolist(), heads.tolist()):
-            table = _names(str(eff[m]))
-            names = taken.setdefault(h, {(str(eff[h]), int(gi[h]))})
-            while (str(eff[m]), int(gi[m])) in names and len(table.given_nat) > 1:  # one flat, different given names
-                gi[m] = (gi[m] + 1) % len(table.given_nat)
-                sx = table.given_sex[gi[m]]
-                sex[m] = sex[m] if sx == "x" else sx
-            names.add((str(eff[m]), int(gi[m])))
-        hh[members] = heads
-        hh[np.unique(heads)] = np.unique(heads)
+    hh = _fx_households(rng, countries, households, parts, unit, eff, gi, fi, sex)
     cols = {k: np.full(n, None, dtype=object) for k in ("giv", "fam", "mid", "giv2", "fam2", "mid2", "nat_giv",
                                                          "nat_fam", "nat_mid", "nat_fg")}
     name_forms = np.zeros((n, 4), dtype=np.int64)
@@ -793,6 +786,35 @@ def fx_people(rng: np.random.Generator, countries: np.ndarray, households: float
         "hh_local": hh,
         **parts,
     })
+
+
+def _fx_households(rng: np.random.Generator, countries: np.ndarray, households: float, parts: dict,
+                  unit: np.ndarray, eff: np.ndarray, gi: np.ndarray, fi: np.ndarray, sex: np.ndarray) -> np.ndarray:
+    """Households among foreign people: a member takes the flat, the phone and (mostly) the family
+    name of the household's first person, and a given name of its own (the arrays are changed in
+    place); returns each person's household head, or -1."""
+    n = len(countries)
+    hh = np.full(n, -1, dtype=np.int64)
+    members, heads = _households(rng, countries.astype(object), households)
+    if len(members):
+        same_group = eff[members] == eff[heads]
+        for key in [k for k in parts if k.startswith("a_") and not k.startswith("a_alt")] + ["phone_nsn"]:
+            parts[key][members] = parts[key][heads]
+        unit[members] = unit[heads]
+        share_name = same_group & (rng.random(len(members)) < 0.7)
+        fi[members[share_name]] = fi[heads[share_name]]
+        taken: dict[int, set] = {}
+        for m, h in zip(members.tolist(), heads.tolist()):
+            table = _names(str(eff[m]))
+            names = taken.setdefault(h, {(str(eff[h]), int(gi[h]))})
+            while (str(eff[m]), int(gi[m])) in names and len(table.given_nat) > 1:  # one flat, different given names
+                gi[m] = (gi[m] + 1) % len(table.given_nat)
+                sx = table.given_sex[gi[m]]
+                sex[m] = sex[m] if sx == "x" else sx
+            names.add((str(eff[m]), int(gi[m])))
+        hh[members] = heads
+        hh[np.unique(heads)] = np.unique(heads)
+    return hh
 
 
 def fx_companies(rng: np.random.Generator, countries: np.ndarray, trades=None, premises: str | None = None) -> pl.DataFrame:
@@ -1540,7 +1562,10 @@ def _cover(rng: np.random.Generator, k: int, kg: np.ndarray, kind: str) -> dict:
 
 def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, typology: str, k: int,
                traits: set[str]) -> tuple[pl.DataFrame, dict]:
-    """Plan the parcels of one ring of the given typology, with extra traits from other typologies."""
+    """Plan the parcels of one ring of the given typology, with extra traits from other typologies.
+
+    The steps draw from the world's generator in a fixed order (the receiving side, the sending
+    side, the goods, the channels): the same seed gives the same world only while it stays so."""
     rng = ctx.rng
     commodity = str(_choice_str(rng, list(W.RING_COMMODITIES), 1,
                                 p=_weights([c[0] for c in W.RING_COMMODITIES.values()]))[0])
@@ -1551,8 +1576,26 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
     transit = typology == "false_origin" and rng.random() < 0.7 or "transit" in traits
     if transit:
         dest = str(_choice_str(rng, W.TRANSIT_COUNTRIES, 1)[0])
+    r = _ring_receiver(ctx, alloc, warehouses, typology, traits, k, dest, transit)
+    s = _ring_senders(rng, alloc, typology, traits, k, city)
+    g = _ring_goods(ctx, alloc, ring_id, typology, traits, commodity, k, days, kg, r, transit)
+    carriers, points = _ring_channels(rng, s, k, city)
+    plan = _columns(
+        k, actor_kind="ring", ring_id=ring_id, typology=typology, commodity=commodity, true_controlled_kg=np.round(g["hidden"], 3),
+        carrier=carriers.astype(object), ts=_times(rng, days), origin_country="CN", dest_country=r["dest_country"],
+        s_ent=s["s_ent"], s_name=s["s_name"], s_addr=s["s_addr"], s_phone=s["s_phone"], s_id=s["s_id"], s_acct=s["s_acct"],
+        r_ent=r["r_ent"], r_name=r["r_name"], r_addr=r["r_addr"], r_phone=r["r_phone"],
+        r_unit=r["r_unit"], weight_kg=g["weight"], gross_kg=g["gross"], declared_origin=g["declared_origin"],
+        acceptance_point=points, **g["goods"],
+    )
+    return _ring_record(plan, ring_id, typology, commodity, k, days, g, r["dest"], transit, r["forwarder"], carriers,
+                        s["people"])
 
-    # The receiving side: a person or firm abroad, or a suite at a forwarding warehouse.
+
+def _ring_receiver(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, typology: str, traits: set[str], k: int,
+                   dest: str, transit: bool) -> dict:
+    """The receiving side: a person or firm abroad, or a suite at a forwarding warehouse."""
+    rng = ctx.rng
     forwarder = ("forwarder" in traits or (typology == "recruited_senders" and rng.random() < 0.5)) and not transit
     r_unit = None
     r_name = None
@@ -1571,12 +1614,13 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
         receiver = alloc.fx(dest)
         r_addr = receiver
     r_ent = np.full(k, receiver)
-    r_name = r_ent.copy() if r_name is None else r_name
-    r_addr = np.full(k, r_addr)
-    r_phone = r_ent.copy() if not forwarder else r_phone
-    dest_country = np.full(k, dest, dtype=object)
+    return {"receiver": receiver, "forwarder": forwarder, "r_unit": r_unit, "dest": dest, "r_ent": r_ent,
+            "r_name": r_ent.copy() if r_name is None else r_name, "r_addr": np.full(k, r_addr),
+            "r_phone": r_ent.copy() if not forwarder else r_phone, "dest_country": np.full(k, dest, dtype=object)}
 
-    # The sending side, per typology.
+
+def _ring_senders(rng: np.random.Generator, alloc: _Alloc, typology: str, traits: set[str], k: int, city: int) -> dict:
+    """The sending side, per typology: an organiser, his aliases, recruits or several phones."""
     organiser = alloc.cn(city)
     s_ent = np.full(k, organiser)
     s_name, s_addr, s_phone = s_ent.copy(), s_ent.copy(), s_ent.copy()
@@ -1612,8 +1656,15 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
         s_acct = np.where(rng.random(k) < 0.5, s_acct, np.array(phones)[rng.integers(len(phones), size=k)])
         n_carriers, points_per_carrier = int(rng.integers(4, 7)), 4
         people += f", {len(phones)} phones, alternating carriers and outlets"
+    return {"s_ent": s_ent, "s_name": s_name, "s_addr": s_addr, "s_phone": s_phone, "s_id": s_id, "s_acct": s_acct,
+            "n_carriers": n_carriers, "points_per_carrier": points_per_carrier, "people": people}
 
-    # Goods, declarations and weights.
+
+def _ring_goods(ctx: _Ctx, alloc: _Alloc, ring_id: str, typology: str, traits: set[str], commodity: str, k: int,
+                days: np.ndarray, kg: np.ndarray, r: dict, transit: bool) -> dict:
+    """Goods, declarations and weights; a false origin (which may send part of the goods on to
+    an affiliate: the receiving side `r` is changed for those parcels)."""
+    rng = ctx.rng
     if typology == "concealment":
         hidden = kg
         goods = _cover(rng, k, np.zeros(k), "innocent")
@@ -1630,37 +1681,41 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
     onward = None
     false_origin_traits: list[str] = []
     if typology == "false_origin" or "relabelled" in traits:
-        fo = _false_origin(ctx, alloc, ring_id, commodity, k, days, kg, goods, declared_origin, dest, transit,
-                           relabel_always="relabelled" in traits and typology != "false_origin", consignee=receiver)
+        fo = _false_origin(ctx, alloc, ring_id, commodity, k, days, kg, goods, declared_origin, r["dest"], transit,
+                           relabel_always="relabelled" in traits and typology != "false_origin", consignee=r["receiver"])
         declared_origin, false_origin_traits, onward = fo["declared_origin"], fo["traits"], fo["onward"]
         if fo["affiliate"] is not None:
             to_affiliate, affiliate, final = fo["affiliate"]
-            r_ent = np.where(to_affiliate, affiliate, r_ent)
-            r_addr = np.where(to_affiliate, affiliate, r_addr)
+            r["r_ent"] = np.where(to_affiliate, affiliate, r["r_ent"])
+            r["r_addr"] = np.where(to_affiliate, affiliate, r["r_addr"])
             # The network shows: the affiliate's parcels name the transit firm's contact or phone.
-            r_name = np.where(to_affiliate & (rng.random(k) < 0.7), affiliate, r_name)
-            r_phone = np.where(to_affiliate & (rng.random(k) < 0.5), affiliate, r_phone)
-            dest_country = np.where(to_affiliate, final, dest_country).astype(object)
+            r["r_name"] = np.where(to_affiliate & (rng.random(k) < 0.7), affiliate, r["r_name"])
+            r["r_phone"] = np.where(to_affiliate & (rng.random(k) < 0.5), affiliate, r["r_phone"])
+            r["dest_country"] = np.where(to_affiliate, final, r["dest_country"]).astype(object)
+    return {"goods": goods, "hidden": hidden, "weight": weight, "gross": gross, "declared_origin": declared_origin,
+            "onward": onward, "false_origin_traits": false_origin_traits}
 
+
+def _ring_channels(rng: np.random.Generator, s: dict, k: int, city: int) -> tuple[np.ndarray, np.ndarray]:
+    """Carriers and acceptance points: outlets as ordinary senders use them, the usual one most
+    of the time; a switching ring moves around."""
     carriers_all = list(W.CARRIERS)
+    n_carriers = s["n_carriers"]
     own_carriers = rng.choice(carriers_all, size=n_carriers, replace=False,
                               p=_weights([W.CARRIERS[c][0] for c in carriers_all]))
     carriers = own_carriers[rng.integers(n_carriers, size=k)]
-    # Outlets as ordinary senders use them: the usual one most of the time; a switching ring moves around.
     tel = W.CITIES[city][4]
     index = {c: i for i, c in enumerate(W.CARRIERS)}
-    home = _home_outlet(s_ent, [index[c] for c in carriers.tolist()])
-    number = np.where(rng.random(k) < (0.8 if points_per_carrier == 1 else 0.2), home, rng.integers(1, 60, size=k))
+    home = _home_outlet(s["s_ent"], [index[c] for c in carriers.tolist()])
+    number = np.where(rng.random(k) < (0.8 if s["points_per_carrier"] == 1 else 0.2), home, rng.integers(1, 60, size=k))
     points = np.array([f"{W.CARRIERS[c][2]}-{tel}-{int(x):03d}" for c, x in zip(carriers.tolist(), number)], dtype=object)
+    return carriers, points
 
-    plan = _columns(
-        k, actor_kind="ring", ring_id=ring_id, typology=typology, commodity=commodity, true_controlled_kg=np.round(hidden, 3),
-        carrier=carriers.astype(object), ts=_times(rng, days), origin_country="CN", dest_country=dest_country,
-        s_ent=s_ent, s_name=s_name, s_addr=s_addr, s_phone=s_phone, s_id=s_id, s_acct=s_acct,
-        r_ent=r_ent, r_name=r_name, r_addr=r_addr, r_phone=r_phone,
-        r_unit=r_unit, weight_kg=weight, gross_kg=gross, declared_origin=declared_origin,
-        acceptance_point=points, **goods,
-    )
+
+def _ring_record(plan: dict, ring_id: str, typology: str, commodity: str, k: int, days: np.ndarray, g: dict,
+                 dest: str, transit: bool, forwarder: bool, carriers: np.ndarray, people: str) -> tuple[dict, dict]:
+    """The ring's parcels with any onward leg, and its line of the truth (`rings`)."""
+    hidden, goods, declared_origin, onward = g["hidden"], g["goods"], g["declared_origin"], g["onward"]
     total_kg = float(hidden.sum())
     if onward is not None:
         total_kg += float(onward["true_controlled_kg"].sum())
@@ -1680,7 +1735,7 @@ def _ring_plan(ctx: _Ctx, alloc: _Alloc, warehouses: _Warehouses, ring_id: str, 
         + (f", via transit country {dest}" if transit else f", to {dest}")
         + (" (a forwarding-warehouse suite)" if forwarder else "")
         + f", carriers {', '.join(sorted(set(carriers.tolist())))}"
-        + "".join(f"; {t}" for t in false_origin_traits)
+        + "".join(f"; {t}" for t in g["false_origin_traits"])
     )
     ring = {"ring_id": ring_id, "typology": typology, "commodity": commodity, "parcels": len(plan["actor_kind"]),
             "true_controlled_kg": round(total_kg, 3), "first_day": first, "last_day": last,
@@ -1843,7 +1898,7 @@ _NAME_TOKENS = re.compile(r"(NFG|NG|NF|NM|G2|F2|M2|FU|Gi|G|F|M)")
 
 
 def _name_form(p: str, template: str, case: str) -> pl.Expr:
-    """One of synth_foreign.NAME_FORMS over a foreign person's name parts; a missing middle name
+    """One of foreign.NAME_FORMS over a foreign person's name parts; a missing middle name
     leaves no gap."""
     col = lambda name: pl.col(f"{p}{name}")  # noqa: E731
     tokens = {"G": col("giv"), "F": col("fam"), "M": col("mid"), "G2": col("giv2"), "F2": col("fam2"),
@@ -1859,7 +1914,7 @@ def _name_branches(p: str) -> tuple[pl.Expr, dict[int, pl.Expr]]:
     张伟 / Zhang Wei / ZHANG Wei / Wei Zhang / zhang wei / ZHANG WEI / Zhang, Wei / 张伟 Zhang Wei;
     深圳华信电子有限公司 / Shenzhen Huaxin Electronics Co., Ltd. / SHENZHEN HUAXIN ... CO LTD / 华信电子 /
     华信电子店 / Huaxin Electronics Store / SHENZHEN HUAXIN ELECTRONICS CO., LIMITED / ... Co Ltd;
-    foreign people in the forms of synth_foreign.NAME_FORMS (Андрей Попов / POPOV ANDREI / Nguyễn Văn An /
+    foreign people in the forms of foreign.NAME_FORMS (Андрей Попов / POPOV ANDREI / Nguyễn Văn An /
     An Nguyen Van / محمد الهاشمي / Mohammed Al-Hashimi / 佐藤陽翔 / Haruto Sato ...); foreign firms:
     Nordmet Trading LLC / NORDMET TRADING LLC / Nordmet Trading / Nordmet Trading, LLC."""
     fam, giv, hz, city = pl.col(f"{p}fam"), pl.col(f"{p}giv"), pl.col(f"{p}hz"), pl.col(f"{p}co_city")
@@ -1914,7 +1969,7 @@ _ADDRESS_PART = re.compile(r"\{(\w+!?)(?::([^}|]*)(?:\|([^}]*))?)?\}")
 
 
 def _address_form(p: str, template: str, how: str) -> pl.Expr:
-    """One of synth_foreign.ADDRESS_FORMS as an expression over a party's address parts (`p` its
+    """One of foreign.ADDRESS_FORMS as an expression over a party's address parts (`p` its
     column prefix) and the row's choices: whether the flat, the postcode, the country name are
     written, which spelling of the city, which form of a premises."""
     c = lambda name: pl.col(f"{p}{name}")  # noqa: E731
@@ -1967,7 +2022,7 @@ def _address_form(p: str, template: str, how: str) -> pl.Expr:
 def _address_branches(p: str) -> dict[int, pl.Expr]:
     """How an address is written: Chinese ones (cases 0-5) in hanzi or English, large-to-small or
     small-to-large, abbreviated or not, with or without the flat; foreign ones (10 and up) in the
-    forms of synth_foreign.ADDRESS_FORMS, in their country's conventions and scripts, with or
+    forms of foreign.ADDRESS_FORMS, in their country's conventions and scripts, with or
     without the flat (the forwarding customer's code when the row has one), postcode, country name."""
     c = lambda name: pl.col(f"{p}{name}")  # noqa: E731
     v = c("u4")
@@ -2097,86 +2152,9 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
     """Write every planned party mention as a carrier records it: names, addresses, phones, IDs,
     accounts. Per role, the few columns that choose a mention's form are gathered for every row; the
     parts that a form writes are gathered per form, for its rows only, which keeps memory low."""
-    n = plans.height
-    phone_cols = ["phone_cc", "phone_trunk", "phone_nsn", "phone_habit"]
     texts: dict[str, pl.Series] = {}
     for role in ("s", "r"):
-        u = {k: pl.Series(rng.random(n)) for k in ("habit", "n", "a_habit", "a", "p_habit", "p", "u3", "u4", "u5",
-                                                     "typo", "typo_pos", "wide", "u6", "code", "code_style", "keep",
-                                                     "u7", "u8", "u9", "u10", "u11")}
-        pn, pa, pp = f"{role}n_", f"{role}a_", f"{role}p_"
-        idx = {k: plans[f"{role}_{k}"] for k in ("name", "addr", "phone")}
-        plan_unit = plans["r_unit"] if role == "r" else pl.Series([None] * n, dtype=pl.Int64)
-        ctrl = pl.concat([
-            _gather(pool, idx["name"], ["kind", "name_habit", "name_loyal", "name_alt0", "name_alt1", "name_alt2"], pn),
-            _gather(pool, idx["addr"], ["country", "addr_habit", "a_alt0", "a_alt1", "a_alt2", "a_unit", "wh_prefix",
-                                        "wh_habit"], pa),
-            _gather(pool, idx["phone"], phone_cols, pp),
-        ], how="horizontal")
-        c = pl.col
-        nkind = c(f"{pn}kind")
-        fx_style = _alternate(c(f"{pn}name_habit"), [c(f"{pn}name_alt{j}") for j in range(3)], u["habit"], u["n"])
-        other_style = _styled(c(f"{pn}name_habit"), nkind.replace_strict(NAME_STYLES, return_dtype=pl.Int64),
-                              u["habit"], u["n"], c(f"{pn}name_loyal").fill_null(HABIT))
-        cn_addr = _styled(c(f"{pa}addr_habit"), pl.lit(6), u["a_habit"], u["a"])
-        fx_addr = _alternate(c(f"{pa}addr_habit"), [c(f"{pa}a_alt{j}") for j in range(3)], u["a_habit"], u["a"])
-        nsn = c(f"{pp}phone_nsn")
-        long = nsn.str.len_chars() == 11  # Chinese mobiles group 3-4-4, others 3-3-rest
-        # Whether the name is written in its own script (or spelling): the address mostly follows.
-        nst = pl.when(nkind == KIND_FX_PERSON).then(fx_style).otherwise(other_style)
-        name_own = (pl.when(nkind == KIND_FX_PERSON).then(nst.is_in(F.NATIVE_FORMS))
-                    .when(nkind == KIND_FX_COMPANY).then(pl.lit(False)))
-        ways = [c(f"{pa}addr_habit")] + [c(f"{pa}a_alt{j}") for j in range(3)]
-        matching = pl.when(ways[0].is_in(F.NATIVE_ADDRESS_FORMS) == name_own).then(ways[0])
-        for way in ways[1:]:
-            matching = matching.when(way.is_in(F.NATIVE_ADDRESS_FORMS) == name_own).then(way)
-        fx_addr = (pl.when(name_own.is_not_null() & (fx_addr.is_in(F.NATIVE_ADDRESS_FORMS) != name_own)
-                           & (u["u11"] < 0.85)).then(matching.otherwise(fx_addr)).otherwise(fx_addr))
-        ctrl = ctrl.with_columns(
-            nst.alias(f"{pn}nst"),
-            pl.when(c(f"{pa}country") == "CN").then(cn_addr).otherwise(fx_addr).alias(f"{pa}ast"),
-            _styled(c(f"{pp}phone_habit"), pl.lit(9), u["p_habit"], u["p"]).alias(f"{pp}pst"),
-            nsn.str.slice(0, 3).alias(f"{pp}g1"),
-            pl.when(long).then(nsn.str.slice(3, 4)).otherwise(nsn.str.slice(3, 3)).alias(f"{pp}g2"),
-            pl.when(long).then(nsn.str.slice(7)).otherwise(nsn.str.slice(6)).alias(f"{pp}g3"),
-        )
-        # Names.
-        name_case, name_forms = _name_branches(pn)
-        name = _by_case_pool(pl.DataFrame({f"{pn}u3": u["u3"]}), pool, idx["name"].to_numpy(), pn,
-                             ctrl.select(name_case).to_series(), name_forms, "name")
-        name = _by_case(pl.DataFrame({"name": name, "_u_typo": u["typo"], "_u_pos": u["typo_pos"]}),
-                        *_typo_branches(pl.col("name"), pl.col("_u_typo"), pl.col("_u_pos")), "name")
-        name = pl.select(_fullwidth(pl.lit(name), pl.lit(u["wide"]))).to_series()
-        # A forwarding customer's code in the name line; the address then often leaves it out.
-        forced = plan_unit.is_not_null()
-        code_in_name = forced & ctrl[f"{pa}wh_prefix"].is_not_null() & (u["code"] < CODE_IN_NAME)
-        code_style = (u["code_style"] * len(CODE_NAME_STYLES)).floor().cast(pl.Int64)
-        coded = pl.DataFrame({"name": name, "p": ctrl[f"{pa}wh_prefix"], "n": plan_unit.cast(pl.String),
-                              "case": np.where(code_in_name.to_numpy(), code_style.to_numpy(), -1)})
-        code_branches = {-1: pl.col("name")}
-        for i, form in enumerate(CODE_NAME_STYLES):
-            parts = [pl.col({"{name}": "name", "{p}": "p", "{n}": "n"}[x]) if x.startswith("{") else pl.lit(x)
-                     for x in re.split(r"(\{\w+\})", form) if x]
-            code_branches[i] = pl.concat_str(parts)
-        texts[f"{role}_name_txt"] = _by_case(coded, pl.col("case"), code_branches, "name")
-        # Addresses: the unit (a flat, or a forwarding customer's code), then the address form.
-        rows = pl.DataFrame({
-            f"{pa}unit": ctrl.select(pl.coalesce(pl.lit(plan_unit), pl.col(f"{pa}a_unit"))).to_series(),
-            f"{pa}forced_unit": forced,
-            f"{pa}wh_prefix": ctrl[f"{pa}wh_prefix"], f"{pa}wh_habit": ctrl[f"{pa}wh_habit"],
-            **{f"{pa}{k}": u[k] for k in ("u4", "u5", "u6", "u7", "u8", "u9", "u10")},
-            "_keep": ~(code_in_name & (u["keep"] < 0.5)),
-        })
-        unit_txt = _by_case(rows, *_unit_branches(pa, pl.col("_keep")), "unit_txt")
-        warehouse = rows[f"{pa}forced_unit"] & rows[f"{pa}wh_prefix"].is_not_null()
-        rows = rows.with_columns(**{
-            f"{pa}unit_txt": unit_txt,
-            f"{pa}code": pl.when(warehouse).then(unit_txt),
-            f"{pa}flat": pl.when(~warehouse & unit_txt.is_not_null()).then(rows[f"{pa}unit"].cast(pl.String)),
-        })
-        texts[f"{role}_addr_txt"] = _by_case_pool(rows, pool, idx["addr"].to_numpy(), pa, ctrl[f"{pa}ast"],
-                                                  _address_branches(pa), "addr")
-        texts[f"{role}_phone_txt"] = _by_case(ctrl, *_phone_branches(pp), "phone")
+        texts.update(_render_role(plans, pool, rng, role))
     others = pl.concat([
         _gather(pool, plans["s_id"], ["id_number"], "si_"),
         _gather(pool, plans["s_acct"], ["account"], "sc_"),
@@ -2184,6 +2162,105 @@ def _render(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator) -
         _gather(pool, plans["r_ent"], ["entity", "household"], "re_"),
     ], how="horizontal")
     return pl.concat([plans, others, pl.DataFrame(texts)], how="horizontal")
+
+
+def _render_role(plans: pl.DataFrame, pool: pl.DataFrame, rng: np.random.Generator, role: str) -> dict[str, pl.Series]:
+    """One role's mentions (`s` sender, `r` receiver) as written: the form of each, then the
+    name, the address and the phone in that form. All the role's random draws come first."""
+    n = plans.height
+    u = {k: pl.Series(rng.random(n)) for k in ("habit", "n", "a_habit", "a", "p_habit", "p", "u3", "u4", "u5",
+                                                 "typo", "typo_pos", "wide", "u6", "code", "code_style", "keep",
+                                                 "u7", "u8", "u9", "u10", "u11")}
+    pn, pa, pp = f"{role}n_", f"{role}a_", f"{role}p_"
+    idx = {k: plans[f"{role}_{k}"] for k in ("name", "addr", "phone")}
+    plan_unit = plans["r_unit"] if role == "r" else pl.Series([None] * n, dtype=pl.Int64)
+    ctrl = _role_forms(pool, idx, u, pn, pa, pp)
+    # A forwarding customer's code in the name line; the address then often leaves it out.
+    forced = plan_unit.is_not_null()
+    code_in_name = forced & ctrl[f"{pa}wh_prefix"].is_not_null() & (u["code"] < CODE_IN_NAME)
+    return {f"{role}_name_txt": _name_text(pool, idx, ctrl, u, pn, pa, plan_unit, code_in_name),
+            f"{role}_addr_txt": _address_text(pool, idx, ctrl, u, pa, plan_unit, forced, code_in_name),
+            f"{role}_phone_txt": _by_case(ctrl, *_phone_branches(pp), "phone")}
+
+
+def _role_forms(pool: pl.DataFrame, idx: dict, u: dict, pn: str, pa: str, pp: str) -> pl.DataFrame:
+    """Per mention, the few columns that choose its form: the party's habits and the style of
+    its name, address and phone drawn from them."""
+    phone_cols = ["phone_cc", "phone_trunk", "phone_nsn", "phone_habit"]
+    ctrl = pl.concat([
+        _gather(pool, idx["name"], ["kind", "name_habit", "name_loyal", "name_alt0", "name_alt1", "name_alt2"], pn),
+        _gather(pool, idx["addr"], ["country", "addr_habit", "a_alt0", "a_alt1", "a_alt2", "a_unit", "wh_prefix",
+                                    "wh_habit"], pa),
+        _gather(pool, idx["phone"], phone_cols, pp),
+    ], how="horizontal")
+    c = pl.col
+    nkind = c(f"{pn}kind")
+    fx_style = _alternate(c(f"{pn}name_habit"), [c(f"{pn}name_alt{j}") for j in range(3)], u["habit"], u["n"])
+    other_style = _styled(c(f"{pn}name_habit"), nkind.replace_strict(NAME_STYLES, return_dtype=pl.Int64),
+                          u["habit"], u["n"], c(f"{pn}name_loyal").fill_null(HABIT))
+    cn_addr = _styled(c(f"{pa}addr_habit"), pl.lit(6), u["a_habit"], u["a"])
+    fx_addr = _alternate(c(f"{pa}addr_habit"), [c(f"{pa}a_alt{j}") for j in range(3)], u["a_habit"], u["a"])
+    nsn = c(f"{pp}phone_nsn")
+    long = nsn.str.len_chars() == 11  # Chinese mobiles group 3-4-4, others 3-3-rest
+    # Whether the name is written in its own script (or spelling): the address mostly follows.
+    nst = pl.when(nkind == KIND_FX_PERSON).then(fx_style).otherwise(other_style)
+    name_own = (pl.when(nkind == KIND_FX_PERSON).then(nst.is_in(F.NATIVE_FORMS))
+                .when(nkind == KIND_FX_COMPANY).then(pl.lit(False)))
+    ways = [c(f"{pa}addr_habit")] + [c(f"{pa}a_alt{j}") for j in range(3)]
+    matching = pl.when(ways[0].is_in(F.NATIVE_ADDRESS_FORMS) == name_own).then(ways[0])
+    for way in ways[1:]:
+        matching = matching.when(way.is_in(F.NATIVE_ADDRESS_FORMS) == name_own).then(way)
+    fx_addr = (pl.when(name_own.is_not_null() & (fx_addr.is_in(F.NATIVE_ADDRESS_FORMS) != name_own)
+                       & (u["u11"] < 0.85)).then(matching.otherwise(fx_addr)).otherwise(fx_addr))
+    ctrl = ctrl.with_columns(
+        nst.alias(f"{pn}nst"),
+        pl.when(c(f"{pa}country") == "CN").then(cn_addr).otherwise(fx_addr).alias(f"{pa}ast"),
+        _styled(c(f"{pp}phone_habit"), pl.lit(9), u["p_habit"], u["p"]).alias(f"{pp}pst"),
+        nsn.str.slice(0, 3).alias(f"{pp}g1"),
+        pl.when(long).then(nsn.str.slice(3, 4)).otherwise(nsn.str.slice(3, 3)).alias(f"{pp}g2"),
+        pl.when(long).then(nsn.str.slice(7)).otherwise(nsn.str.slice(6)).alias(f"{pp}g3"),
+    )
+    return ctrl
+
+
+def _name_text(pool: pl.DataFrame, idx: dict, ctrl: pl.DataFrame, u: dict, pn: str, pa: str,
+               plan_unit: pl.Series, code_in_name: pl.Series) -> pl.Series:
+    """The name as written: its form, a typo, full-width characters, a customer code in it."""
+    name_case, name_forms = _name_branches(pn)
+    name = _by_case_pool(pl.DataFrame({f"{pn}u3": u["u3"]}), pool, idx["name"].to_numpy(), pn,
+                         ctrl.select(name_case).to_series(), name_forms, "name")
+    name = _by_case(pl.DataFrame({"name": name, "_u_typo": u["typo"], "_u_pos": u["typo_pos"]}),
+                    *_typo_branches(pl.col("name"), pl.col("_u_typo"), pl.col("_u_pos")), "name")
+    name = pl.select(_fullwidth(pl.lit(name), pl.lit(u["wide"]))).to_series()
+    code_style = (u["code_style"] * len(CODE_NAME_STYLES)).floor().cast(pl.Int64)
+    coded = pl.DataFrame({"name": name, "p": ctrl[f"{pa}wh_prefix"], "n": plan_unit.cast(pl.String),
+                          "case": np.where(code_in_name.to_numpy(), code_style.to_numpy(), -1)})
+    code_branches = {-1: pl.col("name")}
+    for i, form in enumerate(CODE_NAME_STYLES):
+        parts = [pl.col({"{name}": "name", "{p}": "p", "{n}": "n"}[x]) if x.startswith("{") else pl.lit(x)
+                 for x in re.split(r"(\{\w+\})", form) if x]
+        code_branches[i] = pl.concat_str(parts)
+    return _by_case(coded, pl.col("case"), code_branches, "name")
+
+
+def _address_text(pool: pl.DataFrame, idx: dict, ctrl: pl.DataFrame, u: dict, pa: str, plan_unit: pl.Series,
+                  forced: pl.Series, code_in_name: pl.Series) -> pl.Series:
+    """The address as written: the unit (a flat, or a forwarding customer's code), then the form."""
+    rows = pl.DataFrame({
+        f"{pa}unit": ctrl.select(pl.coalesce(pl.lit(plan_unit), pl.col(f"{pa}a_unit"))).to_series(),
+        f"{pa}forced_unit": forced,
+        f"{pa}wh_prefix": ctrl[f"{pa}wh_prefix"], f"{pa}wh_habit": ctrl[f"{pa}wh_habit"],
+        **{f"{pa}{k}": u[k] for k in ("u4", "u5", "u6", "u7", "u8", "u9", "u10")},
+        "_keep": ~(code_in_name & (u["keep"] < 0.5)),
+    })
+    unit_txt = _by_case(rows, *_unit_branches(pa, pl.col("_keep")), "unit_txt")
+    warehouse = rows[f"{pa}forced_unit"] & rows[f"{pa}wh_prefix"].is_not_null()
+    rows = rows.with_columns(**{
+        f"{pa}unit_txt": unit_txt,
+        f"{pa}code": pl.when(warehouse).then(unit_txt),
+        f"{pa}flat": pl.when(~warehouse & unit_txt.is_not_null()).then(rows[f"{pa}unit"].cast(pl.String)),
+    })
+    return _by_case_pool(rows, pool, idx["addr"].to_numpy(), pa, ctrl[f"{pa}ast"], _address_branches(pa), "addr")
 
 
 def _finish(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
@@ -2392,18 +2469,7 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False, lookalike_st
     n_exporters = max(2, round(n * hard.exporters_per_parcel)) if n >= 200 else 0
 
     say("drawing parties")
-    pool = _Pool()
-    # Pools are smaller than the traffic: people send and receive more than once a year.
-    cn_senders = pool.add(cn_people(rng, max(20, int(n * 0.30)), households=HOUSEHOLD_SHARE))
-    cn_firms = pool.add(cn_companies(rng, max(5, int(n * 0.008))))
-    fx_countries = _dest_countries(rng, max(50, int(n * 0.45)))
-    # Make sure every inbound origin has residents to post from.
-    fx_countries[: len(W.INBOUND_ORIGINS)] = list(W.INBOUND_ORIGINS)
-    fx_receivers = pool.add(fx_people(rng, fx_countries, households=HOUSEHOLD_SHARE))
-    fx_firms = pool.add(fx_companies(rng, _dest_countries(rng, max(10, int(n * 0.01)))))
-    ctx = _Ctx(rng, pool, cn_senders, _activity(rng, len(cn_senders), 1.1), cn_firms,
-               _activity(rng, len(cn_firms), 1.5), fx_receivers, _activity(rng, len(fx_receivers), 0.7),
-               fx_countries, fx_firms, hard)
+    pool, ctx = _parties(rng, n, hard)
 
     say("planning look-alikes")
     shop_plan = _shops(ctx, hard, n_shop)
@@ -2441,7 +2507,28 @@ def generate(n_parcels: int, seed: int = 7, progress: bool = False, lookalike_st
     say("declarations and waybills")
     rendered = _finish(rendered, rng)
     order = rng.permutation(rendered.height)
-    rendered = rendered[order]
+    return _world(rendered[order], rings)
+
+
+def _parties(rng: np.random.Generator, n: int, hard: Hardness) -> tuple[_Pool, _Ctx]:
+    """The world's people and firms, at home and abroad, and how active each is."""
+    pool = _Pool()
+    # Pools are smaller than the traffic: people send and receive more than once a year.
+    cn_senders = pool.add(cn_people(rng, max(20, int(n * 0.30)), households=HOUSEHOLD_SHARE))
+    cn_firms = pool.add(cn_companies(rng, max(5, int(n * 0.008))))
+    fx_countries = _dest_countries(rng, max(50, int(n * 0.45)))
+    # Make sure every inbound origin has residents to post from.
+    fx_countries[: len(W.INBOUND_ORIGINS)] = list(W.INBOUND_ORIGINS)
+    fx_receivers = pool.add(fx_people(rng, fx_countries, households=HOUSEHOLD_SHARE))
+    fx_firms = pool.add(fx_companies(rng, _dest_countries(rng, max(10, int(n * 0.01)))))
+    ctx = _Ctx(rng, pool, cn_senders, _activity(rng, len(cn_senders), 1.1), cn_firms,
+               _activity(rng, len(cn_firms), 1.5), fx_receivers, _activity(rng, len(fx_receivers), 0.7),
+               fx_countries, fx_firms, hard)
+    return pool, ctx
+
+
+def _world(rendered: pl.DataFrame, rings: list[dict]) -> World:
+    """The rendered parcels as a World: the parcels in the input columns, their truth, the rings."""
     parcels = rendered.select(COLUMN_NAMES)  # the input columns of CONTRACT.md, in order
     truth = rendered.select(
         "parcel_id", "carrier", "actor_kind", "ring_id", "typology", "commodity",
