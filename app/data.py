@@ -225,7 +225,7 @@ def _unchanged_fragment(loose_words: list[str]) -> str | None:
 def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> SearchResult:
     """Find the parties and clusters a piece of text belongs to.
 
-    The text is normalised with the same `linker.normalise` functions as the data (NFKC, case
+    The text is normalised with the same `linker.stages.normalise` functions as the data (NFKC, case
     folding, accents stripped, hanzi in pinyin), then tried as each kind of identifier at
     once, and whatever matches is reported with what it matched on:
     - parcel id: exact, case-insensitive;

@@ -3,7 +3,7 @@
 Until someone logs in, the only page that exists is the log-in form, so no page can show data
 to a stranger (a direct link to another page falls back to the form). After log-in, the pages
 are registered by role: investigators also get the audit log. Viewers see everything else
-but cannot change cases (enforced again in `linker.cases`).
+but cannot change cases (enforced again in `linker.casework.cases`).
 """
 
 from __future__ import annotations

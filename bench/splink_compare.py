@@ -13,7 +13,7 @@ Cases (the data of bench/resolution.py, loaded by its own helpers):
 - synth200k / synth1m: `linker.synth.generate(n, seed=7)`, two mentions per parcel.
 
 Runs per case (each in its own process, so that ru_maxrss is that run's own peak):
-- resolver: `linker.normalise.build_party_mentions` + `linker.resolve.resolve_entities`,
+- resolver: `linker.stages.normalise.build_party_mentions` + `linker.stages.resolve.resolve_entities`,
   exactly as bench/resolution.py runs them (same load helpers, same scoring).
 - splink-parcel (FEBRL): Splink on what a parcel carries: the full name as one string, one
   address string (street number, address lines, suburb, postcode, state) and the ID number

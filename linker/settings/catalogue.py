@@ -37,7 +37,7 @@ class CatalogueError(SettingsError):
 
 @dataclass(frozen=True)
 class SignalSettings:
-    """Thresholds and tolerances of linker/signals.py; every field must be in `[signals]`.
+    """Thresholds and tolerances of linker/stages/signals.py; every field must be in `[signals]`.
 
     The meaning of each is documented next to it in the shipped catalogue.toml.
     """

@@ -1,7 +1,7 @@
 """Normalisation: every sender and receiver mention of a parcel brought to canonical forms.
 
 A parcel names two parties; each becomes one row of `party_mentions` whose fields can be
-compared directly by entity resolution (`linker/resolve.py`):
+compared directly by entity resolution (`linker/stages/resolve.py`):
 
 - phones to E.164 with `phonenumbers`: the calling code the number carries ('+48', '0048',
   '48-'), else the country the mention is in (origin for the sender, destination for the

@@ -1,6 +1,6 @@
 """Entity resolution: which sender and receiver mentions are one real-world party.
 
-Reads `party_mentions` (built by `linker/normalise.py`) and writes `party_mentions.entity_id`,
+Reads `party_mentions` (built by `linker/stages/normalise.py`) and writes `party_mentions.entity_id`,
 `party_mentions.profile_id`, `entities` and `entity_links`. All of it is SQL in DuckDB (string
 similarities are rapidfuzz UDFs over Arrow batches); Python only assembles the statements
 from `linker/resolution.toml` and runs them in order.

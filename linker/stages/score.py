@@ -1,6 +1,6 @@
 """Scoring of clusters: which groups of linked parcels look like a smuggling operation, and why.
 
-Input: the groups of graph.py (`parcel_groups`), the parcels, their party mentions, their goods
+Input: the groups of detection (`parcel_groups`, linker.stages.detect), the parcels, their party mentions, their goods
 signals (`parcel_signals`) and per-parcel estimate of controlled kg. A group becomes a
 *cluster* when it has at least `clusters.min_parcels` parcels and at least one of them carries
 a goods signal; ordinary groups without any goods signal are not clusters (they would only

@@ -1,6 +1,6 @@
 """Goods signals per parcel: what each declaration says about controlled goods, with evidence.
 
-Reads `parcels` and the controlled-items catalogue (linker/catalogue.py) and writes
+Reads `parcels` and the controlled-items catalogue (linker/settings/catalogue.py) and writes
 
 - `parcel_signals(parcel_seq, signal, commodity, strength, evidence)`: one row per signal that
   fires on a parcel (a parcel naming two commodities has two `controlled_match` rows);
