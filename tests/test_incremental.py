@@ -483,3 +483,29 @@ def test_a_name_that_gains_another_reading_at_night_is_compared_again_as_a_full_
     resolve.resolve_new_mentions(con)
     assert con.execute(who, ["J1"]).fetchall() == con.execute(who, ["J2"]).fetchall()
     assert_same_resolution(con, _resolved_at_once(tmp_path / "full.duckdb", history, night, model_of=con))
+
+
+@pytest.mark.parametrize("before", [45, 55])  # the shop's block crosses the cap tonight / is over it already
+def test_a_web_shop_over_the_block_cap_stays_one_party_through_its_anchors_night_by_night(tmp_path, before):
+    def shop(i):
+        return parcel(parcel_id=f"S{i:03d}", sender_name="Yiwu Shunfa Toys Co Ltd", sender_phone="+86 579 8555 1234",
+                      sender_address=f"{i + 1} Chouzhou North Road, Yiwu", sender_id_number="", payer_account="",
+                      receiver_name=f"Buyer{i} Person", receiver_phone=f"+7 701 {i:07d}",
+                      receiver_address=f"{i + 1} Abay Avenue, Almaty")
+    history = write_csv(tmp_path / "h.csv", FILLER + [shop(i) for i in range(before)])
+    night = write_csv(tmp_path / "n.csv", [shop(i) for i in range(before, 62)])
+    con = store.connect(tmp_path / "inc.duckdb")
+    _load(con, history)
+    normalise.build_party_mentions(con)
+    resolve.resolve_entities(con)
+    _load(con, night)
+    normalise.build_party_mentions(con, new_only=True)
+    resolve.resolve_new_mentions(con)
+    shop_entities = "SELECT count(DISTINCT entity_id) FROM party_mentions WHERE role = 'sender' AND parcel_id LIKE 'S%'"
+    assert con.execute(shop_entities).fetchall()[0][0] == 1
+    # 62 profiles: all with all would be 1,891 pairs; the anchors pair each with the first three
+    shop_pairs = ("SELECT count(*) FROM er_pair_state WHERE profile_l IN (SELECT profile_id FROM party_mentions "
+                  "WHERE role = 'sender' AND parcel_id LIKE 'S%') AND profile_r IN (SELECT profile_id FROM party_mentions "
+                  "WHERE role = 'sender' AND parcel_id LIKE 'S%')")
+    assert con.execute(shop_pairs).fetchall()[0][0] < 62 * 3
+    assert_same_resolution(con, _resolved_at_once(tmp_path / "full.duckdb", history, night, model_of=con))

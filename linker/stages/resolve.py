@@ -313,12 +313,23 @@ def _blocking_sql(cfg: dict) -> str:
     CREATE OR REPLACE TABLE er_key_state AS {_keys_sql(cfg, "er_profiles")};
     CREATE OR REPLACE TEMP TABLE er_pairs AS
     WITH sized AS (
-        SELECT rule, key, profile_id, count(*) OVER (PARTITION BY rule, key) AS n FROM er_key_state
+        SELECT rule, key, profile_id, count(*) OVER (PARTITION BY rule, key) AS n,
+               row_number() OVER (PARTITION BY rule, key ORDER BY profile_id) AS pos
+        FROM er_key_state
     ), kept AS (
         SELECT rule, key, profile_id FROM sized WHERE n BETWEEN 2 AND {_cap_sql(cfg)}
+    ), anchored AS (
+        SELECT rule, key, profile_id, pos FROM sized WHERE n > {_cap_sql(cfg)} AND {_anchors_sql(cfg)} > 0
+    ), anchors AS (
+        SELECT rule, key, profile_id FROM anchored WHERE pos <= {_anchors_sql(cfg)}
+    ), paired AS (
+        SELECT l.rule, l.profile_id AS profile_l, r.profile_id AS profile_r
+        FROM kept l JOIN kept r ON l.rule = r.rule AND l.key = r.key AND l.profile_id < r.profile_id
+        UNION ALL
+        SELECT a.rule, a.profile_id, o.profile_id
+        FROM anchors a JOIN anchored o ON a.rule = o.rule AND a.key = o.key AND a.profile_id < o.profile_id
     )
-    SELECT l.profile_id AS profile_l, r.profile_id AS profile_r, bit_or(1::INTEGER << l.rule::INTEGER) AS rules
-    FROM kept l JOIN kept r ON l.rule = r.rule AND l.key = r.key AND l.profile_id < r.profile_id
+    SELECT profile_l, profile_r, bit_or(1::INTEGER << rule::INTEGER) AS rules FROM paired
     GROUP BY 1, 2;
     """
 
@@ -338,6 +349,16 @@ def _cap_sql(cfg: dict, rule: str = "rule") -> str:
     """The largest block the rule in column `rule` pairs up, as a SQL expression."""
     block = cfg["blocking"]
     caps = " ".join(f"WHEN {i} THEN {int(r.get('max_block', block['max_block']))}" for i, r in enumerate(block["rules"]))
+    return f"CASE {rule} {caps} END"
+
+
+def _anchors_sql(cfg: dict, rule: str = "rule") -> str:
+    """How many anchors a block over the cap keeps for the rule in column `rule` (0: the block
+    is skipped). An anchored block pairs each of its profiles with its `anchors` first
+    profiles (smallest ids): a web shop's hundreds of profiles under one name and phone stay
+    one party through a star, at a cost linear in the block. New profiles have larger ids, so
+    a block's anchors never change as nights add to it."""
+    caps = " ".join(f"WHEN {i} THEN {int(r.get('anchors', 0))}" for i, r in enumerate(cfg["blocking"]["rules"]))
     return f"CASE {rule} {caps} END"
 
 
@@ -1381,7 +1402,7 @@ _NEW_WORK_TABLES = ("ri_new", "ri_forms", "ri_forms_changed", "ri_new_mp", "ri_n
                     "ri_touched_profiles", "ri_touched_values",
                     "ri_freq", "ri_changed_values", "ri_new_keys", "ri_blocks", "ri_crossed", "ri_value_profiles",
                     "ri_value_left", "ri_value_shared", "ri_value_pairs", "ri_added", "ri_value_names", "ri_value_freq",
-                    "ri_new_blocks", "ri_pairs", "ri_pair_keys", "ri_pair_blocks",
+                    "ri_new_blocks", "ri_new_anchors", "ri_pairs", "ri_pair_keys", "ri_pair_blocks", "ri_pair_anchors",
                     "ri_removed", "ri_touched_entities", "ri_scope", "ri_kept_links", "er_pairs", "er_profiles",
                     "er_scores", "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels")
 
@@ -1535,11 +1556,21 @@ def _pairs_to_decide_sql(cfg: dict, n_new: float) -> str:
     CREATE OR REPLACE TEMP TABLE ri_new_blocks AS
     SELECT rule, key FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_new_keys) USING (rule, key)
     GROUP BY rule, key HAVING count(*) BETWEEN 2 AND {_cap_sql(cfg)};
+    -- (and the anchors of the blocks over the cap that keep anchors, see _anchors_sql)
+    CREATE OR REPLACE TEMP TABLE ri_new_anchors AS
+    SELECT rule, key, profile_id FROM (
+        SELECT k.rule, k.key, k.profile_id, row_number() OVER (PARTITION BY k.rule, k.key ORDER BY k.profile_id) AS pos
+        FROM er_key_state k SEMI JOIN ri_blocks b ON b.rule = k.rule AND b.key = k.key
+                                                  AND b.n > {_cap_sql(cfg, 'b.rule')} AND {_anchors_sql(cfg, 'b.rule')} > 0)
+    WHERE pos <= {_anchors_sql(cfg)};
     CREATE OR REPLACE TEMP TABLE ri_pairs AS
     WITH partners AS (
         SELECT least(nk.profile_id, k.profile_id) AS profile_l, greatest(nk.profile_id, k.profile_id) AS profile_r
         FROM ri_new_keys nk SEMI JOIN ri_new_blocks USING (rule, key)
         JOIN er_key_state k USING (rule, key) WHERE k.profile_id <> nk.profile_id
+        UNION ALL
+        SELECT least(nk.profile_id, a.profile_id), greatest(nk.profile_id, a.profile_id)
+        FROM ri_new_keys nk JOIN ri_new_anchors a USING (rule, key) WHERE a.profile_id <> nk.profile_id
     ), crossed_pairs AS (
         -- c: known pairs of a profile in a block that outgrew its cap
         SELECT profile_l, profile_r FROM er_pair_state
@@ -1571,13 +1602,30 @@ def _candidates_sql(cfg: dict) -> str:
     CREATE OR REPLACE TEMP TABLE ri_pair_blocks AS
     SELECT rule, key FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_pair_keys) USING (rule, key)
     GROUP BY rule, key HAVING count(*) BETWEEN 2 AND {_cap_sql(cfg)};
+    CREATE OR REPLACE TEMP TABLE ri_pair_anchors AS
+    SELECT rule, key, profile_id FROM (
+        SELECT k.rule, k.key, k.profile_id, count(*) OVER (PARTITION BY k.rule, k.key) AS n,
+               row_number() OVER (PARTITION BY k.rule, k.key ORDER BY k.profile_id) AS pos
+        FROM er_key_state k SEMI JOIN (SELECT DISTINCT rule, key FROM ri_pair_keys) USING (rule, key)
+        WHERE {_anchors_sql(cfg, 'k.rule')} > 0)
+    WHERE n > {_cap_sql(cfg)} AND pos <= {_anchors_sql(cfg)};
     CREATE OR REPLACE TEMP TABLE er_pairs AS
-    SELECT p.profile_l, p.profile_r, bit_or(1::INTEGER << l.rule::INTEGER) AS rules
-    FROM ri_pairs p
-    JOIN ri_pair_keys l ON l.profile_id = p.profile_l
-    JOIN ri_pair_keys r ON r.profile_id = p.profile_r AND r.rule = l.rule AND r.key = l.key
-    SEMI JOIN ri_pair_blocks b ON b.rule = l.rule AND b.key = l.key
-    GROUP BY p.profile_l, p.profile_r;
+    WITH paired AS (
+        SELECT p.profile_l, p.profile_r, l.rule
+        FROM ri_pairs p
+        JOIN ri_pair_keys l ON l.profile_id = p.profile_l
+        JOIN ri_pair_keys r ON r.profile_id = p.profile_r AND r.rule = l.rule AND r.key = l.key
+        SEMI JOIN ri_pair_blocks b ON b.rule = l.rule AND b.key = l.key
+        UNION ALL
+        -- a pair in a block over the cap is a candidate when one of the two is its anchor
+        SELECT p.profile_l, p.profile_r, l.rule
+        FROM ri_pairs p
+        JOIN ri_pair_keys l ON l.profile_id = p.profile_l
+        JOIN ri_pair_keys r ON r.profile_id = p.profile_r AND r.rule = l.rule AND r.key = l.key
+        JOIN ri_pair_anchors a ON a.rule = l.rule AND a.key = l.key AND a.profile_id IN (p.profile_l, p.profile_r)
+    )
+    SELECT profile_l, profile_r, bit_or(1::INTEGER << rule::INTEGER) AS rules FROM paired
+    GROUP BY profile_l, profile_r;
     CREATE OR REPLACE TEMP TABLE er_profiles AS {_with_dn_sql(
         "(SELECT * EXCLUDE (entity_id) FROM er_profile_state SEMI JOIN "
         "(SELECT profile_l AS profile_id FROM er_pairs UNION SELECT profile_r FROM er_pairs) USING (profile_id))",
