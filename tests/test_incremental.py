@@ -45,15 +45,23 @@ def _load(con, *paths: Path) -> None:
         ingest_paths(con, [path])
 
 
-def _resolved_in_two_steps(db: Path, history: Path, night: Path) -> duckdb.DuckDBPyConnection:
+def _resolved(db: Path, history: Path) -> duckdb.DuckDBPyConnection:
     con = store.connect(db)
     _load(con, history)
     normalise.build_party_mentions(con)
     resolve.resolve_entities(con)
+    return con
+
+
+def _extended(con: duckdb.DuckDBPyConnection, night: Path) -> duckdb.DuckDBPyConnection:
     _load(con, night)
     normalise.build_party_mentions(con, new_only=True)
     resolve.resolve_new_mentions(con)
     return con
+
+
+def _resolved_in_two_steps(db: Path, history: Path, night: Path) -> duckdb.DuckDBPyConnection:
+    return _extended(_resolved(db, history), night)
 
 
 def _resolved_at_once(db: Path, *paths: Path, model_of=None) -> duckdb.DuckDBPyConnection:
@@ -110,15 +118,10 @@ def test_a_new_mention_that_bridges_two_parties_merges_them_and_marks_their_parc
                     sender_address="5 Huaihai Road, Shanghai", sender_id_number="", payer_account="")
     history = write_csv(tmp_path / "history.csv", FILLER + [one, two])
     night = write_csv(tmp_path / "night.csv", [bridge])
-    con = store.connect(tmp_path / "inc.duckdb")
-    _load(con, history)
-    normalise.build_party_mentions(con)
-    resolve.resolve_entities(con)
+    con = _resolved(tmp_path / "inc.duckdb", history)
     sender = "SELECT entity_id FROM party_mentions WHERE role = 'sender' AND parcel_id = ?"
     assert con.execute(sender, ["H1"]).fetchall() != con.execute(sender, ["H2"]).fetchall()
-    _load(con, night)
-    normalise.build_party_mentions(con, new_only=True)
-    resolve.resolve_new_mentions(con)
+    _extended(con, night)
     assert con.execute(sender, ["H1"]).fetchall() == con.execute(sender, ["H2"]).fetchall() == con.execute(sender, ["N1"]).fetchall()
     changed = {r[0] for r in con.execute(
         "SELECT p.parcel_id FROM _changed_parcels c JOIN parcels p USING (parcel_seq)").fetchall()}
@@ -140,15 +143,10 @@ def test_a_phone_that_becomes_an_outlets_phone_stops_linking_the_people_who_shar
                      sender_address=f"{100 + i} Heping Road, Shenyang", **shared) for i in range(12)]
     history = write_csv(tmp_path / "history.csv", FILLER + pair)
     night = write_csv(tmp_path / "night.csv", others)
-    con = store.connect(tmp_path / "inc.duckdb")
-    _load(con, history)
-    normalise.build_party_mentions(con)
-    resolve.resolve_entities(con)
+    con = _resolved(tmp_path / "inc.duckdb", history)
     sender = "SELECT entity_id FROM party_mentions WHERE role = 'sender' AND parcel_id = ?"
     assert con.execute(sender, ["H1"]).fetchall() == con.execute(sender, ["H2"]).fetchall()
-    _load(con, night)
-    normalise.build_party_mentions(con, new_only=True)
-    resolve.resolve_new_mentions(con)
+    _extended(con, night)
     assert con.execute(sender, ["H1"]).fetchall() != con.execute(sender, ["H2"]).fetchall()
     assert_same_resolution(con, _resolved_at_once(tmp_path / "full.duckdb", history, night, model_of=con))
 
@@ -472,15 +470,10 @@ def test_a_name_that_gains_another_reading_at_night_is_compared_again_as_a_full_
     history = write_csv(tmp_path / "h.csv", FILLER + [receiver("J1", "ZHONG Cun Jie Yi", flat),
                                                       receiver("J2", "Yui Nakamura", flat)])
     night = write_csv(tmp_path / "n.csv", [receiver("J3", "中村 結衣", "東京都港区六本木4-25-9 1203号室")])
-    con = store.connect(tmp_path / "inc.duckdb")
-    _load(con, history)
-    normalise.build_party_mentions(con)
-    resolve.resolve_entities(con)
+    con = _resolved(tmp_path / "inc.duckdb", history)
     who = "SELECT entity_id FROM party_mentions WHERE role = 'receiver' AND parcel_id = ?"
     assert con.execute(who, ["J1"]).fetchall() != con.execute(who, ["J2"]).fetchall()
-    _load(con, night)
-    normalise.build_party_mentions(con, new_only=True)
-    resolve.resolve_new_mentions(con)
+    _extended(con, night)
     assert con.execute(who, ["J1"]).fetchall() == con.execute(who, ["J2"]).fetchall()
     assert_same_resolution(con, _resolved_at_once(tmp_path / "full.duckdb", history, night, model_of=con))
 
@@ -494,13 +487,8 @@ def test_a_web_shop_over_the_block_cap_stays_one_party_through_its_anchors_night
                       receiver_address=f"{i + 1} Abay Avenue, Almaty")
     history = write_csv(tmp_path / "h.csv", FILLER + [shop(i) for i in range(before)])
     night = write_csv(tmp_path / "n.csv", [shop(i) for i in range(before, 62)])
-    con = store.connect(tmp_path / "inc.duckdb")
-    _load(con, history)
-    normalise.build_party_mentions(con)
-    resolve.resolve_entities(con)
-    _load(con, night)
-    normalise.build_party_mentions(con, new_only=True)
-    resolve.resolve_new_mentions(con)
+    con = _resolved(tmp_path / "inc.duckdb", history)
+    _extended(con, night)
     shop_entities = "SELECT count(DISTINCT entity_id) FROM party_mentions WHERE role = 'sender' AND parcel_id LIKE 'S%'"
     assert con.execute(shop_entities).fetchall()[0][0] == 1
     # 62 profiles: all with all would be 1,891 pairs; the anchors pair each with the first three
