@@ -62,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import duckdb  # noqa: E402
 
 from linker.pipeline import analysis as pipeline  # noqa: E402
-from linker import store
+from linker import store  # noqa: E402
 from linker.stages.ingest import ingest_paths  # noqa: E402
 from linker.synth import generate  # noqa: E402
 
