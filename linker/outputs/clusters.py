@@ -87,6 +87,15 @@ def cluster_parcels(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataF
     """Every parcel of the cluster with every declared field, in acceptance order, plus the
     goods signals each parcel raised (one line of text per parcel). The signals are gathered
     for the cluster's parcels only, not aggregated over the whole table."""
+    return _parcels_frame(con, [cluster_id]).drop(columns=["cluster_id"])
+
+
+def cluster_parcels_of(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """`cluster_parcels` of several clusters, read in one query (the report draws dozens)."""
+    return _by_cluster(_parcels_frame(con, cluster_ids), cluster_ids)
+
+
+def _parcels_frame(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -> pd.DataFrame:
     fields = ", ".join(f"p.{c}" for c in COLUMN_NAMES)
     est = "pc.est_controlled_kg" if "est_controlled_kg" in columns(con, "parcel_clusters") else "NULL::DOUBLE"
     if table_exists(con, "parcel_signals"):
@@ -97,12 +106,20 @@ def cluster_parcels(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataF
     else:
         signals_cte, signals_join, signals_col = "", "", "NULL::VARCHAR"
     return con.execute(
-        f"""WITH pc AS (SELECT * FROM parcel_clusters WHERE cluster_id = ?){signals_cte}
-        SELECT p.parcel_seq, {fields}, {est} AS est_controlled_kg, {signals_col} AS signals
+        f"""WITH pc AS (SELECT * FROM parcel_clusters WHERE list_contains(?::VARCHAR[], cluster_id)){signals_cte}
+        SELECT pc.cluster_id, p.parcel_seq, {fields}, {est} AS est_controlled_kg, {signals_col} AS signals
         FROM pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq {signals_join}
-        ORDER BY p.accepted_at, p.parcel_id""",
-        [cluster_id],
+        ORDER BY pc.cluster_id, p.accepted_at, p.parcel_id""",
+        [list(cluster_ids)],
     ).df()
+
+
+def _by_cluster(frame: pd.DataFrame, cluster_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """A frame of several clusters' rows as one frame per cluster (in the frame's order)."""
+    parts = {cid: part.drop(columns=["cluster_id"]).reset_index(drop=True)
+             for cid, part in frame.groupby("cluster_id", sort=False)}
+    empty = frame.drop(columns=["cluster_id"]).iloc[0:0]
+    return {cid: parts.get(cid, empty) for cid in cluster_ids}
 
 
 def cluster_parcel_rows(con: duckdb.DuckDBPyConnection, cluster_id: str, after_file_id: int,
@@ -134,19 +151,28 @@ def cluster_mentions(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.Data
 
     Before normalisation has run (a store whose clusters came from elsewhere) the mentions are
     the parcels' own fields as written, with no party resolved."""
+    return _mentions_frame(con, [cluster_id]).drop(columns=["cluster_id"])
+
+
+def cluster_mentions_of(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """`cluster_mentions` of several clusters, read in one query (the report draws dozens)."""
+    return _by_cluster(_mentions_frame(con, cluster_ids), cluster_ids)
+
+
+def _mentions_frame(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -> pd.DataFrame:
     if table_exists(con, "party_mentions"):
         return con.execute(
-            """SELECT m.mention_id, m.parcel_seq, m.parcel_id, m.role, m.name_raw, m.name_norm, m.phone_raw, m.phone_e164,
-            m.account_norm, m.id_number_norm, m.address_raw, m.address_key, m.address_unit, m.country, m.entity_id,
-            p.acceptance_point
+            """SELECT pc.cluster_id, m.mention_id, m.parcel_seq, m.parcel_id, m.role, m.name_raw, m.name_norm, m.phone_raw,
+            m.phone_e164, m.account_norm, m.id_number_norm, m.address_raw, m.address_key, m.address_unit, m.country,
+            m.entity_id, p.acceptance_point
             FROM parcel_clusters pc JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq
             JOIN parcels p ON p.parcel_seq = pc.parcel_seq
-            WHERE pc.cluster_id = ? ORDER BY m.mention_id""",
-            [cluster_id],
+            WHERE list_contains(?::VARCHAR[], pc.cluster_id) ORDER BY pc.cluster_id, m.mention_id""",
+            [list(cluster_ids)],
         ).df()
     return con.execute(
         f"""WITH written AS (
-            SELECT p.parcel_seq * 2 + r.receiver AS mention_id, p.parcel_seq, p.parcel_id,
+            SELECT pc.cluster_id, p.parcel_seq * 2 + r.receiver AS mention_id, p.parcel_seq, p.parcel_id,
                    CASE WHEN r.receiver = 1 THEN 'receiver' ELSE 'sender' END AS role,
                    CASE WHEN r.receiver = 1 THEN p.receiver_name ELSE p.sender_name END AS name_raw,
                    NULL::VARCHAR AS name_norm,
@@ -159,9 +185,9 @@ def cluster_mentions(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.Data
                    CASE WHEN r.receiver = 1 THEN p.dest_country ELSE p.origin_country END AS country,
                    NULL::BIGINT AS entity_id, p.acceptance_point
             FROM parcel_clusters pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq, (VALUES (0), (1)) r(receiver)
-            WHERE pc.cluster_id = ?)
-        SELECT {_MENTION_COLUMNS} FROM written ORDER BY mention_id""",
-        [cluster_id],
+            WHERE list_contains(?::VARCHAR[], pc.cluster_id))
+        SELECT cluster_id, {_MENTION_COLUMNS} FROM written ORDER BY cluster_id, mention_id""",
+        [list(cluster_ids)],
     ).df()
 
 

@@ -276,11 +276,11 @@ def _environment() -> Environment:
     return env
 
 
-def pictures(con, cluster: dict) -> dict:
-    """The cluster's network and timeline, drawn as the dashboard and the evidence pack draw them."""
-    cid = cluster["cluster_id"]
-    g, dropped = network.trim(network.cluster_network(read.cluster_mentions(con, cid)), MAX_GRAPH_NODES)
-    points, labels = timeline.points_of(timeline.running_total(read.cluster_parcels(con, cid), cluster.get("est_controlled_kg")))
+def pictures(cluster: dict, mentions, parcels) -> dict:
+    """The cluster's network and timeline (from its mentions and parcels, as the read model gives
+    them), drawn as the dashboard and the evidence pack draw them."""
+    g, dropped = network.trim(network.cluster_network(mentions), MAX_GRAPH_NODES)
+    points, labels = timeline.points_of(timeline.running_total(parcels, cluster.get("est_controlled_kg")))
     return {
         "network": Markup(network.network_svg(g)),
         "network_nodes": g.number_of_nodes() + dropped,
@@ -291,7 +291,9 @@ def pictures(con, cluster: dict) -> dict:
 
 def render_page(con, facts: dict) -> str:
     """The report's index.html from the facts of `gather`."""
-    drawn = {d["cluster"]["cluster_id"]: pictures(con, d["cluster"]) for d in facts["details"]}
+    ids = [d["cluster"]["cluster_id"] for d in facts["details"]]
+    mentions, parcels = read.cluster_mentions_of(con, ids), read.cluster_parcels_of(con, ids)
+    drawn = {cid: pictures(d["cluster"], mentions[cid], parcels[cid]) for cid, d in zip(ids, facts["details"])}
     return _environment().get_template("report.html.j2").render(facts=facts, pictures=drawn,
                                                                 legend=Markup(network.legend_html()))
 
