@@ -17,7 +17,7 @@ import pytest
 
 from linker import store
 from tests.conftest import parcel
-from tests.test_score import T0, analyse, cluster_of, noise_rows, ring_rows
+from tests.test_score import SURNAMES, T0, analyse, cluster_of, noise_rows, ring_rows
 
 COUNTRIES = ["US", "DE", "FR", "GB", "JP", "KR", "AU", "CA", "NL", "ES", "IT", "PL"]
 FIRST = ["Anna", "John", "Maria", "Peter", "Lena", "Tom", "Sara", "Paul", "Eva", "Mark", "Nina", "Olga"]
@@ -138,6 +138,29 @@ def test_a_ring_at_a_forwarding_warehouse_does_not_swallow_the_other_customers(t
     cluster = cluster_of(db, "RING00000")
     assert cluster["flagged"] and cluster["parcels"] == 24
     assert all(cluster_of(db, f"CUST{k:04d}") is None for k in range(6))
+
+
+def test_two_rings_writing_a_warehouse_without_their_codes_are_not_joined_by_it(tmp_path):
+    # Two operations ship to two customers of one forwarding warehouse; some labels leave out
+    # the customer code and write only the warehouse's own number ("Warehouse 3"). That address
+    # belongs to the warehouse and all its customers: it must not make the two one operation.
+    rows = []
+    for prefix, suite, n_recruit in (("WA", "4410", 0), ("WB", "5521", 1)):
+        ring = ring_rows(prefix, suite=suite, account=f"ALIPAY-{prefix}")
+        for k, row in enumerate(ring):
+            row["sender_name"] = f"{SURNAMES[(k + 5 * n_recruit) % 10]} {prefix} {k % 6}"
+            row["sender_phone"] = f"139{n_recruit}00{k % 6:05d}"
+            row["sender_id_number"] = f"{n_recruit}{k % 6:017d}"
+            row["sender_address"] = f"赣州市章贡区{prefix}路{k % 6 + 1}号"
+            row["receiver_name"] = ("Aibek Nurlanov", "Dmitry Orlov")[n_recruit]
+            row["receiver_phone"] = f"+7 701 555 00{n_recruit + 10}"
+            if k % 3 == 0:
+                row["receiver_address"] = "Forwarding Hub, 12 Tole Bi St, Warehouse 3, Almaty"
+        rows += ring
+    db = analyse(tmp_path, rows + warehouse_customers() + noise_rows(50))
+    a, b = cluster_of(db, "WA00000"), cluster_of(db, "WB00000")
+    assert a["flagged"] and b["flagged"]
+    assert a["cluster_id"] != b["cluster_id"] and a["parcels"] == b["parcels"] == 24
 
 
 def test_unidentified_goods_of_a_cluster_count_as_the_commodity_its_other_parcels_name(tmp_path):

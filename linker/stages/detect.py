@@ -421,7 +421,11 @@ def _warehouse_shared(con: duckdb.DuckDBPyConnection, min_units: int) -> None:
     customer codes behind one street address (at least `min_units` receiver units), not by a
     list of names. At a warehouse, a parcel can join an operation only through its own customer
     code (the address node with that unit); cut are:
-    - the warehouse's street address without a customer code;
+    - the warehouse's street address without a customer code, and with a unit that is not one
+      ("sklad No. 8", "Warehouse 3": the warehouse's own number) where the place has at least
+      `min_units` customer codes of four digits or more: every customer who leaves the code
+      out writes it, so it would join strangers' operations (a flat's number at a block of
+      flats, where units are short, is not cut);
     - every receiver party and phone used there with two or more customer codes: the desk's
       phone, the warehouse's own name written as the receiver, a party that resolution merged
       across customers. A customer's own phone and name, used with its one code, still link.
@@ -433,6 +437,11 @@ def _warehouse_shared(con: duckdb.DuckDBPyConnection, min_units: int) -> None:
             SELECT address_key FROM party_mentions
             WHERE role = 'receiver' AND address_key IS NOT NULL AND address_key <> '' AND address_unit IS NOT NULL
             GROUP BY address_key HAVING count(DISTINCT address_unit) >= {int(min_units)}
+        ), coded AS (
+            SELECT address_key FROM party_mentions
+            WHERE role = 'receiver' AND address_key IS NOT NULL AND address_key <> ''
+              AND length(regexp_replace(coalesce(address_unit, ''), '[^0-9]', '', 'g')) >= 4
+            GROUP BY address_key HAVING count(DISTINCT {customer_code_sql('address_unit')}) >= {int(min_units)}
         ), uses AS (
             SELECT m.address_key, m.address_unit, u.kind, u.key
             FROM party_mentions m JOIN warehouses w USING (address_key)
@@ -443,6 +452,10 @@ def _warehouse_shared(con: duckdb.DuckDBPyConnection, min_units: int) -> None:
         HAVING count(DISTINCT {customer_code_sql('address_unit')}) >= 2
         UNION
         SELECT 'address', address_key || '#' FROM warehouses
+        UNION
+        SELECT 'address', m.address_key || '#' || coalesce(m.address_unit, '')
+        FROM party_mentions m JOIN coded USING (address_key)
+        WHERE length(regexp_replace(coalesce(m.address_unit, ''), '[^0-9]', '', 'g')) < 4
         """
     )
 
