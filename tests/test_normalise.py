@@ -704,3 +704,15 @@ def test_linker_ingest_and_run_store_one_e164_per_number_of_nine_countries(tmp_p
     assert {p: v for p, v in stored.items() if p not in ambiguous} == {p: f"{e}|true" for p, e in expected.items() if p not in ambiguous}
     nodes = {k for (k,) in con.execute("SELECT key FROM graph_nodes WHERE kind = 'phone'").fetchall()}
     assert {e for p, e in expected.items() if p not in ambiguous} <= nodes
+
+
+def test_with_linker_sql_profile_set_each_statement_of_normalisation_is_timed_to_the_file(tmp_path, monkeypatch):
+    import json
+
+    profile = tmp_path / "sql-profile.jsonl"
+    monkeypatch.setenv("LINKER_SQL_PROFILE", str(profile))
+    con = _store(tmp_path, [parcel(parcel_id="P1", sender_name="张伟"), parcel(parcel_id="P2")])
+    build_party_mentions(con)
+    lines = [json.loads(line) for line in profile.read_text(encoding="utf-8").splitlines()]
+    assert lines and all(line["seconds"] >= 0 and line["statement"] for line in lines)
+    assert any(line["python_udf"] for line in lines) and not all(line["python_udf"] for line in lines)

@@ -8,6 +8,9 @@ This is also the place for what is particular to DuckDB's dialect among the stag
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -38,16 +41,29 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
 def execute_script(con: duckdb.DuckDBPyConnection, script: str) -> None:
     """Run the statements of `script` in order. Those that call a Python UDF run on one
     DuckDB thread: several threads calling Python only contend for its interpreter lock,
-    which made them several times slower than one."""
+    which made them several times slower than one.
+
+    With `LINKER_SQL_PROFILE=FILE` in the environment, each statement's seconds are appended
+    to FILE as a JSON line (seconds, whether it calls Python, the statement's first 300
+    characters): where a slow run spends its time, for `bench/` and operators."""
+    profile = os.environ.get("LINKER_SQL_PROFILE")
     for statement in script.split(";\n"):
         if not statement.strip():
             continue
-        if "linker_" not in statement:
+        started = time.perf_counter()
+        udf = "linker_" in statement
+        if not udf:
             con.execute(statement)
-            continue
-        threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-        con.execute("SET threads = 1")
-        try:
-            con.execute(statement)
-        finally:
-            con.execute(f"SET threads = {int(threads)}")
+        else:
+            threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+            con.execute("SET threads = 1")
+            try:
+                con.execute(statement)
+            finally:
+                con.execute(f"SET threads = {int(threads)}")
+        if profile:
+            code = " ".join(line for line in statement.splitlines() if not line.strip().startswith("--"))
+            record = {"seconds": round(time.perf_counter() - started, 3), "python_udf": udf,
+                      "statement": " ".join(code.split())[:300]}
+            with open(profile, "a", encoding="utf-8") as out:
+                out.write(json.dumps(record) + "\n")
