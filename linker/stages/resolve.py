@@ -1283,9 +1283,12 @@ def write_households(con: duckdb.DuckDBPyConnection) -> str:
     g.add_edges_from(pairs)
     rows = sorted((int(e), int(min(comp))) for comp in nx.connected_components(g) for e in comp)
     con.execute("CREATE TABLE IF NOT EXISTS party_households (entity_id BIGINT, household_id BIGINT)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _households_new (entity_id BIGINT, household_id BIGINT)")
-    if rows:
-        con.executemany("INSERT INTO _households_new VALUES (?, ?)", rows)
+    # One Arrow table, not executemany (a row-by-row insert: 7 s for the households of 1M parcels).
+    columns = list(zip(*rows)) if rows else [[], []]
+    con.register("_households_arrow", pa.table({"entity_id": pa.array(columns[0], pa.int64()),
+                                                "household_id": pa.array(columns[1], pa.int64())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE _households_new AS SELECT * FROM _households_arrow")
+    con.unregister("_households_arrow")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _households_moved AS
         SELECT DISTINCT entity_id FROM (
