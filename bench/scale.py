@@ -30,6 +30,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -71,6 +72,32 @@ def step(cmd: list[str], env: dict | None = None) -> dict:
     return r
 
 
+class SpillWatcher:
+    """The largest size DuckDB's spill folder (`<store>.tmp`) reached while a step ran, polled
+    every second: what the disk must hold beside the store when the work exceeds memory."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.peak_mb = folder, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(1.0):
+            try:
+                size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
+            except OSError:  # not there (nothing spilled) or a file removed while read
+                continue
+            self.peak_mb = max(self.peak_mb, round(size / 2**20))
+
+    def __enter__(self) -> "SpillWatcher":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def world(n: int, seed: int, fmt: str, lookalikes: float) -> Path:
     folder = OUT / "scale"
     folder.mkdir(parents=True, exist_ok=True)
@@ -93,11 +120,21 @@ def bench(n: int, seed: int, fmt: str, lookalikes: float, keep: bool, profile: b
     work = OUT / "scale" / f"store_{n}_{seed}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    try:
+        return _bench_in(n, src, work, fmt, profile)
+    finally:
+        if not keep:  # also when a step failed: a 5M store and its spill files are tens of GB
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _bench_in(n: int, src: Path, work: Path, fmt: str, profile: bool) -> dict:
     db = work / "store.duckdb"
     row = {"parcels": n, "format": fmt}
     row["ingest"] = step(_linker("ingest", str(src), "--db", str(db)))
     sql_profile = work / "sql-profile.jsonl"
-    row["run"] = step(_linker("run", "--db", str(db)), env={"LINKER_SQL_PROFILE": str(sql_profile)} if profile else None)
+    with SpillWatcher(db.with_name(db.name + ".tmp")) as spill:
+        row["run"] = step(_linker("run", "--db", str(db)), env={"LINKER_SQL_PROFILE": str(sql_profile)} if profile else None)
+    row["run"]["spill_peak_mb"] = spill.peak_mb
     if profile:
         statements = [json.loads(line) for line in sql_profile.read_text(encoding="utf-8").splitlines()]
         row["slowest_sql"] = sorted(statements, key=lambda r: -r["seconds"])[:12]
@@ -116,8 +153,6 @@ def bench(n: int, seed: int, fmt: str, lookalikes: float, keep: bool, profile: b
         row[k].pop("stderr", None)
     row["total_s"] = round(sum(row[k]["seconds"] for k in ("ingest", "run", "export")), 1)
     row["peak_mb"] = max(row[k]["peak_rss_mb"] for k in ("ingest", "run", "export"))
-    if not keep:
-        shutil.rmtree(work, ignore_errors=True)
     return row
 
 
@@ -139,6 +174,8 @@ def print_row(r: dict) -> None:
         s = r[k]
         print(f"  {k:<10}{s['seconds']:>9.1f}{s['cpu_seconds']:>9.1f}{s['peak_rss_mb']:>9,}"
               f"{n / max(s['seconds'], 1e-9):>11,.0f}{s['load']:>7.2f}")
+    if r["run"].get("spill_peak_mb"):
+        print(f"  run spilled up to {r['run']['spill_peak_mb']:,} MB to {'<store>.tmp'}")
     print(f"  {'total':<10}{r['total_s']:>9.1f}{'':>9}{r['peak_mb']:>9,}{n / max(r['total_s'], 1e-9):>11,.0f}")
     stages = r["stages"]
     if stages:
