@@ -7,7 +7,9 @@ parcels are the history, the next N are one night. For each night size N:
 - nightly:  copy of the prepared store (history loaded and analysed), `run_nightly` with the
             night's file added to the incoming folder (ingest only the new file, analyse,
             publish a snapshot, write the report);
-- full:     a fresh store, `run_nightly` over history + night (load everything, analyse, ...);
+- full:     a fresh store given the prepared store's entity-resolution model (as `linker run
+            --full` keeps a store's model), `run_nightly` over history + night (load
+            everything, analyse, ...);
 - re-run:   the same night again on the nightly store (no new file: ingest skips, no analysis).
 
 Prints seconds per step (ingest, analyse, publish, report) and the ratio full / nightly.
@@ -145,6 +147,27 @@ def compare(a: Path, b: Path) -> dict:
     return out
 
 
+def seed_model(source: Path, target: Path) -> None:
+    """Give the fresh store of the full arm the entity-resolution model the nightly store keeps
+    (`er_model`, `er_model_info`), so that both resolve with one model, as `linker run --full`
+    on an existing store does: without it the full arm estimated a model of its own, and the
+    rows that differed between the stores measured two models, not the incremental path."""
+    code = (
+        "import sys\n"
+        "from linker import store\n"
+        "from linker.stages.resolve import MODEL_DDL\n"
+        "from linker.store.sql import literal\n"
+        "src, dst = sys.argv[1:3]\n"
+        "con = store.connect(dst)\n"
+        "con.execute(MODEL_DDL)\n"
+        "con.execute(f'ATTACH {literal(src)} AS prepared (READ_ONLY)')\n"
+        "con.execute('INSERT INTO er_model SELECT * FROM prepared.er_model')\n"
+        "con.execute('INSERT INTO er_model_info SELECT * FROM prepared.er_model_info')\n"
+        "con.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(source), str(target)], check=True, cwd=ROOT)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", type=int, default=1_000_000)
@@ -182,6 +205,7 @@ def main() -> None:
         (full / "incoming").mkdir(parents=True)
         os.link(history, full / "incoming" / history.name)
         os.link(night_file, full / "incoming" / night_file.name)
+        seed_model(prepared / "store.duckdb", full / "store.duckdb")
         r_full = nightly(full / "store.duckdb", full / "incoming", full / "reports", "2026-01-02")
         show("full", r_full)
         diff = compare(inc / "store.duckdb", full / "store.duckdb")
