@@ -404,10 +404,15 @@ def _attach_context_sql(cfg: dict, prefix: str, gp: str) -> str:
         """
 
 
+def _unit_digits_sql(unit: str) -> str:
+    """SQL for the digits of a unit ('' for none): a customer code has four or more."""
+    return f"regexp_replace(coalesce({unit}, ''), '[^0-9]', '', 'g')"
+
+
 def customer_code_sql(unit: str) -> str:
     """SQL for a unit as a customer code: its digits where it has four or more ("US67381",
     "#US-67381" and "Suite 67381" are one warehouse customer), else the unit as it is."""
-    digits = f"regexp_replace(coalesce({unit}, ''), '[^0-9]', '', 'g')"
+    digits = _unit_digits_sql(unit)
     return f"CASE WHEN length({digits}) >= 4 THEN {digits} ELSE {unit} END"
 
 
@@ -440,7 +445,7 @@ def _warehouse_shared(con: duckdb.DuckDBPyConnection, min_units: int) -> None:
         ), coded AS (
             SELECT address_key FROM party_mentions
             WHERE role = 'receiver' AND address_key IS NOT NULL AND address_key <> ''
-              AND length(regexp_replace(coalesce(address_unit, ''), '[^0-9]', '', 'g')) >= 4
+              AND length({_unit_digits_sql('address_unit')}) >= 4
             GROUP BY address_key HAVING count(DISTINCT {customer_code_sql('address_unit')}) >= {int(min_units)}
         ), uses AS (
             SELECT m.address_key, m.address_unit, u.kind, u.key
@@ -455,7 +460,7 @@ def _warehouse_shared(con: duckdb.DuckDBPyConnection, min_units: int) -> None:
         UNION
         SELECT 'address', m.address_key || '#' || coalesce(m.address_unit, '')
         FROM party_mentions m JOIN coded USING (address_key)
-        WHERE length(regexp_replace(coalesce(m.address_unit, ''), '[^0-9]', '', 'g')) < 4
+        WHERE length({_unit_digits_sql('m.address_unit')}) < 4
         """
     )
 
