@@ -256,7 +256,8 @@ def test_a_hangul_name_is_read_as_latin_labels_write_it_family_name_then_given_n
     assert normalise_name("김민수") == "kim min su"  # minsu, then split as run-together pinyin is
     assert similarity("김민수", "Kim Min-su") >= 0.88
     # the family name in its passport spelling, other latin spellings read as it
-    assert name_key(normalise_name("이지호")) == name_key(normalise_name("Ji-ho Rhee")) == "jiho lee"
+    # (jiho: ji ho, syllables of pinyin and of Hong Kong romanisation, like "Ji Ho")
+    assert name_key(normalise_name("이지호")) == name_key(normalise_name("Ji-ho Rhee")) == name_key(normalise_name("Ji Ho Lee")) == "ho ji lee"
     assert name_key(normalise_name("장 도윤")) == name_key(normalise_name("JANG DO-YUN"))
     assert name_key(normalise_name("남궁민수")) == name_key(normalise_name("Namgung Minsu"))
     assert similarity("박영희", "Young-hee Pak") >= 0.75
@@ -270,6 +271,41 @@ def test_a_kanji_name_also_has_its_japanese_and_a_hanzi_name_its_wade_giles_read
         assert name_key(normalise_name(latin)) in name_readings(kanji).split("|")
         assert name_key(normalise_name(latin)) != name_key(normalise_name(kanji))
     assert name_readings("Yui Nakamura") is None and name_readings("杭州顺发磁性玩具有限公司") is None
+
+
+def test_a_chinese_name_also_has_its_cantonese_reading_and_its_family_name_as_the_south_spells_it():
+    # Hong Kong writes Cantonese (Hong Kong Government romanisation), Singapore and Malaysia the
+    # family name in Hokkien, Teochew or Cantonese with the given name often in pinyin
+    for hanzi, latin in (("吳志強", "NG Chi-keung"), ("劉詠詩", "Lau Wing Sze"), ("陳大文", "Chan Tai Man"),
+                         ("黃俊傑", "Wong Chun Kit"), ("陈丽华", "Tan Li Hua"), ("张伟明", "Teo Weiming"),
+                         ("黄俊杰", "Ooi Jun Jie"), ("吴志强", "Goh Zhi Qiang")):
+        assert name_key(normalise_name(latin)) in name_readings(hanzi).split("|"), (hanzi, latin)
+        assert name_key(normalise_name(latin)) != name_key(normalise_name(hanzi))
+    # another person is not one of them: the given name differs in every reading
+    assert name_key(normalise_name("Ng Mei Ling")) not in name_readings("吳志強").split("|")
+
+
+def test_a_given_name_run_together_or_hyphenated_in_hong_kong_romanisation_is_split_like_pinyin():
+    for written in ("Lam Ho-yin", "Lam Hoyin", "LAM Ho Yin"):
+        assert key(written) == "ho lam yin"
+    assert key("Li KokWai") == key("Li Kok Wai") and key("Tse Hoi-lam") == key("Hoi Lam Tse")
+    # a word that is not made of syllables stays whole
+    assert key("Bartholomew Smith") == "bartholomew smith"
+
+
+def test_a_name_with_a_patronymic_also_reads_as_labels_write_it_without():
+    for full, short in (("Алексеев Дмитрий Андреевич", "ALEKSEEV Dmitriy"), ("SEMYONOVA SVETLANA IVANOVNA", "Semyonova Svetlana"),
+                        ("Савченко Ірина Петрівна", "Iryna Savchenko")):
+        readings = (name_readings(full) or "").split("|")
+        assert any(similarity_of_keys(r, key(short)) >= 0.88 for r in readings), (full, readings)
+    # a name of two words keeps both, even when one ends like a patronymic (a Belarusian family name)
+    assert "anna" not in (name_readings("Anna Lukashevich") or "").split("|")
+
+
+def similarity_of_keys(a: str, b: str) -> float:
+    from rapidfuzz import fuzz
+
+    return fuzz.ratio(a, b) / 100
 
 
 def test_a_customer_code_written_into_a_name_is_not_a_word_of_it():

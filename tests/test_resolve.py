@@ -304,3 +304,34 @@ def test_a_customer_code_written_into_the_name_is_the_unit_where_the_address_has
     ]
     r = _receivers(_resolved(tmp_path, rows))
     assert r["L1"] == r["L2"] != r["L3"]
+
+
+def test_a_hong_kong_or_singapore_consignee_in_hanzi_and_in_its_own_romanisation_is_one_party(tmp_path):
+    # the same flat and phone; the latin labels spell the name in Cantonese (Hong Kong) or with
+    # a Hokkien family name (Singapore), which pinyin never meets
+    def to(pid, name, phone, address):
+        return parcel(parcel_id=pid, receiver_name=name, receiver_phone=phone, receiver_address=address)
+    hk, sg = "Flat 12, 22 Hennessy Road, Kowloon, Hong Kong", "Blk 865 Tampines Street 11 #48, Singapore 018956"
+    rows = FILLER + [
+        to("H1", "吳志強", "+852 9123 4567", "九龍軒尼詩道22號12室"), to("H2", "NG Chi-keung", "+852 9123 4567", hk),
+        to("H3", "Ng Mei Ling", "+852 9123 4567", hk),  # another person of the flat
+        to("S1", "陈丽华", "+65 9123 4567", sg), to("S2", "Tan Li Hua", "+65 9123 4567", sg),
+    ]
+    r = _receivers(_resolved(tmp_path, rows))
+    assert r["H1"] == r["H2"] != r["H3"]
+    assert r["S1"] == r["S2"]
+
+
+def test_namesakes_at_the_same_number_of_two_streets_of_one_city_stay_apart(tmp_path):
+    # token-set similarity rates "Calle de Serrano 44, 08001 Barcelona" close to "Calle de Alcala
+    # 44, 08001 Barcelona" (all but one word in common); another street is at most a similar place
+    def to(pid, address, phone=""):
+        return parcel(parcel_id=pid, receiver_name="Lucia Martinez", receiver_phone=phone, receiver_address=address)
+    rows = FILLER + [
+        to("M1", "Calle de Serrano 44, 08001 Barcelona, Spain"), to("M2", "Calle de Alcala 44, 08001 Barcelona, Spain"),
+        # the same woman with her place written without postcode and country is still one
+        to("M3", "Calle de Serrano 44, Barcelona"),
+    ]
+    r = _receivers(_resolved(tmp_path, rows))
+    assert r["M1"] != r["M2"]
+    assert r["M1"] == r["M3"]

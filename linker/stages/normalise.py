@@ -78,6 +78,7 @@ _MAX_SYLLABLE = max(map(len, SYLLABLES))
 COMPANY_GLOSSARY: dict[str, str] = _GLOSSARY["trades"]
 ENGLISH_VARIANTS: dict[str, str] = _GLOSSARY["english"]
 KOREAN_SURNAMES: dict[str, str] = _NAMES["korean"]["surnames"]
+SURNAME_SPELLINGS: dict[str, list[str]] = _NAMES["chinese"]["surname_spellings"]
 JAPANESE_SURNAMES = tuple(sorted(_NAMES["japanese"]["surnames"], key=len, reverse=True))
 # latin spellings read as another: the glossary's English spellings, Korean family names
 NAME_SPELLINGS: dict[str, str] = {**_NAMES["korean"]["spellings"], **ENGLISH_VARIANTS}
@@ -166,6 +167,13 @@ def _opencc():
     import opencc
 
     return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=None)
+def _opencc_s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
 
 
 @lru_cache(maxsize=None)
@@ -286,10 +294,33 @@ def _pinyin(hanzi: str) -> list[str]:
     return list(_pinyin_cached(hanzi))
 
 
+@lru_cache(maxsize=1)
+def cantonese_readings() -> dict[str, list[str]]:
+    """Each hanzi's Hong Kong Government Cantonese romanisation, the spelling of Hong Kong
+    identity cards, street names and labels (the `cantonese-romanisation` package's table, in
+    traditional characters; its more usual spelling first): 陳 chan, 志 chi, 強 keung."""
+    import json
+    import pkgutil
+
+    return json.loads(pkgutil.get_data("cantoroman", "data/charToRoman.json"))
+
+
+@lru_cache(maxsize=1)
+def _name_syllables() -> frozenset[str]:
+    """Syllables a run-together given name is split into: pinyin and Hong Kong romanisation
+    (Ho-yin, Hoyin and Ho Yin are one name, as Wei-ming, Weiming and Wei Ming are)."""
+    cantonese = {s for spellings in cantonese_readings().values() for s in spellings}
+    # with a vowel: the syllabic nasals (m, ng) would cut Arabic consonant skeletons (ahmd)
+    return SYLLABLES | {s for s in cantonese if s.isalpha() and re.search("[aeiouy]", s)}
+
+
 @lru_cache(maxsize=1 << 16)
-def split_syllables(token: str) -> tuple[str, ...]:
+def split_syllables(token: str, names: bool = False) -> tuple[str, ...]:
     """Split a run-together latin word into pinyin syllables when it is made of them only
-    ("weiming" -> wei ming, "shenzhen" -> shen zhen); any other word is returned whole.
+    ("weiming" -> wei ming, "shenzhen" -> shen zhen); any other word is returned whole. For a
+    name (`names`), a word that is not pinyin is split into two syllables of pinyin or Hong Kong
+    romanisation when it is made of two (a Hong Kong given name: "hoyin" -> ho yin, "kokwai" ->
+    kok wai); not into more, which would cut names of other languages (chaiphon, huseyin).
 
     Hanzi are transliterated one syllable per character, while a person writes "Weiming" or
     "Wei Ming" as they please; splitting both sides the same way makes them meet. Longest
@@ -300,6 +331,9 @@ def split_syllables(token: str) -> tuple[str, ...]:
     if len(token) < 4 or not token.isascii() or not token.isalpha():
         return (token,)
     parts = _split_all(token)
+    if names and len(parts) == 1:
+        two = _split_all(token, True)
+        parts = two if len(two) == 2 else parts
     # A given name or a brand is up to three syllables (Weiming, Huifengda); four or more run
     # together are a family and given name only after a common family name (Ouyangxiaoming).
     # Other long words that happen to be made of syllables (takahashi, madeleine) stay whole.
@@ -319,15 +353,17 @@ tan wu dai mo kong xiang chang kang ou ouyang situ shangguan zhuge
 
 
 @lru_cache(maxsize=1 << 16)
-def _split_all(token: str) -> tuple[str, ...]:
+def _split_all(token: str, names: bool = False) -> tuple[str, ...]:
     """The syllables of a run-together word, or the word whole when it is not made of them."""
+    syllables = _name_syllables() if names else SYLLABLES
+    longest = max(map(len, syllables)) if names else _MAX_SYLLABLE
 
     @lru_cache(maxsize=None)
     def rest(i: int) -> tuple[str, ...] | None:
         if i == len(token):
             return ()
-        for j in range(min(len(token), i + _MAX_SYLLABLE), i, -1):
-            if token[i:j] in SYLLABLES and (i == 0 or token[i] not in "aeo"):
+        for j in range(min(len(token), i + longest), i, -1):
+            if token[i:j] in syllables and (i == 0 or token[i] not in "aeiou"):
                 tail = rest(j)
                 if tail is not None:
                     return (token[i:j],) + tail
@@ -418,7 +454,7 @@ def name_words(token: str) -> tuple[str, ...]:
     syllables when it is run-together pinyin ("weiming" -> wei ming)."""
     out: list[str] = []
     for word in NAME_SPELLINGS.get(token, token).split():
-        out.extend(split_syllables(word))
+        out.extend(split_syllables(word, names=True))
     return tuple(out)
 
 
@@ -595,11 +631,57 @@ def _given_name_readings(tokens: tuple[str, ...]) -> list[str]:
     return out
 
 
+# An East Slavic patronymic (Andreevich, Ivanovna, Petrivna, Olehovych): labels leave it out.
+PATRONYMIC_RE = r"^[a-z]{3,}(ovich|evich|ovna|evna|ichna|ovych|evych|ivna)$"
+_PATRONYMIC = re.compile(PATRONYMIC_RE)
+
+
+def _without_patronymic(tokens: tuple[str, ...]) -> list[str]:
+    """A name of three words or more without a word that is a patronymic (never the first):
+    Алексеев Дмитрий Андреевич -> alekseev dmitriy, as "ALEKSEEV Dmitry" is written."""
+    if len(tokens) < 3:
+        return []
+    return [_reading_key(list(tokens[:i]) + list(tokens[i + 1:]))
+            for i in range(1, len(tokens)) if _PATRONYMIC.match(tokens[i])]
+
+
 @lru_cache(maxsize=1 << 14)
 def _wade_giles(char: str) -> str:
     """One hanzi in Wade-Giles without its marks (pypinyin: 傑 chieh, 俊 chün -> chun)."""
     read = lazy_pinyin(char, style=Style.WADEGILES, errors="ignore")
     return read[0].replace("v", "u").replace("'", "").replace("\u2019", "") if read else ""
+
+
+def _hk_spellings(spellings: list[str]) -> list[str]:
+    """The Hong Kong Government spellings of one character's readings: the table also lists
+    forms with the initials of Jyutping and Yale (ji, jeung, gwok, ga, daai, bau) that identity
+    cards write chi, cheung, kwok, ka, tai, pau; those go where another form is left."""
+    return [s for s in spellings if not s.startswith(("j", "g", "d", "b"))] or spellings
+
+
+@lru_cache(maxsize=1 << 16)
+def _southern_readings(chars: str) -> tuple[str, ...]:
+    """Readings of a Chinese person's name (two to four hanzi) as Hong Kong, Singapore and
+    Malaysia write it: the whole name in Hong Kong Government Cantonese romanisation (吳志強 Ng
+    Chi Keung; a character's usual spelling, and the given name also in its other one: 劉詠詩 Lau
+    Wing Si / Lau Wing Sze), and the family name in its southern spellings (names.toml
+    [chinese.surname_spellings]) with the given name in pinyin (陈丽华 Tan Li Hua, 张伟明 Teo Wei
+    Ming). As name keys (see `_reading_key`)."""
+    simplified = to_simplified(chars)
+    family = 2 if len(chars) >= 3 and (simplified[:2] in SURNAMES or simplified[:2] in SURNAME_SPELLINGS) else 1
+    table = cantonese_readings()
+    spellings = [_hk_spellings(table.get(ch) or []) for ch in _opencc_s2t().convert(simplified)]
+    words: list[list[str]] = []
+    if len(spellings) == len(chars) and all(spellings):
+        usual = [s[0] for s in spellings]
+        words.append(["".join(usual[:family])] + usual[family:])
+        other = usual[:family] + [s[-1] for s in spellings[family:]]
+        if other != usual:
+            words.append(["".join(other[:family])] + other[family:])
+    given = _pinyin(simplified[family:])
+    if given:
+        words.extend([spelling] + given for spelling in SURNAME_SPELLINGS.get(simplified[:family], ()))
+    return tuple(dict.fromkeys(k for k in map(_reading_key, words) if k))
 
 
 @lru_cache(maxsize=1 << 17)
@@ -612,13 +694,16 @@ def name_readings(raw: str | None) -> str | None:
     the given name run together as Taiwan writes it (王俊傑 -> wang chunchieh). The name key keeps the Mandarin pinyin; a comparison takes the best of the
     readings of either side, so 中村 結衣 meets Yui Nakamura and 楊怡君 YANG Yi-Chun. A name in
     latin has the readings of its short given names written out (Mike Lewis: michael lewis,
-    see `given_name_forms`)."""
+    see `given_name_forms`) and, with a patronymic, the name without it (Semyonova Svetlana
+    Ivanovna: semyonova svetlana). A Chinese name also has its Cantonese reading and its family
+    name as the south spells it (`_southern_readings`)."""
     if raw is None:
         return None
     text = unicodedata.normalize("NFKC", raw).strip()
     if not _HAN_CHAR.search(text):
         primary = name_key(normalise_name(raw))
-        out = list(dict.fromkeys(r for r in _given_name_readings(_name_tokens(raw)) if r and r != primary))
+        tokens = _name_tokens(raw)
+        out = list(dict.fromkeys(r for r in _given_name_readings(tokens) + _without_patronymic(tokens) if r and r != primary))
         return "|".join(out) or None
     if not _HAN_OR_KANA_NAME.fullmatch(text):
         return None
@@ -642,6 +727,9 @@ def name_readings(raw: str | None) -> str | None:
         wade = [_wade_giles(ch) for ch in chars]
         if all(wade):
             readings.append(_reading_key(["".join(wade[:family]), "".join(wade[family:])]))
+    # Cantonese, and family names as the south and the Chinese abroad spell them
+    if not _KANA.search(run) and len(han) == 1 and 2 <= len(han[0]) <= 4:
+        readings.extend(_southern_readings(han[0]))
     out = list(dict.fromkeys(r for r in readings if r and r != primary))
     return "|".join(out) or None
 
@@ -1355,7 +1443,8 @@ def normaliser_version() -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for path in sorted(DATA_DIR.glob("*.toml")) + [DATA_DIR / "pinyin_syllables.txt"]:
         digest.update(path.read_bytes())
-    for package in ("phonenumbers", "pypinyin", "anyascii", "jieba", "opencc", "pythainlp", "pykakasi", "nicknames"):
+    for package in ("phonenumbers", "pypinyin", "anyascii", "jieba", "opencc", "pythainlp", "pykakasi", "nicknames",
+                    "cantonese-romanisation"):
         try:
             digest.update(f"{package}={md.version(package)};".encode())
         except md.PackageNotFoundError:
@@ -1397,7 +1486,9 @@ def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
     # names with a short given name get their readings in Python (see name_readings)
     short = sorted(given_name_forms())
     con.execute("CREATE OR REPLACE TEMP TABLE nm_alt AS SELECT input, NULL::VARCHAR AS alt FROM nm_out "
-                "WHERE list_has_any(string_split(norm, ' '), ?::VARCHAR[])", [short])
+                "WHERE list_has_any(string_split(norm, ' '), ?::VARCHAR[]) "
+                "OR (len(string_split(norm, ' ')) >= 3 AND regexp_matches(norm, ?))",
+                [short, PATRONYMIC_RE.replace("^", "(^| )").replace("$", "( |$)")])
     inputs = [r[0] for r in con.execute("SELECT input FROM nm_alt ORDER BY input").fetchall()]
     if inputs:
         con.execute("CREATE OR REPLACE TEMP TABLE nm_alt AS SELECT unnest(?::VARCHAR[]) AS input, unnest(?::VARCHAR[]) AS alt",

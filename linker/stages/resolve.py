@@ -462,7 +462,9 @@ def _level_terms(cfg: dict, compare_all: bool) -> SimpleNamespace:
     min_typo = int(idn["typo"]["min_length"])
     phone_typo = int(ph["typo"].get("min_length", 8))
     edits = int(idn["typo"]["max_edits"])
+    street_like = float(ad["close"].get("street_similarity", 0.8))
     return SimpleNamespace(gate=gate, passed=passed, compare=compare, code_sql=code_sql, code_strong=code_strong,
+                           street_like=street_like,
                            phone_p=phone_p, account_p=account_p, flat_p=flat_p, forwarder_re=forwarder_re,
                            close=close, similar=similar, rest_max=rest_max, min_typo=min_typo,
                            phone_typo=phone_typo, edits=edits, ad=ad)
@@ -589,15 +591,28 @@ def _place_similarity_sql(t: SimpleNamespace, tag: str) -> str:
     ), conflicts AS (
         SELECT a, b, len(na) > 0 AND len(nb) > 0 AND NOT (list_has_all(na, nb) OR list_has_all(nb, na)) AS conflict,
                list_filter(na, lambda x: NOT list_contains(nb, x)) AS da,
-               list_filter(nb, lambda x: NOT list_contains(na, x)) AS db
+               list_filter(nb, lambda x: NOT list_contains(na, x)) AS db,
+               list_filter(string_split(a, ' '), lambda x: NOT regexp_full_match(x, '[0-9]+')) AS wa,
+               list_filter(string_split(b, ' '), lambda x: NOT regexp_full_match(x, '[0-9]+')) AS wb
         FROM numbered
+    ), rests AS (
+        SELECT a, b, conflict, da, db, list_filter(wa, lambda x: NOT list_contains(wb, x)) AS ra,
+               list_filter(wb, lambda x: NOT list_contains(wa, x)) AS rb
+        FROM conflicts
     ), typed AS (
         SELECT a, b, conflict,
-               conflict AND len(da) = 1 AND len(db) = 1 AND damerau_levenshtein(da[1], db[1]) <= {t.edits} AS number_typo
-        FROM conflicts
+               conflict AND len(da) = 1 AND len(db) = 1 AND damerau_levenshtein(da[1], db[1]) <= {t.edits} AS number_typo,
+               -- Each side has words the other lacks and none of them is like any of the other's:
+               -- another street at the same number (Calle de Serrano 44 / Calle de Alcala 44,
+               -- Lale Sok. 141 / Gul Sok. 141), at most a similar place, never a close one.
+               len(ra) > 0 AND len(rb) > 0
+                 AND NOT list_bool_or(list_transform(ra, lambda x: list_bool_or(list_transform(rb, lambda y: jaro_winkler_similarity(x, y) >= {t.street_like})))) AS street_conflict
+        FROM rests
     )
     SELECT a, b, number_typo,
-           CASE WHEN conflict AND NOT number_typo THEN 0.0 ELSE linker_place_similarity(a, b) END AS sim
+           CASE WHEN conflict AND NOT number_typo THEN 0.0
+                WHEN street_conflict THEN least(linker_place_similarity(a, b), {t.ad['close']['token_set'] - 0.005})
+                ELSE linker_place_similarity(a, b) END AS sim
     FROM typed;
 """
 
@@ -755,8 +770,10 @@ def estimate_model(con: duckdb.DuckDBPyConnection, cfg: dict, n_names: float, se
 
     Term-frequency levels keep u from the value's frequency in the weights (an outlet's phone
     is weak, a personal one strong); their random-pair u serves the estimation only. A level
-    too rare among the random pairs to estimate (fewer than `min_level_count`) keeps the u of
-    the settings; a role with fewer than `min_pairs` candidate pairs keeps the settings' model.
+    too rare among the random pairs to estimate (fewer than `min_level_count`) takes the bound
+    that the count gives (min_level_count / random pairs) where that is below the settings'
+    u, and keeps the settings' u otherwise; a role with fewer than `min_pairs` candidate pairs
+    keeps the settings' model.
     Deterministic: the random pairs are chosen by a hash of the profile ids and `seed`.
     Returns (model, summary)."""
     model = prior_model(cfg)
@@ -844,6 +861,12 @@ def _estimate_u(model: dict, role: str, rnd: list, field_levels: dict, min_count
             if total and c >= min_count:
                 spec["u"] = c / total
                 spec["u_source"] = "random pairs"
+            elif total and min_count / total < float(spec["u"]):
+                # seen fewer than min_count times among `total` random pairs: u is below
+                # min_count / total, whatever the settings guessed (a place written alike by
+                # two different parties is rarer than a settings' 1 in 2,000 at a million)
+                spec["u"] = min_count / total
+                spec["u_source"] = "random pairs (bound)"
             us.append(float(spec["u"]))
         u_em[f] = np.clip(np.array(us, dtype=float), 1e-12, 1.0)
     return u_em
@@ -1014,9 +1037,11 @@ def _key_similarity(a: list[str], b: list[str]) -> np.ndarray:
 
 def _name_similarity(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
     """`_key_similarity` of two names, each its key and its other readings separated by "|"
-    (see normalise.name_readings): the best of every pairing of a reading of one with a
-    reading of the other, so 中村 結衣 (pinyin cun jie yi zhong, Japanese nakamura yui) meets
-    Yui Nakamura."""
+    (see normalise.name_readings): the best of the key with the key, and of each reading of
+    one with the other's key, so 中村 結衣 (pinyin cun jie yi zhong, Japanese nakamura yui) meets
+    Yui Nakamura and 吳志強 (wu zhi qiang, Cantonese ng chi keung) Ng Chi-keung. Two readings
+    are not compared with each other: both names are then in one script, and their keys meet
+    (a hanzi name has up to a dozen readings; all pairs of two would cost a hundred-fold)."""
     lv, rv = left.to_pylist(), right.to_pylist()
     a, b = [x or "" for x in lv], [x or "" for x in rv]
     if not any("|" in x for x in a) and not any("|" in y for y in b):
@@ -1024,11 +1049,15 @@ def _name_similarity(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
     else:
         rows, xa, xb = [], [], []
         for i, (x, y) in enumerate(zip(a, b)):
-            for p in x.split("|"):
-                for q in y.split("|"):
-                    rows.append(i)
-                    xa.append(p)
-                    xb.append(q)
+            xs, ys = x.split("|"), y.split("|")
+            for q in ys:
+                rows.append(i)
+                xa.append(xs[0])
+                xb.append(q)
+            for p in xs[1:]:
+                rows.append(i)
+                xa.append(p)
+                xb.append(ys[0])
         ratio = np.zeros(len(a))
         np.maximum.at(ratio, np.asarray(rows, dtype=np.int64), _key_similarity(xa, xb))
     mask = np.fromiter((x is None or y is None for x, y in zip(lv, rv)), dtype=bool, count=len(lv))
