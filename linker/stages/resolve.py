@@ -52,11 +52,12 @@ from typing import Callable
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from linker.errors import LinkerError
 from linker.settings.resolution import load_resolution
-from linker.store.sql import execute_script
+from linker.store.sql import execute_script, python_step
 
 class ResolutionError(LinkerError):
     """A problem the user can act on, stated in one sentence."""
@@ -257,7 +258,7 @@ def _freq_sql(cfg: dict) -> str:
     UNION ALL SELECT 'name', name_key, count(*)::DOUBLE FROM er_profiles WHERE name_key IS NOT NULL GROUP BY 2;
     DROP TABLE er_freq_new;
     DROP TABLE er_value_names;
-    CREATE OR REPLACE TEMP TABLE er_profiles AS {_with_dn_sql("er_profiles", "er_freq_state")};
+    CREATE OR REPLACE TEMP TABLE er_profiles AS {_with_dn_sql("er_profiles", "er_freq_state", cfg)};
     """
 
 
@@ -287,11 +288,22 @@ def _people_per_value_sql(cfg: dict, value_names: str, target: str) -> str:
     """
 
 
-def _with_dn_sql(profiles: str, freq: str) -> str:
-    """The profiles of `profiles` with the frequency (dn) of each of their values from `freq`."""
+def _forwarder_re(cfg: dict) -> str:
+    """A SQL regular expression of the forwarding warehouses' own words on a label (`forwarder_words`)."""
+    words = "|".join(re.escape(w.casefold()) for w in cfg["fields"]["name"].get("forwarder_words", []))
+    return f"'(^| )({words})( |$)'" if words else "'$^'"
+
+
+def _with_dn_sql(profiles: str, freq: str, cfg: dict) -> str:
+    """The profiles of `profiles` with the frequency (dn) of each of their values from `freq`,
+    and what the comparison asks of each profile on every pair it is in, computed once here:
+    the customer code of its unit (its number of four digits or more, '' if none) and whether
+    its name has a forwarding warehouse's word."""
     return f"""
     SELECT p.*, nf.name_alt, nf.name_skeleton, fn.dn AS name_dn, fp.dn AS phone_dn, fi.dn AS id_dn, fa.dn AS account_dn,
-           fpl.dn AS place_dn, fpu.dn AS place_unit_dn
+           fpl.dn AS place_dn, fpu.dn AS place_unit_dn,
+           regexp_extract(coalesce(p.unit, ''), '[0-9]{{4,}}') AS unit_code,
+           coalesce(regexp_matches(p.name_key, {_forwarder_re(cfg)}), FALSE) AS forwarder_word
     FROM {profiles} p
     LEFT JOIN er_name_forms nf ON nf.name_key = p.name_key
     LEFT JOIN {freq} fn ON fn.field = 'name' AND fn.value = p.name_key
@@ -430,7 +442,7 @@ def _level_terms(cfg: dict, compare_all: bool) -> SimpleNamespace:
     # (Every test here is coalesced: a NULL would make a pair neither compared nor not.)
     # (the code is the unit's number of four digits or more: "27657/5" is customer 27657 at
     # warehouse 5)
-    codes = ("regexp_extract(coalesce(unit_l, ''), '[0-9]{4,}')", "regexp_extract(coalesce(unit_r, ''), '[0-9]{4,}')")
+    codes = ("code_l", "code_r")
     code_sql = f"coalesce({codes[0]} <> '' AND {codes[0]} = {codes[1]}, FALSE)"
     # ... and where the label names the warehouse, or the place is one many people use (a
     # warehouse, not a flat with a four-digit room number), the code is as good as an ID
@@ -453,10 +465,6 @@ def _level_terms(cfg: dict, compare_all: bool) -> SimpleNamespace:
     if not decision.get("require_name_or_id", True):
         passed = "TRUE"
     compare = "TRUE" if compare_all else f"{gate} OR name_level IN ('similar', 'contained', 'skeleton') OR {code_sql}"
-    # A forwarding warehouse's own name on a label that carries a customer code says nothing
-    # of the consignee: the name counts as missing and the code decides.
-    words = "|".join(re.escape(w.casefold()) for w in nm.get("forwarder_words", []))
-    forwarder_re = f"'(^| )({words})( |$)'" if words else "'$^'"
     close, similar = float(nm["close"]["ratio"]), float(nm["similar"]["ratio"])
     rest_max = float(nm["token"].get("rest_similarity", 0.7))
     min_typo = int(idn["typo"]["min_length"])
@@ -465,7 +473,7 @@ def _level_terms(cfg: dict, compare_all: bool) -> SimpleNamespace:
     street_like = float(ad["close"].get("street_similarity", 0.8))
     return SimpleNamespace(gate=gate, passed=passed, compare=compare, code_sql=code_sql, code_strong=code_strong,
                            street_like=street_like,
-                           phone_p=phone_p, account_p=account_p, flat_p=flat_p, forwarder_re=forwarder_re,
+                           phone_p=phone_p, account_p=account_p, flat_p=flat_p,
                            close=close, similar=similar, rest_max=rest_max, min_typo=min_typo,
                            phone_typo=phone_typo, edits=edits, ad=ad)
 
@@ -500,16 +508,30 @@ def _name_similarity_sql(t: SimpleNamespace, pairs: str, tag: str) -> str:
                array_to_string(list_filter(tr, lambda t: NOT list_contains(tl, t)), ' ') AS rest_r
         FROM shorter
     )
-    SELECT a, b, alt_a, alt_b, contained,
+    SELECT row_number() OVER () AS i, a, b, alt_a, alt_b, contained,
            shares_token AND rest_l <> '' AND rest_r <> '' AND jaro_winkler_similarity(rest_l, rest_r) < {t.rest_max} AS family
     FROM parts;
-    -- The fuzzy measures are Python UDFs: they run once per distinct pair of values, in
-    -- statements of their own (on one DuckDB thread, see normalise.execute_script).
+    -- The strings each pair of names is measured on (see _name_similarity): the keys, and each
+    -- other reading of one ("|"-separated in name_alt) with the other's key; with whether the
+    -- two have as many words (then the token-set ratio counts too). Built here on every core,
+    -- so that the statement calling Python only measures.
+    CREATE OR REPLACE TEMP TABLE er_name_cmp{tag} AS
+    WITH r AS (
+        SELECT i, a, b, CASE WHEN alt_a IS NULL THEN [] ELSE string_split(alt_a, '|') END AS ra,
+               CASE WHEN alt_b IS NULL THEN [] ELSE string_split(alt_b, '|') END AS rb
+        FROM er_name_parts{tag}
+    ), x AS (
+        SELECT i, a AS x, b AS y FROM r
+        UNION ALL SELECT i, a, unnest(rb) FROM r WHERE len(rb) > 0
+        UNION ALL SELECT i, unnest(ra), b FROM r WHERE len(ra) > 0
+    )
+    SELECT i, x, y, len(string_split(x, ' ')) = len(string_split(y, ' ')) AS same_words FROM x;
+    PYTHON key_similarity er_name_cmp{tag} er_name_cmp_sim{tag};
+    DROP TABLE er_name_cmp{tag};
     CREATE OR REPLACE TEMP TABLE er_name_sim{tag} AS
-    -- (a name's other readings ride along after "|": the best pairing counts)
-    SELECT a, b, alt_a, alt_b, contained, family,
-           linker_name_similarity(concat_ws('|', a, alt_a), concat_ws('|', b, alt_b)) AS sim
-    FROM er_name_parts{tag};
+    SELECT p.a, p.b, p.alt_a, p.alt_b, p.contained, p.family, s.sim
+    FROM er_name_parts{tag} p JOIN (SELECT i, max(sim) AS sim FROM er_name_cmp_sim{tag} GROUP BY i) s USING (i);
+    DROP TABLE er_name_cmp_sim{tag};
     DROP TABLE er_name_parts{tag};
 """
 
@@ -526,15 +548,17 @@ def _gated_sql(t: SimpleNamespace, n_names: float, pairs: str, tag: str) -> str:
                CASE WHEN l.name_key = r.name_key THEN 1.0 ELSE ns.sim END AS name_sim,
                coalesce(ns.contained, FALSE) AS contained, coalesce(ns.family, FALSE) AS family,
                coalesce(l.name_skeleton = r.name_skeleton, FALSE) AS same_skeleton,
-               (p.profile_l % 2 = 1 AND p.profile_r % 2 = 1)
-                   AND coalesce(regexp_matches(l.name_key, {t.forwarder_re}) OR regexp_matches(r.name_key, {t.forwarder_re}), FALSE)
-                   AND regexp_matches(coalesce(l.unit, '') || ' ' || coalesce(r.unit, ''), '[0-9]{{4,}}') AS forwarder_name,
+               -- A forwarding warehouse's own name on a label that carries a customer code says
+               -- nothing of the consignee: the name counts as missing and the code decides.
+               (p.profile_l % 2 = 1 AND p.profile_r % 2 = 1) AND (l.forwarder_word OR r.forwarder_word)
+                   AND (l.unit_code <> '' OR r.unit_code <> '') AS forwarder_name,
                CASE WHEN l.name_key = r.name_key THEN l.name_dn END AS name_dn,
                l.phone AS phone_l, r.phone AS phone_r, CASE WHEN l.phone = r.phone THEN l.phone_dn END AS phone_dn,
                l.id_number AS id_l, r.id_number AS id_r, CASE WHEN l.id_number = r.id_number THEN l.id_dn END AS id_dn,
                l.account AS account_l, r.account AS account_r,
                CASE WHEN l.account = r.account THEN l.account_dn END AS account_dn,
                l.address_key AS place_l, r.address_key AS place_r, l.unit AS unit_l, r.unit AS unit_r,
+               l.unit_code AS code_l, r.unit_code AS code_r,
                CASE WHEN l.address_key = r.address_key THEN l.place_dn END AS place_dn,
                greatest(l.place_dn, r.place_dn) AS place_dn_max,
                CASE WHEN l.address_key = r.address_key AND l.unit = r.unit THEN l.place_unit_dn END AS place_unit_dn,
@@ -542,8 +566,8 @@ def _gated_sql(t: SimpleNamespace, n_names: float, pairs: str, tag: str) -> str:
         FROM {pairs} p
         JOIN er_profiles l ON l.profile_id = p.profile_l
         JOIN er_profiles r ON r.profile_id = p.profile_r
+        -- (a name key has one set of readings, er_name_forms: the keys find the pair's row)
         LEFT JOIN er_name_sim{tag} ns ON ns.a = l.name_key AND ns.b = r.name_key
-             AND ns.alt_a IS NOT DISTINCT FROM l.name_alt AND ns.alt_b IS NOT DISTINCT FROM r.name_alt
     ), levels AS (
         SELECT * EXCLUDE (contained, family, same_skeleton),
           CASE WHEN name_l IS NULL OR name_r IS NULL OR forwarder_name THEN 'missing'
@@ -570,7 +594,11 @@ def _gated_sql(t: SimpleNamespace, n_names: float, pairs: str, tag: str) -> str:
                WHEN account_l = account_r THEN 'exact' ELSE 'different' END AS account_level
         FROM f
     )
-    SELECT *, coalesce({t.gate}, FALSE) AS strong_gate, coalesce({t.compare}, FALSE) AS compare_place FROM levels;
+    -- (the names, phones, ID numbers and accounts are not needed past their levels; the places
+    -- and units are: their levels come after the place similarity)
+    SELECT * EXCLUDE (name_l, name_r, name_sim, phone_l, phone_r, id_l, id_r, account_l, account_r),
+           coalesce({t.gate}, FALSE) AS strong_gate, coalesce({t.compare}, FALSE) AS compare_place
+    FROM levels;
 """
 
 
@@ -580,7 +608,7 @@ def _place_similarity_sql(t: SimpleNamespace, tag: str) -> str:
     -- Places whose house numbers conflict (each side has a number the other lacks) are
     -- different places: 10 and 12 Jiefang Road are neighbours, not spellings of one address;
     -- but one number one edit apart (14 / 1, 4740 / 4704) with the rest alike is a typo.
-    CREATE OR REPLACE TEMP TABLE er_place_sim{tag} AS
+    CREATE OR REPLACE TEMP TABLE er_place_cmp{tag} AS
     WITH pairs AS (
         SELECT DISTINCT place_l AS a, place_r AS b FROM er_gated{tag}
         WHERE compare_place AND place_l IS NOT NULL AND place_r IS NOT NULL AND place_l <> place_r
@@ -609,11 +637,16 @@ def _place_similarity_sql(t: SimpleNamespace, tag: str) -> str:
                  AND NOT list_bool_or(list_transform(ra, lambda x: list_bool_or(list_transform(rb, lambda y: jaro_winkler_similarity(x, y) >= {t.street_like})))) AS street_conflict
         FROM rests
     )
+    SELECT a, b, conflict, number_typo, street_conflict FROM typed;
+    -- (the token-set ratio in a statement of its own: the one that calls Python runs on one
+    -- DuckDB thread, and the list work above on all of them)
+    CREATE OR REPLACE TEMP TABLE er_place_sim{tag} AS
     SELECT a, b, number_typo,
            CASE WHEN conflict AND NOT number_typo THEN 0.0
                 WHEN street_conflict THEN least(linker_place_similarity(a, b), {t.ad['close']['token_set'] - 0.005})
                 ELSE linker_place_similarity(a, b) END AS sim
-    FROM typed;
+    FROM er_place_cmp{tag};
+    DROP TABLE er_place_cmp{tag};
 """
 
 
@@ -646,10 +679,9 @@ def _address_levels_sql(t: SimpleNamespace, tag: str, out: str) -> str:
                ELSE 'different' END AS address_level
         FROM place_soft
     )
-    SELECT *,
-           {t.passed} AS gate_passed,
-           NOT ({t.passed}) AND {t.flat_p} AND ({t.phone_p} OR {t.account_p}) AS household
-    FROM levels2;
+    SELECT * EXCLUDE (place_l, place_r, unit_l, unit_r, code_l, code_r),
+           NOT gate_passed AND {t.flat_p} AND ({t.phone_p} OR {t.account_p}) AS household
+    FROM (SELECT *, {t.passed} AS gate_passed FROM levels2);
     """
 
 
@@ -1035,6 +1067,39 @@ def _key_similarity(a: list[str], b: list[str]) -> np.ndarray:
     return ratio
 
 
+BATCH_ROWS = 1_000_000
+
+
+@python_step("key_similarity")
+def _key_similarity_table(con: duckdb.DuckDBPyConnection, source: str, out: str) -> None:
+    """`out` (i, sim): `_key_similarity_batch` of every row (i, x, y, same_words) of `source`,
+    read in Arrow batches of a million rows: rapidfuzz measures each batch on every core, and
+    nothing is called per 2,048 rows as a UDF would be."""
+    reader = con.sql(f"SELECT i, x, y, same_words FROM {source}").to_arrow_reader(BATCH_ROWS)
+    batches = [pa.record_batch([b.column(0), _key_similarity_batch(b.column(1), b.column(2), b.column(3))],
+                               names=["i", "sim"]) for b in reader]
+    measured = pa.Table.from_batches(batches, schema=pa.schema([("i", pa.int64()), ("sim", pa.float64())]))
+    con.register("_measured_arrow", measured)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM _measured_arrow")
+    finally:
+        con.unregister("_measured_arrow")
+
+
+def _key_similarity_batch(left: pa.Array, right: pa.Array, same_words: pa.Array) -> pa.Array:
+    """`_key_similarity` in [0, 1] of a batch of pairs whose word counts SQL has compared
+    already (`same_words`)."""
+    a, b = left.to_pylist(), right.to_pylist()
+    ratio = process.cpdist([x or "" for x in a], [y or "" for y in b], scorer=fuzz.ratio, workers=-1).astype("float64")
+    idx = np.flatnonzero(pc.fill_null(same_words, False).to_numpy(zero_copy_only=False).astype(bool, copy=False))
+    if len(idx):
+        token_set = process.cpdist([a[i] or "" for i in idx], [b[i] or "" for i in idx],
+                                   scorer=fuzz.token_set_ratio, workers=-1)
+        ratio[idx] = np.maximum(ratio[idx], token_set)
+    mask = np.fromiter((x is None or y is None for x, y in zip(a, b)), dtype=bool, count=len(a))
+    return pa.array(ratio / 100.0, mask=mask)
+
+
 def _name_similarity(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
     """`_key_similarity` of two names, each its key and its other readings separated by "|"
     (see normalise.name_readings): the best of the key with the key, and of each reading of
@@ -1066,15 +1131,15 @@ def _name_similarity(left: pa.ChunkedArray, right: pa.ChunkedArray) -> pa.Array:
 
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     """Pairwise string similarities from rapidfuzz, one C call per Arrow batch (idempotent)."""
-    for name, fn in (
-        ("linker_name_similarity", _name_similarity),
-        ("linker_place_similarity", _pairwise(fuzz.token_set_ratio, 100.0)),
+    for name, fn, args in (
+        ("linker_name_similarity", _name_similarity, ["VARCHAR", "VARCHAR"]),
+        ("linker_place_similarity", _pairwise(fuzz.token_set_ratio, 100.0), ["VARCHAR", "VARCHAR"]),
     ):
         try:
             con.remove_function(name)
         except Exception:  # not registered yet on this connection
             pass
-        con.create_function(name, fn, ["VARCHAR", "VARCHAR"], "DOUBLE", type="arrow",
+        con.create_function(name, fn, args, "DOUBLE", type="arrow",
                             null_handling="special", side_effects=False)
 
 
@@ -1661,7 +1726,7 @@ def _candidates_sql(cfg: dict) -> str:
     CREATE OR REPLACE TEMP TABLE er_profiles AS {_with_dn_sql(
         "(SELECT * EXCLUDE (entity_id) FROM er_profile_state SEMI JOIN "
         "(SELECT profile_l AS profile_id FROM er_pairs UNION SELECT profile_r FROM er_pairs) USING (profile_id))",
-        "er_freq_state")};
+        "er_freq_state", cfg)};
     """
 
 

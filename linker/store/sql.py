@@ -12,6 +12,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -38,10 +39,25 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
+# Steps of a script that are Python, not SQL: `PYTHON name arg ...` runs PYTHON_STEPS[name](con, arg, ...).
+PYTHON_STEPS: dict[str, Callable[..., None]] = {}
+
+
+def python_step(name: str):
+    """Register `fn(con, *args)` as the script statement `PYTHON name arg ...` (see execute_script)."""
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        PYTHON_STEPS[name] = fn
+        return fn
+    return register
+
+
 def execute_script(con: duckdb.DuckDBPyConnection, script: str) -> None:
     """Run the statements of `script` in order. Those that call a Python UDF run on one
     DuckDB thread: several threads calling Python only contend for its interpreter lock,
-    which made them several times slower than one.
+    which made them several times slower than one. A statement `PYTHON name arg ...` runs the
+    Python step registered under that name (python_step) with the connection and the args:
+    work that reads a table in large Arrow batches and writes another, where a UDF would be
+    called for every 2,048 rows on one thread.
 
     With `LINKER_SQL_PROFILE=FILE` in the environment, each statement's seconds are appended
     to FILE as a JSON line (seconds, whether it calls Python, the statement's first 300
@@ -52,7 +68,13 @@ def execute_script(con: duckdb.DuckDBPyConnection, script: str) -> None:
             continue
         started = time.perf_counter()
         udf = "linker_" in statement
-        if not udf:
+        words = " ".join(line for line in statement.splitlines() if not line.strip().startswith("--")).split()
+        if words and words[0] == "PYTHON":
+            udf = True
+            if words[1] not in PYTHON_STEPS:
+                raise KeyError(f"no Python step {words[1]!r} is registered")
+            PYTHON_STEPS[words[1]](con, *words[2:])
+        elif not udf:
             con.execute(statement)
         else:
             threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
