@@ -348,13 +348,16 @@ def _blocking_sql(cfg: dict) -> str:
 
 def _keys_sql(cfg: dict, profiles: str) -> str:
     """(rule, hashed key, profile_id) of every blocking rule for the profiles in `profiles`."""
-    keys = []
+    # Each rule's keys are computed once (MATERIALIZED): inlined into the NOT NULL filter, a key
+    # with a list lambda was computed about four times over (2.2 s against 0.5 s for a rule at
+    # 1M parcels). A profile has one key of a rule unless the rule unnests; only those are made
+    # distinct.
+    computed, keys = [], []
     for i, rule in enumerate(cfg["blocking"]["rules"]):
-        keys.append(
-            f"SELECT DISTINCT {i}::TINYINT AS rule, hash(key) AS key, profile_id "
-            f"FROM (SELECT profile_id, {rule['key']} AS key FROM {profiles}) WHERE key IS NOT NULL"
-        )
-    return " UNION ALL ".join(keys)
+        computed.append(f"k{i} AS MATERIALIZED (SELECT profile_id, {rule['key']} AS key FROM {profiles})")
+        distinct = "DISTINCT " if re.search(r"\b(unnest|generate_subscripts)\s*\(", rule["key"], re.I) else ""
+        keys.append(f"SELECT {distinct}{i}::TINYINT AS rule, hash(key) AS key, profile_id FROM k{i} WHERE key IS NOT NULL")
+    return f"WITH {', '.join(computed)} " + " UNION ALL ".join(keys)
 
 
 def _cap_sql(cfg: dict, rule: str = "rule") -> str:
