@@ -1484,9 +1484,11 @@ def _fill_names(con: duckdb.DuckDBPyConnection) -> dict:
     )
     execute_script(con, _names_sql("new_name"))
     # names with a short given name get their readings in Python (see name_readings)
-    short = sorted(given_name_forms())
+    # (a word of the name is one of them: one regular expression of all, not a list test per
+    # name, which took 3.8 s at 1M parcels)
+    short = "(^| )(" + "|".join(re.escape(w) for w in sorted(given_name_forms())) + ")( |$)"
     con.execute("CREATE OR REPLACE TEMP TABLE nm_alt AS SELECT input, NULL::VARCHAR AS alt FROM nm_out "
-                "WHERE list_has_any(string_split(norm, ' '), ?::VARCHAR[]) "
+                "WHERE regexp_matches(norm, ?) "
                 "OR (len(string_split(norm, ' ')) >= 3 AND regexp_matches(norm, ?))",
                 [short, PATRONYMIC_RE.replace("^", "(^| )").replace("$", "( |$)")])
     inputs = [r[0] for r in con.execute("SELECT input FROM nm_alt ORDER BY input").fetchall()]

@@ -1223,6 +1223,9 @@ def resolve_entities(
     stage("blocking", _blocking_sql(cfg))
     n_names = population(con, cfg, "er_profiles")
     stage("comparison", _levels_sql(cfg, n_names))
+    # (what the levels were made from goes now, not at the end: DuckDB's budget holds the
+    # tables still to come instead of spilling these)
+    _drop_work_tables(con, ("er_mentions", "er_pairs", "er_gated", "er_name_sim", "er_place_sim"))
     model = stage.timed("model", lambda: _the_model(con, cfg, n_names, seed, retrain, stats))
     stage("weights", _weights_sql(cfg, model) + "; DROP TABLE er_levels")
     stage(
