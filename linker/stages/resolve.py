@@ -607,6 +607,7 @@ def _gated_sql(t: SimpleNamespace, n_names: float, pairs: str, tag: str) -> str:
 
 def _place_similarity_sql(t: SimpleNamespace, tag: str) -> str:
     """`er_place_sim{tag}`: per distinct pair of places compared, their token-set similarity."""
+    cap = t.ad["close"]["token_set"] - 0.005
     return f"""
     -- Places whose house numbers conflict (each side has a number the other lacks) are
     -- different places: 10 and 12 Jiefang Road are neighbours, not spellings of one address;
@@ -622,34 +623,42 @@ def _place_similarity_sql(t: SimpleNamespace, tag: str) -> str:
     ), conflicts AS (
         SELECT a, b, len(na) > 0 AND len(nb) > 0 AND NOT (list_has_all(na, nb) OR list_has_all(nb, na)) AS conflict,
                list_filter(na, lambda x: NOT list_contains(nb, x)) AS da,
-               list_filter(nb, lambda x: NOT list_contains(na, x)) AS db,
-               list_filter(string_split(a, ' '), lambda x: NOT regexp_full_match(x, '[0-9]+')) AS wa,
-               list_filter(string_split(b, ' '), lambda x: NOT regexp_full_match(x, '[0-9]+')) AS wb
+               list_filter(nb, lambda x: NOT list_contains(na, x)) AS db
         FROM numbered
-    ), rests AS (
-        SELECT a, b, conflict, da, db, list_filter(wa, lambda x: NOT list_contains(wb, x)) AS ra,
-               list_filter(wb, lambda x: NOT list_contains(wa, x)) AS rb
-        FROM conflicts
-    ), typed AS (
-        SELECT a, b, conflict,
-               conflict AND len(da) = 1 AND len(db) = 1 AND damerau_levenshtein(da[1], db[1]) <= {t.edits} AS number_typo,
-               -- Each side has words the other lacks and none of them is like any of the other's:
-               -- another street at the same number (Calle de Serrano 44 / Calle de Alcala 44,
-               -- Lale Sok. 141 / Gul Sok. 141), at most a similar place, never a close one.
-               len(ra) > 0 AND len(rb) > 0
-                 AND NOT list_bool_or(list_transform(ra, lambda x: list_bool_or(list_transform(rb, lambda y: jaro_winkler_similarity(x, y) >= {t.street_like})))) AS street_conflict
-        FROM rests
     )
-    SELECT a, b, conflict, number_typo, street_conflict FROM typed;
+    SELECT a, b, conflict,
+           conflict AND len(da) = 1 AND len(db) = 1 AND damerau_levenshtein(da[1], db[1]) <= {t.edits} AS number_typo
+    FROM conflicts;
     -- (the token-set ratio in a statement of its own: the one that calls Python runs on one
-    -- DuckDB thread, and the list work above on all of them)
-    CREATE OR REPLACE TEMP TABLE er_place_sim{tag} AS
-    SELECT a, b, number_typo,
-           CASE WHEN conflict AND NOT number_typo THEN 0.0
-                WHEN street_conflict THEN least(linker_place_similarity(a, b), {t.ad['close']['token_set'] - 0.005})
-                ELSE linker_place_similarity(a, b) END AS sim
+    -- DuckDB thread, and the list work before and after it on all of them)
+    CREATE OR REPLACE TEMP TABLE er_place_sim0{tag} AS
+    SELECT a, b, number_typo, conflict AND NOT number_typo AS apart,
+           CASE WHEN conflict AND NOT number_typo THEN 0.0 ELSE linker_place_similarity(a, b) END AS sim
     FROM er_place_cmp{tag};
     DROP TABLE er_place_cmp{tag};
+    -- Each side has words the other lacks and none of them is like any of the other's: another
+    -- street at the same number (Calle de Serrano 44 / Calle de Alcala 44, Lale Sok. 141 / Gul
+    -- Sok. 141), at most a similar place, never a close one. Only a pair measured above that
+    -- cap can be changed by it, so only those pairs have their words compared (a few percent).
+    CREATE OR REPLACE TEMP TABLE er_place_sim{tag} AS
+    WITH near AS (
+        SELECT a, b, number_typo, sim,
+               list_filter(string_split(a, ' '), lambda x: NOT regexp_full_match(x, '[0-9]+')) AS wa,
+               list_filter(string_split(b, ' '), lambda x: NOT regexp_full_match(x, '[0-9]+')) AS wb
+        FROM er_place_sim0{tag} WHERE NOT apart AND sim > {cap}
+    ), rests AS (
+        SELECT a, b, number_typo, sim, list_filter(wa, lambda x: NOT list_contains(wb, x)) AS ra,
+               list_filter(wb, lambda x: NOT list_contains(wa, x)) AS rb
+        FROM near
+    )
+    SELECT a, b, number_typo, sim FROM er_place_sim0{tag} WHERE apart OR sim <= {cap}
+    UNION ALL
+    SELECT a, b, number_typo,
+           CASE WHEN len(ra) > 0 AND len(rb) > 0
+                     AND NOT list_bool_or(list_transform(ra, lambda x: list_bool_or(list_transform(rb, lambda y: jaro_winkler_similarity(x, y) >= {t.street_like}))))
+                THEN least(sim, {cap}) ELSE sim END
+    FROM rests;
+    DROP TABLE er_place_sim0{tag};
 """
 
 
