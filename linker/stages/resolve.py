@@ -1087,15 +1087,20 @@ def _key_similarity_table(con: duckdb.DuckDBPyConnection, source: str, out: str)
     """`out` (i, sim): `_key_similarity_batch` of every row (i, x, y, same_words) of `source`,
     read in Arrow batches of a million rows: rapidfuzz measures each batch on every core, and
     nothing is called per 2,048 rows as a UDF would be."""
-    reader = con.sql(f"SELECT i, x, y, same_words FROM {source}").to_arrow_reader(BATCH_ROWS)
-    batches = [pa.record_batch([b.column(0), _key_similarity_batch(b.column(1), b.column(2), b.column(3))],
-                               names=["i", "sim"]) for b in reader]
-    measured = pa.Table.from_batches(batches, schema=pa.schema([("i", pa.int64()), ("sim", pa.float64())]))
-    con.register("_measured_arrow", measured)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM _measured_arrow")
-    finally:
-        con.unregister("_measured_arrow")
+    # (batch by batch, each written before the next is read: memory holds one batch, whatever
+    # the size; a range of rowid is read from its row groups only)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} (i BIGINT, sim DOUBLE)")
+    rows = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
+    for start in range(0, rows, BATCH_ROWS):
+        batch = con.sql(f"SELECT i, x, y, same_words FROM {source} WHERE rowid >= {start} AND rowid < {start + BATCH_ROWS}"
+                        ).to_arrow_table().combine_chunks()
+        measured = pa.table({"i": batch.column(0), "sim": _key_similarity_batch(
+            batch.column(1).chunk(0), batch.column(2).chunk(0), batch.column(3).chunk(0))})
+        con.register("_measured_arrow", measured)
+        try:
+            con.execute(f"INSERT INTO {out} SELECT * FROM _measured_arrow")
+        finally:
+            con.unregister("_measured_arrow")
 
 
 def _key_similarity_batch(left: pa.Array, right: pa.Array, same_words: pa.Array) -> pa.Array:
