@@ -322,7 +322,7 @@ def _blocking_sql(cfg: dict) -> str:
     into names for the evidence of accepted links only). A hash collision can only add a
     candidate pair, which is then scored like any other."""
     return f"""
-    CREATE OR REPLACE TABLE er_key_state AS {_keys_sql(cfg, "er_profiles")};
+    {_keys_sql(cfg, "er_profiles", "TABLE er_key_state")};
     CREATE OR REPLACE TEMP TABLE er_pairs AS
     WITH sized AS (
         SELECT rule, key, profile_id, count(*) OVER (PARTITION BY rule, key) AS n,
@@ -346,18 +346,25 @@ def _blocking_sql(cfg: dict) -> str:
     """
 
 
-def _keys_sql(cfg: dict, profiles: str) -> str:
-    """(rule, hashed key, profile_id) of every blocking rule for the profiles in `profiles`."""
-    # Each rule's keys are computed once (MATERIALIZED): inlined into the NOT NULL filter, a key
-    # with a list lambda was computed about four times over (2.2 s against 0.5 s for a rule at
-    # 1M parcels). A profile has one key of a rule unless the rule unnests; only those are made
-    # distinct.
-    computed, keys = [], []
+def _keys_sql(cfg: dict, profiles: str, target: str) -> str:
+    """A script that creates `target` (rule, hashed key, profile_id): the keys of every blocking
+    rule for the profiles in `profiles` (`target` names a TEMP table or a stored one).
+
+    One statement per rule, each rule's keys computed in a work table of their own first: in a
+    single query the NOT NULL filter was inlined into a key with a list lambda, computing it
+    about four times over (2.2 s against 0.5 s for a rule at 1M parcels), and holding every
+    rule's keys at once (as materialized CTEs) outgrew the memory budget at 5M. A profile has
+    one key of a rule unless the rule unnests; only those are made distinct."""
+    statements = [f"CREATE OR REPLACE {target} (rule TINYINT, key UBIGINT, profile_id BIGINT)"]
     for i, rule in enumerate(cfg["blocking"]["rules"]):
-        computed.append(f"k{i} AS MATERIALIZED (SELECT profile_id, {rule['key']} AS key FROM {profiles})")
         distinct = "DISTINCT " if re.search(r"\b(unnest|generate_subscripts)\s*\(", rule["key"], re.I) else ""
-        keys.append(f"SELECT {distinct}{i}::TINYINT AS rule, hash(key) AS key, profile_id FROM k{i} WHERE key IS NOT NULL")
-    return f"WITH {', '.join(computed)} " + " UNION ALL ".join(keys)
+        statements += [
+            f"CREATE OR REPLACE TEMP TABLE er_rule_keys AS SELECT profile_id, {rule['key']} AS key FROM {profiles}",
+            f"INSERT INTO {target.split()[-1]} SELECT {distinct}{i}::TINYINT, hash(key), profile_id FROM er_rule_keys "
+            "WHERE key IS NOT NULL",
+        ]
+    statements.append("DROP TABLE er_rule_keys")
+    return ";\n".join(statements)
 
 
 def _cap_sql(cfg: dict, rule: str = "rule") -> str:
@@ -1090,10 +1097,12 @@ def _key_similarity_table(con: duckdb.DuckDBPyConnection, source: str, out: str)
     # (batch by batch, each written before the next is read: memory holds one batch, whatever
     # the size; a range of rowid is read from its row groups only)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {out} (i BIGINT, sim DOUBLE)")
-    rows = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
-    for start in range(0, rows, BATCH_ROWS):
+    low, high = con.execute(f"SELECT min(rowid), max(rowid) FROM {source}").fetchall()[0]
+    for start in range(low or 0, (high if high is not None else -1) + 1, BATCH_ROWS):
         batch = con.sql(f"SELECT i, x, y, same_words FROM {source} WHERE rowid >= {start} AND rowid < {start + BATCH_ROWS}"
                         ).to_arrow_table().combine_chunks()
+        if batch.num_rows == 0:  # (rowids start where the table began: 2**55 and up inside a transaction)
+            continue
         measured = pa.table({"i": batch.column(0), "sim": _key_similarity_batch(
             batch.column(1).chunk(0), batch.column(2).chunk(0), batch.column(3).chunk(0))})
         con.register("_measured_arrow", measured)
@@ -1617,7 +1626,7 @@ def _new_frequencies_sql(cfg: dict) -> str:
 def _new_blocks_sql(cfg: dict) -> str:
     """3. Blocking keys of the new profiles, and (c) the profiles of blocks that outgrew their cap."""
     return f"""
-    CREATE OR REPLACE TEMP TABLE ri_new_keys AS {_keys_sql(cfg, "ri_new_profiles")};
+    {_keys_sql(cfg, "ri_new_profiles", "TEMP TABLE ri_new_keys")};
     INSERT INTO er_key_state SELECT * FROM ri_new_keys;
     CREATE OR REPLACE TEMP TABLE ri_blocks AS
     SELECT k.rule, k.key, count(*) AS n, count(*) FILTER (WHERE nk.profile_id IS NOT NULL) AS added
