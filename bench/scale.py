@@ -123,6 +123,10 @@ def bench(n: int, seed: int, fmt: str, lookalikes: float, keep: bool, profile: b
     try:
         return _bench_in(n, src, work, fmt, profile)
     finally:
+        # The SQL profile says how far a failed run got: it is kept beside the worlds.
+        profile_file = work / "sql-profile.jsonl"
+        if profile_file.exists():
+            shutil.copy(profile_file, OUT / "scale" / f"sql-profile_{n}_{seed}.jsonl")
         if not keep:  # also when a step failed: a 5M store and its spill files are tens of GB
             shutil.rmtree(work, ignore_errors=True)
 
