@@ -752,3 +752,24 @@ def test_with_linker_sql_profile_set_each_statement_of_normalisation_is_timed_to
     lines = [json.loads(line) for line in profile.read_text(encoding="utf-8").splitlines()]
     assert lines and all(line["seconds"] >= 0 and line["statement"] for line in lines)
     assert any(line["python_udf"] for line in lines) and not all(line["python_udf"] for line in lines)
+
+
+def test_a_python_step_of_a_script_runs_in_order_between_its_sql_statements_and_an_unknown_one_is_refused(tmp_path):
+    from linker.store.sql import PYTHON_STEPS, execute_script, python_step
+
+    @python_step("test_double")
+    def _double(con, source, out):
+        rows = con.execute(f"SELECT x FROM {source} ORDER BY x").fetchall()
+        con.execute(f"CREATE TEMP TABLE {out} AS SELECT unnest(?::INTEGER[]) AS x", [[2 * x for (x,) in rows]])
+
+    try:
+        con = store.connect(tmp_path / "s.duckdb")
+        execute_script(con, """CREATE TEMP TABLE a AS SELECT * FROM range(3) t(x);
+        -- a comment before the step
+        PYTHON test_double a b;
+        CREATE TEMP TABLE c AS SELECT sum(x) AS s FROM b""")
+        assert con.execute("SELECT s FROM c").fetchall() == [(6,)]
+        with pytest.raises(KeyError, match="no Python step 'nowhere'"):
+            execute_script(con, "PYTHON nowhere a b")
+    finally:
+        PYTHON_STEPS.pop("test_double", None)
