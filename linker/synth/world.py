@@ -2398,7 +2398,9 @@ def _waybills(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     num = pl.col("num")
     text = num.cast(pl.String)
     country = pl.when(pl.col("origin") == "CN").then(pl.lit("CN")).otherwise(pl.col("origin"))
-    ups_body = pl.col("shipper") + pl.lit("66") + text.str.zfill(7)
+    # the package number has seven digits: past 9,999,999 (a world of 10M parcels) it wraps into
+    # the numbers below the first serial, which no parcel has used, so waybills stay unique
+    ups_body = pl.col("shipper") + pl.lit("66") + (num % 10_000_000).cast(pl.String).str.zfill(7)
     seq = seq.with_columns(ups_body=pl.when(pl.col("style") == "ups").then(ups_body))
     ups = seq.filter(pl.col("style") == "ups")
     seq = seq.with_columns(ups_check=pl.Series([None] * n, dtype=pl.String).scatter(
