@@ -8,16 +8,28 @@ The cluster page's reads are in `linker.outputs.clusters`, shared with the evide
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from linker.stages import pages
+from linker.stages import search as search_tables
 from linker.stages import normalise as norm
 from linker import store
 from linker.store.tables import columns
 from linker.store.tables import table_exists as has_table
+
+
+# How long a read of the store itself (not a snapshot) is kept in the dashboard's caches.
+STORE_READ_SECONDS = 300
+# How many clusters from the top of the queue the server reads ahead (app.common.warm; the
+# cluster cache keeps 64).
+WARM_CLUSTERS = 40
+# How many clusters from the top of the queue the cluster page's picker lists.
+PICKER_CLUSTERS = 300
 
 
 @dataclass(frozen=True)
@@ -28,12 +40,17 @@ class Source:
     is_snapshot: bool
 
     @property
-    def version(self) -> tuple[str, float]:
-        """Changes whenever the file does, so cached reads are dropped on a new snapshot."""
+    def version(self) -> tuple:
+        """Changes whenever the file does, so cached reads are dropped on a new snapshot. A
+        snapshot never changes; the store itself (no snapshot published yet) can change under
+        one mtime for a while, so its version also moves on every STORE_READ_SECONDS."""
         try:
-            return (str(self.path), self.path.stat().st_mtime)
+            mtime = self.path.stat().st_mtime
         except FileNotFoundError:
-            return (str(self.path), 0.0)
+            mtime = 0.0
+        if self.is_snapshot:
+            return (str(self.path), mtime)
+        return (str(self.path), mtime, int(time.time() // STORE_READ_SECONDS))
 
 
 def analysis_source(db_path: str | Path) -> Source:
@@ -124,17 +141,13 @@ def queue(con: duckdb.DuckDBPyConnection, include_unflagged: bool = False) -> pd
     lineage_cte = _lineage_sql(con)
     cols = columns(con, "clusters")
     optional = ", ".join(f"c.{c}" for c in ("score", "commodity", "est_controlled_kg", "threshold_kg", "summary") if c in cols)
+    # the carriers and countries of each cluster: written by the run, else gathered from its parcels
+    spread = ("SELECT * FROM cluster_page_spread" if pages.has_pages(con)
+              else pages.spread_sql("pc.cluster_id IN (SELECT cluster_id FROM shown)"))
     return con.execute(
         f"""WITH shown AS (SELECT * FROM clusters WHERE flagged OR ?),
         {lineage_cte},
-        spread AS (
-            SELECT pc.cluster_id,
-                   list(DISTINCT p.carrier ORDER BY p.carrier) AS carriers,
-                   list(DISTINCT p.origin_country ORDER BY p.origin_country) AS origin_countries,
-                   list(DISTINCT p.dest_country ORDER BY p.dest_country) AS dest_countries
-            FROM parcel_clusters pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq
-            WHERE pc.cluster_id IN (SELECT cluster_id FROM shown)
-            GROUP BY pc.cluster_id)
+        spread AS ({spread})
         SELECT c.cluster_id, c.rank, c.flagged, {optional}, c.parcels, c.senders, c.receivers,
                c.first_seen, c.last_seen, lineage.change, lineage.previous_parcels,
                spread.carriers, spread.origin_countries, spread.dest_countries
@@ -204,13 +217,7 @@ def _word_edits(word: str) -> int:
 MAX_NAME_WORDS = 6
 
 
-def _loose(sql: str) -> str:
-    """An SQL expression: the normalised text `sql` without the e of ae, oe and ue.
-
-    The normalisers strip accents, so a written Müller is 'muller' and a transcribed Mueller
-    'mueller'; comparing both sides of an address in this form makes ü, ue and u meet (ß is
-    already 'ss' by case folding, other accents are gone)."""
-    return f"replace(replace(replace({sql}, 'ae', 'a'), 'oe', 'o'), 'ue', 'u')"
+_loose = search_tables.loose
 
 
 def _unchanged_fragment(loose_words: list[str]) -> str | None:
@@ -247,7 +254,7 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
     if len(query) < 2 or not has_table(con, "party_mentions"):
         return result
     params, result.read_as = _search_terms(con, query)
-    matches = con.execute(_matches_sql(), params).df()
+    matches = con.execute(_matches_sql(search_tables.relations(con)), params).df()
     if matches.empty:
         return result
     _gather(con, result, matches, limit)
@@ -297,12 +304,15 @@ def _search_terms(con: duckdb.DuckDBPyConnection, query: str) -> tuple[dict, lis
     return params, [r for r in read_as if r]
 
 
-def _matches_sql() -> str:
-    """Every mention the query matches, with what it matched on and how well (see search)."""
+def _matches_sql(rel: dict[str, str]) -> str:
+    """Every mention the query matches, with what it matched on and how well (see search).
+    Names, addresses and phones are compared as distinct values (`rel`: the search tables of
+    linker.stages.search), and the mentions of the values that match read from their lists."""
+    names, addresses, phones = rel["search_names"], rel["search_addresses"], rel["search_phones"]
     return (
         f"""WITH query_words AS (
             SELECT unnest($name_words::VARCHAR[]) AS word, unnest($name_edits::INTEGER[]) AS edits),
-        name_keys AS (SELECT DISTINCT name_key FROM party_mentions WHERE name_key IS NOT NULL AND len($name_words) > 0),
+        name_keys AS (SELECT DISTINCT name_key FROM {names} WHERE name_key IS NOT NULL AND len($name_words) > 0),
         key_words AS (SELECT name_key, unnest(string_split(name_key, ' ')) AS word FROM name_keys),
         candidates AS MATERIALIZED (
             -- blocking: a length within the edits allowed and the first or the last letter kept
@@ -321,21 +331,21 @@ def _matches_sql() -> str:
                   FROM key_words kw JOIN close_words c USING (word) GROUP BY kw.name_key, c.query_word)
             GROUP BY name_key HAVING count(*) = len($name_words) AND name_key <> coalesce($name_key, '')),
         address_hits AS (
-            SELECT mention_id, address_unit, {_loose('address_norm')} AS loose FROM party_mentions
-            WHERE $address_loose IS NOT NULL AND ($address_fragment IS NULL OR contains(address_norm, $address_fragment))),
+            SELECT mention_ids, address_unit, loose, words FROM {addresses}
+            WHERE $address_loose IS NOT NULL AND ($address_fragment IS NULL OR contains(loose, $address_fragment))),
         hits AS (
-            SELECT m.mention_id, 'name' AS matched_on, 1.0 AS quality FROM party_mentions m
-                WHERE $name_key IS NOT NULL AND m.name_key = $name_key
+            SELECT unnest(mention_ids) AS mention_id, 'name' AS matched_on, 1.0 AS quality FROM {names}
+                WHERE $name_key IS NOT NULL AND name_key = $name_key
             UNION ALL
-            SELECT m.mention_id, CASE WHEN h.edits_made > 0 THEN 'name (similar)' ELSE 'name (part)' END,
+            SELECT unnest(n.mention_ids), CASE WHEN h.edits_made > 0 THEN 'name (similar)' ELSE 'name (part)' END,
                    0.85 * (1 - h.edits_made / $name_chars) + CASE WHEN h.extra_words = 0 THEN 0.1 ELSE 0 END
-            FROM party_mentions m JOIN name_hits h USING (name_key)
+            FROM {names} n JOIN name_hits h USING (name_key)
             UNION ALL
-            SELECT mention_id, 'name (part)', 0.8 FROM party_mentions
+            SELECT unnest(mention_ids), 'name (part)', 0.8 FROM {names}
                 WHERE $name_sub IS NOT NULL AND contains(name_norm, $name_sub) AND name_key <> $name_key
             UNION ALL
-            SELECT mention_id, 'phone', 1.0 FROM party_mentions
-                WHERE $phone_e164 IS NOT NULL AND (phone_e164 = $phone_e164 OR ends_with(regexp_replace(phone_e164, '[^0-9]', '', 'g'), $phone_digits))
+            SELECT unnest(mention_ids), 'phone', 1.0 FROM {phones}
+                WHERE $phone_e164 IS NOT NULL AND (phone_e164 = $phone_e164 OR ends_with(digits, $phone_digits))
             UNION ALL
             SELECT mention_id, 'account', CASE WHEN account_norm = $ident THEN 1.0 ELSE 0.9 END FROM party_mentions
                 WHERE $ident IS NOT NULL AND (account_norm = $ident OR ($ident_sub IS NOT NULL AND contains(account_norm, $ident_sub)))
@@ -343,8 +353,8 @@ def _matches_sql() -> str:
             SELECT mention_id, 'id number', CASE WHEN id_number_norm = $ident THEN 1.0 ELSE 0.9 END FROM party_mentions
                 WHERE $ident IS NOT NULL AND (id_number_norm = $ident OR ($ident_sub IS NOT NULL AND contains(id_number_norm, $ident_sub)))
             UNION ALL
-            SELECT mention_id, 'address', CASE WHEN contains(loose, $address_loose) THEN 0.9 ELSE 0.85 END FROM address_hits
-                WHERE (contains(loose, $address_loose) OR list_has_all(string_split(loose, ' '), $address_words::VARCHAR[]))
+            SELECT unnest(mention_ids), 'address', CASE WHEN contains(loose, $address_loose) THEN 0.9 ELSE 0.85 END FROM address_hits
+                WHERE (contains(loose, $address_loose) OR list_has_all(words, $address_words::VARCHAR[]))
                   AND ($unit IS NULL OR address_unit = $unit)
             UNION ALL
             SELECT m.mention_id, 'parcel id', 1.0 FROM parcels p JOIN party_mentions m ON m.parcel_seq = p.parcel_seq

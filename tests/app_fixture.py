@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from linker.stages import pages as page_tables, search
 from linker.stages import normalise, resolve
 from linker import store
 
@@ -150,8 +151,10 @@ def _parcels() -> list[dict]:
     return rows
 
 
-def build_store(db_path: Path) -> Path:
-    """Write the fixture store at db_path and return it."""
+def build_store(db_path: Path, pages: bool = True) -> Path:
+    """Write the fixture store at db_path and return it; with `pages`, the page and search
+    tables too, as `linker run` writes them (the readers fall back to the live queries
+    without them)."""
     con = store.connect(db_path)
     rows = _parcels()
     con.execute(
@@ -236,6 +239,9 @@ def build_store(db_path: Path) -> Path:
         "INSERT INTO runs VALUES ('r1', 'run', 'ok', TIMESTAMP '2026-11-20 02:00', TIMESTAMP '2026-11-20 02:05', '{}', NULL),"
         " ('r2', 'run', 'ok', TIMESTAMP '2026-11-21 02:00', TIMESTAMP '2026-11-21 02:06', '{}', NULL)"
     )
+    if pages:
+        page_tables.write_pages(con)
+        search.write_index(con)
     con.close()
     return db_path
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 import pytest
 
 from app import data
+from linker.outputs import clusters as read
+from linker.stages import pages, search
 from linker.store import snapshot
 from tests.app_fixture import RING_A, RING_A_ACCOUNT, RING_B, SHOP_C, build_store, shared_store
 
@@ -71,6 +74,63 @@ def test_queue_is_flagged_clusters_in_rank_order_with_their_carriers(con):
     assert list(q["cluster_id"]) == [RING_A, RING_B]
     assert list(q.loc[0, "carriers"]) == ["China Post", "EMS", "JD", "SF"]
     assert SHOP_C in set(data.queue(con, include_unflagged=True)["cluster_id"])
+
+
+def _cluster_reads(con) -> dict:
+    """Everything the cluster page, the evidence pack and the queue read, for every cluster."""
+    ids = [r[0] for r in con.execute("SELECT cluster_id FROM clusters ORDER BY cluster_id").fetchall()]
+    found = {"queue": data.queue(con, include_unflagged=True),
+             "report parcels": pd.concat(read.cluster_parcels_of(con, ids)),
+             "report mentions": pd.concat(read.cluster_mentions_of(con, ids))}
+    for cid in ids:
+        for name, reader in (("parcels", read.cluster_parcels), ("mentions", read.cluster_mentions),
+                             ("links", read.link_explanations), ("households", read.cluster_households),
+                             ("entities", read.cluster_entities)):
+            found[f"{name} of {cid}"] = reader(con, cid)
+    return found
+
+
+def test_the_page_tables_a_run_writes_read_as_the_queries_over_parcels_and_mentions_do(tmp_path):
+    db = build_store(tmp_path / "s.duckdb", pages=False)
+    con = duckdb.connect(str(db))
+    try:
+        assert not pages.has_pages(con)
+        live = _cluster_reads(con)
+        assert len(live["links of " + RING_A]) and len(live["entities of " + RING_A]) and len(live["parcels of " + RING_B])
+        pages.write_pages(con)
+        assert pages.has_pages(con)
+        paged = _cluster_reads(con)
+        # one cluster id reads the row groups of that cluster only: the table is in cluster order
+        ordered = con.execute("SELECT cluster_id FROM cluster_page_parcels").fetchall()
+        assert ordered == sorted(ordered)
+    finally:
+        con.close()
+    assert live.keys() == paged.keys()
+    for name in live:
+        pd.testing.assert_frame_equal(live[name].reset_index(drop=True), paged[name].reset_index(drop=True),
+                                      check_dtype=False, obj=name)
+
+
+SEARCHES = ["张伟", "Zhang Wei", "wei zhang", "Zhang Wie", "+86 138-0013-8000", "13800138000", "6222 0212 3456 7890",
+            "110101199001011234", "100 Main Street Suite 4471", "sf200003", "Kanaalweg 12 Utrecht", "Metals Lab",
+            "Nobody Anywhere", "x' OR '1'='1"]
+
+
+def test_search_reads_the_search_tables_as_it_reads_the_mentions(tmp_path):
+    db = build_store(tmp_path / "s.duckdb", pages=False)
+    con = duckdb.connect(str(db))
+    try:
+        assert search.relations(con)["search_names"] != "search_names"
+        live = {q: data.search(con, q) for q in SEARCHES}
+        search.write_index(con)
+        assert search.relations(con)["search_names"] == "search_names"
+        indexed = {q: data.search(con, q) for q in SEARCHES}
+    finally:
+        con.close()
+    assert sum(not r.empty for r in live.values()) >= 10
+    for q in SEARCHES:
+        for part in ("entities", "clusters", "parcels"):
+            pd.testing.assert_frame_equal(getattr(live[q], part), getattr(indexed[q], part), obj=f"{part} of {q!r}")
 
 
 def test_change_marks_say_new_or_how_much_a_cluster_grew():

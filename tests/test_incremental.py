@@ -4,6 +4,7 @@ clusters that a full analysis of everything gives."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from linker.stages import pages, search
 from linker.settings.resolution import load_resolution
 from linker.settings.scoring import load_scoring
 from linker.stages import normalise, resolve
 from linker.pipeline import analysis as pipeline
 from linker import store
 from linker.stages.ingest import ingest_paths
+from linker.store.tables import PAGE_TABLES, SEARCH_TABLES
 from linker.synth import synthesise
 from tests.conftest import parcel, write_csv
 from tests.test_resolve import FILLER
@@ -304,6 +307,12 @@ RESULT_VIEWS = {
     "signals": "SELECT c.group_key, s.signal, s.strength, s.evidence FROM cluster_signals s JOIN clusters c USING (cluster_id)",
     "party entities": "SELECT * FROM party_entities",
     "parcel signals": "SELECT * FROM parcel_signals",
+    **{f"page table {t}": f"SELECT c.group_key, t.* EXCLUDE (cluster_id) FROM {t} t JOIN clusters c USING (cluster_id)"
+       for t in PAGE_TABLES if t != "cluster_page_links"},
+    **{f"search table {t}": f"SELECT * FROM {t}" for t in SEARCH_TABLES},
+    # an old link keeps the weight and evidence of the night it was scored (as entity_links does)
+    "page table cluster_page_links": "SELECT c.group_key, name_left, name_right, role, parcels_left, parcels_right "
+        "FROM cluster_page_links t JOIN clusters c USING (cluster_id)",
 }
 
 
@@ -319,6 +328,23 @@ def assert_same_results(a: Path, b: Path) -> None:
         cb.close()
 
 
+def assert_pages_as_written_anew(db: Path) -> None:
+    """The page and search tables a night wrote in place (only the clusters and values it
+    changed) hold the rows that writing them all anew gives, on the same store."""
+    copy = db.with_name("pages_check.duckdb")
+    shutil.copyfile(db, copy)
+    con = store.connect(copy)
+    try:
+        pages.write_pages(con, target="anew_")
+        search.write_index(con, target="anew_")
+        for table in (*PAGE_TABLES, *SEARCH_TABLES):
+            kept, anew = _rows(con, f"SELECT * FROM {table}"), _rows(con, f"SELECT * FROM anew_{table}")
+            assert len(anew) > 0 and kept == anew, f"{table}: {len(set(kept) ^ set(anew))} rows differ"
+    finally:
+        con.close()
+        copy.unlink()
+
+
 def test_a_night_extends_the_analysis_to_the_results_of_a_full_run(tmp_path, world):
     history, night = world
     first = _analysed(tmp_path / "inc.duckdb", history)
@@ -330,6 +356,7 @@ def test_a_night_extends_the_analysis_to_the_results_of_a_full_run(tmp_path, wor
     assert full.counts["mode"] == "full"
     assert full.counts["flagged_clusters"] == second.counts["flagged_clusters"] > 0
     assert_same_results(tmp_path / "inc.duckdb", tmp_path / "full.duckdb")
+    assert_pages_as_written_anew(tmp_path / "inc.duckdb")
 
 
 def test_changed_settings_make_the_next_run_a_full_one(tmp_path, world):
@@ -435,6 +462,7 @@ def test_a_run_killed_inside_the_incremental_transaction_leaves_the_last_analysi
     assert resumed.counts["mode"] == "incremental"
     _analysed(tmp_path / "full.duckdb", *world, model_of=db)
     assert_same_results(db, tmp_path / "full.duckdb")
+    assert_pages_as_written_anew(db)
 
 
 def test_a_failed_full_run_leaves_nothing_to_extend_so_the_next_run_is_full_again(tmp_path, world, monkeypatch):

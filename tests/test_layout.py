@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("linker.stages.score",),
     ("linker.stages.summary",),
     ("linker.stages.lineage",),
+    ("linker.stages.pages", "linker.stages.search"),
     ("linker.pipeline.runner", "linker.pipeline.runs"),
     ("linker.pipeline.analysis",),
     ("linker.casework.*",),
@@ -51,6 +52,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.data",),
     ("app.common",),
     ("app.main", "app.views.*"),
+    ("app.server",),
 )
 
 

@@ -15,7 +15,8 @@ import json
 import duckdb
 import pandas as pd
 
-from linker.store.tables import CLUSTER_COLUMNS, COLUMN_NAMES, columns, table_exists
+from linker.stages import pages
+from linker.store.tables import CLUSTER_COLUMNS, columns, table_exists
 
 SIGNAL_COLUMNS = ["signal", "strength", "weight", "contribution", "evidence"]
 
@@ -54,6 +55,10 @@ def clusters_table(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 # ---------------------------------------------------------------- one cluster
+#
+# A cluster's parcels, mentions, links, households and parties are read from the page tables
+# that every run writes (linker.stages.pages), a few rows by cluster id; a store analysed
+# before they existed is read with the queries that write them, scoped to the cluster.
 
 
 def cluster_row(con: duckdb.DuckDBPyConnection, cluster_id: str) -> dict | None:
@@ -96,22 +101,9 @@ def cluster_parcels_of(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -
 
 
 def _parcels_frame(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -> pd.DataFrame:
-    fields = ", ".join(f"p.{c}" for c in COLUMN_NAMES)
-    est = "pc.est_controlled_kg" if "est_controlled_kg" in columns(con, "parcel_clusters") else "NULL::DOUBLE"
-    if table_exists(con, "parcel_signals"):
-        signals_cte = """, sig AS (
-            SELECT s.parcel_seq, string_agg(s.signal || coalesce(' (' || s.commodity || ')', ''), '; ' ORDER BY s.signal, s.commodity) AS signals
-            FROM parcel_signals s WHERE s.parcel_seq IN (SELECT parcel_seq FROM pc) GROUP BY s.parcel_seq)"""
-        signals_join, signals_col = "LEFT JOIN sig ON sig.parcel_seq = pc.parcel_seq", "sig.signals"
-    else:
-        signals_cte, signals_join, signals_col = "", "", "NULL::VARCHAR"
-    return con.execute(
-        f"""WITH pc AS (SELECT * FROM parcel_clusters WHERE list_contains(?::VARCHAR[], cluster_id)){signals_cte}
-        SELECT pc.cluster_id, p.parcel_seq, {fields}, {est} AS est_controlled_kg, {signals_col} AS signals
-        FROM pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq {signals_join}
-        ORDER BY pc.cluster_id, p.accepted_at, p.parcel_id""",
-        [list(cluster_ids)],
-    ).df()
+    scope, params = pages.of(cluster_ids)
+    sql = "SELECT * FROM cluster_page_parcels pc WHERE " + scope if pages.has_pages(con) else pages.parcels_sql(con, scope)
+    return con.execute(f"SELECT * FROM ({sql}) ORDER BY {pages.PARCEL_ORDER}", params).df()
 
 
 def _by_cluster(frame: pd.DataFrame, cluster_ids: list[str]) -> dict[str, pd.DataFrame]:
@@ -160,35 +152,13 @@ def cluster_mentions_of(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) 
 
 
 def _mentions_frame(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -> pd.DataFrame:
-    if table_exists(con, "party_mentions"):
-        return con.execute(
-            """SELECT pc.cluster_id, m.mention_id, m.parcel_seq, m.parcel_id, m.role, m.name_raw, m.name_norm, m.phone_raw,
-            m.phone_e164, m.account_norm, m.id_number_norm, m.address_raw, m.address_key, m.address_unit, m.country,
-            m.entity_id, p.acceptance_point
-            FROM parcel_clusters pc JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq
-            JOIN parcels p ON p.parcel_seq = pc.parcel_seq
-            WHERE list_contains(?::VARCHAR[], pc.cluster_id) ORDER BY pc.cluster_id, m.mention_id""",
-            [list(cluster_ids)],
-        ).df()
-    return con.execute(
-        f"""WITH written AS (
-            SELECT pc.cluster_id, p.parcel_seq * 2 + r.receiver AS mention_id, p.parcel_seq, p.parcel_id,
-                   CASE WHEN r.receiver = 1 THEN 'receiver' ELSE 'sender' END AS role,
-                   CASE WHEN r.receiver = 1 THEN p.receiver_name ELSE p.sender_name END AS name_raw,
-                   NULL::VARCHAR AS name_norm,
-                   CASE WHEN r.receiver = 1 THEN p.receiver_phone ELSE p.sender_phone END AS phone_raw,
-                   NULL::VARCHAR AS phone_e164,
-                   CASE WHEN r.receiver = 0 THEN p.payer_account END AS account_norm,
-                   CASE WHEN r.receiver = 0 THEN p.sender_id_number END AS id_number_norm,
-                   CASE WHEN r.receiver = 1 THEN p.receiver_address ELSE p.sender_address END AS address_raw,
-                   NULL::VARCHAR AS address_key, NULL::VARCHAR AS address_unit,
-                   CASE WHEN r.receiver = 1 THEN p.dest_country ELSE p.origin_country END AS country,
-                   NULL::BIGINT AS entity_id, p.acceptance_point
-            FROM parcel_clusters pc JOIN parcels p ON p.parcel_seq = pc.parcel_seq, (VALUES (0), (1)) r(receiver)
-            WHERE list_contains(?::VARCHAR[], pc.cluster_id))
-        SELECT cluster_id, {_MENTION_COLUMNS} FROM written ORDER BY cluster_id, mention_id""",
-        [list(cluster_ids)],
-    ).df()
+    scope, params = pages.of(cluster_ids)
+    sql = "SELECT * FROM cluster_page_mentions pc WHERE " + scope if pages.has_pages(con) else pages.mentions_sql(con, scope)
+    return con.execute(f"SELECT cluster_id, {_MENTION_COLUMNS} FROM ({sql}) ORDER BY cluster_id, mention_id", params).df()
+
+
+_LINK_COLUMNS = ["name_left", "name_right", "role", "parcels_left", "parcels_right", "match_probability",
+                 "match_weight", "evidence"]
 
 
 def link_explanations(con: duckdb.DuckDBPyConnection, cluster_id: str, limit: int = 500) -> pd.DataFrame:
@@ -197,54 +167,34 @@ def link_explanations(con: duckdb.DuckDBPyConnection, cluster_id: str, limit: in
     first. Links join *profiles* (identical mentions, named by their smallest mention id);
     with no `profile_id` column each mention is its own profile."""
     if not table_exists(con, "entity_links"):
-        return pd.DataFrame(columns=["name_left", "name_right", "role", "match_probability", "match_weight", "evidence"])
-    profile = "m.profile_id" if "profile_id" in columns(con, "party_mentions") else "m.mention_id"
+        return pd.DataFrame(columns=_LINK_COLUMNS)
+    sql = "SELECT * FROM cluster_page_links pc WHERE " + pages.one() if pages.has_pages(con) else pages.links_sql(con, pages.one())
     return con.execute(
-        f"""WITH m AS (
-            SELECT {profile} AS profile_id, any_value(m.name_raw ORDER BY m.mention_id) AS name_raw,
-                   any_value(m.role ORDER BY m.mention_id) AS role, count(*) AS parcels
-            FROM parcel_clusters pc JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq
-            WHERE pc.cluster_id = ? GROUP BY ALL)
-        SELECT l.name_raw AS name_left, r.name_raw AS name_right, l.role,
-               l.parcels AS parcels_left, r.parcels AS parcels_right,
-               e.match_probability, e.match_weight, CAST(e.evidence AS VARCHAR) AS evidence
-        FROM entity_links e JOIN m l ON l.profile_id = e.mention_id_l JOIN m r ON r.profile_id = e.mention_id_r
-        ORDER BY e.match_probability DESC, e.mention_id_l, e.mention_id_r LIMIT ?""",
+        f"SELECT {', '.join(_LINK_COLUMNS)} FROM ({sql}) WHERE link_order <= ? ORDER BY link_order",
         [cluster_id, int(limit)],
     ).df()
+
+
+_HOUSEHOLD_COLUMNS = ["household_id", "members", "in_cluster", "parties", "flat"]
 
 
 def cluster_households(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataFrame:
     """Households of the cluster's parties (resolve.write_households): people at one flat who
     share its phone or payment account but not a name, kept as separate parties. One row per
     household: its members' names, how many of them appear in this cluster, and the flat."""
-    empty = pd.DataFrame(columns=["household_id", "members", "in_cluster", "parties", "flat"])
     if not table_exists(con, "party_households"):
-        return empty
-    return con.execute(
-        """WITH mine AS (
-            SELECT DISTINCT m.entity_id FROM parcel_clusters pc JOIN party_mentions m ON m.parcel_seq = pc.parcel_seq
-            WHERE pc.cluster_id = ? AND m.entity_id IS NOT NULL),
-        homes AS (SELECT DISTINCT household_id FROM party_households SEMI JOIN mine USING (entity_id))
-        SELECT h.household_id,
-               string_agg(e.best_name, ' · ' ORDER BY e.entity_id) AS members,
-               count(*) FILTER (WHERE h.entity_id IN (SELECT entity_id FROM mine)) AS in_cluster,
-               count(*) AS parties,
-               (SELECT any_value(m.address_raw ORDER BY m.mention_id) FROM party_mentions m
-                WHERE m.entity_id = min(h.entity_id)) AS flat
-        FROM party_households h JOIN homes USING (household_id) JOIN entities e USING (entity_id)
-        GROUP BY h.household_id ORDER BY h.household_id""",
-        [cluster_id],
-    ).df()
+        return pd.DataFrame(columns=_HOUSEHOLD_COLUMNS)
+    sql = "SELECT * FROM cluster_page_households pc WHERE " + pages.one() if pages.has_pages(con) else pages.households_sql(pages.one())
+    return con.execute(f"SELECT {', '.join(_HOUSEHOLD_COLUMNS)} FROM ({sql}) ORDER BY household_id", [cluster_id]).df()
 
 
-def entity_details(con: duckdb.DuckDBPyConnection, entity_ids: list[int]) -> pd.DataFrame:
-    if not entity_ids or not table_exists(con, "entities"):
+def cluster_entities(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataFrame:
+    """The resolved parties of the cluster's parcels, as `entities` holds them (names, phones,
+    accounts, ... over the whole store), busiest first."""
+    if not table_exists(con, "entities") or not table_exists(con, "party_mentions"):
         return pd.DataFrame()
-    return con.execute(
-        "SELECT * FROM entities WHERE entity_id IN (SELECT unnest(?::BIGINT[])) ORDER BY parcels DESC, entity_id",
-        [list(map(int, entity_ids))],
-    ).df()
+    sql = "SELECT * FROM cluster_page_entities pc WHERE " + pages.one() if pages.has_pages(con) else pages.entities_sql(pages.one())
+    return con.execute(f"SELECT * EXCLUDE (cluster_id) FROM ({sql}) ORDER BY parcels DESC, entity_id", [cluster_id]).df()
 
 
 def explain_evidence(evidence: str | None) -> str:

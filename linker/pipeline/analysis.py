@@ -1,6 +1,6 @@
 """`linker run`: every analysis stage over everything loaded, in order, with timings.
 
-normalise -> resolve -> signals -> graph -> detect -> score -> publish.
+normalise -> resolve -> signals -> graph -> detect -> score -> pages -> publish.
 
 One list of steps (`STEPS`) serves both kinds of run; each step does its stage in full or for
 the parcels loaded since, as the run asks:
@@ -43,6 +43,8 @@ MODES = ("auto", "full", "incremental")
 # The parcels an incremental run's resolution found new or with a changed party; later steps
 # of the run read it (a temporary table, dropped before the run commits).
 CHANGED_PARCELS = "_changed_parcels"
+# ... and the parties whose row, links or household may have changed (resolve._changed_entities_sql).
+CHANGED_ENTITIES = "_changed_entities"
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,38 @@ def _score(a: Analysis) -> dict:
     return {"clusters": n, "flagged_clusters": int(flagged), "lineage": events}
 
 
+# The clusters whose page tables an incremental run writes again (a temp table).
+CHANGED_CLUSTERS = "_changed_clusters"
+
+
+def _pages(a: Analysis) -> dict:
+    """What the dashboard reads: per cluster (linker.stages.pages) and for search
+    (linker.stages.search). A full run writes them under staging names; an
+    incremental one in place, the rows of the clusters whose parcels, parties or households
+    may read differently tonight and the values of tonight's mentions."""
+    from linker.stages import pages, search
+
+    con, p = a.con, STAGE_PREFIX
+    if not a.incremental:
+        search.write_index(con, target=p)
+        return pages.write_pages(con, results=p, target=p)
+    search.write_index(con, changed=CHANGED_PARCELS)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {CHANGED_CLUSTERS} AS
+        WITH now AS (SELECT cluster_id, parcel_seq, est_controlled_kg FROM {p}parcel_clusters),
+        before AS (SELECT cluster_id, parcel_seq, est_controlled_kg FROM parcel_clusters)
+        SELECT cluster_id FROM (SELECT * FROM now EXCEPT SELECT * FROM before)
+        UNION SELECT cluster_id FROM (SELECT * FROM before EXCEPT SELECT * FROM now)
+        UNION SELECT pc.cluster_id FROM {p}parcel_clusters pc SEMI JOIN {CHANGED_PARCELS} USING (parcel_seq)
+        UNION SELECT pc.cluster_id FROM {p}parcel_clusters pc JOIN party_mentions m USING (parcel_seq)
+              SEMI JOIN {CHANGED_ENTITIES} USING (entity_id)"""
+    )
+    try:
+        return pages.write_pages(con, results=p, changed=CHANGED_CLUSTERS)
+    finally:
+        con.execute(f"DROP TABLE {CHANGED_CLUSTERS}")
+
+
 def _publish(a: Analysis) -> dict:
     """Swap the staged results in and record what the working tables now hold
     (`analysis_state`), all or nothing: in its own transaction for a full run, inside the
@@ -196,6 +230,7 @@ STEPS: tuple[tuple[str, Callable[[Analysis], dict]], ...] = (
     ("graph", _graph),
     ("detect", _detect),
     ("score", _score),
+    ("pages", _pages),
     ("publish", _publish),
 )
 STAGES = tuple(stage for stage, _ in STEPS)
@@ -223,6 +258,7 @@ def _run_incremental(a: Analysis, runner: StageRunner) -> None:
     try:
         _run_steps(a, runner)
         con.execute(f"DROP TABLE IF EXISTS {CHANGED_PARCELS}")
+        con.execute(f"DROP TABLE IF EXISTS {CHANGED_ENTITIES}")
         con.execute("COMMIT")
     except BaseException:
         try:

@@ -1409,8 +1409,9 @@ def write_households(con: duckdb.DuckDBPyConnection) -> str:
     candidate pair of two of their profiles shares a flat and its phone or account but not a
     name, see _levels_sql), grouped as connected components; household_id is the smallest
     entity_id of the household. Households are parties of their own, tied in the graph by a
-    household node. Returns the name of a temp table of the entity_ids whose household is
-    new, gone or other than before (the incremental graph update reads their parcels)."""
+    household node. Returns the name of a temp table of the (entity_id, household_id) rows
+    new or gone since before: the parties whose household is new, gone or other than before
+    (the incremental graph update reads their parcels) and the households they left or joined."""
     import networkx as nx
 
     pairs = con.execute("""
@@ -1432,7 +1433,7 @@ def write_households(con: duckdb.DuckDBPyConnection) -> str:
     con.unregister("_households_arrow")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _households_moved AS
-        SELECT DISTINCT entity_id FROM (
+        SELECT DISTINCT entity_id, household_id FROM (
             (SELECT * FROM party_households EXCEPT SELECT * FROM _households_new)
             UNION ALL (SELECT * FROM _households_new EXCEPT SELECT * FROM party_households))""")
     con.execute("DELETE FROM party_households")
@@ -1498,9 +1499,10 @@ def resolve_new_mentions(
     These pairs are scored by the same SQL as a full run; the parties of every
     profile touched are then recomputed as connected components over the links, inside
     the touched parties only. Writes `party_mentions` (profile_id, entity_id),
-    `entity_links`, `entities`, the `er_*_state` tables and a temp table `_changed_parcels`
-    (parcel_seq of every parcel with a new mention or a mention whose party changed), for
-    the graph stage. Raises NeedsFullResolution when the stored state cannot be extended.
+    `entity_links`, `entities`, the `er_*_state` tables and two temp tables:
+    `_changed_parcels` (parcel_seq of every parcel with a new mention or a mention whose party
+    changed), for the graph stage, and `_changed_entities` (see _changed_entities_sql), for
+    the page tables. Raises NeedsFullResolution when the stored state cannot be extended.
     """
     cfg = config or load_resolution()
     why = can_extend(con, cfg)
@@ -1535,6 +1537,7 @@ def resolve_new_mentions(
     con.execute(f"""INSERT INTO _changed_parcels
         SELECT DISTINCT m.parcel_seq FROM party_mentions m SEMI JOIN {moved} USING (entity_id)
         WHERE m.parcel_seq NOT IN (SELECT parcel_seq FROM _changed_parcels)""")
+    con.execute(_changed_entities_sql(moved))
     con.execute(f"DROP TABLE {moved}")
     _count_rows(con, stats, mentions="ri_new", profiles="ri_new_profiles", candidate_pairs="er_scores",
                 links="er_accepted", entities="ri_touched_entities")
@@ -1818,6 +1821,24 @@ def _touched_parties_sql() -> str:
     ANTI JOIN ri_removed r ON r.profile_l = e.mention_id_l AND r.profile_r = e.mention_id_r
     UNION ALL
     SELECT a.profile_l, a.profile_r FROM ri_added a SEMI JOIN ri_scope s ON s.profile_id = a.profile_l;
+    """
+
+
+def _changed_entities_sql(moved: str) -> str:
+    """`_changed_entities`: every party whose row of `entities`, links or household tonight may
+    have changed (the touched parties before and after, those that joined or left a household)
+    and the other members of their households (whose household now reads differently). The
+    page tables of the clusters they appear in are written again (linker.outputs.clusters)."""
+    return f"""
+    CREATE OR REPLACE TEMP TABLE _changed_entities AS
+    WITH touched AS (
+        SELECT entity_id FROM ri_touched_entities
+        UNION SELECT entity_id FROM er_profile_state SEMI JOIN ri_scope USING (profile_id)
+        UNION SELECT entity_id FROM {moved})
+    SELECT entity_id FROM touched
+    UNION SELECT h.entity_id FROM party_households h
+    WHERE h.household_id IN (SELECT household_id FROM party_households SEMI JOIN touched USING (entity_id)
+                             UNION SELECT household_id FROM {moved})
     """
 
 

@@ -44,12 +44,21 @@ CLUSTER_COLUMNS = (
 PARCEL_CLUSTER_COLUMNS = ("parcel_id", "carrier", "cluster_id")
 PARTY_ENTITY_COLUMNS = ("parcel_id", "carrier", "role", "entity_id")
 
+# What the dashboard's cluster pages, the evidence pack and the report read of each cluster,
+# written by every run (linker.stages.pages).
+PAGE_TABLES = ("cluster_page_parcels", "cluster_page_mentions", "cluster_page_links", "cluster_page_households",
+               "cluster_page_entities", "cluster_page_spread")
+
+# What the dashboard's search reads: the distinct names, addresses and phones of the mentions
+# (linker.stages.search).
+SEARCH_TABLES = ("search_names", "search_addresses", "search_phones")
+
 # The results a full run builds under STAGE_PREFIX and swaps in together, in one transaction.
 STAGE_PREFIX = "stage_"
 RESULT_TABLES = ("graph_nodes", "graph_edges", "graph_uses", "parcel_groups", "parcel_clusters", "clusters",
-                 "cluster_signals", "party_entities")
-# What an incremental run rebuilds under staging names; the graph tables and party_entities
-# it changes in place, inside its transaction.
+                 "cluster_signals", "party_entities", *PAGE_TABLES, *SEARCH_TABLES)
+# What an incremental run rebuilds under staging names; the graph tables, party_entities and
+# the page tables it changes in place, inside its transaction.
 INCREMENTAL_STAGED = ("parcel_groups", "parcel_clusters", "clusters", "cluster_signals")
 
 # The columns of `clusters` a nightly run keeps in `run_clusters` (what "changed" compares).
