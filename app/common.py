@@ -77,20 +77,20 @@ def analysis(src: data.Source | None = None) -> Iterator[duckdb.DuckDBPyConnecti
             con.close()
 
 
-def _src(version: tuple[str, float], is_snapshot: bool) -> data.Source:
+def _src(version: tuple, is_snapshot: bool) -> data.Source:
     return data.Source(Path(version[0]), is_snapshot)
 
 
-# Cached reads: keyed by the file's (path, mtime), so a new snapshot is a cache miss. The store
-# itself (no snapshot published) can change under the same mtime for a while, hence the ttl.
-@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
-def cached_queue(version: tuple[str, float], is_snapshot: bool, include_unflagged: bool) -> pd.DataFrame:
+# Cached reads: keyed by the file's version (data.Source.version), so a new snapshot is a cache
+# miss; no time limit (a snapshot never changes), the least recently used go first.
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_queue(version: tuple, is_snapshot: bool, include_unflagged: bool) -> pd.DataFrame:
     with analysis(_src(version, is_snapshot)) as con:
         return data.queue(con, include_unflagged)
 
 
-@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
-def cached_cluster(version: tuple[str, float], is_snapshot: bool, cluster_id: str) -> dict | None:
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_cluster(version: tuple, is_snapshot: bool, cluster_id: str) -> dict | None:
     """Everything the cluster page shows, read in one go."""
     with analysis(_src(version, is_snapshot)) as con:
         row = read.cluster_row(con, cluster_id)
@@ -105,17 +105,40 @@ def cached_cluster(version: tuple[str, float], is_snapshot: bool, cluster_id: st
             "mentions": mentions,
             "links": read.link_explanations(con, cluster_id),
             "households": read.cluster_households(con, cluster_id),
-            "entities": read.entity_details(con, sorted(set(mentions["entity_id"].dropna().astype(int)))),
+            "entities": read.cluster_entities(con, cluster_id),
         }
 
 
-@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
-def cached_network(version: tuple[str, float], is_snapshot: bool, cluster_id: str, max_nodes: int):
+# The most nodes the cluster page draws (the busiest are kept).
+CLUSTER_MAX_NODES = 600
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_network(version: tuple, is_snapshot: bool, cluster_id: str, max_nodes: int):
     """(graph, positions, nodes left out) for the cluster; the busiest nodes are kept when the
     network is larger than max_nodes, so the picture stays usable."""
     found = cached_cluster(version, is_snapshot, cluster_id)
     g, dropped = network.trim(network.cluster_network(found["mentions"]), max_nodes)
     return g, network.layout(g), dropped
+
+
+def warm(limit: int = data.WARM_CLUSTERS) -> dict:
+    """Fill the caches for the current snapshot: the queue (both views) and the first `limit`
+    flagged clusters' pages and networks, so that the first visit after a start, or after a
+    nightly published a new snapshot, reads from memory like later ones. Run by app.server in
+    the server process, outside any page; returns what it read."""
+    import time
+
+    started = time.perf_counter()
+    src = source()
+    queue = cached_queue(src.version, src.is_snapshot, True)
+    cached_queue(src.version, src.is_snapshot, False)
+    top = list(queue.loc[queue["flagged"], "cluster_id"][:limit])
+    for cluster_id in top:
+        cached_network(src.version, src.is_snapshot, cluster_id, CLUSTER_MAX_NODES)
+    from linker.outputs import timeline  # noqa: F401 - plotly's import, paid here and not by the first page
+
+    return {"snapshot": src.path.name, "clusters": len(top), "seconds": round(time.perf_counter() - started, 2)}
 
 
 def status_of(cluster_ids) -> dict[str, cases.Case]:

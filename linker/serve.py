@@ -1,4 +1,6 @@
-"""Start the investigators' dashboard: Streamlit, headless, on the app in `app/main.py`.
+"""Start the investigators' dashboard: Streamlit, headless, on the app in `app/main.py`, through
+`app.server`, which also fills the dashboard's caches for the current snapshot as soon as the
+server is up (and again after each new snapshot), so that the first visit is not the slow one.
 
 The store path reaches the app both as a script argument (`-- --db PATH`) and through
 `LINKER_DB`, so the app finds it however Streamlit was started. The dashboard only ever
@@ -29,7 +31,7 @@ def app_path() -> Path:
 def command(db_path: str | Path, port: int = DEFAULT_PORT, address: str | None = None) -> list[str]:
     """The `streamlit run` command line for the dashboard on the store at `db_path`."""
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app_path()),
+        sys.executable, "-m", "app.server", "run", str(app_path()),
         "--server.headless", "true",
         "--server.port", str(int(port)),
         "--server.fileWatcherType", "none",

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import common
+from app import data
 from app.data import change_mark
 from linker.casework import cases
 from linker import store
@@ -21,7 +22,7 @@ def _listed(values) -> list:
     """A list column as read from DuckDB (None, a list or a numpy array) as a plain list."""
     return [] if values is None else list(values)
 
-MAX_NODES = 600
+MAX_NODES = common.CLUSTER_MAX_NODES
 user = common.current_user()
 
 try:
@@ -31,18 +32,24 @@ except store.StoreError as exc:
     common.show_store_problem(exc)
 
 requested = st.query_params.get("cluster") or st.session_state.get("cluster_id")
-ids = list(queue["cluster_id"])
-if not ids:
+every = set(queue["cluster_id"])
+if not every:
     st.info("No clusters yet: run `linker run` on the store.")
     st.stop()
+if requested and requested not in every:
+    st.warning(f"No cluster {requested!r} in the current snapshot; showing the top of the queue.")
+# The picker offers the top of the queue (flagged first) and the cluster asked for: a list of
+# every cluster (thousands at 1M parcels) makes each key typed into it take a second or more.
+# Any other cluster opens from the queue, a search or a link.
+ids = list(queue["cluster_id"][:data.PICKER_CLUSTERS])
+if requested not in every:
+    requested = ids[0]
+elif requested not in ids:
+    ids.append(requested)
 labels = {
     r.cluster_id: f"#{r.rank} · {r.cluster_id} · {r.commodity or 'no commodity'} · {r.parcels} parcels"
-    for r in queue.itertuples()
+    for r in queue[queue["cluster_id"].isin(ids)].itertuples()
 }
-if requested and requested not in ids:
-    st.warning(f"No cluster {requested!r} in the current snapshot; showing the top of the queue.")
-if requested not in ids:
-    requested = ids[0]
 
 
 def picked() -> None:
