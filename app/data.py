@@ -220,13 +220,11 @@ MAX_NAME_WORDS = 6
 _loose = search_tables.loose
 
 
-def _unchanged_fragment(loose_words: list[str]) -> str | None:
-    """The longest piece of the words that `_loose` cannot have changed in the stored text: cut
-    after every a, o and u (where the stored text may have an e that the loose form lost). A
-    cheap `contains` on it keeps the loose comparison off most rows."""
-    pieces = [piece for word in loose_words for piece in re.split(r"(?<=[aou])", word)]
-    best = max(pieces, key=len, default="")
-    return best if len(best) >= 3 else None
+def _longest_word(loose_words: list[str]) -> str | None:
+    """The longest word of the query's loose form: every address that matches contains it (as
+    part of the whole query or as one of its words), so a cheap `contains` on it keeps the
+    costlier comparisons off most addresses."""
+    return max(loose_words, key=len, default=None)
 
 
 def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> SearchResult:
@@ -297,7 +295,7 @@ def _search_terms(con: duckdb.DuckDBPyConnection, query: str) -> tuple[dict, lis
         ident_sub=ident if ident and len(ident) >= 6 else None,
         address_loose=address_loose,
         address_words=address_words,
-        address_fragment=_unchanged_fragment(address_words),
+        address_fragment=_longest_word(address_words),
         unit=address_unit,
         parcel_id=query.upper(),
     )

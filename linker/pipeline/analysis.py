@@ -8,13 +8,14 @@ the parcels loaded since, as the run asks:
 - a full run rebuilds the working tables stage by stage (`party_mentions`, `entities`,
   `parcel_signals`, ...). The results that users, the export and the dashboard read
   (`graph_nodes`, `graph_edges`, `parcel_clusters`, `clusters`, `cluster_signals`,
-  `party_entities`) are built under staging names (`stage_*`) and swapped in by one
+  `party_entities`, the page and search tables) are built under staging names (`stage_*`) and swapped in by one
   transaction at the end, together with this run's rows of `cluster_lineage`: a run that fails
   at any point leaves the previous results as they were;
 - an incremental run (the default once a full one has run) is one transaction from start to
   end: new parcels get their mentions and goods signals, the new mentions are resolved against
   the stored parties, the graph is updated where a parcel is new or one of its parties changed,
-  and detection and scoring, cheap next to these, run over the whole graph.
+  and detection and scoring, cheap next to these, run over the whole graph; the page and
+  search tables are written again for what changed.
 
 Stable cluster ids are matched against the previous `parcel_clusters`, so they survive re-runs.
 `run(db_path)` records the run in the ledger (`linker.pipeline.runs`) and publishes a snapshot;
