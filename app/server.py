@@ -11,14 +11,23 @@ read (Streamlit keeps them per server process, keyed by function and arguments).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
 
 log = logging.getLogger("parcel_linker.dashboard")
 
-# How often the thread looks for a newer snapshot to warm the caches for.
+# How often the thread looks for a newer snapshot to warm the caches for (seconds).
+CHECK_SECONDS_VARIABLE = "LINKER_DASHBOARD_CHECK_SECONDS"
 CHECK_SECONDS = 20.0
+
+
+def check_seconds() -> float:
+    try:
+        return max(0.5, float(os.environ.get(CHECK_SECONDS_VARIABLE, CHECK_SECONDS)))
+    except ValueError:
+        return CHECK_SECONDS
 
 
 def _warm_forever(stop: threading.Event) -> None:
@@ -38,7 +47,7 @@ def _warm_forever(stop: threading.Event) -> None:
                 log.info("caches warmed for %(snapshot)s: %(clusters)s clusters in %(seconds)s s", done)
         except Exception as exc:  # noqa: BLE001 - no store yet, a run writing it: try again later
             log.info("caches not warmed yet: %s", exc)
-        stop.wait(CHECK_SECONDS)
+        stop.wait(check_seconds())
 
 
 def main(argv: list[str] | None = None) -> int:

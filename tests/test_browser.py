@@ -48,8 +48,10 @@ def served(tmp_path_factory):
     subprocess.run(LINKER + ["users", "add", "ana", "--role", "investigator", "--password-stdin", "--db", str(db)],
                    input="correct horse\n", text=True, check=True, capture_output=True)
     port = free_port()
+    log = open(folder / "server.log", "w")
     proc = subprocess.Popen(LINKER + ["serve", "--db", str(db), "--port", str(port), "--address", "127.0.0.1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=log, text=True,
+                            env=dict(os.environ, LINKER_DASHBOARD_CHECK_SECONDS="1"))
     try:
         assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
         deadline = time.monotonic() + 60
@@ -64,6 +66,7 @@ def served(tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +162,27 @@ def test_the_dashboard_fetches_nothing_from_outside_the_server(served, browser):
     outside = sorted({u for u in requested
                       if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in ("127.0.0.1", "localhost")})
     assert requested and outside == []
+
+
+def _warmed(folder, snapshot_name: str, seconds: float = 90) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [line for line in (folder / "server.log").read_text().splitlines()
+                 if f"caches warmed for {snapshot_name}" in line]
+        if found:
+            return found[0]
+        time.sleep(0.3)
+    raise AssertionError(f"the server did not warm its caches for {snapshot_name}:\n" + (folder / "server.log").read_text()[-2000:])
+
+
+def test_the_server_warms_its_caches_at_start_and_again_for_a_new_snapshot(served):
+    from linker.store import snapshot
+
+    _, db, folder = served
+    first = snapshot.latest(db).name
+    line = _warmed(folder, first)
+    assert " clusters in " in line and not line.split(": ", 1)[1].startswith("0 clusters")
+    subprocess.run(LINKER + ["run", "--db", str(db), "--full"], check=True, capture_output=True, timeout=300)
+    second = snapshot.latest(db).name
+    assert second != first
+    _warmed(folder, second)
