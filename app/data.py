@@ -364,17 +364,22 @@ def _matches_sql(rel: dict[str, str]) -> str:
 
 def _gather(con: duckdb.DuckDBPyConnection, result: SearchResult, matches: pd.DataFrame, limit: int) -> None:
     """The parties, clusters and parcels of the matched mentions, best first, into `result`."""
+    # each party's clusters: from the page tables (one row per cluster and party), else
+    # gathered from the mentions of the clustered parcels
+    cluster_parties = ("cluster_page_entities" if pages.has_pages(con) else
+                       "(SELECT DISTINCT c.cluster_id, m.entity_id FROM party_mentions m "
+                       "JOIN parcel_clusters c ON c.parcel_seq = m.parcel_seq)")
     con.register("search_matches", matches)
     try:
         result.entities = con.execute(
-            """WITH e AS (
+            f"""WITH e AS (
                 SELECT entity_id, list(DISTINCT matched_on ORDER BY matched_on) AS matched_on, max(quality) AS quality,
                        count(DISTINCT parcel_seq) AS matching_parcels, list(DISTINCT name_raw ORDER BY name_raw)[1:5] AS matching_names
                 FROM search_matches GROUP BY entity_id),
             ec AS (
-                SELECT m.entity_id, list(DISTINCT pc.cluster_id ORDER BY pc.cluster_id) AS clusters
-                FROM party_mentions m JOIN parcel_clusters pc ON pc.parcel_seq = m.parcel_seq
-                WHERE m.entity_id IN (SELECT entity_id FROM e) GROUP BY m.entity_id)
+                SELECT pc.entity_id, list(DISTINCT pc.cluster_id ORDER BY pc.cluster_id) AS clusters
+                FROM {cluster_parties} pc
+                WHERE pc.entity_id IN (SELECT entity_id FROM e) GROUP BY pc.entity_id)
             SELECT e.entity_id, ent.best_name, e.matched_on, e.matching_names, e.matching_parcels, ent.parcels AS total_parcels,
                    ent.phones, ent.accounts, ent.id_numbers, ent.addresses, ec.clusters, e.quality
             FROM e LEFT JOIN entities ent USING (entity_id) LEFT JOIN ec USING (entity_id)
