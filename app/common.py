@@ -83,7 +83,10 @@ def _src(version: tuple, is_snapshot: bool) -> data.Source:
 
 # Cached reads: keyed by the file's version (data.Source.version), so a new snapshot is a cache
 # miss; no time limit (a snapshot never changes), the least recently used go first.
-@st.cache_data(max_entries=8, show_spinner=False)
+# The queue is kept as one shared frame (cache_resource), not copied out on every call as
+# cache_data does: at 10M parcels it has 55,000 clusters and unpickling it took most of a
+# second on each page that reads it. Pages read it and copy before changing anything.
+@st.cache_resource(max_entries=8, show_spinner=False)
 def cached_queue(version: tuple, is_snapshot: bool, include_unflagged: bool) -> pd.DataFrame:
     with analysis(_src(version, is_snapshot)) as con:
         return data.queue(con, include_unflagged)
