@@ -31,6 +31,14 @@ analysed history is now kept per size and seed and made again when the code chan
     10,000    27.8 s (19.7 s)        133.1 s (122.8 s)    4.8x (6.2x)                 0 in every table
     100,000   59.6 s (53.6 s)        146.8 s (134.6 s)    2.5x (2.5x)                 0 in every table
 
+The same on the evening of 2026-12-07, after the runs started writing the dashboard's page and
+search tables (the `pages` step: 5.4-5.6 s of a full run at 1M, 2.8 s of a 10k night, 4.6 s of a
+100k night; the 100k night's full run shared the machine with another job for part of its time,
+normalise 50 s against 34 s alone, so its ratio is too high):
+
+    10,000    31.0 s (23.3 s)        131.7 s (122.1 s)    4.25x (5.24x)               0 in every table
+    100,000   67.5 s (59.6 s)        159.1 s (149.2 s)    2.36x (2.50x)               0 in every table
+
 The nightly store's parties, links, graph, groups, clusters and evidence are row for row those
 of the full analysis. Of a 10k night's 23.5 s, resolution takes 10.1 s (re-deciding the pairs
 whose evidence changed), normalisation 2.7 s, the graph update 3.5 s, detection and scoring
