@@ -309,7 +309,8 @@ RESULT_VIEWS = {
     "parcel signals": "SELECT * FROM parcel_signals",
     **{f"page table {t}": f"SELECT c.group_key, t.* EXCLUDE (cluster_id) FROM {t} t JOIN clusters c USING (cluster_id)"
        for t in PAGE_TABLES if t != "cluster_page_links"},
-    **{f"search table {t}": f"SELECT * FROM {t}" for t in SEARCH_TABLES},
+    **{f"search table {t}": f"SELECT {'loose, address_unit' if t == 'search_addresses' else '* EXCLUDE (mention_ids)'}, "
+       f"unnest(mention_ids) FROM {t}" for t in SEARCH_TABLES},
     # an old link keeps the weight and evidence of the night it was scored (as entity_links does)
     "page table cluster_page_links": "SELECT c.group_key, name_left, name_right, role, parcels_left, parcels_right "
         "FROM cluster_page_links t JOIN clusters c USING (cluster_id)",
@@ -337,9 +338,15 @@ def assert_pages_as_written_anew(db: Path) -> None:
     try:
         pages.write_pages(con, target="anew_")
         search.write_index(con, target="anew_")
-        for table in (*PAGE_TABLES, *SEARCH_TABLES):
+        for table in PAGE_TABLES:
             kept, anew = _rows(con, f"SELECT * FROM {table}"), _rows(con, f"SELECT * FROM anew_{table}")
             assert len(anew) > 0 and kept == anew, f"{table}: {len(set(kept) ^ set(anew))} rows differ"
+        # a night appends rows to the search tables: the same mentions under each value
+        for table in SEARCH_TABLES:
+            pairs = "SELECT * EXCLUDE (mention_ids, words), unnest(mention_ids) AS mention_id FROM {}" if table == "search_addresses" \
+                else "SELECT * EXCLUDE (mention_ids), unnest(mention_ids) AS mention_id FROM {}"
+            kept, anew = _rows(con, pairs.format(table)), _rows(con, pairs.format(f"anew_{table}"))
+            assert len(anew) > 0 and kept == anew, f"{table}: {len(set(kept) ^ set(anew))} (value, mention) pairs differ"
     finally:
         con.close()
         copy.unlink()

@@ -161,7 +161,7 @@ def _pages(a: Analysis) -> dict:
     if not a.incremental:
         search.write_index(con, target=p)
         return pages.write_pages(con, results=p, target=p)
-    search.write_index(con, changed=CHANGED_PARCELS)
+    search.write_index(con, after_seq=a.analysed_to)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {CHANGED_CLUSTERS} AS
         WITH now AS (SELECT cluster_id, parcel_seq, est_controlled_kg FROM {p}parcel_clusters),

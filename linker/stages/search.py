@@ -53,35 +53,20 @@ def _queries(mentions: str) -> dict[str, tuple[str, str]]:
     }
 
 
-# The columns that name one row of each table.
-_KEYS = {"search_names": ("name_key", "name_norm"), "search_addresses": ("loose", "address_unit"),
-         "search_phones": ("phone_e164",)}
-
-
-def write_index(con: duckdb.DuckDBPyConnection, *, target: str = "", changed: str | None = None) -> dict:
+def write_index(con: duckdb.DuckDBPyConnection, *, target: str = "", after_seq: int | None = None) -> dict:
     """Write the search tables from `party_mentions`: all of them anew into `{target}search_*`
-    (changed None), or in place for the mentions of the parcels in the table `changed` (an
-    incremental run's new and changed parcels): a value's row gets their mention ids added
-    (a mention's values never change, so the rows of other values stay as they are)."""
-    if changed is None or not all(table_exists(con, t) for t in SEARCH_TABLES):
+    (after_seq None), or, in place, rows for the mentions of the parcels after `after_seq` (an
+    incremental run's new parcels). A night appends: a value seen before gets a second row with
+    tonight's mention ids, which a search reads as it reads one row with all of them (a
+    mention's values never change, and every row is matched on its own). The next full run
+    writes one row per value again."""
+    if after_seq is None or not all(table_exists(con, t) for t in SEARCH_TABLES):
         for table, (sql, order) in _queries("party_mentions").items():
             con.execute(f"CREATE OR REPLACE TABLE {target}{table} AS SELECT * FROM ({sql}) ORDER BY {order}")
         return {}
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _search_new AS
-        SELECT * FROM party_mentions WHERE parcel_seq IN (SELECT parcel_seq FROM {changed})""")
-    try:
-        for table, (sql, order) in _queries("_search_new").items():
-            keys = _KEYS[table]
-            same = " AND ".join(f"t.{k} IS NOT DISTINCT FROM n.{k}" for k in keys)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _search_rows AS {sql}")
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE _search_merged AS
-                SELECT n.* REPLACE (list_sort(list_distinct(coalesce(t.mention_ids, []) || n.mention_ids)) AS mention_ids)
-                FROM _search_rows n LEFT JOIN {table} t ON {same}""")
-            con.execute(f"DELETE FROM {table} t USING _search_rows n WHERE {same}")
-            con.execute(f"INSERT INTO {table} SELECT * FROM _search_merged ORDER BY {order}")
-    finally:
-        for temp in ("_search_new", "_search_rows", "_search_merged"):
-            con.execute(f"DROP TABLE IF EXISTS {temp}")
+    tonight = f"(SELECT * FROM party_mentions WHERE parcel_seq > {int(after_seq)})"
+    for table, (sql, order) in _queries(tonight).items():
+        con.execute(f"INSERT INTO {table} SELECT * FROM ({sql}) ORDER BY {order}")
     return {}
 
 
