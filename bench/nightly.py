@@ -39,6 +39,11 @@ normalise 50 s against 34 s alone, so its ratio is too high):
     10,000    31.0 s (23.3 s)        131.7 s (122.1 s)    4.25x (5.24x)               0 in every table
     100,000   67.5 s (59.6 s)        159.1 s (149.2 s)    2.36x (2.50x)               0 in every table
 
+and once a night appends to the search tables instead of merging into them (pages 2.8 s -> 1.4 s
+of the 10k night; `python bench/nightly.py --nights 10000`):
+
+    10,000    29.3 s (22.8 s)        142.5 s (132.7 s)    4.86x (5.82x)               0 in every table
+
 The nightly store's parties, links, graph, groups, clusters and evidence are row for row those
 of the full analysis. Of a 10k night's 23.5 s, resolution takes 10.1 s (re-deciding the pairs
 whose evidence changed), normalisation 2.7 s, the graph update 3.5 s, detection and scoring
