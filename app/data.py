@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,11 +221,111 @@ MAX_NAME_WORDS = 6
 _loose = search_tables.loose
 
 
-def _longest_word(loose_words: list[str]) -> str | None:
-    """The longest word of the query's loose form: every address that matches contains it (as
-    part of the whole query or as one of its words), so a cheap `contains` on it keeps the
-    costlier comparisons off most addresses."""
-    return max(loose_words, key=len, default=None)
+# The postings must narrow the addresses compared to at most ADDRESS_INDEX_MAX; a query whose
+# words are all in more (a 'road' or a '1') is compared by a scan of the addresses instead.
+# At most POSTINGS_READ postings are read for one query.
+ADDRESS_INDEX_MAX = search_tables.POSTINGS_MAX
+POSTINGS_READ = 2_000_000
+
+
+def _address_prefilter(con: duckdb.DuckDBPyConnection, rel: dict[str, str | None],
+                       loose_words: list[str]) -> tuple[str | None, list[int] | None]:
+    """(word, address ids): the addresses worth comparing with a query whose loose form is the
+    words `loose_words`, in order.
+
+    An address matches when the query is a part of it, or when every word of the query is one
+    of its words. Either way each word of the query is in one of the address's words: a word
+    inside the query is one of them, the first ends one, the last begins one, and a query of
+    one word is inside one. So the addresses that hold, for every word of the query, a word of
+    that kind are all the addresses worth comparing: read from the postings of those words
+    (the ids returned; [] when some word of the query is in no address). When the words of the
+    query are all in too many addresses to have postings, or the store has no word tables,
+    the addresses are scanned for the word in the fewest (the longest without the word
+    tables): the ids are then None."""
+    if not loose_words:
+        return None, None
+    words, postings = rel["search_address_words"], rel["search_address_postings"]
+    if words is None or postings is None:
+        return max(loose_words, key=len), None
+    last = len(loose_words) - 1
+    rules = list(dict.fromkeys(
+        (w, "inside" if last == 0 else "ends" if i == 0 else "begins" if i == last else "is") for i, w in enumerate(loose_words)))
+    terms = {"words": [w for w, _ in rules], "rules": [r for _, r in rules]}
+    held_sql = f"""held AS (
+        SELECT q.word, q.rule, w.word_id, w.addresses, w.postings
+        FROM (SELECT unnest($words::VARCHAR[]) AS word, unnest($rules::VARCHAR[]) AS rule) q
+        LEFT JOIN {words} w ON CASE q.rule WHEN 'inside' THEN contains(w.word, q.word) WHEN 'ends' THEN ends_with(w.word, q.word)
+                                           WHEN 'begins' THEN starts_with(w.word, q.word) ELSE w.word = q.word END)"""
+    held = con.execute(
+        f"""WITH {held_sql}
+            SELECT word, rule, coalesce(sum(addresses), 0) AS addresses, coalesce(bool_and(postings), true) AS complete
+            FROM held GROUP BY word, rule ORDER BY addresses, length(word) DESC, word, rule""",
+        terms,
+    ).fetchall()
+    fragment = held[0][0]
+    if held[0][2] == 0:
+        return fragment, []
+    # the words whose postings are read: each with all its postings, the fewest first, up to
+    # POSTINGS_READ of them (ints in word order: a few row groups each)
+    narrow, read = [], 0
+    for word, rule, addresses, complete in held:
+        if complete and read + addresses <= POSTINGS_READ:
+            narrow.append(f"{rule} {word}")
+            read += addresses
+    if not narrow:
+        return fragment, None
+    ids = con.execute(
+        f"""WITH {held_sql}
+            SELECT address_id FROM (
+                SELECT DISTINCT h.rule, h.word, p.address_id FROM held h JOIN {postings} p USING (word_id)
+                WHERE list_contains($narrow::VARCHAR[], h.rule || ' ' || h.word))
+            GROUP BY address_id HAVING count(*) = $n ORDER BY address_id""",
+        {**terms, "narrow": narrow, "n": len(narrow)},
+    ).fetchall()
+    if len(ids) > ADDRESS_INDEX_MAX:
+        return fragment, None
+    return fragment, [i for (i,) in ids]
+
+
+def _matching_addresses(con: duckdb.DuckDBPyConnection, rel: dict[str, str | None], address_loose: str | None,
+                        unit: str | None) -> tuple[list[int], list[int]]:
+    """(ids, ids of whole matches): the addresses (rows of search_addresses) that match the
+    query's loose form `address_loose`: it is a part of the address (a whole match), or every
+    word of it is a word of the address; with the same unit when the query has one. The
+    candidates come from `_address_prefilter`: by their ids, their text is read first and
+    compared after (in one query DuckDB would compare the text of every address before it
+    applies the filter on the ids), or by a scan for the prefilter's word."""
+    if not address_loose:
+        return [], []
+    fragment, candidates = _address_prefilter(con, rel, address_loose.split())
+    address_words = list(dict.fromkeys(address_loose.split()))
+    if candidates == []:
+        return [], []
+    test = """(contains(loose, $loose) OR list_has_all(string_split(loose, ' '), $words::VARCHAR[]))
+              AND ($unit IS NULL OR address_unit = $unit)"""
+    params = {"loose": address_loose, "words": address_words, "unit": unit}
+    if candidates is None:
+        rows = con.execute(
+            f"""SELECT address_id, contains(loose, $loose) FROM {rel['search_addresses']}
+                WHERE contains(loose, $fragment) AND {test} ORDER BY address_id""",
+            {**params, "fragment": fragment}).fetchall()
+    else:
+        near = con.sql(
+            f"SELECT address_id, loose, address_unit FROM {rel['search_addresses']} WHERE address_id = ANY(?::BIGINT[])",
+            params=[candidates]).to_arrow_table()
+        name = f"_search_near_{uuid.uuid4().hex}"
+        con.register(name, near)
+        try:
+            rows = con.execute(
+                f"SELECT address_id, contains(loose, $loose) FROM {name} WHERE {test} ORDER BY address_id", params).fetchall()
+        finally:
+            con.unregister(name)
+    return [i for i, _ in rows], [i for i, whole in rows if whole]
+
+
+def _parcel_id_of(query: str) -> str | None:
+    """The query as a parcel id (case-insensitive): one token with a digit in it, else None."""
+    return query.upper() if any(ch.isdigit() for ch in query) and not any(ch.isspace() for ch in query) else None
 
 
 def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> SearchResult:
@@ -233,7 +334,7 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
     The text is normalised with the same `linker.stages.normalise` functions as the data (NFKC, case
     folding, accents stripped, hanzi in pinyin), then tried as each kind of identifier at
     once, and whatever matches is reported with what it matched on:
-    - parcel id: exact, case-insensitive;
+    - parcel id: exact, case-insensitive, when the query is one token with a digit in it;
     - name: the order-free name key (so 张伟, ZHANG Wei and Wei Zhang meet); every word of the
       query close to a word of the name (`_word_edits`: Kowalsky, Kovalski and Mueller find
       Jan Kowalski and Anna Müller); or the normalised name containing the query (at least 3
@@ -251,17 +352,18 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> Searc
     result = SearchResult(query)
     if len(query) < 2 or not has_table(con, "party_mentions"):
         return result
-    params, result.read_as = _search_terms(con, query)
-    matches = con.execute(_matches_sql(search_tables.relations(con)), params).df()
+    rel = search_tables.relations(con)
+    params, result.read_as = _search_terms(con, query, rel)
+    matches = con.execute(_matches_sql(rel), params).df()
     if matches.empty:
         return result
     _gather(con, result, matches, limit)
     return result
 
 
-def _search_terms(con: duckdb.DuckDBPyConnection, query: str) -> tuple[dict, list[str]]:
-    """The query read as each kind of identifier: the parameters of `_matches_sql`, and what it
-    was read as (for the page to say)."""
+def _search_terms(con: duckdb.DuckDBPyConnection, query: str, rel: dict[str, str | None]) -> tuple[dict, list[str]]:
+    """The query read as each kind of identifier: the parameters of `_matches_sql` (with the
+    addresses to compare, `_address_prefilter`), and what it was read as (for the page to say)."""
     name_norm = norm.normalise_name(query)
     name_key = norm.name_key(name_norm)
     name_words = list(dict.fromkeys(name_norm.split()))[:MAX_NAME_WORDS] if name_norm else []
@@ -281,7 +383,7 @@ def _search_terms(con: duckdb.DuckDBPyConnection, query: str) -> tuple[dict, lis
     ]
     address_sub = address_norm if address_norm and len(address_norm) >= 4 else None
     address_loose = con.execute(f"SELECT {_loose('?::VARCHAR')}", [address_sub]).fetchall()[0][0]
-    address_words = list(dict.fromkeys(address_loose.split())) if address_loose else []
+    address_ids, whole_ids = _matching_addresses(con, rel, address_loose, address_unit)
 
     params = dict(
         name_key=name_key,
@@ -293,29 +395,28 @@ def _search_terms(con: duckdb.DuckDBPyConnection, query: str) -> tuple[dict, lis
         phone_digits=phone_digits,
         ident=ident if ident and len(ident) >= 4 else None,
         ident_sub=ident if ident and len(ident) >= 6 else None,
-        address_loose=address_loose,
-        address_words=address_words,
-        address_fragment=_longest_word(address_words),
-        unit=address_unit,
-        parcel_id=query.upper(),
+        address_ids=address_ids,
+        whole_ids=whole_ids,
+        parcel_id=_parcel_id_of(query),
     )
     return params, [r for r in read_as if r]
 
 
-def _matches_sql(rel: dict[str, str]) -> str:
+def _matches_sql(rel: dict[str, str | None]) -> str:
     """Every mention the query matches, with what it matched on and how well (see search).
-    Names, addresses and phones are compared as distinct values (`rel`: the search tables of
-    linker.stages.search), and the mentions of the values that match read from their lists."""
-    names, addresses, phones = rel["search_names"], rel["search_addresses"], rel["search_phones"]
+    Names, addresses, phones, accounts and ID numbers are compared as distinct values (`rel`:
+    the search tables of linker.stages.search), and the mentions of the values that match read
+    from their lists; the addresses that match are found before (`_matching_addresses`:
+    $address_ids, $whole_ids)."""
+    names, name_words, addresses, phones, idents = (rel["search_names"], rel["search_name_words"], rel["search_addresses"],
+                                                    rel["search_phones"], rel["search_identifiers"])
     return (
         f"""WITH query_words AS (
             SELECT unnest($name_words::VARCHAR[]) AS word, unnest($name_edits::INTEGER[]) AS edits),
-        name_keys AS (SELECT DISTINCT name_key FROM {names} WHERE name_key IS NOT NULL AND len($name_words) > 0),
-        key_words AS (SELECT name_key, unnest(string_split(name_key, ' ')) AS word FROM name_keys),
         candidates AS MATERIALIZED (
             -- blocking: a length within the edits allowed and the first or the last letter kept
             SELECT q.word AS query_word, w.word, q.edits
-            FROM (SELECT DISTINCT word FROM key_words) w JOIN query_words q
+            FROM (SELECT DISTINCT word FROM {name_words}) w JOIN query_words q
               ON length(w.word) BETWEEN length(q.word) - q.edits AND length(q.word) + q.edits
              AND (w.word[1] = q.word[1] OR w.word[-1] = q.word[-1])),
         close_words AS MATERIALIZED (
@@ -326,12 +427,9 @@ def _matches_sql(rel: dict[str, str]) -> str:
             SELECT name_key, sum(edits_made) AS edits_made, any_value(extra_words) AS extra_words
             FROM (SELECT kw.name_key, c.query_word, min(c.edits_made) AS edits_made,
                          len(string_split(kw.name_key, ' ')) - len($name_words) AS extra_words
-                  FROM key_words kw JOIN close_words c USING (word) GROUP BY kw.name_key, c.query_word)
+                  FROM {name_words} kw JOIN close_words c USING (word) GROUP BY kw.name_key, c.query_word)
             GROUP BY name_key HAVING count(*) = len($name_words) AND name_key <> coalesce($name_key, '')),
-        address_hits AS (
-            SELECT mention_ids, address_unit, loose, words FROM {addresses}
-            WHERE $address_loose IS NOT NULL AND ($address_fragment IS NULL OR contains(loose, $address_fragment))),
-        hits AS (
+        hits AS MATERIALIZED (
             SELECT unnest(mention_ids) AS mention_id, 'name' AS matched_on, 1.0 AS quality FROM {names}
                 WHERE $name_key IS NOT NULL AND name_key = $name_key
             UNION ALL
@@ -345,21 +443,24 @@ def _matches_sql(rel: dict[str, str]) -> str:
             SELECT unnest(mention_ids), 'phone', 1.0 FROM {phones}
                 WHERE $phone_e164 IS NOT NULL AND (phone_e164 = $phone_e164 OR ends_with(digits, $phone_digits))
             UNION ALL
-            SELECT mention_id, 'account', CASE WHEN account_norm = $ident THEN 1.0 ELSE 0.9 END FROM party_mentions
-                WHERE $ident IS NOT NULL AND (account_norm = $ident OR ($ident_sub IS NOT NULL AND contains(account_norm, $ident_sub)))
+            SELECT unnest(mention_ids), kind, CASE WHEN ident = $ident THEN 1.0 ELSE 0.9 END FROM {idents}
+                WHERE $ident IS NOT NULL AND (ident = $ident OR ($ident_sub IS NOT NULL AND contains(ident, $ident_sub)))
             UNION ALL
-            SELECT mention_id, 'id number', CASE WHEN id_number_norm = $ident THEN 1.0 ELSE 0.9 END FROM party_mentions
-                WHERE $ident IS NOT NULL AND (id_number_norm = $ident OR ($ident_sub IS NOT NULL AND contains(id_number_norm, $ident_sub)))
+            SELECT unnest(mention_ids), 'address', CASE WHEN list_contains($whole_ids::BIGINT[], address_id) THEN 0.9 ELSE 0.85 END
+                FROM {addresses} WHERE len($address_ids::BIGINT[]) > 0 AND address_id = ANY($address_ids::BIGINT[])
             UNION ALL
-            SELECT unnest(mention_ids), 'address', CASE WHEN contains(loose, $address_loose) THEN 0.9 ELSE 0.85 END FROM address_hits
-                WHERE (contains(loose, $address_loose) OR list_has_all(words, $address_words::VARCHAR[]))
-                  AND ($unit IS NULL OR address_unit = $unit)
-            UNION ALL
-            SELECT m.mention_id, 'parcel id', 1.0 FROM parcels p JOIN party_mentions m ON m.parcel_seq = p.parcel_seq
-                WHERE upper(p.parcel_id) = $parcel_id)
-        SELECT h.mention_id, m.entity_id, m.parcel_seq, m.parcel_id, m.role, m.name_raw, h.matched_on, h.quality
-        FROM hits h JOIN party_mentions m USING (mention_id)"""
+            SELECT mention_id, 'parcel id', 1.0 FROM party_mentions
+                WHERE $parcel_id IS NOT NULL AND parcel_seq IN (SELECT parcel_seq FROM parcels WHERE upper(parcel_id) = $parcel_id))
+        -- the few matched mentions looked up by id (a filter on the scan; a join would read
+        -- every mention's columns)
+        SELECT h.mention_id, m.entity_id, m.parcel_seq, h.matched_on, h.quality
+        FROM hits h JOIN (SELECT mention_id, entity_id, parcel_seq FROM party_mentions
+                          WHERE mention_id IN (SELECT mention_id FROM hits)) m USING (mention_id)"""
     )
+
+
+# The raw names shown beside a party found are read from this many of its matched mentions.
+MATCHING_NAMES_READ = 5
 
 
 def _gather(con: duckdb.DuckDBPyConnection, result: SearchResult, matches: pd.DataFrame, limit: int) -> None:
@@ -371,19 +472,35 @@ def _gather(con: duckdb.DuckDBPyConnection, result: SearchResult, matches: pd.Da
                        "JOIN parcel_clusters c ON c.parcel_seq = m.parcel_seq)")
     con.register("search_matches", matches)
     try:
+        # the parties, best first; their lists, clusters and names only for the `limit` shown
+        # (each a filter on a scan of a big table: the fewer rows, the fewer blocks read)
         result.entities = con.execute(
             f"""WITH e AS (
                 SELECT entity_id, list(DISTINCT matched_on ORDER BY matched_on) AS matched_on, max(quality) AS quality,
-                       count(DISTINCT parcel_seq) AS matching_parcels, list(DISTINCT name_raw ORDER BY name_raw)[1:5] AS matching_names
+                       count(DISTINCT parcel_seq) AS matching_parcels
                 FROM search_matches GROUP BY entity_id),
+            sized AS (SELECT entity_id, parcels FROM entities WHERE entity_id IN (SELECT entity_id FROM e)),
+            top AS MATERIALIZED (
+                SELECT e.*, sized.parcels AS total_parcels FROM e LEFT JOIN sized USING (entity_id)
+                ORDER BY e.quality DESC, total_parcels DESC NULLS LAST, e.entity_id LIMIT ?),
+            ent AS (
+                SELECT entity_id, best_name, phones, accounts, id_numbers, addresses FROM entities
+                WHERE entity_id IN (SELECT entity_id FROM top)),
+            named AS (
+                -- the names written on (the first MATCHING_NAMES_READ of) each party's matched mentions
+                SELECT entity_id, list(DISTINCT name_raw ORDER BY name_raw)[1:5] AS matching_names FROM party_mentions
+                WHERE mention_id IN (
+                    SELECT mention_id FROM search_matches WHERE entity_id IN (SELECT entity_id FROM top)
+                    QUALIFY row_number() OVER (PARTITION BY entity_id ORDER BY mention_id) <= {MATCHING_NAMES_READ})
+                GROUP BY entity_id),
             ec AS (
                 SELECT pc.entity_id, list(DISTINCT pc.cluster_id ORDER BY pc.cluster_id) AS clusters
                 FROM {cluster_parties} pc
-                WHERE pc.entity_id IN (SELECT entity_id FROM e) GROUP BY pc.entity_id)
-            SELECT e.entity_id, ent.best_name, e.matched_on, e.matching_names, e.matching_parcels, ent.parcels AS total_parcels,
-                   ent.phones, ent.accounts, ent.id_numbers, ent.addresses, ec.clusters, e.quality
-            FROM e LEFT JOIN entities ent USING (entity_id) LEFT JOIN ec USING (entity_id)
-            ORDER BY e.quality DESC, ent.parcels DESC NULLS LAST, e.entity_id LIMIT ?""",
+                WHERE pc.entity_id IN (SELECT entity_id FROM top) GROUP BY pc.entity_id)
+            SELECT top.entity_id, ent.best_name, top.matched_on, named.matching_names, top.matching_parcels, top.total_parcels,
+                   ent.phones, ent.accounts, ent.id_numbers, ent.addresses, ec.clusters, top.quality
+            FROM top LEFT JOIN ent USING (entity_id) LEFT JOIN named USING (entity_id) LEFT JOIN ec USING (entity_id)
+            ORDER BY top.quality DESC, top.total_parcels DESC NULLS LAST, top.entity_id""",
             [int(limit)],
         ).df()
         result.clusters = con.execute(
@@ -395,11 +512,14 @@ def _gather(con: duckdb.DuckDBPyConnection, result: SearchResult, matches: pd.Da
             [int(limit)],
         ).df()
         result.parcels = con.execute(
-            """SELECT DISTINCT p.parcel_id, p.carrier, p.accepted_at, p.sender_name, p.receiver_name, p.declared_description,
-                      pc.cluster_id
-            FROM search_matches s JOIN parcels p ON p.parcel_seq = s.parcel_seq
-            LEFT JOIN parcel_clusters pc ON pc.parcel_seq = s.parcel_seq
-            ORDER BY p.accepted_at DESC, p.parcel_id LIMIT ?""",
+            # the latest matched parcels, then their columns: filters on the scans of parcels
+            """WITH latest AS (
+                SELECT parcel_seq FROM parcels WHERE parcel_seq IN (SELECT parcel_seq FROM search_matches)
+                ORDER BY accepted_at DESC, parcel_seq DESC LIMIT ?)
+            SELECT p.parcel_id, p.carrier, p.accepted_at, p.sender_name, p.receiver_name, p.declared_description, pc.cluster_id
+            FROM (SELECT * FROM parcels WHERE parcel_seq IN (SELECT parcel_seq FROM latest)) p
+            LEFT JOIN parcel_clusters pc ON pc.parcel_seq = p.parcel_seq
+            ORDER BY p.accepted_at DESC, p.parcel_id""",
             [int(limit)],
         ).df()
     finally:

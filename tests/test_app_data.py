@@ -116,7 +116,7 @@ SEARCHES = ["张伟", "Zhang Wei", "wei zhang", "Zhang Wie", "+86 138-0013-8000"
             "Nobody Anywhere", "x' OR '1'='1"]
 
 
-def test_search_reads_the_search_and_page_tables_as_it_reads_the_mentions(tmp_path):
+def test_search_reads_the_search_and_page_tables_as_it_reads_the_mentions(tmp_path, monkeypatch):
     db = build_store(tmp_path / "s.duckdb", pages=False)
     con = duckdb.connect(str(db))
     try:
@@ -126,12 +126,20 @@ def test_search_reads_the_search_and_page_tables_as_it_reads_the_mentions(tmp_pa
         pages.write_pages(con)  # each party's clusters come from the page tables then
         assert search.relations(con)["search_names"] == "search_names"
         indexed = {q: data.search(con, q) for q in SEARCHES}
+        # the addresses read through the word postings, and scanned when no word is rare enough
+        assert data._address_prefilter(con, search.relations(con), ["kanaalweg", "12"])[1]
+        assert data._address_prefilter(con, search.relations(con), ["aalweg", "12", "35"])[1]  # ends, is, begins
+        assert data._address_prefilter(con, search.relations(con), ["kanaal", "12"])[1] == []  # 'kanaal' ends no word
+        monkeypatch.setattr(data, "ADDRESS_INDEX_MAX", 0)
+        assert data._address_prefilter(con, search.relations(con), ["kanaalweg", "12"])[1] is None
+        scanned = {q: data.search(con, q) for q in SEARCHES}
     finally:
         con.close()
     assert sum(not r.empty for r in live.values()) >= 10
     for q in SEARCHES:
         for part in ("entities", "clusters", "parcels"):
             pd.testing.assert_frame_equal(getattr(live[q], part), getattr(indexed[q], part), obj=f"{part} of {q!r}")
+            pd.testing.assert_frame_equal(getattr(live[q], part), getattr(scanned[q], part), obj=f"{part} of {q!r} (scan)")
 
 
 def test_change_marks_say_new_or_how_much_a_cluster_grew():

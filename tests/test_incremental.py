@@ -296,6 +296,19 @@ def _analysed_with_night_waiting(tmp_path: Path, world) -> Path:
     return db
 
 
+# What each search table says, free of the row ids and the split into rows that a night's
+# appended rows change: (value, mention) pairs, and (word, address) pairs.
+SEARCH_PAIRS = {
+    "search_names": "SELECT name_key, name_norm, unnest(mention_ids) FROM {0}",
+    "search_name_words": "SELECT word, name_key FROM {0}",
+    "search_addresses": "SELECT loose, address_unit, unnest(mention_ids) FROM {0}",
+    # (a night counts an address seen again under its new row: the counts only choose words)
+    "search_address_words": "SELECT word FROM {0}",
+    "search_address_postings": "SELECT DISTINCT w.word, a.loose, a.address_unit FROM {0} p JOIN {w} w "
+                               "USING (word_id) JOIN {a} a USING (address_id)",
+    "search_phones": "SELECT phone_e164, digits, unnest(mention_ids) FROM {0}",
+    "search_identifiers": "SELECT kind, ident, unnest(mention_ids) FROM {0}",
+}
 RESULT_VIEWS = {
     "graph nodes": "SELECT kind, key, entities, parcels, round(weight, 9), hub FROM graph_nodes",
     "graph edges": "SELECT e.parcel_seq, n.kind, n.key, round(e.weight, 9) FROM graph_edges e JOIN graph_nodes n USING (node_id)",
@@ -309,8 +322,7 @@ RESULT_VIEWS = {
     "parcel signals": "SELECT * FROM parcel_signals",
     **{f"page table {t}": f"SELECT c.group_key, t.* EXCLUDE (cluster_id) FROM {t} t JOIN clusters c USING (cluster_id)"
        for t in PAGE_TABLES if t != "cluster_page_links"},
-    **{f"search table {t}": f"SELECT {'loose, address_unit' if t == 'search_addresses' else '* EXCLUDE (mention_ids)'}, "
-       f"unnest(mention_ids) FROM {t}" for t in SEARCH_TABLES},
+    **{f"search table {t}": SEARCH_PAIRS[t].format(t, a="search_addresses", w="search_address_words") for t in SEARCH_TABLES},
     # an old link keeps the weight and evidence of the night it was scored (as entity_links does)
     "page table cluster_page_links": "SELECT c.group_key, name_left, name_right, role, parcels_left, parcels_right "
         "FROM cluster_page_links t JOIN clusters c USING (cluster_id)",
@@ -343,9 +355,9 @@ def assert_pages_as_written_anew(db: Path) -> None:
             assert len(anew) > 0 and kept == anew, f"{table}: {len(set(kept) ^ set(anew))} rows differ"
         # a night appends rows to the search tables: the same mentions under each value
         for table in SEARCH_TABLES:
-            pairs = "SELECT * EXCLUDE (mention_ids, words), unnest(mention_ids) AS mention_id FROM {}" if table == "search_addresses" \
-                else "SELECT * EXCLUDE (mention_ids), unnest(mention_ids) AS mention_id FROM {}"
-            kept, anew = _rows(con, pairs.format(table)), _rows(con, pairs.format(f"anew_{table}"))
+            pairs = SEARCH_PAIRS[table]
+            kept = _rows(con, pairs.format(table, a="search_addresses", w="search_address_words"))
+            anew = _rows(con, pairs.format(f"anew_{table}", a="anew_search_addresses", w="anew_search_address_words"))
             assert len(anew) > 0 and kept == anew, f"{table}: {len(set(kept) ^ set(anew))} (value, mention) pairs differ"
     finally:
         con.close()

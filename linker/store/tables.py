@@ -49,9 +49,11 @@ PARTY_ENTITY_COLUMNS = ("parcel_id", "carrier", "role", "entity_id")
 PAGE_TABLES = ("cluster_page_parcels", "cluster_page_mentions", "cluster_page_links", "cluster_page_households",
                "cluster_page_entities", "cluster_page_spread")
 
-# What the dashboard's search reads: the distinct names, addresses and phones of the mentions
+# What the dashboard's search reads: the distinct names, addresses, phones, accounts and ID
+# numbers of the mentions, and the words of the names and of the addresses
 # (linker.stages.search).
-SEARCH_TABLES = ("search_names", "search_addresses", "search_phones")
+SEARCH_TABLES = ("search_names", "search_name_words", "search_addresses", "search_address_words", "search_address_postings", "search_phones",
+                 "search_identifiers")
 
 # The results a full run builds under STAGE_PREFIX and swaps in together, in one transaction.
 STAGE_PREFIX = "stage_"
