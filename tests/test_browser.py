@@ -120,7 +120,7 @@ def test_search_with_sql_in_it_finds_nothing_and_breaks_nothing(served, browser)
     log_in(page, url, "correct horse")
     page.get_by_role("link", name="Search").click()
     page.get_by_label("Name, phone").fill("'; DROP TABLE parcels; --")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # not a table toolbar's "Search"
     page.get_by_text("Nothing found").wait_for(timeout=30_000)
     page.get_by_role("link", name="Queue").click()
     page.get_by_role("heading", name="Queue").wait_for(timeout=30_000)
@@ -154,7 +154,7 @@ def test_the_dashboard_fetches_nothing_from_outside_the_server(served, browser):
     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
     page.get_by_role("link", name="Search").click()
     page.get_by_label("Name, phone").fill("Zhang")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # not a table toolbar's "Search"
     page.get_by_text("Read as").wait_for(timeout=30_000)
     page.get_by_role("link", name="Cases & watch list").click()
     page.get_by_role("heading", name="Watch list", exact=True).wait_for(timeout=30_000)
