@@ -371,3 +371,18 @@ def test_no_legitimate_lookalike_is_flagged(synthetic):
         """
     ).fetchall()
     assert flagged_lookalikes == []
+
+
+def test_the_memory_budget_grows_with_a_big_history_within_the_machine(monkeypatch):
+    from linker.store import connection
+
+    monkeypatch.delenv("LINKER_MEMORY_LIMIT", raising=False)
+    monkeypatch.setattr(connection, "_machine_memory_gb", lambda: 24.0)
+    assert connection.memory_limit() == "2000MB"
+    assert connection.memory_limit(1_000_000) == "2000MB"  # the default up to 2.5M parcels
+    assert connection.memory_limit(10_000_000) == "8000MB"
+    assert connection.memory_limit(100_000_000) == f"{round(0.4 * 24 * 1000)}MB"  # 40% of the machine
+    monkeypatch.setattr(connection, "_machine_memory_gb", lambda: 4.0)
+    assert connection.memory_limit(10_000_000) == "2000MB"  # a small machine keeps the default
+    monkeypatch.setenv("LINKER_MEMORY_LIMIT", "3GB")
+    assert connection.memory_limit(10_000_000) == "3GB"  # the operator's word wins

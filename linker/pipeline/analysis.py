@@ -366,8 +366,10 @@ def analyse(
     config = config or load_scoring()
     catalogue = catalogue or load_catalogue()
     result = RunResult(run_id or new_run_id())
-    if not con.execute("SELECT count(*) FROM parcels").fetchall()[0][0]:
+    parcels = con.execute("SELECT count(*) FROM parcels").fetchall()[0][0]
+    if not parcels:
         raise PipelineError("the store holds no parcels: load some first with `linker ingest FILE`")
+    con.execute(f"SET memory_limit = '{connection.memory_limit(parcels)}'")  # grows with a big history
     if retrain and mode == "incremental":
         raise PipelineError("a new resolution model needs a full run: drop --retrain or run in full")
     reason = ("a new resolution model was asked for" if retrain else

@@ -29,10 +29,34 @@ def default_db_path() -> Path:
     return Path(os.environ.get("LINKER_DB") or DEFAULT_DB)
 
 
-def memory_limit() -> str:
-    """DuckDB's buffer budget. Bounded by default so a big load spills to disk instead of
-    growing with the file; operators raise it with LINKER_MEMORY_LIMIT."""
-    return os.environ.get("LINKER_MEMORY_LIMIT", "2GB")
+# The default budget, and what a run adds to it per parcel of the history beyond
+# DEFAULT_MEMORY_GB / MEMORY_GB_PER_MILLION million parcels, up to MAX_MEMORY_SHARE of the
+# machine's memory (bench/scale.py at 10M parcels: 2GB -> 8GB made `linker run` 2,163 s ->
+# 1,554 s, spill 47.6 GB -> 33.0 GB, peak 3.75 GB -> 9.65 GB; at 1M a bigger budget gains
+# nothing measurable).
+DEFAULT_MEMORY_GB = 2.0
+MEMORY_GB_PER_MILLION = 0.8
+MAX_MEMORY_SHARE = 0.4
+
+
+def _machine_memory_gb() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        return 0.0
+
+
+def memory_limit(parcels: int | None = None) -> str:
+    """DuckDB's buffer budget: LINKER_MEMORY_LIMIT when the operator set it; else 2GB, so a
+    big load spills to disk instead of growing with the file. For a run over `parcels`
+    parcels the default grows with the history (0.8 GB per million parcels) but never beyond
+    40% of the machine's memory: at 10M parcels, 8GB."""
+    if os.environ.get("LINKER_MEMORY_LIMIT"):
+        return os.environ["LINKER_MEMORY_LIMIT"]
+    gb = DEFAULT_MEMORY_GB
+    if parcels:
+        gb = max(gb, min(MEMORY_GB_PER_MILLION * parcels / 1e6, MAX_MEMORY_SHARE * _machine_memory_gb()))
+    return f"{round(gb * 1000)}MB"  # DuckDB: 1MB = 1000 kB
 
 
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
