@@ -328,6 +328,17 @@ def _parcel_id_of(query: str) -> str | None:
     return query.upper() if any(ch.isdigit() for ch in query) and not any(ch.isspace() for ch in query) else None
 
 
+def warm_search_text(con: duckdb.DuckDBPyConnection, cluster_id: str) -> str | None:
+    """A name to search for when the server warms its caches: the best name of the party of
+    `cluster_id` with the most parcels (None when the store has no page tables)."""
+    if not pages.has_pages(con):
+        return None
+    row = con.execute(
+        """SELECT best_name FROM cluster_page_entities WHERE cluster_id = ? AND best_name IS NOT NULL
+           ORDER BY parcels DESC, entity_id LIMIT 1""", [cluster_id]).fetchone()
+    return row[0] if row else None
+
+
 def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 200) -> SearchResult:
     """Find the parties and clusters a piece of text belongs to.
 

@@ -54,6 +54,12 @@ def test_address_finds_the_forwarding_suite(con):
     assert RING_A in clusters_found(con, "100 Main Street Suite 4471")
 
 
+def test_the_warm_up_search_is_for_a_party_of_the_cluster_and_finds_it(con):
+    name = data.warm_search_text(con, RING_A)
+    assert name and RING_A in clusters_found(con, name)
+    assert data.warm_search_text(con, "C-no-such-cluster") is None
+
+
 def test_parcel_id_finds_its_cluster_case_insensitively(con):
     assert clusters_found(con, "sf200003") == [RING_B]
 
