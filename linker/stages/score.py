@@ -82,6 +82,9 @@ def score_groups(con: duckdb.DuckDBPyConnection, config: dict, *, prefix: str = 
     _churn(con)
     con.execute(_forwarders_sql(int(sig["forwarder_min_units"])))
     newest = con.execute("SELECT max(accepted_at) FROM parcels").fetchall()[0][0]
+    # The per-cluster figures first, as a table: inside a transaction (a nightly run) one
+    # query with them as a CTE took 3 s for 5,300 clusters, against 0.1-0.15 s this way.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _base AS {_base_sql(config['signals'])}")
     con.execute(_cluster_scores_sql(prefix, config), {"newest": newest})
     _round_doubles(con, f"{prefix}cluster_scores")
     con.execute(_flag_sql(prefix, flag))
@@ -201,14 +204,13 @@ _MAIN = "(m.commodity = c.commodity OR (c.fold AND m.commodity = 'unknown'))"
 
 
 def _cluster_scores_sql(prefix: str, config: dict) -> str:
-    """`{prefix}cluster_scores`: per cluster its figures (`_base_sql`), one strength per signal
-    (`_strengths_sql`), the score and the evasion. `$newest` is the newest parcel's time."""
+    """`{prefix}cluster_scores`: per cluster its figures (`_base`, written by `_base_sql`), one
+    strength per signal (`_strengths_sql`), the score and the evasion. `$newest` is the newest
+    parcel's time."""
     weights, flag = config["weights"], config["flag"]
     return f"""
         CREATE OR REPLACE TABLE {prefix}cluster_scores AS
-        WITH base AS (
-{_base_sql(config["signals"])}
-        ),
+        WITH base AS (SELECT * FROM _base),
         strengths AS (
 {_strengths_sql(config["signals"])}
         )
