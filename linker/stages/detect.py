@@ -33,7 +33,7 @@ from linker.settings.scoring import graph_settings
 from linker.stages.graph import NODE_KINDS
 
 
-def connected_components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+def connected_components(n: int, src: np.ndarray, dst: np.ndarray, *, with_rounds: bool = False):
     """Label every node 0..n-1 with the smallest node id in its connected component.
 
     Vectorised union-find (hook and compress, after Shiloach and Vishkin): each round every
@@ -44,13 +44,17 @@ def connected_components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray
 
     >>> connected_components(5, np.array([0, 3]), np.array([1, 4])).tolist()
     [0, 0, 2, 3, 3]
+
+    `with_rounds`: return (labels, rounds) instead.
     """
     labels = np.arange(n, dtype=np.int64)
+    rounds = 0
     if len(src) == 0:
-        return labels
+        return (labels, rounds) if with_rounds else labels
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
     while True:
+        rounds += 1
         lu, lv = labels[src], labels[dst]
         low = np.minimum(lu, lv)
         hooked = labels.copy()
@@ -62,7 +66,7 @@ def connected_components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray
                 break
             hooked = jumped
         if np.array_equal(hooked, labels):
-            return labels
+            return (labels, rounds) if with_rounds else labels
         labels = hooked
 
 

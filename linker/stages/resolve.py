@@ -28,9 +28,9 @@ The algorithm, stage by stage (each stage a named table):
    the ID number does, or two personal contacts (phone, account, exact address) do, or a
    similar name comes with the same place. Shared contacts of outlets, warehouses and
    recruited senders are correlated, which the independence assumption ignores.
-5. `er_labels` (clustering): connected components of accepted pairs by iterative
-   min-label propagation, as Splink's connected_components does: each profile takes the
-   smallest label among itself and its neighbours until no label changes.
+5. `er_labels` (clustering): connected components of accepted pairs, each labelled with its
+   smallest profile id (the label Splink's min-label propagation ends with), by a vectorised
+   union-find in numpy (`detect.connected_components`).
 6. `entity_id` of every mention = the smallest mention_id of its component (deterministic).
 
 m and u are fixed priors from the config, not trained: training on a small store is
@@ -1165,42 +1165,30 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _components(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | None) -> int:
-    """Connected components of accepted links by min-label propagation.
+    """Connected components of the accepted links (`er_accepted`) into `er_labels` (node,
+    label): every profile with a link, labelled with the smallest profile_id, hence the
+    smallest mention_id, of its component. Returns the rounds the union-find took.
 
-    Every profile starts with its own id as label; in each round a profile takes the smallest
-    label among itself and its neighbours (edges both ways). The labels stop changing after
-    (component diameter) rounds; the final label is the smallest profile_id, hence the
-    smallest mention_id, of the component.
+    The links are read as Arrow arrays and joined by the vectorised union-find of
+    `detect.connected_components` over dense ids (np.unique keeps the order, so the smallest
+    dense id is the smallest profile id). Min-label propagation in SQL took one join of every
+    link per round, as many rounds as the widest component is across: 3.8 s for 2.8M links
+    at 1M parcels.
     """
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE er_edges AS
-        SELECT profile_l AS a, profile_r AS b FROM er_accepted
-        UNION ALL SELECT profile_r, profile_l FROM er_accepted;
-        CREATE OR REPLACE TEMP TABLE er_labels AS
-        SELECT a AS node, min(least(a, b)) AS label FROM er_edges GROUP BY a;
-        """
-    )
-    rounds = 0
-    while True:
-        rounds += 1
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE er_labels_next AS
-            SELECT l.node, least(l.label, min(n.label)) AS label
-            FROM er_labels l JOIN er_edges e ON e.a = l.node JOIN er_labels n ON n.node = e.b
-            GROUP BY l.node, l.label
-            """
-        )
-        changed = _scalar(
-            con,
-            "SELECT count(*) FROM er_labels_next x JOIN er_labels l USING (node) WHERE x.label <> l.label",
-        )
-        con.execute("DROP TABLE er_labels; ALTER TABLE er_labels_next RENAME TO er_labels")
-        if progress:
-            progress(f"components round {rounds}: {changed} labels changed")
-        if changed == 0:
-            break
+    from linker.stages.detect import connected_components
+
+    links = con.sql("SELECT profile_l, profile_r FROM er_accepted").to_arrow_table()
+    left = links.column(0).to_numpy().astype(np.int64, copy=False)
+    right = links.column(1).to_numpy().astype(np.int64, copy=False)
+    nodes, dense = np.unique(np.concatenate([left, right]), return_inverse=True)
+    labels, rounds = connected_components(len(nodes), dense[: len(left)], dense[len(left):], with_rounds=True)
+    con.register("_er_labels_arrow", pa.table({"node": nodes, "label": nodes[labels]}))
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE er_labels AS SELECT node, label FROM _er_labels_arrow")
+    finally:
+        con.unregister("_er_labels_arrow")
+    if progress:
+        progress(f"components: {len(nodes)} linked profiles in {len(np.unique(labels))} parties ({rounds} rounds)")
     return rounds
 
 
