@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("linker.store",),  # the store's public surface, re-exported
     ("linker.settings.loader",),
     ("linker.settings.*",),
+    ("linker.stages.components",),
     ("linker.stages.ingest",),
     ("linker.stages.normalise",),
     ("linker.stages.resolve*",),

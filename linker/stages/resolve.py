@@ -30,7 +30,7 @@ The algorithm, stage by stage (each stage a named table):
    recruited senders are correlated, which the independence assumption ignores.
 5. `er_labels` (clustering): connected components of accepted pairs, each labelled with its
    smallest profile id (the label Splink's min-label propagation ends with), by a vectorised
-   union-find in numpy (`detect.connected_components`).
+   union-find in numpy (`components.connected_components`).
 6. `entity_id` of every mention = the smallest mention_id of its component (deterministic).
 
 m and u are fixed priors from the config, not trained: training on a small store is
@@ -57,6 +57,7 @@ from rapidfuzz import fuzz, process
 
 from linker.errors import LinkerError
 from linker.settings.resolution import load_resolution
+from linker.stages.components import connected_components
 from linker.store.sql import execute_script, python_step
 
 class ResolutionError(LinkerError):
@@ -1170,13 +1171,11 @@ def _components(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] 
     smallest mention_id, of its component. Returns the rounds the union-find took.
 
     The links are read as Arrow arrays and joined by the vectorised union-find of
-    `detect.connected_components` over dense ids (np.unique keeps the order, so the smallest
+    `components.connected_components` over dense ids (np.unique keeps the order, so the smallest
     dense id is the smallest profile id). Min-label propagation in SQL took one join of every
     link per round, as many rounds as the widest component is across: 3.8 s for 2.8M links
     at 1M parcels.
     """
-    from linker.stages.detect import connected_components
-
     links = con.sql("SELECT profile_l, profile_r FROM er_accepted").to_arrow_table()
     left = links.column(0).to_numpy().astype(np.int64, copy=False)
     right = links.column(1).to_numpy().astype(np.int64, copy=False)
