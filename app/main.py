@@ -42,11 +42,13 @@ def preload_widgets() -> None:
     0.6 s for the cluster page's chart, once per browser, on this machine. Drawing one of each
     on the log-in page has the browser fetch them while the user types the password, so the
     first queue and cluster after log-in appear as fast as later ones. They hold no data and
-    are hidden (display: none, also from screen readers)."""
+    are hidden (display: none, also from screen readers); until the browser has loaded the
+    style that hides them, their container is one pixel high."""
     import plotly.graph_objects as go
 
     st.html(f"<style>.st-key-{PRELOAD_KEY} {{display: none !important;}}</style>")
-    with st.container(key=PRELOAD_KEY):
+    # (a container one pixel high until the style, itself loaded by the browser, hides it)
+    with st.container(key=PRELOAD_KEY, height=1, border=False):
         label = {"label_visibility": "collapsed"}
         st.dataframe(pd.DataFrame({"-": []}), key="preload_table")
         st.plotly_chart(go.Figure(), key="preload_chart")

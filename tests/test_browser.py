@@ -106,6 +106,24 @@ def test_log_in_open_the_top_cluster_and_see_summary_and_network(served, browser
     assert views and views[0]["user"] == "ana"
 
 
+def test_the_log_in_page_shows_the_form_only_while_it_loads_the_next_pages_code(served, browser):
+    url, _, _ = served
+    page = browser.new_page()
+    page.goto(url)
+    page.get_by_label("User name").wait_for(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    # the elements drawn for their code are in the page, hidden, and out of reach of the keyboard
+    preload = page.locator(".st-key-preload_widgets")
+    page.locator(".st-key-preload_widgets [data-testid='stDataFrame']").wait_for(state="attached", timeout=30_000)
+    box = preload.bounding_box()  # one pixel high until its style applies, then not shown at all
+    assert box is None or box["height"] <= 1
+    preload.wait_for(state="hidden", timeout=30_000)
+    assert page.locator("[data-testid='stDataFrame']").count() == 1  # its table is the only one
+    buttons = page.get_by_role("button").all_inner_texts()
+    assert "Log in" in buttons and not [b for b in buttons if "preload" in b]
+    assert page.locator("input:visible").count() == 2  # user name and password
+
+
 def test_wrong_password_is_refused_in_the_browser(served, browser):
     url, _, _ = served
     page = browser.new_page()
