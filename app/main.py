@@ -47,7 +47,6 @@ def preload_widgets() -> None:
     import plotly.graph_objects as go
 
     st.html(f"<style>.st-key-{PRELOAD_KEY} {{display: none !important;}}</style>")
-    # (a container one pixel high until the style, itself loaded by the browser, hides it)
     with st.container(key=PRELOAD_KEY, height=1, border=False):
         label = {"label_visibility": "collapsed"}
         st.dataframe(pd.DataFrame({"-": []}), key="preload_table")

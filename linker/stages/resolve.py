@@ -1246,7 +1246,7 @@ def resolve_entities(
     _count_rows(con, stats, mentions="party_mentions", profiles="er_profiles", candidate_pairs="er_scores",
                 links="entity_links", entities="entities")
     _drop_work_tables(con, ("er_mentions", "er_mention_profile", "er_profiles", "er_freq", "er_pairs", "er_scores",
-                            "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels"))
+                            "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_labels"))
     return stats
 
 
@@ -1538,7 +1538,7 @@ _NEW_WORK_TABLES = ("ri_new", "ri_forms", "ri_forms_changed", "ri_new_mp", "ri_n
                     "ri_value_left", "ri_value_shared", "ri_value_pairs", "ri_added", "ri_value_names", "ri_value_freq",
                     "ri_new_blocks", "ri_new_anchors", "ri_pairs", "ri_pair_keys", "ri_pair_blocks", "ri_pair_anchors",
                     "ri_removed", "ri_touched_entities", "ri_scope", "ri_kept_links", "er_pairs", "er_profiles",
-                    "er_scores", "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_edges", "er_labels")
+                    "er_scores", "er_name_sim", "er_gated", "er_place_sim", "er_accepted", "er_labels")
 
 
 def _new_profiles_sql() -> str:
