@@ -97,14 +97,16 @@ def _address_word_rows(addresses: str) -> str:
 def _write_address_words(con: duckdb.DuckDBPyConnection, target: str) -> None:
     """`{target}search_address_words` and `{target}search_address_postings` anew, from
     `{target}search_addresses`; the postings in word order, so that a word's are read from a
-    few row groups."""
+    few row groups. (The addresses are split into words once, into a temp table both read.)"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _address_word_rows AS {_address_word_rows(f'{target}search_addresses')}")
     con.execute(f"""CREATE OR REPLACE TABLE {target}search_address_words AS
         SELECT row_number() OVER (ORDER BY word) AS word_id, word, addresses, addresses <= {POSTINGS_MAX} AS postings
-        FROM (SELECT word, count(*) AS addresses FROM ({_address_word_rows(f'{target}search_addresses')}) GROUP BY word)
+        FROM (SELECT word, count(*) AS addresses FROM _address_word_rows GROUP BY word)
         ORDER BY word_id""")
     con.execute(f"""CREATE OR REPLACE TABLE {target}search_address_postings AS
-        SELECT w.word_id, a.address_id FROM ({_address_word_rows(f'{target}search_addresses')}) a
+        SELECT w.word_id, a.address_id FROM _address_word_rows a
         JOIN {target}search_address_words w USING (word) WHERE w.postings ORDER BY w.word_id, a.address_id""")
+    con.execute("DROP TABLE _address_word_rows")
 
 
 def _append_address_words(con: duckdb.DuckDBPyConnection, after_address_id: int) -> None:

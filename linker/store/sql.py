@@ -51,6 +51,15 @@ def python_step(name: str):
     return register
 
 
+def record_python_step(what: str, seconds: float) -> None:
+    """With `LINKER_SQL_PROFILE=FILE`, append a line for Python work done outside a script
+    (as execute_script does for its statements): what it was and its seconds."""
+    profile = os.environ.get("LINKER_SQL_PROFILE")
+    if profile:
+        with open(profile, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"seconds": round(seconds, 3), "python_udf": True, "statement": "PYTHON " + what}) + "\n")
+
+
 def execute_script(con: duckdb.DuckDBPyConnection, script: str) -> None:
     """Run the statements of `script` in order. Those that call a Python UDF run on one
     DuckDB thread: several threads calling Python only contend for its interpreter lock,
