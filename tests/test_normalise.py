@@ -752,6 +752,27 @@ def test_with_linker_sql_profile_set_each_statement_of_normalisation_is_timed_to
     lines = [json.loads(line) for line in profile.read_text(encoding="utf-8").splitlines()]
     assert lines and all(line["seconds"] >= 0 and line["statement"] for line in lines)
     assert any(line["python_udf"] for line in lines) and not all(line["python_udf"] for line in lines)
+    # the names SQL cannot read were normalised in a thread beside the statements, and say so
+    beside = [line for line in lines if line.get("beside")]
+    assert len(beside) == 1 and beside[0]["statement"].startswith("PYTHON names in Python (1 names)")
+
+
+def test_a_failure_in_the_names_thread_reaches_the_caller_and_the_switch_interval_is_restored(tmp_path, monkeypatch):
+    import sys
+
+    from linker.stages import normalise
+
+    before = sys.getswitchinterval()
+
+    def broken(values):
+        raise RuntimeError("the names broke")
+
+    monkeypatch.setattr(normalise, "_python_names", broken)
+    con = _store(tmp_path, [parcel(parcel_id="P1", sender_name="张伟")])
+    with pytest.raises(RuntimeError, match="the names broke"):
+        build_party_mentions(con)
+    assert sys.getswitchinterval() == before
+    assert con.execute("SELECT count(*) FROM norm_cache_name").fetchall() == [(0,)]
 
 
 def test_a_python_step_of_a_script_runs_in_order_between_its_sql_statements_and_an_unknown_one_is_refused(tmp_path):

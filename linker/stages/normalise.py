@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import time
 import tomllib
 import unicodedata
@@ -1492,8 +1493,8 @@ def _python_names(values: list[str]) -> pa.Table:
         "skeleton": pa.array([name_skeleton(v) for v in values], pa.string()),
         "alt": pa.array([name_readings(v) for v in values], pa.string()),
     })
-    record_python_step(f"names in Python, in a thread beside the SQL ({len(values):,} names)",
-                       time.perf_counter() - started)
+    record_python_step(f"names in Python ({len(values):,} names)", time.perf_counter() - started,
+                       beside=threading.current_thread() is not threading.main_thread())
     return table
 
 
@@ -1514,19 +1515,19 @@ def _fill_names(con: duckdb.DuckDBPyConnection, python_names: Future | None = No
     if inputs:
         con.execute("CREATE OR REPLACE TEMP TABLE nm_alt AS SELECT unnest(?::VARCHAR[]) AS input, unnest(?::VARCHAR[]) AS alt",
                     [inputs, [name_readings(v) for v in inputs]])
-    con.execute("INSERT INTO norm_cache_name SELECT o.input, o.norm, o.key, o.skeleton, a.alt "
-                "FROM nm_out o LEFT JOIN nm_alt a USING (input)")
-    con.execute("DROP TABLE nm_alt")
     if python_names is None:
         rest = con.execute("SELECT input FROM new_name ANTI JOIN nm_out USING (input) ORDER BY input").fetchall()
         table = _python_names([r[0] for r in rest])
     else:
-        table = python_names.result()
+        table = python_names.result()  # (before anything is stored: a failure there stores nothing)
     con.register("_python_names_arrow", table)
     try:
-        con.execute("INSERT INTO norm_cache_name SELECT input, norm, key, skeleton, alt FROM _python_names_arrow")
+        con.execute("INSERT INTO norm_cache_name SELECT o.input, o.norm, o.key, o.skeleton, a.alt "
+                    "FROM nm_out o LEFT JOIN nm_alt a USING (input) "
+                    "UNION ALL SELECT input, norm, key, skeleton, alt FROM _python_names_arrow")
     finally:
         con.unregister("_python_names_arrow")
+    con.execute("DROP TABLE nm_alt")
     report = {"new": _count(con, "SELECT count(*) FROM new_name"), "python": table.num_rows}
     con.execute("DROP TABLE new_name; DROP TABLE nm_out")
     return report

@@ -51,13 +51,15 @@ def python_step(name: str):
     return register
 
 
-def record_python_step(what: str, seconds: float) -> None:
+def record_python_step(what: str, seconds: float, *, beside: bool = False) -> None:
     """With `LINKER_SQL_PROFILE=FILE`, append a line for Python work done outside a script
-    (as execute_script does for its statements): what it was and its seconds."""
+    (as execute_script does for its statements): what it was and its seconds, and whether it
+    ran in a thread beside the statements (`beside`: its time overlaps theirs)."""
     profile = os.environ.get("LINKER_SQL_PROFILE")
     if profile:
+        record = {"seconds": round(seconds, 3), "python_udf": True, "statement": "PYTHON " + what, "beside": beside}
         with open(profile, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"seconds": round(seconds, 3), "python_udf": True, "statement": "PYTHON " + what}) + "\n")
+            out.write(json.dumps(record) + "\n")
 
 
 def execute_script(con: duckdb.DuckDBPyConnection, script: str) -> None:
