@@ -75,17 +75,23 @@ def login_page() -> None:
         st.button("Log in with your organisation", on_click=st.login, type="primary")
         st.divider()
     with st.form("login", enter_to_submit=True):
-        name = st.text_input("User name", key="login_name")
-        password = st.text_input("Password", type="password", key="login_password")
-        submitted = st.form_submit_button("Log in", type="primary")
-    if submitted:
-        user = auth.authenticate(common.cases_path(), name, password)
-        if user is None:
-            st.error("User name or password not recognised.")
-        else:
-            st.session_state["user"] = user
-            st.rerun()
+        st.text_input("User name", key="login_name")
+        st.text_input("Password", type="password", key="login_password")
+        st.form_submit_button("Log in", type="primary", on_click=_log_in)
+    if st.session_state.pop("login_refused", False):
+        st.error("User name or password not recognised.")
     preload_widgets()
+
+
+def _log_in() -> None:
+    """The log-in form's callback. Streamlit runs it before the script, so a good password
+    opens the queue in that same run, not in a second one after a rerun of this page."""
+    user = auth.authenticate(common.cases_path(), st.session_state.get("login_name", ""),
+                             st.session_state.get("login_password", ""))
+    if user is None:
+        st.session_state["login_refused"] = True
+    else:
+        st.session_state["user"] = user
 
 
 def logout() -> None:
