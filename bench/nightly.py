@@ -132,9 +132,10 @@ def cut(src: Path, base: int, nights: list[int], folder: Path) -> tuple[Path, di
     return history, files
 
 
-def nightly(db: Path, incoming: Path, reports: Path, day: str) -> dict:
+def nightly(db: Path, incoming: Path, reports: Path, day: str, profile: Path | None = None) -> dict:
+    env = {**os.environ, "LINKER_SQL_PROFILE": str(profile)} if profile else None
     out = subprocess.run([sys.executable, "-c", CHILD, str(db), str(incoming), str(reports), day],
-                         cwd=ROOT, capture_output=True, text=True)
+                         cwd=ROOT, capture_output=True, text=True, env=env)
     if out.returncode:
         raise SystemExit(f"nightly failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -205,6 +206,9 @@ def main() -> None:
     ap.add_argument("--nights", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--work", type=Path, default=OUT / "nightly")
+    ap.add_argument("--profile", action="store_true",
+                    help="time each SQL statement of the nights' normalisation and resolution (LINKER_SQL_PROFILE) and "
+                         "print the slowest")
     args = ap.parse_args()
     print(f"linker nightly benchmark on {platform.node()} ({os.cpu_count()} cores), python {platform.python_version()}")
     src = world(args.base, max(args.nights), args.seed)
@@ -231,8 +235,17 @@ def main() -> None:
         shutil.rmtree(inc, ignore_errors=True)
         shutil.copytree(prepared, inc)
         os.link(night_file, inc / "incoming" / night_file.name)
-        r_inc = nightly(inc / "store.duckdb", inc / "incoming", inc / "reports", "2026-01-02")
+        profile = args.work / f"sql-profile_night_{k}.jsonl" if args.profile else None
+        if profile is not None and profile.exists():
+            profile.unlink()
+        r_inc = nightly(inc / "store.duckdb", inc / "incoming", inc / "reports", "2026-01-02", profile)
         show("nightly", r_inc)
+        if profile is not None and profile.exists():
+            statements = [json.loads(line) for line in profile.read_text(encoding="utf-8").splitlines()]
+            print(f"            SQL of normalise and resolve: {len(statements)} statements, "
+                  f"{sum(r['seconds'] for r in statements if not r.get('beside')):.1f} s; slowest:")
+            for st in sorted(statements, key=lambda r: -r["seconds"])[:15]:
+                print(f"            {st['seconds']:>6.2f} s {'py ' if st['python_udf'] else '   '}{st['statement'][:100]}")
         r_again = nightly(inc / "store.duckdb", inc / "incoming", inc / "reports", "2026-01-02")
         show("re-run", r_again)
         full = args.work / f"full_{k}"

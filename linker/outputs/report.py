@@ -236,15 +236,17 @@ def gather(
     flagged = [c for c in clusters if c.get("flagged")]
     hits = find_hits(con, watch_items, f"file_id > {int(after)}")
     details = []
-    have_parcel_clusters = store.table_exists(con, "parcel_clusters")
+    ids = [c["cluster_id"] for c in flagged[:max_detailed]]
+    parcels_of = (read.cluster_parcel_rows_of(con, ids, after, MAX_PARCELS_LISTED)
+                  if store.table_exists(con, "parcel_clusters") else {cid: ([], 0) for cid in ids})
+    signals_of = read.cluster_signal_rows_of(con, ids)
     for c in flagged[:max_detailed]:
-        parcels, total = (read.cluster_parcel_rows(con, c["cluster_id"], after, MAX_PARCELS_LISTED)
-                          if have_parcel_clusters else ([], 0))
+        parcels, total = parcels_of[c["cluster_id"]]
         parcels = _clean(parcels)
         details.append(
             {
                 "cluster": c,
-                "signals": _clean(read.cluster_signal_rows(con, c["cluster_id"])),
+                "signals": _clean(signals_of[c["cluster_id"]]),
                 "parcels": parcels,
                 "parcels_total": total,
                 "new_parcels": sum(1 for p in parcels if p["new_tonight"]),
