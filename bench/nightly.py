@@ -235,6 +235,9 @@ def main() -> None:
         shutil.rmtree(inc, ignore_errors=True)
         shutil.copytree(prepared, inc)
         os.link(night_file, inc / "incoming" / night_file.name)
+        # (the copy's 1.6 GB are written back to disk before the night starts, not during it:
+        # a nightly job does not start on a store copied a second ago)
+        os.sync()
         profile = args.work / f"sql-profile_night_{k}.jsonl" if args.profile else None
         if profile is not None and profile.exists():
             profile.unlink()
@@ -254,6 +257,7 @@ def main() -> None:
         os.link(history, full / "incoming" / history.name)
         os.link(night_file, full / "incoming" / night_file.name)
         seed_model(prepared / "store.duckdb", full / "store.duckdb")
+        os.sync()
         r_full = nightly(full / "store.duckdb", full / "incoming", full / "reports", "2026-01-02")
         show("full", r_full)
         diff = compare(inc / "store.duckdb", full / "store.duckdb")
