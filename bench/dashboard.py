@@ -10,7 +10,8 @@ too), a cluster, the cases and the audit log from the
 sidebar, a search for a party's name (from pressing Search to its results), other clusters
 from the cluster page's picker (`cluster_from_picker`: the next ones down the queue, which the
 server read ahead at its start; `cluster_not_warmed`: flagged clusters below that top, whose
-reads are cold). The pages are timed once the server has said it warmed its caches (as people
+reads are cold), and `login`: more log-ins after those pages, each in a fresh browser context
+(--logins, a new person on the running server). The pages are timed once the server has said it warmed its caches (as people
 log in to a server started before them); the time that took is printed too. Prints, per page, the first visit, the median, the 95th
 percentile and the maximum, and the 95th percentile over every page load.
 
@@ -121,6 +122,18 @@ def time_search(page, text: str) -> float:
     return time.perf_counter() - started
 
 
+def log_in(page) -> float:
+    """Log in from the loaded log-in page; seconds from pressing the button until the queue's
+    table is drawn and the script run has ended."""
+    page.get_by_label("User name").fill("bench")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    started = time.perf_counter()
+    page.get_by_role("button", name="Log in").click()
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=120_000)
+    settle(page)
+    return time.perf_counter() - started
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -132,6 +145,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--logins", type=int, default=5, help="log-ins timed after the pages, each in a fresh browser context")
     ap.add_argument("--work", type=Path, default=Path("bench/out"))
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = ap.parse_args()
@@ -161,7 +175,7 @@ def main() -> None:
     with open(log_path, "w") as log:
         server = subprocess.Popen(LINKER + ["serve", "--db", str(db), "--port", str(args.port), "--address", "127.0.0.1"],
                                   stdout=log, stderr=subprocess.STDOUT)
-    results: dict[str, list[float]] = {"queue": [], "cluster": [], "cluster_from_picker": [], "cluster_not_warmed": [],
+    results: dict[str, list[float]] = {"login": [], "queue": [], "cluster": [], "cluster_from_picker": [], "cluster_not_warmed": [],
                                        "search": [], "cases": [], "audit": []}
     try:
         wait_port(args.port)
@@ -179,13 +193,7 @@ def main() -> None:
             page.wait_for_load_state("networkidle")
             settle(page)
             login_loaded = time.perf_counter() - started
-            page.get_by_label("User name").fill("bench")
-            page.get_by_label("Password", exact=True).fill(PASSWORD)
-            started = time.perf_counter()
-            page.get_by_role("button", name="Log in").click()
-            page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=120_000)
-            settle(page)
-            results["queue"].append(time.perf_counter() - started)  # the first visit: log-in to the queue
+            results["queue"].append(log_in(page))  # the first visit: log-in to the queue
             for i in range(args.repeat):
                 results["cluster"].append(time_page(page, "Cluster", ".cluster-summary"))
                 results["queue"].append(time_page(page, "Queue", "[data-testid='stDataFrame']"))
@@ -202,6 +210,17 @@ def main() -> None:
                     results["cluster_not_warmed"].append(time_other_cluster(page, cluster_id))
             finally:
                 page.screenshot(path=str(args.work / f"dashboard_cluster_{args.parcels}.png"))
+            # more log-ins, each in a browser context of its own (a new person on the same
+            # server): the first one alone is one sample
+            for _ in range(args.logins):
+                context = browser.new_context(viewport={"width": 1500, "height": 1200})
+                fresh = context.new_page()
+                fresh.goto(f"http://127.0.0.1:{args.port}/")
+                fresh.get_by_label("User name").wait_for(timeout=120_000)
+                fresh.wait_for_load_state("networkidle")
+                settle(fresh)
+                results["login"].append(log_in(fresh))
+                context.close()
             browser.close()
     finally:
         server.terminate()
