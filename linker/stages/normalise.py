@@ -1663,7 +1663,7 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
             }
             counts = {"name": _fill_names(con, python_names), **counts}
         except BaseException:
-            python_names.cancel()
+            python_names.cancel()  # (if it has not started; a running one is waited for)
             raise
         finally:
             sys.setswitchinterval(interval)

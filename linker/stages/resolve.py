@@ -1294,10 +1294,10 @@ def config_fingerprint(cfg: dict) -> str:
 
 def _state_sql(cfg: dict, n_names: float) -> str:
     """What an incremental run needs to extend this resolution (see resolve_new_mentions):
-    the profiles with their party (every candidate pair with its score and the population it
-    was scored against, `er_pair_state`, is written with the links: see _write_sql), the blocking keys (`er_key_state`, written by
-    blocking), the value frequencies (`er_freq_state`, written by frequencies) and the
-    population."""
+    the profiles with their party and the population. The rest is written where it is made:
+    every candidate pair with its score and the population it was scored against
+    (`er_pair_state`) with the links (_write_sql), the blocking keys (`er_key_state`) by
+    blocking, the value frequencies (`er_freq_state`) by frequencies."""
     return f"""
     CREATE OR REPLACE TABLE er_profile_state AS
     SELECT p.profile_id, p.name_key, p.phone, p.id_number, p.account, p.address_key, p.unit, p.mentions,
