@@ -764,7 +764,7 @@ def test_a_failure_in_the_names_thread_reaches_the_caller_and_the_switch_interva
 
     before = sys.getswitchinterval()
 
-    def broken(values):
+    def broken(values, stop=None):
         raise RuntimeError("the names broke")
 
     monkeypatch.setattr(normalise, "_python_names", broken)
@@ -773,6 +773,36 @@ def test_a_failure_in_the_names_thread_reaches_the_caller_and_the_switch_interva
         build_party_mentions(con)
     assert sys.getswitchinterval() == before
     assert con.execute("SELECT count(*) FROM norm_cache_name").fetchall() == [(0,)]
+
+
+def test_when_the_sql_beside_it_fails_the_names_thread_stops_at_once_instead_of_finishing(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from linker.stages import normalise
+
+    seen = []
+    real = normalise.normalise_name
+
+    def slow(value):  # ten seconds for the 200 names, were the thread not told to stop
+        seen.append(value)
+        time.sleep(0.05)
+        return real(value)
+
+    def broken(con):
+        time.sleep(0.2)
+        raise RuntimeError("the addresses broke")
+
+    monkeypatch.setattr(normalise, "normalise_name", slow)
+    monkeypatch.setattr(normalise, "_STOP_EVERY", 5)
+    monkeypatch.setattr(normalise, "_fill_addresses", broken)
+    con = _store(tmp_path, [parcel(parcel_id=f"P{i}", sender_name=f"张伟{chr(0x4e00 + i)}") for i in range(200)])
+    started = time.perf_counter()
+    with pytest.raises(RuntimeError, match="the addresses broke"):
+        build_party_mentions(con)
+    assert time.perf_counter() - started < 3
+    assert 0 < len(seen) < 200
+    assert not [t for t in threading.enumerate() if t.name.startswith("linker-names")]
 
 
 def test_a_python_step_of_a_script_runs_in_order_between_its_sql_statements_and_an_unknown_one_is_refused(tmp_path):
