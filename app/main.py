@@ -15,6 +15,7 @@ import streamlit as st
 
 from app import common
 from linker.casework import auth
+from linker.errors import one_line
 from linker import store
 
 # The favicon is a file shipped with the app (sent inline as a data URL): a material or emoji
@@ -78,18 +79,24 @@ def login_page() -> None:
         st.text_input("User name", key="login_name")
         st.text_input("Password", type="password", key="login_password")
         st.form_submit_button("Log in", type="primary", on_click=_log_in)
-    if st.session_state.pop("login_refused", False):
-        st.error("User name or password not recognised.")
+    refused = st.session_state.pop("login_refused", None)
+    if refused:
+        st.error(refused)
     preload_widgets()
 
 
 def _log_in() -> None:
     """The log-in form's callback. Streamlit runs it before the script, so a good password
-    opens the queue in that same run, not in a second one after a rerun of this page."""
-    user = auth.authenticate(common.cases_path(), st.session_state.get("login_name", ""),
-                             st.session_state.get("login_password", ""))
+    opens the queue in that same run, not in a second one after a rerun of this page. (An
+    error here would replace the page with a traceback: it is shown under the form instead.)"""
+    try:
+        user = auth.authenticate(common.cases_path(), st.session_state.get("login_name", ""),
+                                 st.session_state.get("login_password", ""))
+    except Exception as exc:  # the cases file unreadable or locked, say
+        st.session_state["login_refused"] = f"The log-in could not be checked: {one_line(exc)}"
+        return
     if user is None:
-        st.session_state["login_refused"] = True
+        st.session_state["login_refused"] = "User name or password not recognised."
     else:
         st.session_state["user"] = user
 

@@ -362,18 +362,27 @@ def _split_all(token: str, names: bool = False) -> tuple[str, ...]:
     syllables = _name_syllables() if names else SYLLABLES
     longest = max(map(len, syllables)) if names else _MAX_SYLLABLE
 
-    @lru_cache(maxsize=None)
-    def rest(i: int) -> tuple[str, ...] | None:
-        if i == len(token):
-            return ()
-        for j in range(min(len(token), i + longest), i, -1):
-            if token[i:j] in syllables and (i == 0 or token[i] not in "aeiou"):
-                tail = rest(j)
-                if tail is not None:
-                    return (token[i:j],) + tail
-        return None
-
-    return rest(0) or (token,)
+    # From the end of the word back: ends[i] is where the first syllable of the split of
+    # token[i:] ends (the longest syllable whose rest splits too), None when token[i:] does
+    # not split. (A loop, not recursion: a run-together word of a thousand letters, such as a
+    # hostile input, would pass Python's recursion limit.)
+    n = len(token)
+    ends: list[int | None] = [None] * (n + 1)
+    ends[n] = n
+    for i in range(n - 1, -1, -1):
+        if i > 0 and token[i] in "aeiou":
+            continue
+        for j in range(min(n, i + longest), i, -1):
+            if ends[j] is not None and token[i:j] in syllables:
+                ends[i] = j
+                break
+    if ends[0] is None or n == 0:
+        return (token,)
+    parts, i = [], 0
+    while i < n:
+        parts.append(token[i:ends[i]])
+        i = ends[i]
+    return tuple(parts)
 
 
 def _hanzi_person(run: str) -> list[str]:
@@ -1664,17 +1673,18 @@ def build_party_mentions(con: duckdb.DuckDBPyConnection, report: dict | None = N
     # The statements that call Python UDFs meanwhile wait for the interpreter lock once per
     # batch of rows; with Python's default switch interval (5 ms) that wait made the address
     # folding 15 times slower, so the thread hands the lock over more often while it runs.
+    hard_names = _new_names(con)
     interval = sys.getswitchinterval()
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linker-names") as pool:
-        python_names = pool.submit(_python_names, _new_names(con), stop)
-        sys.setswitchinterval(_SWITCH_INTERVAL)
         try:
-            counts = {
-                "address": _fill_addresses(con),
-                "phone": _fill_phones(con),
-                "identifier": _fill_identifiers(con),
-            }
+            python_names = pool.submit(_python_names, hard_names, stop)
+            sys.setswitchinterval(_SWITCH_INTERVAL)
+            counts = {}
+            for kind, fill in (("address", _fill_addresses), ("phone", _fill_phones), ("identifier", _fill_identifiers)):
+                if python_names.done() and python_names.exception() is not None:
+                    break  # (the names failed: their error is raised below, without the other fills)
+                counts[kind] = fill(con)
             counts = {"name": _fill_names(con, python_names), **counts}
         except BaseException:
             stop.set()  # (the pool waits for the thread: it stops within _STOP_EVERY names)

@@ -1244,7 +1244,7 @@ def resolve_entities(
     # (the candidate pairs go before the parties are grouped: DuckDB's budget then holds the
     # grouping instead of spilling it, 7.4 -> 4.8 s at 1M parcels)
     _count_rows(con, stats, candidate_pairs="er_scores")
-    con.execute("DROP TABLE er_scores")
+    _drop_work_tables(con, ("er_scores",))
     stage("entities", _entities_sql("party_mentions", "CREATE OR REPLACE TABLE entities AS"))
     stage("state", _state_sql(cfg, n_names))
     con.execute(f"DROP TABLE {write_households(con)}")
