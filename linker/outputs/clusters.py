@@ -81,13 +81,9 @@ def cluster_signals(con: duckdb.DuckDBPyConnection, cluster_id: str) -> pd.DataF
     return con.execute(_signals_sql(con), [cluster_id]).df()
 
 
-def cluster_signal_rows(con: duckdb.DuckDBPyConnection, cluster_id: str) -> list[dict]:
-    """`cluster_signals` as rows."""
-    return cluster_signal_rows_of(con, [cluster_id])[cluster_id]
-
-
 def cluster_signal_rows_of(con: duckdb.DuckDBPyConnection, cluster_ids: list[str]) -> dict[str, list[dict]]:
-    """`cluster_signal_rows` of several clusters, read in one query (the report lists dozens)."""
+    """`cluster_signals` of each of several clusters as rows, largest contribution first, read
+    in one query (the report lists dozens)."""
     out: dict[str, list[dict]] = {cid: [] for cid in cluster_ids}
     if not cluster_ids or not table_exists(con, "cluster_signals"):
         return out
@@ -124,17 +120,12 @@ def _by_cluster(frame: pd.DataFrame, cluster_ids: list[str]) -> dict[str, pd.Dat
     return {cid: parts.get(cid, empty) for cid in cluster_ids}
 
 
-def cluster_parcel_rows(con: duckdb.DuckDBPyConnection, cluster_id: str, after_file_id: int,
-                        limit: int) -> tuple[list[dict], int]:
-    """The cluster's parcels in time order (at most `limit`), with what a reader of tonight's
-    report needs of each and whether it arrived after file `after_file_id`; and their count."""
-    return cluster_parcel_rows_of(con, [cluster_id], after_file_id, limit)[cluster_id]
-
-
 def cluster_parcel_rows_of(con: duckdb.DuckDBPyConnection, cluster_ids: list[str], after_file_id: int,
                            limit: int) -> dict[str, tuple[list[dict], int]]:
-    """`cluster_parcel_rows` of several clusters, read in one query: one pass over the parcels,
-    not one per cluster (the report lists 50: the report's facts 1.8 s -> 0.2 s at 1M parcels)."""
+    """Per cluster, its parcels in time order (at most `limit`), with what a reader of tonight's
+    report needs of each and whether it arrived after file `after_file_id`; and their count.
+    One query for all the clusters, one pass over the parcels, not one per cluster (the report
+    lists 50: the report's facts 1.8 s -> 0.2 s at 1M parcels)."""
     out: dict[str, tuple[list[dict], int]] = {cid: ([], 0) for cid in cluster_ids}
     if not cluster_ids:
         return out

@@ -1520,10 +1520,10 @@ def _python_names(values: list[str], stop: threading.Event | None = None) -> pa.
     return table
 
 
-def _fill_names(con: duckdb.DuckDBPyConnection, python_names: Future | None = None) -> dict:
+def _fill_names(con: duckdb.DuckDBPyConnection, python_names: Future) -> dict:
     """Normalise the names of `new_name` (see `_new_names`): the printable-ASCII ones in SQL
-    here; the rest are `python_names`, a running `_python_names` whose rows are stored once it
-    is done (or, without it, computed here)."""
+    here; the rest are `python_names`, a running `_python_names` whose rows are stored with
+    them once it is done."""
     execute_script(con, _names_sql("new_name"))
     # names with a short given name get their readings in Python (see name_readings)
     # (a word of the name is one of them: one regular expression of all, not a list test per
@@ -1537,11 +1537,7 @@ def _fill_names(con: duckdb.DuckDBPyConnection, python_names: Future | None = No
     if inputs:
         con.execute("CREATE OR REPLACE TEMP TABLE nm_alt AS SELECT unnest(?::VARCHAR[]) AS input, unnest(?::VARCHAR[]) AS alt",
                     [inputs, [name_readings(v) for v in inputs]])
-    if python_names is None:
-        rest = con.execute("SELECT input FROM new_name ANTI JOIN nm_out USING (input) ORDER BY input").fetchall()
-        table = _python_names([r[0] for r in rest])
-    else:
-        table = python_names.result()  # (before anything is stored: a failure there stores nothing)
+    table = python_names.result()  # (before anything is stored: a failure there stores nothing)
     con.register("_python_names_arrow", table)
     try:
         con.execute("INSERT INTO norm_cache_name SELECT o.input, o.norm, o.key, o.skeleton, a.alt "
